@@ -1,0 +1,43 @@
+//! Memoises reads so that a plan reads each `defaults` domain once however many of its keys
+//! the spec manages. Any write forgets everything: after a change nothing read before it can
+//! be trusted, and apply's read-back must see the machine, not the cache.
+
+use super::{Effect, Host, Invocation, Output};
+use anyhow::Result;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+pub struct Cached<'a> {
+    inner: &'a dyn Host,
+    reads: RefCell<HashMap<Invocation, Output>>,
+}
+
+impl<'a> Cached<'a> {
+    pub fn new(inner: &'a dyn Host) -> Self {
+        Cached {
+            inner,
+            reads: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl Host for Cached<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn run(&self, invocation: &Invocation) -> Result<Output> {
+        if invocation.effect == Effect::Write {
+            self.reads.borrow_mut().clear();
+            return self.inner.run(invocation);
+        }
+        if let Some(output) = self.reads.borrow().get(invocation) {
+            return Ok(output.clone());
+        }
+        let output = self.inner.run(invocation)?;
+        self.reads
+            .borrow_mut()
+            .insert(invocation.clone(), output.clone());
+        Ok(output)
+    }
+}

@@ -1,0 +1,164 @@
+//! The one interface to a machine. Resources, facts and restarts reach a Mac only through
+//! `&dyn Host`, so the local Mac, a sandbox Mac and (later) SSH are interchangeable and the
+//! resource code never knows which one it has.
+
+pub mod cached;
+pub mod local;
+
+use anyhow::{Result, bail};
+
+/// Whether an invocation may change the machine. Plans run behind [`ReadOnly`], which refuses
+/// every `Write`, so "plan is read-only" holds by construction rather than by care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effect {
+    Read,
+    Write,
+}
+
+/// A program, its arguments, extra environment and optional stdin. Built from values, never
+/// parsed from a string: nothing here ever passes through a shell.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Invocation {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub stdin: Option<Vec<u8>>,
+    pub effect: Effect,
+}
+
+impl Invocation {
+    pub fn read<I, S>(argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::new(argv, Effect::Read)
+    }
+
+    pub fn write<I, S>(argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::new(argv, Effect::Write)
+    }
+
+    fn new<I, S>(argv: I, effect: Effect) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Invocation {
+            argv: argv.into_iter().map(Into::into).collect(),
+            // macOS tools format numbers with the user's locale (`sysctl` prints `1024,00M`
+            // under a comma locale: reference/macos-commands.md section 0), so every probe
+            // runs in the C locale, as Ansible's osx_defaults does.
+            env: vec![("LC_ALL".into(), "C".into())],
+            stdin: None,
+            effect,
+        }
+    }
+
+    pub fn with_stdin(mut self, stdin: Vec<u8>) -> Self {
+        self.stdin = Some(stdin);
+        self
+    }
+
+    /// The argv as a person would type it, for messages only (never executed).
+    pub fn display(&self) -> String {
+        self.argv
+            .iter()
+            .map(|arg| {
+                if !arg.is_empty()
+                    && arg
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c))
+                {
+                    arg.clone()
+                } else {
+                    format!("'{}'", arg.replace('\'', r"'\''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// What a program did. A non-zero status is an output, not an error: `defaults read` exits 1
+/// for a missing key and that is an answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn ok(stdout: impl Into<String>) -> Self {
+        Output {
+            status: 0,
+            stdout: stdout.into(),
+            stderr: String::new(),
+        }
+    }
+
+    pub fn failed(status: i32, stderr: impl Into<String>) -> Self {
+        Output {
+            status,
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+
+    pub fn success(&self) -> bool {
+        self.status == 0
+    }
+
+    /// stdout when the program succeeded, else an error naming the command, status and stderr.
+    pub fn require_success(self, invocation: &Invocation) -> Result<String> {
+        if self.success() {
+            return Ok(self.stdout);
+        }
+        bail!(
+            "`{}` exited with status {}: {}",
+            invocation.display(),
+            self.status,
+            self.stderr.trim()
+        )
+    }
+}
+
+/// A machine macllm can manage.
+///
+/// Implementations run exactly the argv they are given (no shell, no quoting games) and
+/// report the program's status and output. An `Err` means the program could not be run at
+/// all (not installed, connection lost), never that it exited non-zero.
+pub trait Host {
+    /// `local`, `sandbox:DIR`, ...: used in messages and to name the state file.
+    fn name(&self) -> &str;
+
+    fn run(&self, invocation: &Invocation) -> Result<Output>;
+}
+
+/// Wraps a host for planning: any invocation marked `Effect::Write` is refused.
+pub struct ReadOnly<'a>(pub &'a dyn Host);
+
+impl Host for ReadOnly<'_> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn run(&self, invocation: &Invocation) -> Result<Output> {
+        if invocation.effect == Effect::Write {
+            bail!(
+                "internal error: a read-only step tried to change the host with `{}`",
+                invocation.display()
+            );
+        }
+        self.0.run(invocation)
+    }
+}
+
+/// Runs `invocation` and returns stdout, failing on a non-zero status.
+pub fn run_ok(host: &dyn Host, invocation: &Invocation) -> Result<String> {
+    host.run(invocation)?.require_success(invocation)
+}

@@ -1,0 +1,192 @@
+//! The emulated Mac: a directory that answers `defaults`, `sysctl`, `sw_vers`, `id`,
+//! `hostname` and `killall` the way macOS does, with the output formats, exit codes and error
+//! texts captured in ../shared/reference/. It is a `Host` in-process (`--host sandbox:DIR`) and,
+//! through the multi-call shim, real processes on PATH (so `LocalHost` is tested end to end).
+//! One file per emulated program; each cites the capture or source it follows.
+
+pub mod activate_settings;
+pub mod defaults;
+pub mod hostname;
+pub mod id;
+pub mod killall;
+pub mod machine;
+pub mod nslog;
+pub mod presets;
+pub mod sw_vers;
+pub mod sysctl;
+
+use crate::host::{Effect, Host, Invocation, Output};
+use anyhow::{Result, bail};
+use machine::Machine;
+use std::path::{Path, PathBuf};
+
+/// Programs the sandbox emulates, by the name a Mac has them under.
+pub const PROGRAMS: &[&str] = &[
+    "defaults",
+    "sysctl",
+    "sw_vers",
+    "id",
+    "hostname",
+    "killall",
+    "activateSettings",
+];
+
+/// Set in the environment of shim processes: the emulated Mac they act on.
+pub const ENV_SANDBOX: &str = "MACLLM_SANDBOX";
+/// Test hook: a file that every emulated invocation appends its argv to (counts processes).
+pub const ENV_TRACE: &str = "MACLLM_SANDBOX_TRACE";
+/// Test hook: emulated invocations whose argv (joined by spaces) starts with this text fail
+/// with exit 1 and a message on stderr, before changing anything.
+pub const ENV_FAIL: &str = "MACLLM_SANDBOX_FAIL";
+/// Test hook: milliseconds every emulated *write* sleeps first, so a test can kill an apply
+/// in the middle.
+pub const ENV_DELAY_MS: &str = "MACLLM_SANDBOX_DELAY_MS";
+
+/// Runs one emulated program. `argv[0]` may be a path (`/usr/bin/defaults`); its file name
+/// picks the program.
+pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
+    let Some((program, args)) = argv.split_first() else {
+        bail!("internal error: empty argv");
+    };
+    let name = Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    trace(argv);
+    if let Ok(prefix) = std::env::var(ENV_FAIL)
+        && !prefix.is_empty()
+        && argv.join(" ").starts_with(&prefix)
+    {
+        return Ok(Output::failed(
+            1,
+            format!("{name}: injected failure (sandbox test hook {ENV_FAIL})\n"),
+        ));
+    }
+    let output = match name.as_str() {
+        "defaults" => defaults::run(machine, args, stdin),
+        "sysctl" => sysctl::run(machine, args),
+        "sw_vers" => sw_vers::run(machine, args),
+        "id" => id::run(machine, args),
+        "hostname" => hostname::run(machine, args),
+        "killall" => killall::run(machine, args),
+        "activateSettings" => activate_settings::run(machine, args),
+        _ => bail!(
+            "cannot run `{program}`: the emulated Mac has no such program (it emulates {})",
+            PROGRAMS.join(", ")
+        ),
+    };
+    Ok(output)
+}
+
+fn trace(argv: &[String]) {
+    let Ok(path) = std::env::var(ENV_TRACE) else {
+        return;
+    };
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        use std::io::Write;
+        let _ = writeln!(file, "{}", argv.join(" "));
+    }
+}
+
+/// `--host sandbox:DIR`: the emulated Mac in-process.
+pub struct SandboxHost {
+    name: String,
+    dir: PathBuf,
+}
+
+impl SandboxHost {
+    /// Opens the emulated Mac in `dir`, creating the default preset there on first use.
+    pub fn open_or_create(dir: &Path) -> Result<SandboxHost> {
+        if !dir.join(machine::MACHINE_FILE).exists() {
+            let preset = presets::find(presets::DEFAULT_PRESET)
+                .ok_or_else(|| anyhow::anyhow!("internal error: default preset missing"))?;
+            Machine::create(dir, preset)?;
+            eprintln!(
+                "Created an emulated Mac ({}) in {}",
+                preset.summary,
+                dir.display()
+            );
+        }
+        Machine::open(dir)?;
+        Ok(SandboxHost {
+            name: format!("sandbox:{}", dir.display()),
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+impl Host for SandboxHost {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run(&self, invocation: &Invocation) -> Result<Output> {
+        if invocation.effect == Effect::Write {
+            delay_write();
+        }
+        // Re-read machine.json on every call: a test or a person may edit it (uid 0 = sudo).
+        let machine = Machine::open(&self.dir)?;
+        run(
+            &machine,
+            &invocation.argv,
+            invocation.stdin.as_deref().unwrap_or_default(),
+        )
+    }
+}
+
+pub fn delay_write() {
+    if let Some(ms) = std::env::var(ENV_DELAY_MS)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// The multi-call shim: when macllm's binary is invoked under an emulated program's name
+/// (a symlink `defaults -> macllm` on PATH) with `MACLLM_SANDBOX` set, it behaves as that
+/// program. Returns `None` when this process is plain `macllm`.
+pub fn shim_main() -> Option<i32> {
+    let argv: Vec<String> = std::env::args().collect();
+    let name = Path::new(argv.first()?).file_name()?.to_string_lossy();
+    if !PROGRAMS.contains(&name.as_ref()) {
+        return None;
+    }
+    let Ok(dir) = std::env::var(ENV_SANDBOX) else {
+        eprintln!("{name}: this is macllm's emulated-Mac shim; set {ENV_SANDBOX}=DIR to use it");
+        return Some(127);
+    };
+    let mut stdin = Vec::new();
+    if name == "defaults" && argv.iter().any(|a| a == "-") {
+        use std::io::Read;
+        let _ = std::io::stdin().read_to_end(&mut stdin);
+    }
+    // Emulated writes are slowed here too, so tests can interrupt an apply that runs through
+    // the shim; only `defaults` argv shapes are known to be writes.
+    if name == "defaults"
+        && argv
+            .get(1..)
+            .into_iter()
+            .flatten()
+            .any(|a| ["write", "delete", "import", "rename"].contains(&a.as_str()))
+    {
+        delay_write();
+    }
+    let result = Machine::open(Path::new(&dir)).and_then(|machine| run(&machine, &argv, &stdin));
+    match result {
+        Ok(output) => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(output.stdout.as_bytes());
+            let _ = std::io::stderr().write_all(output.stderr.as_bytes());
+            Some(output.status)
+        }
+        Err(err) => {
+            eprintln!("{name}: {err:#}");
+            Some(127)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The NSLog prefix that `defaults` puts before its error messages (to be written).
