@@ -1,12 +1,71 @@
-//! macllm: declarative setup of Macs that run local LLMs.
+//! macllm: declarative setup of Macs that run local LLMs (Ollama), like Terraform for
+//! `defaults`, launchd services and Ollama settings.
+//!
+//! The data flows through the modules in this order:
+//!
+//! ```text
+//! spec/ (YAML -> declared resources, errors with file:line:column)
+//!   -> graph.rs (petgraph: dependency order, cycles)
+//!   -> plan.rs (read the host through a read-only, caching Host; diff; drift) -> render.rs
+//!   -> apply.rs (write, read back, require convergence, restarts once)
+//!   -> state.rs (atomic, locked state file per host)
+//! ```
+//!
+//! `resources/` holds one file per kind of setting; each reaches a machine only through
+//! `host::Host` (`host/local.rs`, or `sandbox/`, the emulated Mac). `commands/` holds one thin
+//! wrapper per subcommand; `cli.rs` the clap types.
 
+pub mod apply;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod facts;
+pub mod graph;
 pub mod host;
+pub mod output;
+pub mod plan;
+pub mod render;
+pub mod resources;
 pub mod sandbox;
+pub mod spec;
+pub mod state;
 pub mod value;
 
+use clap::Parser;
+
+/// The binary's entry: the emulated-Mac shim when invoked under an emulated program's name,
+/// else the CLI. Returns the exit code.
 pub fn main_entry() -> i32 {
     if let Some(code) = sandbox::shim_main() {
         return code;
     }
-    0
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            let _ = err.print();
+            // Usage errors exit 1 (DESIGN.md: 0 success, 1 error, 2 changes), not clap's 2.
+            return match err.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+        }
+    };
+    match commands::run(cli.global, cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            print_error(&err);
+            1
+        }
+    }
+}
+
+/// Every error reaches the user through here, once: `error: ...`, with spec errors rendered
+/// with their source line.
+pub fn print_error(err: &anyhow::Error) {
+    if let Some(spec_error) = err.downcast_ref::<spec::SpecError>() {
+        eprintln!("error: {spec_error}");
+        return;
+    }
+    eprintln!("error: {err:#}");
 }

@@ -1,0 +1,164 @@
+//! Executes a plan it is given, in the plan's order. Per change: record the original in the
+//! state and save (before the host is touched), write, read back and require the value asked
+//! for ("did not converge" otherwise), record what was read and save. A crash anywhere leaves
+//! a state the next run converges from. Restarts run once, after the writes that need them.
+
+use crate::host::{Host, Invocation};
+use crate::output::Ui;
+use crate::plan::{Action, Change, Plan};
+use crate::resources::Restart;
+use crate::state::{Applied, Record, State, StateFile, StateLock};
+use anyhow::{Context, Result, bail};
+
+/// `activateSettings` lives inside a private framework, not on PATH.
+pub const ACTIVATE_SETTINGS: &str =
+    "/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings";
+
+pub struct Applier<'a> {
+    pub host: &'a dyn Host,
+    pub file: &'a StateFile,
+    pub lock: &'a StateLock,
+    pub ui: &'a Ui,
+    pub restart: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub added: usize,
+    pub changed: usize,
+    pub destroyed: usize,
+}
+
+impl Applier<'_> {
+    /// Applies every change; on the first failure stops, still runs the restarts the
+    /// completed writes need, and returns the error.
+    pub fn apply(&self, plan: &Plan, state: &mut State) -> Result<Outcome> {
+        let mut outcome = Outcome::default();
+        let mut done: Vec<&Change> = Vec::new();
+        let mut failure = None;
+        for change in &plan.changes {
+            match self.apply_one(change, state) {
+                Ok(()) => {
+                    match change.action {
+                        Action::Create => outcome.added += 1,
+                        Action::Update => outcome.changed += 1,
+                        Action::Delete | Action::Restore => outcome.destroyed += 1,
+                    }
+                    done.push(change);
+                }
+                Err(err) => {
+                    failure = Some(err.context(format!("applying {}", change.id)));
+                    break;
+                }
+            }
+        }
+        self.run_restarts(&Plan::restarts(done.into_iter()));
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(outcome),
+        }
+    }
+
+    fn apply_one(&self, change: &Change, state: &mut State) -> Result<()> {
+        let resource = change.resource.as_resource();
+        let verb = match change.action {
+            Action::Create => "Creating",
+            Action::Update => "Modifying",
+            Action::Delete => "Deleting",
+            Action::Restore => "Restoring",
+        };
+        if change.action != Action::Restore {
+            // The original goes to disk before the host changes, so destroy can always put
+            // it back; `applied: None` marks the resource as in flight.
+            let record = state
+                .resources
+                .entry(change.id.clone())
+                .or_insert_with(|| Record {
+                    resource: change.resource.clone(),
+                    depends_on: change.depends_on.clone(),
+                    original: change.before.clone(),
+                    applied: None,
+                });
+            record.resource = change.resource.clone();
+            record.depends_on = change.depends_on.clone();
+            record.applied = None;
+            self.file.save(state, self.lock)?;
+        }
+        let started = std::time::Instant::now();
+        if change.writes() {
+            self.ui.progress(&format!("{}: {verb}...", change.id));
+            resource.write(self.host, change.after.as_ref())?;
+            let read_back = resource
+                .read(self.host)
+                .context("reading the value back")?;
+            if read_back != change.after {
+                let show = |v: &Option<crate::value::Value>| {
+                    v.as_ref().map_or("absent".to_string(), |v| v.inline())
+                };
+                bail!(
+                    "did not converge: wrote {} but read back {}",
+                    show(&change.after),
+                    show(&read_back)
+                );
+            }
+        }
+        if change.action == Action::Restore {
+            state.resources.remove(&change.id);
+        } else if let Some(record) = state.resources.get_mut(&change.id) {
+            record.applied = Some(Applied {
+                value: change.after.clone(),
+            });
+        }
+        self.file.save(state, self.lock)?;
+        if change.writes() {
+            self.ui.progress(&format!(
+                "{}: {} complete after {}s",
+                change.id,
+                match change.action {
+                    Action::Create => "Creation",
+                    Action::Update => "Modifications",
+                    Action::Delete => "Deletion",
+                    Action::Restore => "Restore",
+                },
+                started.elapsed().as_secs()
+            ));
+        }
+        Ok(())
+    }
+
+    fn run_restarts(&self, restarts: &[Restart]) {
+        for restart in restarts {
+            let argv: Vec<String> = match restart {
+                Restart::Kill(app) => vec!["killall".into(), app.clone()],
+                Restart::ActivateSettings => vec![ACTIVATE_SETTINGS.into(), "-u".into()],
+                Restart::Logout(why) => {
+                    self.ui
+                        .warn(&format!("log out and back in for some changes to show: {why}"));
+                    continue;
+                }
+            };
+            if !self.restart {
+                self.ui.progress(&format!(
+                    "Skipped `{}` (--no-restart); run it yourself for the changes to show.",
+                    restart.describe()
+                ));
+                continue;
+            }
+            let invocation = Invocation::write(argv);
+            match self.host.run(&invocation) {
+                Ok(output) if output.success() => self
+                    .ui
+                    .progress(&format!("Restarted: {}", restart.describe())),
+                // An app that is not running has nothing stale to reload; nix-darwin and
+                // mathiasbynens/dotfiles ignore killall's status for the same reason.
+                Ok(output) => self.ui.warn(&format!(
+                    "`{}` exited with status {}: {}",
+                    invocation.display(),
+                    output.status,
+                    output.stderr.trim()
+                )),
+                Err(err) => self.ui.warn(&format!("{err:#}")),
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Command-line types only (clap derive). The names here are the contract of DESIGN.md
+//! section 2.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "macllm",
+    version,
+    about = "Declarative setup of Macs that run local LLMs: plan, apply, drift, destroy",
+    after_help = "Exit codes: 0 success (nothing to do), 1 error, 2 changes present \
+                  (`plan --detailed-exitcode`) or drift found (`drift`)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The spec file.
+    #[arg(long, global = true, value_name = "FILE", default_value = "macllm.yaml")]
+    pub spec: PathBuf,
+    /// `local` (default), `sandbox:DIR` (an emulated Mac) or `ssh:[USER@]NAME[:PORT]`.
+    #[arg(long = "host", global = true, value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// Where state files live (default: `state/` beside the spec).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Print one JSON document (with `format_version`) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No colour even on a terminal (NO_COLOR is honoured too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Print only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print every command macllm runs on the host.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check the spec; touches no host.
+    Validate,
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make the host match the spec (or apply a saved plan).
+    Apply(ApplyArgs),
+    /// Put every managed setting back to its value before macllm.
+    Destroy(DestroyArgs),
+    /// Compare the host with what the last apply left (no spec needed).
+    Drift,
+    /// Read or edit the state file.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Print the dependency graph as Graphviz DOT.
+    Graph,
+    /// Print what macllm knows about the host.
+    Facts,
+    /// Create and use emulated Macs.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Save the plan for `macllm apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when the plan has changes (or, with --refresh-only, drift).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Only report drift since the last apply; plan no changes.
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// A plan saved with `macllm plan --out`.
+    pub planfile: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Do not restart Dock, Finder and the like after writing.
+    #[arg(long)]
+    pub no_restart: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DestroyArgs {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Do not restart Dock, Finder and the like after writing.
+    #[arg(long)]
+    pub no_restart: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List the managed resource ids.
+    List,
+    /// Show one resource's record.
+    Show { id: String },
+    /// Stop managing a resource without changing the host.
+    Rm { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SandboxCommand {
+    /// Create an emulated Mac in DIR.
+    Init {
+        dir: PathBuf,
+        /// Hardware and macOS version; `macllm sandbox presets` lists them.
+        #[arg(long, default_value = crate::sandbox::presets::DEFAULT_PRESET)]
+        preset: String,
+    },
+    /// Run one emulated command, as a user would in Terminal.
+    Run {
+        dir: PathBuf,
+        #[arg(last = true, required = true, value_name = "PROGRAM ARGS")]
+        argv: Vec<String>,
+    },
+    /// List the presets.
+    Presets,
+}

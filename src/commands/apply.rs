@@ -1,0 +1,196 @@
+//! `macllm apply [PLANFILE]` and `macllm destroy`: plan (or load a saved plan), show, ask,
+//! apply under the state lock.
+
+use super::Context;
+use crate::apply::Applier;
+use crate::cli::{ApplyArgs, DestroyArgs};
+use crate::host::Host;
+use crate::plan::{self, Mode, Plan};
+use crate::state::{State, StateFile};
+use anyhow::{Context as _, Result, bail};
+use std::path::Path;
+
+pub fn run(context: &Context, args: ApplyArgs) -> Result<i32> {
+    let ApplyArgs {
+        planfile,
+        yes,
+        no_restart,
+    } = args;
+    if let Some(planfile) = planfile {
+        return apply_saved(context, &planfile, !no_restart);
+    }
+    let spec = context.spec()?;
+    context.for_each_host(|host, file| {
+        let lock = file.lock("macllm apply")?;
+        let mut state = file.load()?.unwrap_or_else(|| State::new(host.name()));
+        let plan = plan::plan(Some(&spec), Some(&state), host, Mode::Normal)?;
+        if !context.ui.json || !plan.has_changes() {
+            super::plan::show(context, &plan)?;
+        }
+        if !plan.has_changes() {
+            return Ok(0);
+        }
+        require_root(host, &plan)?;
+        if !yes
+            && !super::confirm(
+                &context.ui,
+                "Do you want to perform these actions?",
+                "macllm will perform the actions described above.",
+            )?
+        {
+            bail!("Apply cancelled.");
+        }
+        execute(context, host, file, &lock, &plan, &mut state, !no_restart, "Apply")
+    })
+}
+
+pub fn destroy(context: &Context, args: DestroyArgs) -> Result<i32> {
+    let DestroyArgs { yes, no_restart } = args;
+    context.for_each_host(|host, file| {
+        let lock = file.lock("macllm destroy")?;
+        let Some(mut state) = file.load()? else {
+            context.ui.data(&format!(
+                "\nNo changes. {} has no state at {}: macllm manages nothing there.\n",
+                host.name(),
+                file.path.display()
+            ));
+            return Ok(0);
+        };
+        let plan = plan::plan(None, Some(&state), host, Mode::Destroy)?;
+        if !context.ui.json || !plan.has_changes() {
+            super::plan::show(context, &plan)?;
+        }
+        if !plan.has_changes() {
+            return Ok(0);
+        }
+        require_root(host, &plan)?;
+        if !yes
+            && !super::confirm(
+                &context.ui,
+                "Do you really want to destroy all resources?",
+                "macllm will put every managed setting back as it was. There is no undo.",
+            )?
+        {
+            bail!("Destroy cancelled.");
+        }
+        execute(context, host, file, &lock, &plan, &mut state, !no_restart, "Destroy")
+    })
+}
+
+fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32> {
+    let text = std::fs::read_to_string(planfile)
+        .with_context(|| format!("reading saved plan {}", planfile.display()))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a plan saved by `macllm plan --out`", planfile.display()))?;
+    if plan.format_version != plan::PLAN_FORMAT_VERSION {
+        bail!(
+            "{} has plan format {}, this macllm writes {}",
+            planfile.display(),
+            plan.format_version,
+            plan::PLAN_FORMAT_VERSION
+        );
+    }
+    context.for_each_host(|host, file| {
+        if plan.host != host.name() {
+            bail!(
+                "the saved plan is for `{}`, not `{}`\nhint: pass `--host {}`",
+                plan.host,
+                host.name(),
+                plan.host
+            );
+        }
+        let lock = file.lock("macllm apply")?;
+        let state = file.load()?;
+        let now = state.as_ref().map(State::reference);
+        if now != plan.state {
+            let describe = |r: &Option<crate::state::StateRef>| match r {
+                Some(r) => format!("lineage {} serial {}", r.lineage, r.serial),
+                None => "no state".to_string(),
+            };
+            bail!(
+                "Saved plan is stale: the state changed since the plan was made (plan: {}, now: {})\nhint: run `macllm plan --out` again",
+                describe(&plan.state),
+                describe(&now)
+            );
+        }
+        for change in &plan.changes {
+            let found = change.resource.as_resource().read(host)?;
+            if found != change.before {
+                bail!(
+                    "Saved plan is stale: {} changed on the host since the plan was made\nhint: run `macllm plan --out` again",
+                    change.id
+                );
+            }
+        }
+        let mut state = state.unwrap_or_else(|| State::new(host.name()));
+        require_root(host, &plan)?;
+        execute(context, host, file, &lock, &plan, &mut state, restart, "Apply")
+    })
+}
+
+/// Stops before anything changes when a change needs root and we are not root.
+fn require_root(host: &dyn Host, plan: &Plan) -> Result<()> {
+    let needing: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.needs_root && c.writes())
+        .map(|c| format!("  {}", c.id))
+        .collect();
+    if needing.is_empty() {
+        return Ok(());
+    }
+    let uid = crate::host::run_ok(host, &crate::host::Invocation::read(["id", "-u"]))?;
+    if uid.trim() == "0" {
+        return Ok(());
+    }
+    bail!(
+        "these changes need root and nothing was changed:\n{}\nhint: run the same command with sudo",
+        needing.join("\n")
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    context: &Context,
+    host: &dyn Host,
+    file: &StateFile,
+    lock: &crate::state::StateLock,
+    plan: &Plan,
+    state: &mut State,
+    restart: bool,
+    verb: &str,
+) -> Result<i32> {
+    let applier = Applier {
+        host,
+        file,
+        lock,
+        ui: &context.ui,
+        restart,
+    };
+    let outcome = applier.apply(plan, state)?;
+    let line = if plan.mode == Mode::Destroy {
+        format!("\n{verb} complete! Resources: {} destroyed.\n", outcome.destroyed)
+    } else {
+        format!(
+            "\n{verb} complete! Resources: {} added, {} changed, {} destroyed.\n",
+            outcome.added, outcome.changed, outcome.destroyed
+        )
+    };
+    if context.ui.json {
+        context.ui.data(
+            &(serde_json::json!({
+                "format_version": plan::PLAN_FORMAT_VERSION,
+                "host": host.name(),
+                "added": outcome.added,
+                "changed": outcome.changed,
+                "destroyed": outcome.destroyed,
+                "plan": plan,
+            })
+            .to_string()
+                + "\n"),
+        );
+    } else {
+        context.ui.data(&line);
+    }
+    Ok(0)
+}

@@ -1,0 +1,34 @@
+//! `macllm facts`: what macllm reads about each host.
+
+use super::Context;
+use crate::facts::Facts;
+use anyhow::Result;
+
+pub fn run(context: &Context) -> Result<i32> {
+    context.for_each_host(|host, _| {
+        let facts = Facts::read(host)?;
+        if context.ui.json {
+            let mut value = serde_json::to_value(&facts)?;
+            value["format_version"] = crate::plan::PLAN_FORMAT_VERSION.into();
+            value["host"] = host.name().into();
+            context.ui.data(&(serde_json::to_string_pretty(&value)? + "\n"));
+        } else {
+            let cores = match (facts.performance_cores, facts.efficiency_cores) {
+                (Some(p), Some(e)) => format!("{} ({p} performance + {e} efficiency)", facts.cpu_cores),
+                _ => facts.cpu_cores.to_string(),
+            };
+            context.ui.data(&format!(
+                "host:     {}\nhostname: {}\nchip:     {}\nmemory:   {} GB ({} bytes)\ncores:    {cores}\nmacOS:    {} ({})\nuid:      {}\n",
+                host.name(),
+                facts.hostname,
+                facts.chip,
+                facts.memory_gb,
+                facts.memory_bytes,
+                facts.macos_version,
+                facts.macos_build,
+                facts.uid
+            ));
+        }
+        Ok(0)
+    })
+}

@@ -1,0 +1,191 @@
+//! Thin wrappers, one per subcommand: load the spec, pick the host, plan, render, apply, save.
+//! The steps themselves live in `spec`, `plan`, `render`, `apply` and `state`.
+
+mod apply;
+mod drift;
+mod facts;
+mod graph;
+mod plan;
+mod sandbox;
+mod state;
+
+use crate::cli::{Command, Global};
+use crate::host::Host;
+use crate::host::local::LocalHost;
+use crate::output::Ui;
+use crate::sandbox::SandboxHost;
+use crate::spec::Spec;
+use crate::state::StateFile;
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+pub struct Context {
+    pub global: Global,
+    pub ui: Ui,
+}
+
+pub fn run(global: Global, command: Command) -> Result<i32> {
+    let ui = Ui::new(global.no_color, global.json, global.quiet, global.verbose);
+    let context = Context { global, ui };
+    match command {
+        Command::Validate => validate(&context),
+        Command::Plan(args) => plan::run(&context, args),
+        Command::Apply(args) => apply::run(&context, args),
+        Command::Destroy(args) => apply::destroy(&context, args),
+        Command::Drift => drift::run(&context),
+        Command::State(command) => state::run(&context, command),
+        Command::Graph => graph::run(&context),
+        Command::Facts => facts::run(&context),
+        Command::Sandbox(command) => sandbox::run(&context, command),
+    }
+}
+
+fn validate(context: &Context) -> Result<i32> {
+    let spec = Spec::load(&context.global.spec)?;
+    if context.ui.json {
+        let ids: Vec<String> = spec
+            .graph
+            .apply_order()
+            .into_iter()
+            .map(|id| id.0)
+            .collect();
+        context.ui.data(
+            &(serde_json::json!({
+                "format_version": crate::plan::PLAN_FORMAT_VERSION,
+                "valid": true,
+                "resources": ids,
+            })
+            .to_string()
+                + "\n"),
+        );
+    } else {
+        context.ui.data(&format!(
+            "Success! {} is valid: {} resources.\n",
+            spec.file.display(),
+            spec.resources.len()
+        ));
+    }
+    Ok(0)
+}
+
+impl Context {
+    pub fn spec(&self) -> Result<Spec> {
+        Spec::load(&self.global.spec)
+    }
+
+    /// The hosts named by `--host`, `local` when none.
+    pub fn host_names(&self) -> Vec<String> {
+        if self.global.hosts.is_empty() {
+            vec!["local".to_string()]
+        } else {
+            self.global.hosts.clone()
+        }
+    }
+
+    /// Runs `work` once per host; with several hosts each gets a header, one failing does not
+    /// stop the others, and the exit code is the worst one (1 beats 2 beats 0).
+    pub fn for_each_host(&self, work: impl Fn(&dyn Host, &StateFile) -> Result<i32>) -> Result<i32> {
+        let names = self.host_names();
+        if names.len() == 1 {
+            let host = open_host(&names[0])?;
+            let file = self.state_file(host.name());
+            return work(host.as_ref(), &file);
+        }
+        let mut worst = 0;
+        for name in names {
+            self.ui.data(&format!("\n=== {name} ===\n"));
+            let result = open_host(&name).and_then(|host| {
+                let file = self.state_file(host.name());
+                work(host.as_ref(), &file)
+            });
+            match result {
+                Ok(code) if worst != 1 => worst = worst.max(code),
+                Ok(_) => {}
+                Err(err) => {
+                    crate::print_error(&err);
+                    worst = 1;
+                }
+            }
+        }
+        Ok(worst)
+    }
+
+    /// `state/<host>.json` beside the spec, or in `--state-dir`.
+    pub fn state_file(&self, host_name: &str) -> StateFile {
+        let dir = match &self.global.state_dir {
+            Some(dir) => dir.clone(),
+            None => self
+                .global
+                .spec
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join("state"),
+        };
+        StateFile::new(dir.join(format!("{}.json", file_name_for(host_name))))
+    }
+}
+
+/// `sandbox:demo-mac` -> `sandbox-demo-mac`: only characters every file system accepts.
+pub fn file_name_for(host_name: &str) -> String {
+    let cleaned: String = host_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    cleaned.trim_matches(['-', '.']).to_string()
+}
+
+pub fn open_host(name: &str) -> Result<Box<dyn Host>> {
+    if name == "local" {
+        return Ok(Box::new(LocalHost));
+    }
+    if let Some(dir) = name.strip_prefix("sandbox:") {
+        if dir.is_empty() {
+            bail!("`--host sandbox:` needs a directory, as in `--host sandbox:demo-mac`");
+        }
+        return Ok(Box::new(SandboxHost::open_or_create(&PathBuf::from(dir))?));
+    }
+    if name.starts_with("ssh:") {
+        bail!(
+            "`{name}`: SSH hosts are not supported by this version yet\n\
+             hint: use `local` or `sandbox:DIR`"
+        );
+    }
+    bail!("unknown host `{name}`; expected `local`, `sandbox:DIR` or `ssh:[USER@]NAME[:PORT]`")
+}
+
+/// Asks the Terraform question; only `yes` goes ahead.
+pub fn confirm(ui: &Ui, question: &str, detail: &str) -> Result<bool> {
+    use std::io::{BufRead, Write};
+    if ui.json {
+        bail!("--json needs --yes: there is no prompt to answer in JSON mode");
+    }
+    let mut out = std::io::stdout().lock();
+    write!(
+        out,
+        "\n{question}\n  {detail}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    )?;
+    out.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    writeln!(out)?;
+    Ok(answer.trim() == "yes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_become_safe_file_names() {
+        assert_eq!(file_name_for("sandbox:demo-mac"), "sandbox-demo-mac");
+        assert_eq!(file_name_for("sandbox:/tmp/x y"), "sandbox--tmp-x-y");
+        assert_eq!(file_name_for("local"), "local");
+    }
+}

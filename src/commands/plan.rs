@@ -1,0 +1,53 @@
+//! `macllm plan`: read the host, diff against the spec, show; optionally save the plan.
+
+use super::Context;
+use crate::cli::PlanArgs;
+use crate::plan::{self, Mode, Plan};
+use crate::render;
+use anyhow::{Context as _, Result};
+
+pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
+    let PlanArgs {
+        out,
+        detailed_exitcode,
+        refresh_only,
+    } = args;
+    let spec = context.spec()?;
+    let mode = if refresh_only {
+        Mode::RefreshOnly
+    } else {
+        Mode::Normal
+    };
+    context.for_each_host(|host, file| {
+        let state = file.load()?;
+        let plan = plan::plan(Some(&spec), state.as_ref(), host, mode)?;
+        show(context, &plan)?;
+        if let Some(path) = &out {
+            let json = serde_json::to_string_pretty(&plan)? + "\n";
+            std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+            if !context.ui.json {
+                context.ui.data(&format!(
+                    "\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    macllm apply {}\n",
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+        let pending = match mode {
+            Mode::RefreshOnly => !plan.drift.is_empty(),
+            _ => plan.has_changes(),
+        };
+        Ok(if detailed_exitcode && pending { 2 } else { 0 })
+    })
+}
+
+pub fn show(context: &Context, plan: &Plan) -> Result<()> {
+    if context.ui.json {
+        let mut value = serde_json::to_value(plan)?;
+        value["summary"] = serde_json::to_value(plan.summary())?;
+        context.ui.data(&(serde_json::to_string_pretty(&value)? + "\n"));
+    } else {
+        context.ui.data(&render::plan(&context.ui, plan));
+    }
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! `macllm sandbox init | run | presets`: create and use emulated Macs.
+
+use super::Context;
+use crate::cli::SandboxCommand;
+use crate::sandbox::{self, machine::Machine, presets};
+use anyhow::{Result, bail};
+use std::io::Read;
+
+pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
+    match command {
+        SandboxCommand::Init { dir, preset } => {
+            let Some(found) = presets::find(&preset) else {
+                let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+                bail!("unknown preset `{preset}`; choose one of: {}", names.join(", "));
+            };
+            Machine::create(&dir, found)?;
+            context.ui.data(&format!(
+                "Created an emulated Mac in {}: {}\nUse it with `--host sandbox:{}`.\n",
+                dir.display(),
+                found.summary,
+                dir.display()
+            ));
+            Ok(0)
+        }
+        SandboxCommand::Run { dir, argv } => {
+            let machine = Machine::open(&dir)?;
+            let mut stdin = Vec::new();
+            if argv.iter().any(|a| a == "-") {
+                std::io::stdin().read_to_end(&mut stdin)?;
+            }
+            let output = sandbox::run(&machine, &argv, &stdin)?;
+            print!("{}", output.stdout);
+            eprint!("{}", output.stderr);
+            Ok(output.status)
+        }
+        SandboxCommand::Presets => {
+            let lines: String = presets::PRESETS
+                .iter()
+                .map(|p| {
+                    let default = if p.name == presets::DEFAULT_PRESET { " (default)" } else { "" };
+                    format!("{:<22} {}{default}\n", p.name, p.summary)
+                })
+                .collect();
+            context.ui.data(&lines);
+            Ok(0)
+        }
+    }
+}

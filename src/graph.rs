@@ -1,0 +1,185 @@
+//! The dependency graph (petgraph): edges run from a dependency to what depends on it. Order is
+//! deterministic, topological with ties broken by id, so the same spec always plans and
+//! applies in the same order; destroy walks it backwards.
+
+use crate::resources::ResourceId;
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+#[derive(Debug, PartialEq)]
+pub enum GraphError {
+    UnknownDependency {
+        node: ResourceId,
+        dependency: ResourceId,
+    },
+    /// The ids on one cycle, starting from the smallest.
+    Cycle(Vec<ResourceId>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Graph {
+    graph: DiGraph<ResourceId, ()>,
+}
+
+impl Graph {
+    /// `nodes`: each id with the ids it depends on. Ids are unique (checked by the caller).
+    pub fn build(nodes: &[(ResourceId, Vec<ResourceId>)]) -> Result<Graph, GraphError> {
+        let mut graph = DiGraph::new();
+        let index: BTreeMap<&ResourceId, NodeIndex> = nodes
+            .iter()
+            .map(|(id, _)| (id, graph.add_node(id.clone())))
+            .collect();
+        for (id, dependencies) in nodes {
+            for dependency in dependencies {
+                let Some(&from) = index.get(dependency) else {
+                    return Err(GraphError::UnknownDependency {
+                        node: id.clone(),
+                        dependency: dependency.clone(),
+                    });
+                };
+                graph.update_edge(from, index[id], ());
+            }
+        }
+        let graph = Graph { graph };
+        if let Some(cycle) = graph.find_cycle() {
+            return Err(GraphError::Cycle(cycle));
+        }
+        Ok(graph)
+    }
+
+    fn find_cycle(&self) -> Option<Vec<ResourceId>> {
+        let component = tarjan_scc(&self.graph).into_iter().find(|component| {
+            component.len() > 1 || self.graph.contains_edge(component[0], component[0])
+        })?;
+        // Walk the cycle inside the component from its smallest id so the message is stable.
+        let start = *component.iter().min_by_key(|n| &self.graph[**n])?;
+        let mut cycle = vec![start];
+        let mut current = start;
+        loop {
+            let next = self
+                .graph
+                .neighbors(current)
+                .filter(|n| component.contains(n))
+                .min_by_key(|n| &self.graph[*n])?;
+            if next == start || cycle.contains(&next) {
+                break;
+            }
+            cycle.push(next);
+            current = next;
+        }
+        Some(cycle.into_iter().map(|n| self.graph[n].clone()).collect())
+    }
+
+    /// Dependencies first; among resources ready at the same time, smallest id first (Kahn's
+    /// algorithm with a min-heap).
+    pub fn apply_order(&self) -> Vec<ResourceId> {
+        let mut waiting: Vec<usize> = self
+            .graph
+            .node_indices()
+            .map(|n| {
+                self.graph
+                    .neighbors_directed(n, petgraph::Direction::Incoming)
+                    .count()
+            })
+            .collect();
+        let mut ready: BinaryHeap<Reverse<(&ResourceId, NodeIndex)>> = self
+            .graph
+            .node_indices()
+            .filter(|n| waiting[n.index()] == 0)
+            .map(|n| Reverse((&self.graph[n], n)))
+            .collect();
+        let mut order = Vec::with_capacity(waiting.len());
+        while let Some(Reverse((id, node))) = ready.pop() {
+            order.push(id.clone());
+            for next in self.graph.neighbors(node) {
+                waiting[next.index()] -= 1;
+                if waiting[next.index()] == 0 {
+                    ready.push(Reverse((&self.graph[next], next)));
+                }
+            }
+        }
+        order
+    }
+
+    /// Dependents first: the order in which to undo.
+    pub fn destroy_order(&self) -> Vec<ResourceId> {
+        let mut order = self.apply_order();
+        order.reverse();
+        order
+    }
+
+    /// Graphviz DOT, nodes and edges sorted so the text is stable.
+    pub fn to_dot(&self) -> String {
+        let quote = |id: &ResourceId| serde_json::to_string(&id.0).unwrap_or_default();
+        let mut out = String::from("digraph macllm {\n  rankdir = LR;\n");
+        for id in self.apply_order() {
+            out.push_str(&format!("  {};\n", quote(&id)));
+        }
+        let mut edges: Vec<(&ResourceId, &ResourceId)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e))
+            .map(|(a, b)| (&self.graph[a], &self.graph[b]))
+            .collect();
+        edges.sort();
+        for (from, to) in edges {
+            out.push_str(&format!("  {} -> {};\n", quote(from), quote(to)));
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> ResourceId {
+        ResourceId(s.to_string())
+    }
+
+    #[test]
+    fn order_is_topological_with_ties_by_id() {
+        let graph = Graph::build(&[
+            (id("c"), vec![]),
+            (id("a"), vec![id("d")]),
+            (id("b"), vec![]),
+            (id("d"), vec![]),
+        ])
+        .unwrap();
+        assert_eq!(graph.apply_order(), vec![id("b"), id("c"), id("d"), id("a")]);
+        assert_eq!(graph.destroy_order(), vec![id("a"), id("d"), id("c"), id("b")]);
+    }
+
+    #[test]
+    fn cycles_and_unknown_ids_are_reported() {
+        let err = Graph::build(&[
+            (id("x"), vec![id("z")]),
+            (id("y"), vec![id("x")]),
+            (id("z"), vec![id("y")]),
+        ])
+        .unwrap_err();
+        assert_eq!(err, GraphError::Cycle(vec![id("x"), id("y"), id("z")]));
+        let err = Graph::build(&[(id("x"), vec![id("x")])]).unwrap_err();
+        assert_eq!(err, GraphError::Cycle(vec![id("x")]));
+        let err = Graph::build(&[(id("x"), vec![id("q")])]).unwrap_err();
+        assert_eq!(
+            err,
+            GraphError::UnknownDependency {
+                node: id("x"),
+                dependency: id("q")
+            }
+        );
+    }
+
+    #[test]
+    fn dot_lists_nodes_and_edges() {
+        let graph = Graph::build(&[(id("a"), vec![id("b")]), (id("b"), vec![])]).unwrap();
+        assert_eq!(
+            graph.to_dot(),
+            "digraph macllm {\n  rankdir = LR;\n  \"b\";\n  \"a\";\n  \"b\" -> \"a\";\n}\n"
+        );
+    }
+}

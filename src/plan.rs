@@ -1,0 +1,294 @@
+//! Computes what apply would do: reads every resource (through a read-only, caching host),
+//! diffs against the spec and the state, and returns plain data. Prints nothing.
+
+use crate::graph::Graph;
+use crate::host::cached::Cached;
+use crate::host::{Host, ReadOnly};
+use crate::resources::{AnyResource, ResourceId, Restart};
+use crate::spec::Spec;
+use crate::state::{State, StateRef};
+use crate::value::Value;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const PLAN_FORMAT_VERSION: &str = "1.0";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The value is absent and the spec sets it.
+    Create,
+    /// The value is there and differs (in value or type).
+    Update,
+    /// The spec asks for the value to be absent.
+    Delete,
+    /// The resource left the spec, or destroy: put back the recorded original.
+    Restore,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub id: ResourceId,
+    pub action: Action,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub resource: AnyResource,
+    pub depends_on: Vec<ResourceId>,
+    pub restart: Option<Restart>,
+    pub needs_root: bool,
+}
+
+impl Change {
+    /// Whether applying this change writes anything (a restore to the value already there
+    /// only forgets the record).
+    pub fn writes(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// A managed value that changed outside macllm since the last apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub id: ResourceId,
+    /// What macllm read back after its last apply.
+    pub applied: Option<Value>,
+    /// What is there now.
+    pub found: Option<Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Normal,
+    Destroy,
+    RefreshOnly,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    pub host: String,
+    pub mode: Mode,
+    /// The state this plan was made from (`None`: there was none); apply refuses a saved
+    /// plan when it no longer matches.
+    pub state: Option<StateRef>,
+    pub changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => summary.add += 1,
+                Action::Update => summary.change += 1,
+                Action::Delete | Action::Restore => summary.destroy += 1,
+            }
+        }
+        summary
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Distinct restarts the writes of `changes` need, in a stable order.
+    pub fn restarts<'a>(changes: impl Iterator<Item = &'a Change>) -> Vec<Restart> {
+        let mut restarts: Vec<Restart> = changes
+            .filter(|c| c.writes())
+            .filter_map(|c| c.restart.clone())
+            .collect();
+        restarts.sort();
+        restarts.dedup();
+        restarts
+    }
+}
+
+/// Plans `spec` (absent in destroy mode and for drift) against `host` and `state`.
+pub fn plan(
+    spec: Option<&Spec>,
+    state: Option<&State>,
+    host: &dyn Host,
+    mode: Mode,
+) -> Result<Plan> {
+    let cached = Cached::new(host);
+    let reader = ReadOnly(&cached);
+    let mut planner = Planner {
+        host: &reader,
+        observed: BTreeMap::new(),
+    };
+    let mut changes = Vec::new();
+    let mut warnings = Vec::new();
+    let records = state.map(|s| &s.resources);
+
+    if mode == Mode::Normal
+        && let Some(spec) = spec
+    {
+        let declared: BTreeMap<ResourceId, &crate::spec::Declared> = spec
+            .resources
+            .iter()
+            .map(|d| (d.resource.as_resource().id(), d))
+            .collect();
+        for id in spec.graph.apply_order() {
+            let declared = declared[&id];
+            let resource = declared.resource.as_resource();
+            warnings.extend(resource.warnings());
+            let before = planner.read(&declared.resource)?;
+            let after = resource.desired();
+            if before != after {
+                let action = match (&before, &after) {
+                    (None, _) => Action::Create,
+                    (_, None) => Action::Delete,
+                    _ => Action::Update,
+                };
+                changes.push(change(&declared.resource, &declared.depends_on, action, before, after));
+            }
+        }
+        // Resources that left the spec go back to their originals, dependents first.
+        if let Some(records) = records {
+            let gone: Vec<(ResourceId, Vec<ResourceId>)> = records
+                .iter()
+                .filter(|(id, _)| !declared.contains_key(id))
+                .map(|(id, r)| (id.clone(), r.depends_on.clone()))
+                .collect();
+            for id in state_order(&gone)? {
+                let record = &records[&id];
+                let before = planner.read(&record.resource)?;
+                changes.push(change(
+                    &record.resource,
+                    &record.depends_on,
+                    Action::Restore,
+                    before,
+                    record.original.clone(),
+                ));
+            }
+        }
+    }
+
+    if mode == Mode::Destroy
+        && let Some(records) = records
+    {
+        let all: Vec<(ResourceId, Vec<ResourceId>)> = records
+            .iter()
+            .map(|(id, r)| (id.clone(), r.depends_on.clone()))
+            .collect();
+        for id in state_order(&all)? {
+            let record = &records[&id];
+            let before = planner.read(&record.resource)?;
+            changes.push(change(
+                &record.resource,
+                &record.depends_on,
+                Action::Restore,
+                before,
+                record.original.clone(),
+            ));
+        }
+    }
+
+    if changes.iter().any(|c| c.needs_root && c.writes()) {
+        let uid = crate::host::run_ok(&reader, &crate::host::Invocation::read(["id", "-u"]))?;
+        if uid.trim() != "0" {
+            warnings.push(
+                "some changes write system domains and need root: apply will stop before changing anything unless run with sudo"
+                    .to_string(),
+            );
+        }
+    }
+
+    let mut drift = Vec::new();
+    if let Some(records) = records {
+        for (id, record) in records {
+            let Some(applied) = &record.applied else {
+                continue;
+            };
+            let found = planner.read(&record.resource)?;
+            if found != applied.value {
+                drift.push(Drift {
+                    id: id.clone(),
+                    applied: applied.value.clone(),
+                    found,
+                });
+            }
+        }
+    }
+
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION.to_string(),
+        host: host.name().to_string(),
+        mode,
+        state: state.map(State::reference),
+        changes,
+        drift,
+        warnings,
+    })
+}
+
+/// Reads each resource at most once per plan (a resource is read for its change and again
+/// for drift).
+struct Planner<'a> {
+    host: &'a dyn Host,
+    observed: BTreeMap<ResourceId, Option<Value>>,
+}
+
+impl Planner<'_> {
+    fn read(&mut self, resource: &AnyResource) -> Result<Option<Value>> {
+        let resource = resource.as_resource();
+        let id = resource.id();
+        if let Some(value) = self.observed.get(&id) {
+            return Ok(value.clone());
+        }
+        let value = resource
+            .read(self.host)
+            .with_context(|| format!("reading {id}"))?;
+        self.observed.insert(id, value.clone());
+        Ok(value)
+    }
+}
+
+fn change(
+    resource: &AnyResource,
+    depends_on: &[ResourceId],
+    action: Action,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Change {
+    let r = resource.as_resource();
+    Change {
+        id: r.id(),
+        action,
+        before,
+        after,
+        resource: resource.clone(),
+        depends_on: depends_on.to_vec(),
+        restart: r.restart(),
+        needs_root: r.needs_root(),
+    }
+}
+
+/// Destroy order for records: their recorded dependencies reversed. Dependencies on ids that
+/// are no longer recorded are dropped (they were restored already).
+fn state_order(nodes: &[(ResourceId, Vec<ResourceId>)]) -> Result<Vec<ResourceId>> {
+    let known: std::collections::BTreeSet<&ResourceId> = nodes.iter().map(|(id, _)| id).collect();
+    let nodes: Vec<(ResourceId, Vec<ResourceId>)> = nodes
+        .iter()
+        .map(|(id, deps)| {
+            (
+                id.clone(),
+                deps.iter().filter(|d| known.contains(d)).cloned().collect(),
+            )
+        })
+        .collect();
+    let graph = Graph::build(&nodes)
+        .map_err(|err| anyhow::anyhow!("the state's dependencies are inconsistent: {err:?}"))?;
+    Ok(graph.destroy_order())
+}

@@ -1,0 +1,226 @@
+//! The only formatter of plans and drift, after Terraform's text (reference/anchors.md 4):
+//! `# id will be updated in place`, `+ ~ -` symbols, `Plan: N to add, N to change, N to
+//! destroy.`, multi-line values as unified diffs (`similar`).
+
+use crate::output::{Style, Ui};
+use crate::plan::{Action, Change, Drift, Mode, Plan};
+use crate::resources::Restart;
+use crate::value::Value;
+use similar::{ChangeTag, TextDiff};
+use std::fmt::Write;
+
+pub fn plan(ui: &Ui, plan: &Plan) -> String {
+    let mut out = String::new();
+    if !plan.drift.is_empty() {
+        out.push_str(&drift_section(ui, &plan.drift));
+        if plan.mode == Mode::RefreshOnly {
+            out.push_str(
+                "\nThis is a refresh-only plan, so macllm will not undo these changes.\n",
+            );
+        } else {
+            out.push_str(
+                "\nUnless you have made equivalent changes to your spec, the following plan\nmay include actions to undo or respond to these changes.\n",
+            );
+            out.push_str(&format!("\n{}\n", "─".repeat(77)));
+        }
+    }
+    if plan.mode == Mode::RefreshOnly {
+        if plan.drift.is_empty() {
+            out.push_str(&format!(
+                "\nNo changes. {} still matches what the last apply left.\n",
+                plan.host
+            ));
+        }
+        return out;
+    }
+    if plan.changes.is_empty() {
+        out.push_str(match plan.mode {
+            Mode::Destroy => "\nNo changes. Nothing macllm manages is left to restore.\n",
+            _ => "\nNo changes. The host matches the spec.\n",
+        });
+        out.push_str(&warnings(ui, &plan.warnings));
+        return out;
+    }
+    out.push_str("\nmacllm will perform the following actions on ");
+    out.push_str(&plan.host);
+    out.push_str(":\n");
+    for change in &plan.changes {
+        out.push('\n');
+        out.push_str(&change_block(ui, change));
+    }
+    let summary = plan.summary();
+    let _ = writeln!(
+        out,
+        "\n{} {} to add, {} to change, {} to destroy.",
+        ui.paint(Style::Bold, "Plan:"),
+        summary.add,
+        summary.change,
+        summary.destroy
+    );
+    let restarts = Plan::restarts(plan.changes.iter());
+    if !restarts.is_empty() {
+        let names: Vec<String> = restarts.iter().map(Restart::describe).collect();
+        let _ = writeln!(out, "After the changes: {}.", names.join(", "));
+    }
+    out.push_str(&warnings(ui, &plan.warnings));
+    out
+}
+
+fn warnings(ui: &Ui, warnings: &[String]) -> String {
+    warnings
+        .iter()
+        .map(|w| format!("{} {w}\n", ui.paint(Style::Change, "Warning:")))
+        .collect()
+}
+
+pub fn drift_section(ui: &Ui, drift: &[Drift]) -> String {
+    let mut out = String::from(
+        "\nNote: Objects have changed outside of macllm\n\nmacllm detected the following changes made outside of macllm since the\nlast \"macllm apply\":\n",
+    );
+    for row in drift {
+        let _ = write!(
+            out,
+            "\n  # {} has changed\n{}",
+            ui.paint(Style::Bold, &row.id.0),
+            value_lines(ui, &row.applied, &row.found)
+        );
+    }
+    out
+}
+
+fn change_block(ui: &Ui, change: &Change) -> String {
+    let phrase = match change.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Delete => "will be deleted",
+        Action::Restore if change.after.is_none() => {
+            "will be deleted (it was absent before macllm)"
+        }
+        Action::Restore if !change.writes() => {
+            "is already at its original value and will no longer be managed"
+        }
+        Action::Restore => "will be restored to its original value",
+    };
+    let mut out = format!("  # {} {phrase}\n", ui.paint(Style::Bold, &change.id.0));
+    if change.writes() {
+        out.push_str(&value_lines(ui, &change.before, &change.after));
+    }
+    if change.writes()
+        && let Some(restart) = &change.restart
+    {
+        let _ = writeln!(out, "    # then: {}", restart.describe());
+    }
+    if change.needs_root {
+        out.push_str("    # needs root (sudo)\n");
+    }
+    out
+}
+
+/// `~ value = 36 -> 64`, with types where they differ, or a unified diff for multi-line values.
+fn value_lines(ui: &Ui, before: &Option<Value>, after: &Option<Value>) -> String {
+    let multi_line = |v: &Option<Value>| v.as_ref().is_some_and(|v| v.pretty().contains('\n'));
+    if multi_line(before) || multi_line(after) {
+        return multi_line_diff(ui, before, after);
+    }
+    let types_differ = matches!((before, after), (Some(b), Some(a)) if b.type_name() != a.type_name());
+    let show = |v: &Option<Value>| match v {
+        None => "null".to_string(),
+        Some(v) if types_differ => format!("{} ({})", v.inline(), v.type_name()),
+        Some(v) => v.inline(),
+    };
+    match (before, after) {
+        (None, Some(_)) => format!(
+            "  {} value = {}\n",
+            ui.paint(Style::Add, "+"),
+            show(after)
+        ),
+        (Some(_), None) => format!(
+            "  {} value = {} -> null\n",
+            ui.paint(Style::Remove, "-"),
+            show(before)
+        ),
+        _ => format!(
+            "  {} value = {} -> {}\n",
+            ui.paint(Style::Change, "~"),
+            show(before),
+            show(after)
+        ),
+    }
+}
+
+fn multi_line_diff(ui: &Ui, before: &Option<Value>, after: &Option<Value>) -> String {
+    let text = |v: &Option<Value>| v.as_ref().map(|v| v.pretty() + "\n").unwrap_or_default();
+    let (old, new) = (text(before), text(after));
+    let types = match (before, after) {
+        (Some(b), Some(a)) if b.type_name() != a.type_name() => {
+            format!(" # {} -> {}", b.type_name(), a.type_name())
+        }
+        _ => String::new(),
+    };
+    let mut out = format!("  {} value = <<-EOT{types}\n", ui.paint(Style::Change, "~"));
+    let diff = TextDiff::from_lines(&old, &new);
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        let _ = match change.tag() {
+            ChangeTag::Equal => writeln!(out, "            {line}"),
+            ChangeTag::Delete => writeln!(out, "          {} {line}", ui.paint(Style::Remove, "-")),
+            ChangeTag::Insert => writeln!(out, "          {} {line}", ui.paint(Style::Add, "+")),
+        };
+    }
+    out.push_str("        EOT\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::defaults::DefaultsKey;
+    use crate::resources::{AnyResource, ResourceId};
+
+    fn change(action: Action, before: Option<Value>, after: Option<Value>) -> Change {
+        Change {
+            id: ResourceId("defaults:d:k".into()),
+            action,
+            before,
+            after: after.clone(),
+            resource: AnyResource::Defaults(DefaultsKey {
+                domain: "d".into(),
+                key: "k".into(),
+                current_host: false,
+                value: after,
+            }),
+            depends_on: vec![],
+            restart: Some(Restart::Kill("Dock".into())),
+            needs_root: false,
+        }
+    }
+
+    #[test]
+    fn type_changes_show_both_types() {
+        let text = change_block(
+            &Ui::plain(),
+            &change(
+                Action::Update,
+                Some(Value::String("2".into())),
+                Some(Value::Integer(2)),
+            ),
+        );
+        assert_eq!(
+            text,
+            "  # defaults:d:k will be updated in-place\n  ~ value = \"2\" (string) -> 2 (integer)\n    # then: killall Dock\n"
+        );
+    }
+
+    #[test]
+    fn collections_show_as_unified_diffs() {
+        let text = change_block(
+            &Ui::plain(),
+            &change(
+                Action::Update,
+                Some(Value::Array(vec![Value::Integer(1), Value::Integer(2)])),
+                Some(Value::Array(vec![Value::Integer(1), Value::Integer(3)])),
+            ),
+        );
+        assert!(text.contains("          -   2,\n          +   3,\n"), "{text}");
+    }
+}

@@ -1,0 +1,84 @@
+//! What macllm manages. One file per kind; [`AnyResource`] is the one place that lists the
+//! kinds. Every kind reads and writes the machine only through `&dyn Host`, and expresses its
+//! value as a typed [`Value`] so that plan, render and state need no per-kind code.
+
+pub mod defaults;
+
+use crate::host::Host;
+use crate::value::Value;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Names one managed thing on one host (`defaults:com.apple.dock:autohide`). Keys the graph,
+/// the plan and the state file, so it must not change between releases.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ResourceId(pub String);
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Something to run once after all writes so that a change takes effect.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restart {
+    /// `killall NAME`; launchd starts the app again with the new settings.
+    Kill(String),
+    /// `activateSettings -u`: reloads global preferences without a logout.
+    ActivateSettings,
+    /// Nothing to run: a logout is needed; the text says why.
+    Logout(String),
+}
+
+impl Restart {
+    pub fn describe(&self) -> String {
+        match self {
+            Restart::Kill(app) => format!("killall {app}"),
+            Restart::ActivateSettings => "activateSettings -u".to_string(),
+            Restart::Logout(why) => format!("log out and back in ({why})"),
+        }
+    }
+}
+
+/// One kind of thing macllm manages. `read` never changes the machine.
+pub trait Resource {
+    fn id(&self) -> ResourceId;
+
+    /// What the spec asks for; `None` means "must not be there".
+    fn desired(&self) -> Option<Value>;
+
+    fn read(&self, host: &dyn Host) -> Result<Option<Value>>;
+
+    /// Makes the host hold `value` (`None` removes it). Callers read back afterwards.
+    fn write(&self, host: &dyn Host, value: Option<&Value>) -> Result<()>;
+
+    /// What must run after a write for the change to take effect.
+    fn restart(&self) -> Option<Restart>;
+
+    /// Whether writing needs root (known before anything changes).
+    fn needs_root(&self) -> bool;
+
+    /// Things a user should know before applying (e.g. a domain that needs Full Disk Access).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Every kind, as the spec produces it and the state file stores it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AnyResource {
+    Defaults(defaults::DefaultsKey),
+}
+
+impl AnyResource {
+    pub fn as_resource(&self) -> &dyn Resource {
+        match self {
+            AnyResource::Defaults(resource) => resource,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The one typed error: bad spec input, rendered with file, line, column, field path and the
+//! offending line with a caret under it (the way rustc and just show source errors).
+
+use super::locate::{Segment, display_path, locate};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// `defaults[0].value`; empty for errors about the whole document.
+    pub field: String,
+    pub message: String,
+    /// The offending source line, without its newline.
+    pub source_line: String,
+    pub hint: Option<String>,
+}
+
+impl SpecError {
+    /// An error about the node at `path` in `text`.
+    pub fn at(file: &Path, text: &str, path: &[Segment], message: impl Into<String>) -> SpecError {
+        let (line, column) = locate(text, path).unwrap_or((1, 1));
+        SpecError::new(file, text, line, column, display_path(path), message)
+    }
+
+    pub fn new(
+        file: &Path,
+        text: &str,
+        line: usize,
+        column: usize,
+        field: String,
+        message: impl Into<String>,
+    ) -> SpecError {
+        let source_line = text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or_default()
+            .to_string();
+        SpecError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            field,
+            message: message.into(),
+            source_line,
+            hint: None,
+        }
+    }
+
+    /// From serde_yaml's error, whose message is `path: what at line L column C`.
+    pub fn from_yaml(file: &Path, text: &str, err: &serde_yaml::Error) -> SpecError {
+        let (line, column) = err
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        let full = err.to_string();
+        let without_position = match full.rfind(" at line ") {
+            Some(at) if full[at..].contains(" column ") => {
+                // Keep any trailing context such as ", while scanning a quoted scalar".
+                let tail = &full[at..];
+                let after = tail
+                    .find(", ")
+                    .map(|comma| tail[comma..].to_string())
+                    .unwrap_or_default();
+                format!("{}{}", &full[..at], after)
+            }
+            _ => full,
+        };
+        let (field, message) = split_field(&without_position);
+        SpecError::new(file, text, line, column, field, message)
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> SpecError {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// serde_yaml prefixes messages with the field path and `: `; a path never contains a space.
+fn split_field(message: &str) -> (String, String) {
+    if let Some((field, rest)) = message.split_once(": ")
+        && !field.contains(' ')
+        && !field.is_empty()
+    {
+        return (field.to_string(), rest.to_string());
+    }
+    (String::new(), message.to_string())
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            writeln!(f, "{}", self.message)?;
+        } else {
+            writeln!(f, "{}: {}", self.field, self.message)?;
+        }
+        let number = self.line.to_string();
+        let gutter = " ".repeat(number.len());
+        writeln!(
+            f,
+            "{gutter}--> {}:{}:{}",
+            self.file.display(),
+            self.line,
+            self.column
+        )?;
+        writeln!(f, "{gutter} |")?;
+        writeln!(f, "{number} | {}", self.source_line)?;
+        // Tabs in the source keep their width in the caret line so the caret lines up.
+        let lead: String = self
+            .source_line
+            .chars()
+            .take(self.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "{gutter} | {lead}^")?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_file_line_field_and_caret() {
+        let text = "macllm: 1\ndefaults:\n  - domain: a\n    key: b\n    valeu: 1\n";
+        let err = SpecError::at(
+            Path::new("x.yaml"),
+            text,
+            &[
+                Segment::Key("defaults".into()),
+                Segment::Index(0),
+                Segment::Key("key".into()),
+            ],
+            "bad key",
+        )
+        .with_hint("fix it");
+        assert_eq!(
+            err.to_string(),
+            "defaults[0].key: bad key\n --> x.yaml:4:10\n  |\n4 |     key: b\n  |          ^\nhint: fix it"
+        );
+    }
+
+    #[test]
+    fn splits_serde_yaml_messages() {
+        let text = "macllm: 1\nfoo: 2\n";
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct S {
+            macllm: u32,
+        }
+        let yaml_err = serde_yaml::from_str::<S>(text).unwrap_err();
+        let err = SpecError::from_yaml(Path::new("s.yaml"), text, &yaml_err);
+        assert_eq!((err.line, err.column), (2, 1));
+        assert_eq!(err.message, "unknown field `foo`, expected `macllm`");
+    }
+}

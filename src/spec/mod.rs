@@ -1,0 +1,400 @@
+//! YAML text in, declared resources out. Parsing validates and never touches a host; every
+//! error is a [`SpecError`] naming the file, line, column and field.
+
+pub mod error;
+pub mod locate;
+pub mod yaml_value;
+
+use crate::graph::{Graph, GraphError};
+use crate::resources::defaults::{self, DefaultsKey};
+use crate::resources::{AnyResource, ResourceId};
+use crate::value::{Value, hex_decode};
+pub use error::SpecError;
+use locate::Segment;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use yaml_value::YamlValue;
+
+/// The spec format this macllm reads (the `macllm:` key).
+pub const SPEC_VERSION: u32 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    macllm: u32,
+    #[serde(default)]
+    defaults: Vec<DefaultsEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefaultsEntry {
+    domain: String,
+    key: String,
+    #[serde(default)]
+    value: Option<YamlValue>,
+    #[serde(default, rename = "type")]
+    value_type: Option<ValueType>,
+    #[serde(default)]
+    current_host: bool,
+    #[serde(default)]
+    absent: bool,
+    #[serde(default)]
+    depends_on: Vec<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum ValueType {
+    Bool,
+    Int,
+    Float,
+    String,
+    Date,
+    Data,
+    Array,
+    Dict,
+}
+
+/// A resource as the spec declares it: what it is, what it waits for, where it was written.
+#[derive(Clone, Debug)]
+pub struct Declared {
+    pub resource: AnyResource,
+    pub depends_on: Vec<ResourceId>,
+    pub path: Vec<Segment>,
+}
+
+pub struct Spec {
+    pub file: PathBuf,
+    pub text: String,
+    pub resources: Vec<Declared>,
+    pub graph: Graph,
+}
+
+impl Spec {
+    pub fn load(file: &Path) -> anyhow::Result<Spec> {
+        let text = std::fs::read_to_string(file).map_err(|err| {
+            let hint = if err.kind() == std::io::ErrorKind::NotFound {
+                "\nhint: pass the spec with `--spec FILE` (the default is ./macllm.yaml)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("cannot read spec {}: {err}{hint}", file.display())
+        })?;
+        Ok(Spec::parse(file, text)?)
+    }
+
+    pub fn parse(file: &Path, text: String) -> Result<Spec, SpecError> {
+        let parsed: SpecFile =
+            serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
+        let at = |path: &[Segment], message: String| SpecError::at(file, &text, path, message);
+        if parsed.macllm != SPEC_VERSION {
+            return Err(at(
+                &[key("macllm")],
+                format!(
+                    "unsupported spec version {}; this macllm reads version {SPEC_VERSION}",
+                    parsed.macllm
+                ),
+            ));
+        }
+        let mut resources = Vec::new();
+        for (index, entry) in parsed.defaults.into_iter().enumerate() {
+            let path = vec![key("defaults"), Segment::Index(index)];
+            resources.push(expand_defaults(entry, path, &at)?);
+        }
+        check_unique_ids(&resources, &at)?;
+        let graph = build_graph(&resources, &at)?;
+        Ok(Spec {
+            file: file.to_path_buf(),
+            text,
+            resources,
+            graph,
+        })
+    }
+}
+
+fn key(name: &str) -> Segment {
+    Segment::Key(name.to_string())
+}
+
+fn child(path: &[Segment], segment: Segment) -> Vec<Segment> {
+    let mut path = path.to_vec();
+    path.push(segment);
+    path
+}
+
+type At<'a> = dyn Fn(&[Segment], String) -> SpecError + 'a;
+
+fn expand_defaults(
+    entry: DefaultsEntry,
+    path: Vec<Segment>,
+    at: &At,
+) -> Result<Declared, SpecError> {
+    let domain = defaults::canonical_domain(&entry.domain);
+    check_name(&domain, "domain", &child(&path, key("domain")), at)?;
+    check_name(&entry.key, "key", &child(&path, key("key")), at)?;
+    if domain.starts_with('/') && !domain.starts_with("/Library/Preferences/") {
+        return Err(at(
+            &child(&path, key("domain")),
+            format!(
+                "path domain `{domain}` is not supported; use a domain name, or a system domain under /Library/Preferences/"
+            ),
+        ));
+    }
+    if domain.ends_with(".plist") {
+        return Err(at(
+            &child(&path, key("domain")),
+            format!("domain `{domain}` ends in `.plist`; `defaults` wants the name without it"),
+        ));
+    }
+    let value = match (entry.value, entry.absent) {
+        (Some(_), true) => {
+            return Err(at(
+                &child(&path, key("absent")),
+                "`absent: true` and `value` contradict each other; keep one".to_string(),
+            ));
+        }
+        (None, false) => {
+            return Err(at(
+                &path,
+                "missing field `value` (or `absent: true` to make sure the key is not set)"
+                    .to_string(),
+            ));
+        }
+        (None, true) => None,
+        (Some(raw), false) => Some(typed_value(
+            &raw,
+            entry.value_type,
+            &child(&path, key("value")),
+            at,
+        )?),
+    };
+    let mut depends_on = Vec::new();
+    for (index, dependency) in entry.depends_on.into_iter().enumerate() {
+        if dependency.trim().is_empty() {
+            return Err(at(
+                &child(&child(&path, key("depends_on")), Segment::Index(index)),
+                "empty resource id".to_string(),
+            ));
+        }
+        depends_on.push(ResourceId(dependency));
+    }
+    Ok(Declared {
+        resource: AnyResource::Defaults(DefaultsKey {
+            domain,
+            key: entry.key,
+            current_host: entry.current_host,
+            value,
+        }),
+        depends_on,
+        path,
+    })
+}
+
+fn check_name(name: &str, what: &str, path: &[Segment], at: &At) -> Result<(), SpecError> {
+    if name.is_empty() {
+        return Err(at(path, format!("the {what} is empty")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(at(
+            path,
+            format!("the {what} contains a control character (newline, tab or NUL)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies the declared `type:` (or infers one) to a YAML value.
+fn typed_value(
+    raw: &YamlValue,
+    declared: Option<ValueType>,
+    path: &[Segment],
+    at: &At,
+) -> Result<Value, SpecError> {
+    let mismatch = |wanted: &str| {
+        at(
+            path,
+            format!("expected {wanted} for `type`, found {}", raw.describe()),
+        )
+    };
+    Ok(match (declared, raw) {
+        (None | Some(ValueType::Bool), YamlValue::Bool(b)) => Value::Bool(*b),
+        (None | Some(ValueType::Int), YamlValue::Int(i)) => Value::Integer(*i),
+        (None | Some(ValueType::Float), YamlValue::Float(f)) => Value::Float(*f),
+        (Some(ValueType::Float), YamlValue::Int(i)) => Value::Float(*i as f64),
+        (None | Some(ValueType::String), YamlValue::Str(s)) => Value::String(s.clone()),
+        (Some(ValueType::Date), YamlValue::Str(s)) => Value::Date(parse_date(s).ok_or_else(|| {
+            at(
+                path,
+                format!("`{s}` is not a date; write it as `2024-01-31T12:00:00Z` (UTC)"),
+            )
+        })?),
+        (Some(ValueType::Data), YamlValue::Str(s)) => {
+            let bytes = hex_decode(s).map_err(|err| {
+                at(path, format!("data must be hex digits (like `0a1b2c`): {err}"))
+            })?;
+            Value::Data(crate::value::hex_encode(&bytes))
+        }
+        (None | Some(ValueType::Array), YamlValue::Seq(items)) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| typed_value(item, None, &child(path, Segment::Index(i)), at))
+                .collect::<Result<_, _>>()?,
+        ),
+        (None | Some(ValueType::Dict), YamlValue::Map(entries)) => Value::Dict(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k.clone(),
+                        typed_value(v, None, &child(path, key(k)), at)?,
+                    ))
+                })
+                .collect::<Result<BTreeMap<_, _>, SpecError>>()?,
+        ),
+        (Some(ValueType::String), YamlValue::Int(_) | YamlValue::Float(_) | YamlValue::Bool(_)) => {
+            return Err(mismatch("a string").with_hint("quote the value to make it a string"));
+        }
+        (Some(ValueType::Bool), _) => return Err(mismatch("a boolean (true or false)")),
+        (Some(ValueType::Int), _) => return Err(mismatch("an integer")),
+        (Some(ValueType::Float), _) => return Err(mismatch("a number")),
+        (Some(ValueType::String), _) => return Err(mismatch("a string")),
+        (Some(ValueType::Date), _) => return Err(mismatch("a date string")),
+        (Some(ValueType::Data), _) => return Err(mismatch("a hex string")),
+        (Some(ValueType::Array), _) => return Err(mismatch("a list")),
+        (Some(ValueType::Dict), _) => return Err(mismatch("a mapping")),
+    })
+}
+
+/// Accepts `2024-01-31T12:00:00Z` and the `2024-01-31 12:00:00 +0000` form `defaults read`
+/// prints; returns the XML plist form.
+fn parse_date(text: &str) -> Option<String> {
+    let iso = match text.strip_suffix(" +0000") {
+        Some(rest) => format!("{}Z", rest.replacen(' ', "T", 1)),
+        None => text.to_string(),
+    };
+    plist::Date::from_xml_format(&iso)
+        .ok()
+        .map(|d| d.to_xml_format())
+}
+
+fn check_unique_ids(resources: &[Declared], at: &At) -> Result<(), SpecError> {
+    let mut seen: HashMap<ResourceId, &Declared> = HashMap::new();
+    for declared in resources {
+        let id = declared.resource.as_resource().id();
+        if let Some(first) = seen.get(&id) {
+            let first_at = at(&first.path, String::new());
+            return Err(at(
+                &declared.path,
+                format!(
+                    "duplicate resource id `{id}`: also declared at {}:{} ({})",
+                    first_at.file.display(),
+                    first_at.line,
+                    locate::display_path(&first.path)
+                ),
+            ));
+        }
+        seen.insert(id, declared);
+    }
+    Ok(())
+}
+
+fn build_graph(resources: &[Declared], at: &At) -> Result<Graph, SpecError> {
+    let nodes: Vec<(ResourceId, Vec<ResourceId>)> = resources
+        .iter()
+        .map(|d| (d.resource.as_resource().id(), d.depends_on.clone()))
+        .collect();
+    Graph::build(&nodes).map_err(|err| match err {
+        GraphError::UnknownDependency { node, dependency } => {
+            let (index, declared) = find(resources, &node);
+            let position = declared
+                .depends_on
+                .iter()
+                .position(|d| *d == dependency)
+                .unwrap_or(0);
+            let path = child(
+                &child(&resources[index].path, key("depends_on")),
+                Segment::Index(position),
+            );
+            at(&path, format!("unknown resource id `{dependency}` in depends_on"))
+                .with_hint("ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them")
+        }
+        GraphError::Cycle(cycle) => {
+            let (_, declared) = find(resources, &cycle[0]);
+            let names: Vec<String> = cycle.iter().map(|id| format!("`{id}`")).collect();
+            at(
+                &child(&declared.path, key("depends_on")),
+                format!("dependency cycle: {} -> `{}`", names.join(" -> "), cycle[0]),
+            )
+        }
+    })
+}
+
+fn find<'a>(resources: &'a [Declared], id: &ResourceId) -> (usize, &'a Declared) {
+    resources
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.resource.as_resource().id() == *id)
+        .unwrap_or((0, &resources[0]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Spec, SpecError> {
+        Spec::parse(Path::new("t.yaml"), text.to_string())
+    }
+
+    #[test]
+    fn infers_and_applies_types() {
+        let spec = parse(
+            "macllm: 1\ndefaults:\n  - {domain: -g, key: a, value: true}\n  - {domain: d, key: f, value: 1, type: float}\n  - {domain: d, key: t, value: '2024-01-31 12:00:00 +0000', type: date}\n",
+        )
+        .unwrap();
+        let values: Vec<_> = spec
+            .resources
+            .iter()
+            .map(|d| d.resource.as_resource().desired())
+            .collect();
+        assert_eq!(values[0], Some(Value::Bool(true)));
+        assert_eq!(values[1], Some(Value::Float(1.0)));
+        assert_eq!(values[2], Some(Value::Date("2024-01-31T12:00:00Z".into())));
+        assert_eq!(
+            spec.resources[0].resource.as_resource().id().0,
+            "defaults:NSGlobalDomain:a"
+        );
+    }
+
+    #[test]
+    fn type_mismatch_points_at_the_value() {
+        let err = parse("macllm: 1\ndefaults:\n  - domain: d\n    key: k\n    type: bool\n    value: 3\n")
+            .err()
+            .unwrap();
+        assert_eq!((err.line, err.column, err.field.as_str()), (6, 12, "defaults[0].value"));
+    }
+
+    #[test]
+    fn duplicate_ids_name_both_places() {
+        let err = parse("macllm: 1\ndefaults:\n  - {domain: -g, key: a, value: 1}\n  - {domain: NSGlobalDomain, key: a, value: 2}\n")
+            .err()
+            .unwrap();
+        assert_eq!(err.line, 4);
+        assert!(err.message.contains("t.yaml:3"), "{}", err.message);
+    }
+
+    #[test]
+    fn cycles_and_unknown_dependencies_are_named() {
+        let err = parse("macllm: 1\ndefaults:\n  - {domain: d, key: a, value: 1, depends_on: ['defaults:d:b']}\n  - {domain: d, key: b, value: 1, depends_on: ['defaults:d:a']}\n")
+            .err()
+            .unwrap();
+        assert!(err.message.contains("dependency cycle"), "{}", err.message);
+        assert!(err.message.contains("defaults:d:a") && err.message.contains("defaults:d:b"));
+        let err = parse("macllm: 1\ndefaults:\n  - {domain: d, key: a, value: 1, depends_on: [nope]}\n")
+            .err()
+            .unwrap();
+        assert_eq!((err.line, err.field.as_str()), (3, "defaults[0].depends_on[0]"));
+    }
+}

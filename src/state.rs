@@ -1,0 +1,302 @@
+//! One host's record of what macllm manages there: per resource the original value (put back
+//! by destroy) and the value read back after the last apply (compared by drift). Saved
+//! atomically after every step, guarded by an OS file lock, never overwritten when it cannot
+//! be read.
+
+use crate::resources::{AnyResource, ResourceId};
+use crate::value::Value;
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+pub const STATE_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub format_version: u32,
+    /// Bumped on every write; a saved plan remembers it to detect staleness.
+    pub serial: u64,
+    /// Random at creation; a plan made against another lineage is refused.
+    pub lineage: String,
+    pub host: String,
+    pub macllm_version: String,
+    pub resources: BTreeMap<ResourceId, Record>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// The resource as last applied, so it can be restored after it leaves the spec.
+    pub resource: AnyResource,
+    #[serde(default)]
+    pub depends_on: Vec<ResourceId>,
+    /// What was there before macllm first changed it (`null`: absent).
+    pub original: Option<Value>,
+    /// What macllm read back after its last successful apply; missing while an apply of this
+    /// resource has started and not finished, so the next plan re-applies it.
+    pub applied: Option<Applied>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Applied {
+    pub value: Option<Value>,
+}
+
+/// (lineage, serial): what a saved plan remembers of the state it was made from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateRef {
+    pub lineage: String,
+    pub serial: u64,
+}
+
+impl State {
+    pub fn new(host: &str) -> State {
+        State {
+            format_version: STATE_FORMAT_VERSION,
+            serial: 0,
+            lineage: random_lineage(),
+            host: host.to_string(),
+            macllm_version: env!("CARGO_PKG_VERSION").to_string(),
+            resources: BTreeMap::new(),
+        }
+    }
+
+    pub fn reference(&self) -> StateRef {
+        StateRef {
+            lineage: self.lineage.clone(),
+            serial: self.serial,
+        }
+    }
+}
+
+/// 128 random bits as hex, from the standard library's per-process random hash keys.
+fn random_lineage() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for salt in 0..2u64 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        hasher.write_u32(std::process::id());
+        out.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    format!(
+        "{}-{}-{}-{}-{}",
+        &out[0..8],
+        &out[8..12],
+        &out[12..16],
+        &out[16..20],
+        &out[20..32]
+    )
+}
+
+/// The state file of one host and its lock.
+pub struct StateFile {
+    pub path: PathBuf,
+}
+
+/// Held while a command may write the state; the OS releases it if the process dies.
+pub struct StateLock {
+    _file: File,
+}
+
+impl StateFile {
+    pub fn new(path: PathBuf) -> StateFile {
+        StateFile { path }
+    }
+
+    /// `None` when there is no state yet. A corrupt or newer-format file is an error and is
+    /// left exactly as it is.
+    pub fn load(&self) -> Result<Option<State>> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err).context(format!("reading {}", self.path.display())),
+        };
+        let probe: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
+            anyhow::anyhow!(
+                "state file {} is corrupt ({err}); macllm will not overwrite it\n\
+                 hint: restore it from {} or move it away",
+                self.path.display(),
+                backup_path(&self.path).display()
+            )
+        })?;
+        let version = probe.get("format_version").and_then(|v| v.as_u64());
+        match version {
+            Some(v) if v > u64::from(STATE_FORMAT_VERSION) => bail!(
+                "state file {} has format version {v}, newer than this macllm understands ({STATE_FORMAT_VERSION}); refusing to touch it\n\
+                 hint: upgrade macllm",
+                self.path.display()
+            ),
+            _ => {}
+        }
+        let state: State = serde_json::from_value(probe).map_err(|err| {
+            anyhow::anyhow!(
+                "state file {} is corrupt ({err}); macllm will not overwrite it",
+                self.path.display()
+            )
+        })?;
+        Ok(Some(state))
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        self.path.with_file_name(name)
+    }
+
+    /// Takes the lock or fails at once naming its holder.
+    pub fn lock(&self, command: &str) -> Result<StateLock> {
+        let lock_path = self.lock_path();
+        if let Some(parent) = lock_path.parent() {
+            fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .with_context(|| format!("opening {}", lock_path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = serde_json::from_str::<serde_json::Value>(&holder)
+                    .map(|info| {
+                        format!(
+                            "pid {}, `{}`, since {}",
+                            info["pid"], info["command"].as_str().unwrap_or("?"),
+                            info["since"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .unwrap_or_else(|_| "another macllm process".to_string());
+                bail!(
+                    "the state {} is locked by {holder}\n\
+                     hint: wait for that command to finish; the lock goes away with its process",
+                    self.path.display()
+                );
+            }
+            Err(fs::TryLockError::Error(err)) => {
+                return Err(err).context(format!("locking {}", lock_path.display()));
+            }
+        }
+        let info = serde_json::json!({
+            "pid": std::process::id(),
+            "command": command,
+            "since": crate::clock::rfc3339_now(),
+        });
+        file.set_len(0)?;
+        file.rewind()?;
+        file.write_all(info.to_string().as_bytes())?;
+        file.flush()?;
+        Ok(StateLock { _file: file })
+    }
+
+    /// Bumps the serial and writes the state atomically: temp file in the same folder, fsync,
+    /// previous copy to `.backup`, rename over, mode 0600.
+    pub fn save(&self, state: &mut State, _lock: &StateLock) -> Result<()> {
+        state.serial += 1;
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".macllm-state-")
+            .tempfile_in(dir)
+            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        let json = serde_json::to_string_pretty(state)? + "\n";
+        temp.write_all(json.as_bytes())?;
+        temp.as_file().sync_all()?;
+        set_private(temp.path())?;
+        if self.path.exists() {
+            fs::copy(&self.path, backup_path(&self.path))
+                .with_context(|| format!("keeping a backup of {}", self.path.display()))?;
+            set_private(&backup_path(&self.path))?;
+        }
+        temp.persist(&self.path)
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        // The rename is durable only once the directory entry is.
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".backup");
+    path.with_file_name(name)
+}
+
+#[cfg(unix)]
+fn set_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("setting the mode of {}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_private(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_is_atomic_keeps_a_backup_and_bumps_the_serial() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("h.json"));
+        assert_eq!(file.load().unwrap(), None);
+        let lock = file.lock("test").unwrap();
+        let mut state = State::new("h");
+        file.save(&mut state, &lock).unwrap();
+        file.save(&mut state, &lock).unwrap();
+        let loaded = file.load().unwrap().unwrap();
+        assert_eq!(loaded.serial, 2);
+        assert_eq!(loaded.lineage, state.lineage);
+        let backup: State =
+            serde_json::from_str(&fs::read_to_string(backup_path(&file.path)).unwrap()).unwrap();
+        assert_eq!(backup.serial, 1);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&file.path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_second_lock_fails_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("h.json"));
+        let _held = file.lock("macllm apply").unwrap();
+        let err = file.lock("macllm destroy").err().unwrap().to_string();
+        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(err.contains("`macllm apply`"), "{err}");
+    }
+
+    #[test]
+    fn corrupt_and_newer_states_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("h.json"));
+        fs::write(&file.path, "{ not json").unwrap();
+        assert!(file.load().unwrap_err().to_string().contains("corrupt"));
+        fs::write(&file.path, r#"{"format_version": 99}"#).unwrap();
+        assert!(file.load().unwrap_err().to_string().contains("newer"));
+        assert_ne!(random_lineage(), random_lineage());
+    }
+}
