@@ -215,7 +215,7 @@ fn typed_value(
     let mismatch = |wanted: &str| {
         at(
             path,
-            format!("expected {wanted} for `type`, found {}", raw.describe()),
+            format!("expected {wanted}, found {}", raw.describe()),
         )
     };
     Ok(match (declared, raw) {

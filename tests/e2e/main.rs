@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `macllm` binary against emulated Macs (in-process with
+//! `--host sandbox:DIR`, and as real processes on PATH through the multi-call shim).
+
+mod bad_input;
+mod harness;
+mod lifecycle;
+mod robustness;
+mod shim;
