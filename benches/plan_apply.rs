@@ -31,7 +31,10 @@ fn main() {
         "{} keys over {DOMAINS} domains, --host local through the shim",
         DOMAINS * KEYS_PER_DOMAIN
     );
-    println!("{:<28} {:>10} {:>10} {:>10}", "step", "wall ms", "processes", "defaults");
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "step", "wall ms", "processes", "defaults"
+    );
     for (step, args) in [
         ("plan (nothing applied)", &["plan"][..]),
         ("apply --yes", &["apply", "--yes"]),
@@ -58,7 +61,10 @@ fn main() {
             String::from_utf8_lossy(&output.stderr)
         );
         let spawned = std::fs::read_to_string(&trace).unwrap_or_default();
-        let defaults = spawned.lines().filter(|l| l.starts_with("defaults")).count();
+        let defaults = spawned
+            .lines()
+            .filter(|l| l.starts_with("defaults"))
+            .count();
         println!(
             "{step:<28} {:>10} {:>10} {:>10}",
             elapsed.as_millis(),
@@ -69,7 +75,11 @@ fn main() {
 }
 
 fn path_with(bin: &Path) -> String {
-    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 fn spec() -> String {

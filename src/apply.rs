@@ -88,9 +88,7 @@ impl Applier<'_> {
         if change.writes() {
             self.ui.progress(&format!("{}: {verb}...", change.id));
             resource.write(self.host, change.after.as_ref())?;
-            let read_back = resource
-                .read(self.host)
-                .context("reading the value back")?;
+            let read_back = resource.read(self.host).context("reading the value back")?;
             if read_back != change.after {
                 let show = |v: &Option<crate::value::Value>| {
                     v.as_ref().map_or("absent".to_string(), |v| v.inline())
@@ -132,8 +130,9 @@ impl Applier<'_> {
                 Restart::Kill(app) => vec!["killall".into(), app.clone()],
                 Restart::ActivateSettings => vec![ACTIVATE_SETTINGS.into(), "-u".into()],
                 Restart::Logout(why) => {
-                    self.ui
-                        .warn(&format!("log out and back in for some changes to show: {why}"));
+                    self.ui.warn(&format!(
+                        "log out and back in for some changes to show: {why}"
+                    ));
                     continue;
                 }
             };
@@ -160,5 +159,83 @@ impl Applier<'_> {
                 Err(err) => self.ui.warn(&format!("{err:#}")),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::Output;
+    use crate::plan::{Mode, PLAN_FORMAT_VERSION};
+    use crate::resources::defaults::DefaultsKey;
+    use crate::resources::{AnyResource, ResourceId};
+    use crate::value::Value;
+
+    /// A Mac whose preferences never change: like an app that rewrites its own key at once.
+    struct Stubborn;
+
+    impl Host for Stubborn {
+        fn name(&self) -> &str {
+            "stubborn"
+        }
+
+        fn run(&self, invocation: &Invocation) -> Result<Output> {
+            Ok(match invocation.argv.get(1).map(String::as_str) {
+                Some("export") => Output::ok(Value::Dict(Default::default()).to_xml_document()),
+                _ => Output::ok(""),
+            })
+        }
+    }
+
+    #[test]
+    fn a_value_that_does_not_stick_is_an_error_and_stays_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("s.json"));
+        let lock = file.lock("test").unwrap();
+        let resource = AnyResource::Defaults(DefaultsKey {
+            domain: "com.example".into(),
+            key: "k".into(),
+            current_host: false,
+            value: Some(Value::Integer(1)),
+        });
+        let plan = Plan {
+            format_version: PLAN_FORMAT_VERSION.into(),
+            host: "stubborn".into(),
+            mode: Mode::Normal,
+            state: None,
+            changes: vec![Change {
+                id: ResourceId("defaults:com.example:k".into()),
+                action: Action::Create,
+                before: None,
+                after: Some(Value::Integer(1)),
+                resource,
+                depends_on: vec![],
+                restart: None,
+                needs_root: false,
+            }],
+            drift: vec![],
+            warnings: vec![],
+        };
+        let mut state = State::new("stubborn");
+        let ui = Ui {
+            quiet: true,
+            ..Ui::plain()
+        };
+        let applier = Applier {
+            host: &Stubborn,
+            file: &file,
+            lock: &lock,
+            ui: &ui,
+            restart: false,
+        };
+        let err = applier.apply(&plan, &mut state).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("did not converge: wrote 1 but read back absent"),
+            "{err:#}"
+        );
+        let saved = file.load().unwrap().unwrap();
+        let record = &saved.resources[&ResourceId("defaults:com.example:k".into())];
+        assert_eq!(record.original, None);
+        assert_eq!(record.applied, None);
     }
 }

@@ -22,7 +22,12 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// The spec file.
-    #[arg(long, global = true, value_name = "FILE", default_value = "macllm.yaml")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        default_value = "macllm.yaml"
+    )]
     pub spec: PathBuf,
     /// `local` (default), `sandbox:DIR` (an emulated Mac) or `ssh:[USER@]NAME[:PORT]`.
     #[arg(long = "host", global = true, value_name = "HOST")]

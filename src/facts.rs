@@ -35,7 +35,11 @@ impl Facts {
     pub fn read(host: &dyn Host) -> Result<Facts> {
         let sysctl = run_ok(
             host,
-            &Invocation::read(["sysctl", "-i"].into_iter().chain(SYSCTL_KEYS.iter().copied())),
+            &Invocation::read(
+                ["sysctl", "-i"]
+                    .into_iter()
+                    .chain(SYSCTL_KEYS.iter().copied()),
+            ),
         )?;
         // `sysctl NAME` prints `NAME: value` (reference/macos-commands.md 4.3).
         let values: HashMap<&str, &str> = sysctl

@@ -149,8 +149,14 @@ mod tests {
             (id("d"), vec![]),
         ])
         .unwrap();
-        assert_eq!(graph.apply_order(), vec![id("b"), id("c"), id("d"), id("a")]);
-        assert_eq!(graph.destroy_order(), vec![id("a"), id("d"), id("c"), id("b")]);
+        assert_eq!(
+            graph.apply_order(),
+            vec![id("b"), id("c"), id("d"), id("a")]
+        );
+        assert_eq!(
+            graph.destroy_order(),
+            vec![id("a"), id("d"), id("c"), id("b")]
+        );
     }
 
     #[test]

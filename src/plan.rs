@@ -151,7 +151,13 @@ pub fn plan(
                     (_, None) => Action::Delete,
                     _ => Action::Update,
                 };
-                changes.push(change(&declared.resource, &declared.depends_on, action, before, after));
+                changes.push(change(
+                    &declared.resource,
+                    &declared.depends_on,
+                    action,
+                    before,
+                    after,
+                ));
             }
         }
         // Resources that left the spec go back to their originals, dependents first.

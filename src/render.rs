@@ -14,9 +14,7 @@ pub fn plan(ui: &Ui, plan: &Plan) -> String {
     if !plan.drift.is_empty() {
         out.push_str(&drift_section(ui, &plan.drift));
         if plan.mode == Mode::RefreshOnly {
-            out.push_str(
-                "\nThis is a refresh-only plan, so macllm will not undo these changes.\n",
-            );
+            out.push_str("\nThis is a refresh-only plan, so macllm will not undo these changes.\n");
         } else {
             out.push_str(
                 "\nUnless you have made equivalent changes to your spec, the following plan\nmay include actions to undo or respond to these changes.\n",
@@ -122,18 +120,15 @@ fn value_lines(ui: &Ui, before: &Option<Value>, after: &Option<Value>) -> String
     if multi_line(before) || multi_line(after) {
         return multi_line_diff(ui, before, after);
     }
-    let types_differ = matches!((before, after), (Some(b), Some(a)) if b.type_name() != a.type_name());
+    let types_differ =
+        matches!((before, after), (Some(b), Some(a)) if b.type_name() != a.type_name());
     let show = |v: &Option<Value>| match v {
         None => "null".to_string(),
         Some(v) if types_differ => format!("{} ({})", v.inline(), v.type_name()),
         Some(v) => v.inline(),
     };
     match (before, after) {
-        (None, Some(_)) => format!(
-            "  {} value = {}\n",
-            ui.paint(Style::Add, "+"),
-            show(after)
-        ),
+        (None, Some(_)) => format!("  {} value = {}\n", ui.paint(Style::Add, "+"), show(after)),
         (Some(_), None) => format!(
             "  {} value = {} -> null\n",
             ui.paint(Style::Remove, "-"),
@@ -221,6 +216,9 @@ mod tests {
                 Some(Value::Array(vec![Value::Integer(1), Value::Integer(3)])),
             ),
         );
-        assert!(text.contains("          -   2,\n          +   3,\n"), "{text}");
+        assert!(
+            text.contains("          -   2,\n          +   3,\n"),
+            "{text}"
+        );
     }
 }

@@ -177,7 +177,8 @@ impl StateFile {
                     .map(|info| {
                         format!(
                             "pid {}, `{}`, since {}",
-                            info["pid"], info["command"].as_str().unwrap_or("?"),
+                            info["pid"],
+                            info["command"].as_str().unwrap_or("?"),
                             info["since"].as_str().unwrap_or("?")
                         )
                     })
@@ -285,7 +286,10 @@ mod tests {
         let file = StateFile::new(dir.path().join("h.json"));
         let _held = file.lock("macllm apply").unwrap();
         let err = file.lock("macllm destroy").err().unwrap().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         assert!(err.contains("`macllm apply`"), "{err}");
     }
 

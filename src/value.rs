@@ -53,12 +53,9 @@ impl Value {
             plist::Value::String(s) => Value::String(s.clone()),
             plist::Value::Date(d) => Value::Date(d.to_xml_format()),
             plist::Value::Data(bytes) => Value::Data(hex_encode(bytes)),
-            plist::Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(Value::from_plist)
-                    .collect::<Result<_>>()?,
-            ),
+            plist::Value::Array(items) => {
+                Value::Array(items.iter().map(Value::from_plist).collect::<Result<_>>()?)
+            }
             plist::Value::Dictionary(dict) => Value::Dict(
                 dict.iter()
                     .map(|(k, v)| Ok((k.clone(), Value::from_plist(v)?)))
@@ -83,7 +80,9 @@ impl Value {
             Value::Data(hex) => plist::Value::Data(hex_decode(hex).unwrap_or_default()),
             Value::Array(items) => plist::Value::Array(items.iter().map(Value::to_plist).collect()),
             Value::Dict(dict) => plist::Value::Dictionary(
-                dict.iter().map(|(k, v)| (k.clone(), v.to_plist())).collect(),
+                dict.iter()
+                    .map(|(k, v)| (k.clone(), v.to_plist()))
+                    .collect(),
             ),
         }
     }
@@ -208,7 +207,7 @@ pub fn hex_encode(bytes: &[u8]) -> String {
 
 pub fn hex_decode(text: &str) -> Result<Vec<u8>> {
     let digits: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         bail!("hex data has an odd number of digits");
     }
     digits

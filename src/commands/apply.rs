@@ -40,7 +40,16 @@ pub fn run(context: &Context, args: ApplyArgs) -> Result<i32> {
         {
             bail!("Apply cancelled.");
         }
-        execute(context, host, file, &lock, &plan, &mut state, !no_restart, "Apply")
+        execute(
+            context,
+            host,
+            file,
+            &lock,
+            &plan,
+            &mut state,
+            !no_restart,
+            "Apply",
+        )
     })
 }
 
@@ -73,15 +82,28 @@ pub fn destroy(context: &Context, args: DestroyArgs) -> Result<i32> {
         {
             bail!("Destroy cancelled.");
         }
-        execute(context, host, file, &lock, &plan, &mut state, !no_restart, "Destroy")
+        execute(
+            context,
+            host,
+            file,
+            &lock,
+            &plan,
+            &mut state,
+            !no_restart,
+            "Destroy",
+        )
     })
 }
 
 fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32> {
     let text = std::fs::read_to_string(planfile)
         .with_context(|| format!("reading saved plan {}", planfile.display()))?;
-    let plan: Plan = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a plan saved by `macllm plan --out`", planfile.display()))?;
+    let plan: Plan = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan saved by `macllm plan --out`",
+            planfile.display()
+        )
+    })?;
     if plan.format_version != plan::PLAN_FORMAT_VERSION {
         bail!(
             "{} has plan format {}, this macllm writes {}",
@@ -169,7 +191,10 @@ fn execute(
     };
     let outcome = applier.apply(plan, state)?;
     let line = if plan.mode == Mode::Destroy {
-        format!("\n{verb} complete! Resources: {} destroyed.\n", outcome.destroyed)
+        format!(
+            "\n{verb} complete! Resources: {} destroyed.\n",
+            outcome.destroyed
+        )
     } else {
         format!(
             "\n{verb} complete! Resources: {} added, {} changed, {} destroyed.\n",

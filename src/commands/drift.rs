@@ -22,7 +22,9 @@ pub fn run(context: &Context) -> Result<i32> {
                 "host": plan.host,
                 "drift": plan.drift,
             });
-            context.ui.data(&(serde_json::to_string_pretty(&value)? + "\n"));
+            context
+                .ui
+                .data(&(serde_json::to_string_pretty(&value)? + "\n"));
         } else if plan.drift.is_empty() {
             context.ui.data(&format!(
                 "\nNo drift. {} still matches what the last apply left ({} resources checked).\n",
@@ -30,7 +32,9 @@ pub fn run(context: &Context) -> Result<i32> {
                 state.resources.len()
             ));
         } else {
-            context.ui.data(&render::drift_section(&context.ui, &plan.drift));
+            context
+                .ui
+                .data(&render::drift_section(&context.ui, &plan.drift));
         }
         Ok(if plan.drift.is_empty() { 0 } else { 2 })
     })

@@ -84,7 +84,10 @@ impl Context {
 
     /// Runs `work` once per host; with several hosts each gets a header, one failing does not
     /// stop the others, and the exit code is the worst one (1 beats 2 beats 0).
-    pub fn for_each_host(&self, work: impl Fn(&dyn Host, &StateFile) -> Result<i32>) -> Result<i32> {
+    pub fn for_each_host(
+        &self,
+        work: impl Fn(&dyn Host, &StateFile) -> Result<i32>,
+    ) -> Result<i32> {
         let names = self.host_names();
         if names.len() == 1 {
             let host = open_host(&names[0])?;

@@ -45,7 +45,9 @@ pub fn show(context: &Context, plan: &Plan) -> Result<()> {
     if context.ui.json {
         let mut value = serde_json::to_value(plan)?;
         value["summary"] = serde_json::to_value(plan.summary())?;
-        context.ui.data(&(serde_json::to_string_pretty(&value)? + "\n"));
+        context
+            .ui
+            .data(&(serde_json::to_string_pretty(&value)? + "\n"));
     } else {
         context.ui.data(&render::plan(&context.ui, plan));
     }

@@ -11,7 +11,10 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
         SandboxCommand::Init { dir, preset } => {
             let Some(found) = presets::find(&preset) else {
                 let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
-                bail!("unknown preset `{preset}`; choose one of: {}", names.join(", "));
+                bail!(
+                    "unknown preset `{preset}`; choose one of: {}",
+                    names.join(", ")
+                );
             };
             Machine::create(&dir, found)?;
             context.ui.data(&format!(
@@ -37,7 +40,11 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             let lines: String = presets::PRESETS
                 .iter()
                 .map(|p| {
-                    let default = if p.name == presets::DEFAULT_PRESET { " (default)" } else { "" };
+                    let default = if p.name == presets::DEFAULT_PRESET {
+                        " (default)"
+                    } else {
+                        ""
+                    };
                     format!("{:<22} {}{default}\n", p.name, p.summary)
                 })
                 .collect();

@@ -8,11 +8,7 @@ use anyhow::{Result, bail};
 pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
     context.for_each_host(|host, file| {
         let Some(mut state) = file.load()? else {
-            bail!(
-                "no state for {} at {}",
-                host.name(),
-                file.path.display()
-            );
+            bail!("no state for {} at {}", host.name(), file.path.display());
         };
         match &command {
             StateCommand::List => {
@@ -24,7 +20,9 @@ pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
                         "lineage": state.lineage,
                         "resources": state.resources.keys().collect::<Vec<_>>(),
                     });
-                    context.ui.data(&(serde_json::to_string_pretty(&value)? + "\n"));
+                    context
+                        .ui
+                        .data(&(serde_json::to_string_pretty(&value)? + "\n"));
                 } else {
                     let ids: String = state.resources.keys().map(|id| format!("{id}\n")).collect();
                     context.ui.data(&ids);
@@ -32,9 +30,14 @@ pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
             }
             StateCommand::Show { id } => {
                 let Some(record) = state.resources.get(&ResourceId(id.clone())) else {
-                    bail!("`{id}` is not in the state of {}\nhint: `macllm state list` shows what is", host.name());
+                    bail!(
+                        "`{id}` is not in the state of {}\nhint: `macllm state list` shows what is",
+                        host.name()
+                    );
                 };
-                context.ui.data(&(serde_json::to_string_pretty(record)? + "\n"));
+                context
+                    .ui
+                    .data(&(serde_json::to_string_pretty(record)? + "\n"));
             }
             StateCommand::Rm { id } => {
                 let lock = file.lock("macllm state rm")?;
@@ -44,7 +47,9 @@ pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
                     bail!("`{id}` is not in the state of {}", host.name());
                 }
                 file.save(&mut state, &lock)?;
-                context.ui.data(&format!("Removed {id} from the state; the host was not changed.\n"));
+                context.ui.data(&format!(
+                    "Removed {id} from the state; the host was not changed.\n"
+                ));
             }
         }
         Ok(0)

@@ -204,7 +204,10 @@ mod tests {
             DefaultsKey::write_args(&Value::Bool(true)),
             vec!["-bool", "true"]
         );
-        assert_eq!(DefaultsKey::write_args(&Value::Integer(-4)), vec!["-int", "-4"]);
+        assert_eq!(
+            DefaultsKey::write_args(&Value::Integer(-4)),
+            vec!["-int", "-4"]
+        );
         let float = DefaultsKey::write_args(&Value::Float(0.1));
         assert_eq!(float.len(), 1);
         assert!(float[0].contains("<real>0.1</real>"), "{}", float[0]);
@@ -212,12 +215,18 @@ mod tests {
 
     #[test]
     fn restart_table() {
-        assert_eq!(restart_for("com.apple.dock"), Some(Restart::Kill("Dock".into())));
+        assert_eq!(
+            restart_for("com.apple.dock"),
+            Some(Restart::Kill("Dock".into()))
+        );
         assert_eq!(
             restart_for("com.apple.menuextra.clock"),
             Some(Restart::Kill("SystemUIServer".into()))
         );
-        assert_eq!(restart_for("NSGlobalDomain"), Some(Restart::ActivateSettings));
+        assert_eq!(
+            restart_for("NSGlobalDomain"),
+            Some(Restart::ActivateSettings)
+        );
         assert_eq!(restart_for("com.example.app"), None);
     }
 }

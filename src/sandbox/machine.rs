@@ -109,11 +109,9 @@ impl Machine {
         };
         match scope {
             Scope::User => prefs.join(format!("{file}.plist")),
-            Scope::CurrentHost => {
-                prefs
-                    .join("ByHost")
-                    .join(format!("{file}.{}.plist", self.info.hardware_uuid))
-            }
+            Scope::CurrentHost => prefs
+                .join("ByHost")
+                .join(format!("{file}.{}.plist", self.info.hardware_uuid)),
         }
     }
 

@@ -118,8 +118,14 @@ impl Preset {
             "AppleLanguages".into(),
             V::Array(vec![V::String("en-US".into())]),
         );
-        global.insert("AppleInterfaceStyleSwitchesAutomatically".into(), V::Boolean(true));
-        global.insert("NSAutomaticSpellingCorrectionEnabled".into(), V::Boolean(true));
+        global.insert(
+            "AppleInterfaceStyleSwitchesAutomatically".into(),
+            V::Boolean(true),
+        );
+        global.insert(
+            "NSAutomaticSpellingCorrectionEnabled".into(),
+            V::Boolean(true),
+        );
         let mut finder = plist::Dictionary::new();
         finder.insert("ShowPathbar".into(), V::Boolean(false));
         finder.insert("FXPreferredViewStyle".into(), V::String("icnv".into()));

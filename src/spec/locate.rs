@@ -54,7 +54,7 @@ impl<'de> DeserializeSeed<'de> for Seek<'_> {
     }
 }
 
-impl<'de> Seek<'_> {
+impl Seek<'_> {
     fn found<E: de::Error>(&self) -> Result<(), E> {
         if self.0.is_empty() {
             Err(E::custom(MARKER))

@@ -1,6 +1,9 @@
 //! YAML text in, declared resources out. Parsing validates and never touches a host; every
 //! error is a [`SpecError`] naming the file, line, column and field.
 
+// A spec error is built at most once per run, on the way out; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
 pub mod error;
 pub mod locate;
 pub mod yaml_value;
@@ -212,27 +215,27 @@ fn typed_value(
     path: &[Segment],
     at: &At,
 ) -> Result<Value, SpecError> {
-    let mismatch = |wanted: &str| {
-        at(
-            path,
-            format!("expected {wanted}, found {}", raw.describe()),
-        )
-    };
+    let mismatch = |wanted: &str| at(path, format!("expected {wanted}, found {}", raw.describe()));
     Ok(match (declared, raw) {
         (None | Some(ValueType::Bool), YamlValue::Bool(b)) => Value::Bool(*b),
         (None | Some(ValueType::Int), YamlValue::Int(i)) => Value::Integer(*i),
         (None | Some(ValueType::Float), YamlValue::Float(f)) => Value::Float(*f),
         (Some(ValueType::Float), YamlValue::Int(i)) => Value::Float(*i as f64),
         (None | Some(ValueType::String), YamlValue::Str(s)) => Value::String(s.clone()),
-        (Some(ValueType::Date), YamlValue::Str(s)) => Value::Date(parse_date(s).ok_or_else(|| {
-            at(
-                path,
-                format!("`{s}` is not a date; write it as `2024-01-31T12:00:00Z` (UTC)"),
-            )
-        })?),
+        (Some(ValueType::Date), YamlValue::Str(s)) => {
+            Value::Date(parse_date(s).ok_or_else(|| {
+                at(
+                    path,
+                    format!("`{s}` is not a date; write it as `2024-01-31T12:00:00Z` (UTC)"),
+                )
+            })?)
+        }
         (Some(ValueType::Data), YamlValue::Str(s)) => {
             let bytes = hex_decode(s).map_err(|err| {
-                at(path, format!("data must be hex digits (like `0a1b2c`): {err}"))
+                at(
+                    path,
+                    format!("data must be hex digits (like `0a1b2c`): {err}"),
+                )
             })?;
             Value::Data(crate::value::hex_encode(&bytes))
         }
@@ -246,12 +249,7 @@ fn typed_value(
         (None | Some(ValueType::Dict), YamlValue::Map(entries)) => Value::Dict(
             entries
                 .iter()
-                .map(|(k, v)| {
-                    Ok((
-                        k.clone(),
-                        typed_value(v, None, &child(path, key(k)), at)?,
-                    ))
-                })
+                .map(|(k, v)| Ok((k.clone(), typed_value(v, None, &child(path, key(k)), at)?)))
                 .collect::<Result<BTreeMap<_, _>, SpecError>>()?,
         ),
         (Some(ValueType::String), YamlValue::Int(_) | YamlValue::Float(_) | YamlValue::Bool(_)) => {
@@ -318,8 +316,13 @@ fn build_graph(resources: &[Declared], at: &At) -> Result<Graph, SpecError> {
                 &child(&resources[index].path, key("depends_on")),
                 Segment::Index(position),
             );
-            at(&path, format!("unknown resource id `{dependency}` in depends_on"))
-                .with_hint("ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them")
+            at(
+                &path,
+                format!("unknown resource id `{dependency}` in depends_on"),
+            )
+            .with_hint(
+                "ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them",
+            )
         }
         GraphError::Cycle(cycle) => {
             let (_, declared) = find(resources, &cycle[0]);
@@ -370,10 +373,15 @@ mod tests {
 
     #[test]
     fn type_mismatch_points_at_the_value() {
-        let err = parse("macllm: 1\ndefaults:\n  - domain: d\n    key: k\n    type: bool\n    value: 3\n")
-            .err()
-            .unwrap();
-        assert_eq!((err.line, err.column, err.field.as_str()), (6, 12, "defaults[0].value"));
+        let err = parse(
+            "macllm: 1\ndefaults:\n  - domain: d\n    key: k\n    type: bool\n    value: 3\n",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            (err.line, err.column, err.field.as_str()),
+            (6, 12, "defaults[0].value")
+        );
     }
 
     #[test]
@@ -392,9 +400,13 @@ mod tests {
             .unwrap();
         assert!(err.message.contains("dependency cycle"), "{}", err.message);
         assert!(err.message.contains("defaults:d:a") && err.message.contains("defaults:d:b"));
-        let err = parse("macllm: 1\ndefaults:\n  - {domain: d, key: a, value: 1, depends_on: [nope]}\n")
-            .err()
-            .unwrap();
-        assert_eq!((err.line, err.field.as_str()), (3, "defaults[0].depends_on[0]"));
+        let err =
+            parse("macllm: 1\ndefaults:\n  - {domain: d, key: a, value: 1, depends_on: [nope]}\n")
+                .err()
+                .unwrap();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (3, "defaults[0].depends_on[0]")
+        );
     }
 }

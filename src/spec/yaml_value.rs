@@ -53,9 +53,12 @@ impl<'de> Visitor<'de> for YamlValueVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<YamlValue, E> {
-        i64::try_from(v)
-            .map(YamlValue::Int)
-            .map_err(|_| E::custom(format!("integer {v} is too large (the limit is {})", i64::MAX)))
+        i64::try_from(v).map(YamlValue::Int).map_err(|_| {
+            E::custom(format!(
+                "integer {v} is too large (the limit is {})",
+                i64::MAX
+            ))
+        })
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<YamlValue, E> {

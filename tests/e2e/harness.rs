@@ -99,7 +99,9 @@ impl Mac {
     }
 
     pub fn export(&self, domain: &str) -> String {
-        self.sh(&["defaults", "export", domain, "-"]).expect(0).stdout
+        self.sh(&["defaults", "export", domain, "-"])
+            .expect(0)
+            .stdout
     }
 
     pub fn read(&self, domain: &str, key: &str) -> Run {

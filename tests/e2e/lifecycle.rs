@@ -11,44 +11,99 @@ fn round_trip_converges_detects_drift_and_restores_byte_equal_domains() {
 
     let plan = mac.on(&["plan"]).expect(0);
     assert!(
-        plan.stdout.contains("# defaults:com.apple.dock:tilesize will be updated in-place\n  ~ value = 48 -> 36\n"),
+        plan.stdout.contains(
+            "# defaults:com.apple.dock:tilesize will be updated in-place\n  ~ value = 48 -> 36\n"
+        ),
         "{}",
         plan.stdout
     );
-    assert!(plan.stdout.contains("# defaults:com.apple.dock:launchanim will be created\n  + value = false\n"));
-    assert!(plan.stdout.contains("Plan: 6 to add, 4 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("# defaults:com.apple.dock:launchanim will be created\n  + value = false\n")
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 6 to add, 4 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
     mac.on(&["plan", "--detailed-exitcode"]).expect(2);
 
     let apply = mac.on(&["apply", "--yes"]).expect(0);
-    assert!(apply.stdout.contains("Apply complete! Resources: 6 added, 4 changed, 0 destroyed."), "{}", apply.stdout);
-    assert_eq!(mac.read("com.apple.dock", "tilesize").expect(0).stdout, "36\n");
-    assert_eq!(mac.read("com.apple.dock", "autohide").expect(0).stdout, "1\n");
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 6 added, 4 changed, 0 destroyed."),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(
+        mac.read("com.apple.dock", "tilesize").expect(0).stdout,
+        "36\n"
+    );
+    assert_eq!(
+        mac.read("com.apple.dock", "autohide").expect(0).stdout,
+        "1\n"
+    );
     // Dock, Finder and the global domain each restart once, after all writes.
     let restarts = mac.restarts();
     assert_eq!(restarts.matches("killall Dock").count(), 1, "{restarts}");
     assert_eq!(restarts.matches("killall Finder").count(), 1, "{restarts}");
-    assert_eq!(restarts.matches("activateSettings -u").count(), 1, "{restarts}");
+    assert_eq!(
+        restarts.matches("activateSettings -u").count(),
+        1,
+        "{restarts}"
+    );
 
     let again = mac.on(&["plan", "--detailed-exitcode"]).expect(0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
     mac.on(&["drift"]).expect(0);
 
     // A change by hand is drift against what the last apply left.
-    mac.sh(&["defaults", "write", "com.apple.dock", "tilesize", "-int", "64"]).expect(0);
+    mac.sh(&[
+        "defaults",
+        "write",
+        "com.apple.dock",
+        "tilesize",
+        "-int",
+        "64",
+    ])
+    .expect(0);
     let drift = mac.on(&["drift"]).expect(2);
     assert!(
-        drift.stdout.contains("# defaults:com.apple.dock:tilesize has changed\n  ~ value = 36 -> 64\n"),
+        drift
+            .stdout
+            .contains("# defaults:com.apple.dock:tilesize has changed\n  ~ value = 36 -> 64\n"),
         "{}",
         drift.stdout
     );
-    assert_eq!(drift.stdout.matches("has changed").count(), 1, "only managed keys: {}", drift.stdout);
-    mac.on(&["plan", "--refresh-only", "--detailed-exitcode"]).expect(2);
+    assert_eq!(
+        drift.stdout.matches("has changed").count(),
+        1,
+        "only managed keys: {}",
+        drift.stdout
+    );
+    mac.on(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .expect(2);
     let plan = mac.on(&["plan"]).expect(0);
-    assert!(plan.stdout.contains("Note: Objects have changed outside of macllm"));
-    assert!(plan.stdout.contains("~ value = 64 -> 36"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("Note: Objects have changed outside of macllm")
+    );
+    assert!(
+        plan.stdout.contains("~ value = 64 -> 36"),
+        "{}",
+        plan.stdout
+    );
 
     let destroy = mac.on(&["destroy", "--yes"]).expect(0);
-    assert!(destroy.stdout.contains("Destroy complete! Resources: 10 destroyed."), "{}", destroy.stdout);
+    assert!(
+        destroy
+            .stdout
+            .contains("Destroy complete! Resources: 10 destroyed."),
+        "{}",
+        destroy.stdout
+    );
     let after: Vec<String> = domains.iter().map(|d| mac.export(d)).collect();
     assert_eq!(before, after, "destroy restores every domain byte for byte");
     assert_eq!(mac.state()["resources"], serde_json::json!({}));
@@ -77,9 +132,15 @@ fn a_key_removed_from_the_spec_is_restored_to_its_original() {
     let plan = mac.on(&["plan", "--detailed-exitcode"]).expect(2);
     assert!(plan.stdout.contains("# defaults:com.apple.dock:tilesize will be restored to its original value\n  ~ value = 30 -> 48\n"), "{}", plan.stdout);
     assert!(plan.stdout.contains("# defaults:com.apple.dock:newkey will be deleted (it was absent before macllm)\n  - value = \"x\" -> null\n"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 0 to add, 0 to change, 2 to destroy."));
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to destroy.")
+    );
     mac.on(&["apply", "--yes"]).expect(0);
-    assert_eq!(mac.read("com.apple.dock", "tilesize").expect(0).stdout, "48\n");
+    assert_eq!(
+        mac.read("com.apple.dock", "tilesize").expect(0).stdout,
+        "48\n"
+    );
     mac.read("com.apple.dock", "newkey").expect(1);
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
 }
@@ -87,33 +148,81 @@ fn a_key_removed_from_the_spec_is_restored_to_its_original() {
 #[test]
 fn type_changes_are_shown_and_applied() {
     let mac = Mac::new();
-    mac.sh(&["defaults", "write", "com.example.t", "KeyRepeat", "-string", "2"]).expect(0);
+    mac.sh(&[
+        "defaults",
+        "write",
+        "com.example.t",
+        "KeyRepeat",
+        "-string",
+        "2",
+    ])
+    .expect(0);
     mac.spec("macllm: 1\ndefaults:\n  - {domain: com.example.t, key: KeyRepeat, value: 2}\n");
     let plan = mac.on(&["plan"]).expect(0);
-    assert!(plan.stdout.contains("~ value = \"2\" (string) -> 2 (integer)"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("~ value = \"2\" (string) -> 2 (integer)"),
+        "{}",
+        plan.stdout
+    );
     mac.on(&["apply", "--yes"]).expect(0);
-    assert_eq!(mac.sh(&["defaults", "read-type", "com.example.t", "KeyRepeat"]).expect(0).stdout, "Type is integer\n");
+    assert_eq!(
+        mac.sh(&["defaults", "read-type", "com.example.t", "KeyRepeat"])
+            .expect(0)
+            .stdout,
+        "Type is integer\n"
+    );
 }
 
 #[test]
 fn every_value_type_round_trips_and_destroys_cleanly() {
     let mac = Mac::new();
     mac.spec(include_str!("../../examples/all-types.yaml"));
-    mac.sh(&["defaults", "write", "com.example.macllm", "legacyFlag", "-bool", "true"]).expect(0);
+    mac.sh(&[
+        "defaults",
+        "write",
+        "com.example.macllm",
+        "legacyFlag",
+        "-bool",
+        "true",
+    ])
+    .expect(0);
     mac.on(&["apply", "--yes"]).expect(0);
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
-    let types: Vec<String> = ["enabled", "retries", "ratio", "greeting", "since", "token", "models", "limits"]
-        .iter()
-        .map(|key| mac.sh(&["defaults", "read-type", "com.example.macllm", key]).expect(0).stdout)
-        .collect();
+    let types: Vec<String> = [
+        "enabled", "retries", "ratio", "greeting", "since", "token", "models", "limits",
+    ]
+    .iter()
+    .map(|key| {
+        mac.sh(&["defaults", "read-type", "com.example.macllm", key])
+            .expect(0)
+            .stdout
+    })
+    .collect();
     assert_eq!(
         types.concat(),
         "Type is boolean\nType is integer\nType is float\nType is string\nType is date\nType is data\nType is array\nType is dictionary\n"
     );
-    assert_eq!(mac.sh(&["defaults", "-currentHost", "read", "-g", "com.apple.mouse.tapBehavior"]).expect(0).stdout, "1\n");
+    assert_eq!(
+        mac.sh(&[
+            "defaults",
+            "-currentHost",
+            "read",
+            "-g",
+            "com.apple.mouse.tapBehavior"
+        ])
+        .expect(0)
+        .stdout,
+        "1\n"
+    );
     mac.read("com.example.macllm", "legacyFlag").expect(1);
     mac.on(&["destroy", "--yes"]).expect(0);
-    assert_eq!(mac.read("com.example.macllm", "legacyFlag").expect(0).stdout, "1\n");
+    assert_eq!(
+        mac.read("com.example.macllm", "legacyFlag")
+            .expect(0)
+            .stdout,
+        "1\n"
+    );
     mac.read("com.example.macllm", "retries").expect(1);
 }
 
@@ -122,9 +231,23 @@ fn saved_plans_apply_exactly_and_are_refused_when_stale() {
     let mac = Mac::new();
     mac.spec(QUIET_UI);
     mac.on(&["plan", "--out", "quiet.plan"]).expect(0);
-    mac.sh(&["defaults", "write", "com.apple.dock", "tilesize", "-int", "50"]).expect(0);
+    mac.sh(&[
+        "defaults",
+        "write",
+        "com.apple.dock",
+        "tilesize",
+        "-int",
+        "50",
+    ])
+    .expect(0);
     let stale = mac.on(&["apply", "quiet.plan"]).expect(1);
-    assert!(stale.stderr.contains("Saved plan is stale: defaults:com.apple.dock:tilesize changed"), "{}", stale.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("Saved plan is stale: defaults:com.apple.dock:tilesize changed"),
+        "{}",
+        stale.stderr
+    );
     assert!(!mac.state_path().exists());
 
     mac.on(&["plan", "--out", "quiet.plan"]).expect(0);
@@ -132,9 +255,21 @@ fn saved_plans_apply_exactly_and_are_refused_when_stale() {
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
     // The state moved on (serial bumped), so the same saved plan is refused now.
     let stale = mac.on(&["apply", "quiet.plan"]).expect(1);
-    assert!(stale.stderr.contains("the state changed since the plan was made"), "{}", stale.stderr);
-    let other = mac.macllm(&["--host", "sandbox:elsewhere", "apply", "quiet.plan"]).expect(1);
-    assert!(other.stderr.contains("the saved plan is for `sandbox:mac`"), "{}", other.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("the state changed since the plan was made"),
+        "{}",
+        stale.stderr
+    );
+    let other = mac
+        .macllm(&["--host", "sandbox:elsewhere", "apply", "quiet.plan"])
+        .expect(1);
+    assert!(
+        other.stderr.contains("the saved plan is for `sandbox:mac`"),
+        "{}",
+        other.stderr
+    );
 }
 
 #[test]
@@ -145,12 +280,20 @@ fn system_domains_need_root_before_anything_changes() {
     assert!(plan.stdout.contains("need root"), "{}", plan.stdout);
     let before = mac.snapshot();
     let apply = mac.on(&["apply", "--yes"]).expect(1);
-    assert!(apply.stderr.contains("need root and nothing was changed"), "{}", apply.stderr);
-    assert!(apply.stderr.contains("defaults:/Library/Preferences/com.apple.TimeMachine:DoNotOfferNewDisksForBackup"));
+    assert!(
+        apply.stderr.contains("need root and nothing was changed"),
+        "{}",
+        apply.stderr
+    );
+    assert!(apply.stderr.contains(
+        "defaults:/Library/Preferences/com.apple.TimeMachine:DoNotOfferNewDisksForBackup"
+    ));
     assert_eq!(before, mac.snapshot());
     // uid 0 in machine.json emulates sudo.
     let machine = mac.dir.join("machine.json");
-    let text = std::fs::read_to_string(&machine).unwrap().replace("\"uid\": 501", "\"uid\": 0");
+    let text = std::fs::read_to_string(&machine)
+        .unwrap()
+        .replace("\"uid\": 501", "\"uid\": 0");
     std::fs::write(&machine, text).unwrap();
     mac.on(&["apply", "--yes"]).expect(0);
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
@@ -160,16 +303,23 @@ fn system_domains_need_root_before_anything_changes() {
 fn json_output_is_one_document_with_a_format_version() {
     let mac = Mac::new();
     mac.spec(QUIET_UI);
-    let plan: serde_json::Value = serde_json::from_str(&mac.on(&["plan", "--json"]).expect(0).stdout).unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_str(&mac.on(&["plan", "--json"]).expect(0).stdout).unwrap();
     assert_eq!(plan["format_version"], "1.0");
     assert_eq!(plan["summary"]["add"], 6);
-    assert_eq!(plan["changes"][0]["id"], "defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled");
-    let apply: serde_json::Value = serde_json::from_str(&mac.on(&["apply", "--yes", "--json"]).expect(0).stdout).unwrap();
+    assert_eq!(
+        plan["changes"][0]["id"],
+        "defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled"
+    );
+    let apply: serde_json::Value =
+        serde_json::from_str(&mac.on(&["apply", "--yes", "--json"]).expect(0).stdout).unwrap();
     assert_eq!(apply["changed"], 4);
-    let facts: serde_json::Value = serde_json::from_str(&mac.on(&["facts", "--json"]).expect(0).stdout).unwrap();
+    let facts: serde_json::Value =
+        serde_json::from_str(&mac.on(&["facts", "--json"]).expect(0).stdout).unwrap();
     assert_eq!(facts["memory_gb"], 16);
     assert_eq!(facts["chip"], "Apple M2");
-    let state: serde_json::Value = serde_json::from_str(&mac.on(&["state", "list", "--json"]).expect(0).stdout).unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&mac.on(&["state", "list", "--json"]).expect(0).stdout).unwrap();
     assert_eq!(state["resources"].as_array().unwrap().len(), 10);
 }
 
@@ -183,19 +333,33 @@ fn facts_graph_validate_and_state_commands() {
     assert!(graph.stdout.starts_with("digraph macllm {\n"));
     assert!(graph.stdout.contains("\"defaults:com.apple.dock:autohide\" -> \"defaults:com.apple.finder:DisableAllAnimations\";"));
     let validate = mac.macllm(&["validate"]).expect(0);
-    assert!(validate.stdout.contains("is valid: 10 resources"), "{}", validate.stdout);
+    assert!(
+        validate.stdout.contains("is valid: 10 resources"),
+        "{}",
+        validate.stdout
+    );
     mac.on(&["apply", "--yes"]).expect(0);
     let list = mac.on(&["state", "list"]).expect(0);
     assert_eq!(list.stdout.lines().count(), 10);
-    let show = mac.on(&["state", "show", "defaults:com.apple.dock:tilesize"]).expect(0);
+    let show = mac
+        .on(&["state", "show", "defaults:com.apple.dock:tilesize"])
+        .expect(0);
     let record: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(record["original"], serde_json::json!({"integer": 48}));
-    assert_eq!(record["applied"]["value"], serde_json::json!({"integer": 36}));
-    mac.on(&["state", "rm", "defaults:com.apple.dock:tilesize"]).expect(0);
-    mac.on(&["state", "show", "defaults:com.apple.dock:tilesize"]).expect(1);
+    assert_eq!(
+        record["applied"]["value"],
+        serde_json::json!({"integer": 36})
+    );
+    mac.on(&["state", "rm", "defaults:com.apple.dock:tilesize"])
+        .expect(0);
+    mac.on(&["state", "show", "defaults:com.apple.dock:tilesize"])
+        .expect(1);
     // No longer managed: destroy leaves it as it is.
     mac.on(&["destroy", "--yes"]).expect(0);
-    assert_eq!(mac.read("com.apple.dock", "tilesize").expect(0).stdout, "36\n");
+    assert_eq!(
+        mac.read("com.apple.dock", "tilesize").expect(0).stdout,
+        "36\n"
+    );
 }
 
 #[test]
@@ -207,7 +371,13 @@ fn apply_asks_and_only_yes_goes_ahead() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("Only 'yes' will be accepted to approve."), "{stdout}");
+    assert!(
+        stdout.contains("Only 'yes' will be accepted to approve."),
+        "{stdout}"
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("Apply cancelled."));
-    assert_eq!(mac.read("com.apple.dock", "tilesize").expect(0).stdout, "48\n");
+    assert_eq!(
+        mac.read("com.apple.dock", "tilesize").expect(0).stdout,
+        "48\n"
+    );
 }

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -38,12 +41,20 @@ fn a_killed_apply_leaves_a_valid_state_and_the_next_apply_converges() {
     // The state on disk is whole and readable, with the originals of what was touched.
     let state = mac.state();
     let resources = state["resources"].as_object().unwrap();
-    assert!(resources.len() < 10, "killed before the end: {}", resources.len());
+    assert!(
+        resources.len() < 10,
+        "killed before the end: {}",
+        resources.len()
+    );
     assert!(state["serial"].as_u64().unwrap() >= 3);
     mac.on(&["state", "list"]).expect(0);
 
     let plan = mac.on(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(!plan.stdout.contains("has changed"), "an interrupted apply is not drift: {}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("has changed"),
+        "an interrupted apply is not drift: {}",
+        plan.stdout
+    );
     mac.on(&["apply", "--yes"]).expect(0);
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
     // Originals recorded before the kill survive: destroy puts the Dock back exactly.
@@ -56,15 +67,25 @@ fn a_second_apply_is_refused_by_the_lock() {
     let mac = Mac::new();
     mac.spec(QUIET_UI);
     let first = mac.spawn_on(&["apply", "--yes"], &[(ENV_DELAY_MS, "200")]);
-    wait_for("the first apply to start writing", || applied_count(&mac) >= 1);
+    wait_for("the first apply to start writing", || {
+        applied_count(&mac) >= 1
+    });
     let second = mac.on(&["apply", "--yes"]).expect(1);
     assert!(
-        second.stderr.contains(&format!("is locked by pid {}, `macllm apply`, since ", first.id())),
+        second.stderr.contains(&format!(
+            "is locked by pid {}, `macllm apply`, since ",
+            first.id()
+        )),
         "{}",
         second.stderr
     );
     let first = first.wait_with_output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
 }
 
@@ -75,15 +96,29 @@ fn a_failing_write_stops_the_walk_and_the_rerun_converges() {
     let mut command = mac.command(&["--host", "sandbox:mac", "apply", "--yes"]);
     command.env(ENV_FAIL, "defaults write com.apple.dock mineffect");
     let run = crate::harness::run(command).expect(1);
-    assert!(run.stderr.contains("applying defaults:com.apple.dock:mineffect"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("applying defaults:com.apple.dock:mineffect"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("injected failure"), "{}", run.stderr);
     let state = mac.state();
     let record = &state["resources"]["defaults:com.apple.dock:mineffect"];
     assert_eq!(record["original"], serde_json::json!({"string": "genie"}));
     assert!(record["applied"].is_null(), "in flight: {record}");
     // Writes that completed before the failure still get their restart.
-    assert!(mac.restarts().contains("activateSettings -u"), "{}", mac.restarts());
-    assert!(!state["resources"].as_object().unwrap().contains_key("defaults:com.apple.dock:tilesize"));
+    assert!(
+        mac.restarts().contains("activateSettings -u"),
+        "{}",
+        mac.restarts()
+    );
+    assert!(
+        !state["resources"]
+            .as_object()
+            .unwrap()
+            .contains_key("defaults:com.apple.dock:tilesize")
+    );
     mac.on(&["apply", "--yes"]).expect(0);
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
 }
@@ -94,14 +129,27 @@ fn a_corrupt_state_is_refused_and_left_alone() {
     mac.spec(QUIET_UI);
     std::fs::create_dir_all(mac.state_path().parent().unwrap()).unwrap();
     std::fs::write(mac.state_path(), "{\"format_version\": 1, \"serial\": ").unwrap();
-    for args in [&["plan"][..], &["apply", "--yes"], &["destroy", "--yes"], &["drift"]] {
+    for args in [
+        &["plan"][..],
+        &["apply", "--yes"],
+        &["destroy", "--yes"],
+        &["drift"],
+    ] {
         let run = mac.on(args).expect(1);
         assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
     }
-    assert_eq!(std::fs::read_to_string(mac.state_path()).unwrap(), "{\"format_version\": 1, \"serial\": ");
+    assert_eq!(
+        std::fs::read_to_string(mac.state_path()).unwrap(),
+        "{\"format_version\": 1, \"serial\": "
+    );
     std::fs::write(mac.state_path(), "{\"format_version\": 7}").unwrap();
     let run = mac.on(&["apply", "--yes"]).expect(1);
-    assert!(run.stderr.contains("format version 7, newer than this macllm understands"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("format version 7, newer than this macllm understands"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Values a shell would mangle arrive byte for byte: argv, never a shell string.
@@ -140,7 +188,11 @@ fn hostile_values_survive_unchanged() {
     let dict = parsed.as_dictionary().unwrap();
     for (i, value) in HOSTILE.iter().enumerate() {
         let key = format!("key {i} $;\"");
-        assert_eq!(dict.get(&key).and_then(|v| v.as_string()), Some(*value), "{key}");
+        assert_eq!(
+            dict.get(&key).and_then(|v| v.as_string()),
+            Some(*value),
+            "{key}"
+        );
     }
     assert!(!std::path::Path::new("/tmp/macllm-pwned").exists());
 }

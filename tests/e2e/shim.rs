@@ -64,22 +64,49 @@ fn local_host_round_trip_through_the_shim() {
     let before = mac.export("com.apple.dock");
 
     let plan = shim.local(&mac, &["plan", "--detailed-exitcode"]).expect(2);
-    assert!(plan.stdout.contains("~ value = 48 -> 36"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("~ value = 48 -> 36"),
+        "{}",
+        plan.stdout
+    );
     // One `defaults export` per domain, however many keys: 3 domains here.
     let spawned = shim.take_trace();
-    assert_eq!(spawned.iter().filter(|l| l.ends_with("defaults export com.apple.dock -")).count(), 1, "{spawned:?}");
+    assert_eq!(
+        spawned
+            .iter()
+            .filter(|l| l.ends_with("defaults export com.apple.dock -"))
+            .count(),
+        1,
+        "{spawned:?}"
+    );
     assert_eq!(spawned.len(), 3, "{spawned:?}");
 
     shim.local(&mac, &["apply", "--yes"]).expect(0);
-    assert_eq!(mac.read("com.apple.dock", "tilesize").expect(0).stdout, "36\n");
+    assert_eq!(
+        mac.read("com.apple.dock", "tilesize").expect(0).stdout,
+        "36\n"
+    );
     shim.local(&mac, &["plan", "--detailed-exitcode"]).expect(0);
     assert!(mac.work.join("state/local.json").exists());
 
-    run(shim.command(&mac, "defaults", &["write", "com.apple.dock", "tilesize", "-int", "64"])).expect(0);
+    run(shim.command(
+        &mac,
+        "defaults",
+        &["write", "com.apple.dock", "tilesize", "-int", "64"],
+    ))
+    .expect(0);
     let drift = shim.local(&mac, &["drift"]).expect(2);
-    assert!(drift.stdout.contains("~ value = 36 -> 64"), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("~ value = 36 -> 64"),
+        "{}",
+        drift.stdout
+    );
     let facts = shim.local(&mac, &["facts"]).expect(0);
-    assert!(facts.stdout.contains("chip:     Apple M2"), "{}", facts.stdout);
+    assert!(
+        facts.stdout.contains("chip:     Apple M2"),
+        "{}",
+        facts.stdout
+    );
 
     shim.local(&mac, &["destroy", "--yes"]).expect(0);
     assert_eq!(before, mac.export("com.apple.dock"));
@@ -94,7 +121,8 @@ fn hostile_values_survive_real_processes() {
     shim.local(&mac, &["plan", "--detailed-exitcode"]).expect(0);
     for (i, value) in HOSTILE.iter().enumerate() {
         let key = format!("key {i} $;\"");
-        let read = run(shim.command(&mac, "defaults", &["read", "com.example.hostile", &key])).expect(0);
+        let read =
+            run(shim.command(&mac, "defaults", &["read", "com.example.hostile", &key])).expect(0);
         assert_eq!(read.stdout, format!("{value}\n"), "{key}");
     }
 }
@@ -106,5 +134,9 @@ fn the_shim_without_a_sandbox_says_how_to_use_it() {
     let mut command = Command::new(shim.bin.join("defaults"));
     command.arg("domains").env_remove(ENV_SANDBOX);
     let output = run(command).expect(127);
-    assert!(output.stderr.contains("set MACLLM_SANDBOX=DIR"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("set MACLLM_SANDBOX=DIR"),
+        "{}",
+        output.stderr
+    );
 }
