@@ -6,6 +6,7 @@
 
 pub mod activate_settings;
 pub mod defaults;
+pub mod getopt;
 pub mod hostname;
 pub mod id;
 pub mod killall;
