@@ -49,26 +49,22 @@ impl SpecError {
         }
     }
 
-    /// From serde_yaml's error, whose message is `path: what at line L column C`.
+    /// From serde_yaml's error, whose message is `path: what at line L column C`, sometimes
+    /// followed by `, while scanning X at line L column C` (libyaml's context mark).
     pub fn from_yaml(file: &Path, text: &str, err: &serde_yaml::Error) -> SpecError {
-        let (line, column) = err
+        let (mut line, mut column) = err
             .location()
             .map(|l| (l.line(), l.column()))
             .unwrap_or((1, 1));
-        let full = err.to_string();
-        let without_position = match full.rfind(" at line ") {
-            Some(at) if full[at..].contains(" column ") => {
-                // Keep any trailing context such as ", while scanning a quoted scalar".
-                let tail = &full[at..];
-                let after = tail
-                    .find(", ")
-                    .map(|comma| tail[comma..].to_string())
-                    .unwrap_or_default();
-                format!("{}{}", &full[..at], after)
-            }
-            _ => full,
-        };
-        let (field, message) = split_field(&without_position);
+        let (message, marks) = strip_positions(&err.to_string());
+        // "unexpected end of stream" points past the end of the file; the context mark (where
+        // the unterminated quote or bracket opened) is the place to show.
+        if message.contains("end of stream")
+            && let Some(&(l, c)) = marks.get(1)
+        {
+            (line, column) = (l, c);
+        }
+        let (field, message) = split_field(&message);
         SpecError::new(file, text, line, column, field, message)
     }
 
@@ -76,6 +72,33 @@ impl SpecError {
         self.hint = Some(hint.into());
         self
     }
+}
+
+/// Removes every ` at line L column C` from a serde_yaml message, returning the marks found.
+fn strip_positions(message: &str) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::new();
+    let mut marks = Vec::new();
+    let mut rest = message;
+    while let Some(at) = rest.find(" at line ") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + " at line ".len()..];
+        let digits = |s: &str| {
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        };
+        let line = digits(tail);
+        let Some(after_column) = tail[line.len()..].strip_prefix(" column ") else {
+            out.push_str(" at line ");
+            rest = tail;
+            continue;
+        };
+        let column = digits(after_column);
+        marks.push((line.parse().unwrap_or(1), column.parse().unwrap_or(1)));
+        rest = &after_column[column.len()..];
+    }
+    out.push_str(rest);
+    (out, marks)
 }
 
 /// serde_yaml prefixes messages with the field path and `: `; a path never contains a space.
@@ -161,5 +184,17 @@ mod tests {
         let err = SpecError::from_yaml(Path::new("s.yaml"), text, &yaml_err);
         assert_eq!((err.line, err.column), (2, 1));
         assert_eq!(err.message, "unknown field `foo`, expected `macllm`");
+    }
+
+    #[test]
+    fn an_unterminated_quote_points_where_it_opened() {
+        let text = "macllm: 1\nx: \"abc\ny: 2\n";
+        let yaml_err = serde_yaml::from_str::<serde_yaml::Value>(text).unwrap_err();
+        let err = SpecError::from_yaml(Path::new("s.yaml"), text, &yaml_err);
+        assert_eq!((err.line, err.column), (2, 4), "{err}");
+        assert_eq!(
+            err.message,
+            "found unexpected end of stream, while scanning a quoted scalar"
+        );
     }
 }

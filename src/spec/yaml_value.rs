@@ -61,6 +61,20 @@ impl<'de> Visitor<'de> for YamlValueVisitor {
         })
     }
 
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<YamlValue, E> {
+        Err(E::custom(format!(
+            "integer {v} is too large (the limit is {})",
+            i64::MAX
+        )))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<YamlValue, E> {
+        Err(E::custom(format!(
+            "integer {v} is too large (the limit is {})",
+            i64::MAX
+        )))
+    }
+
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<YamlValue, E> {
         Ok(YamlValue::Float(v))
     }

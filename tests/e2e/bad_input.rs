@@ -82,7 +82,7 @@ fn cases() -> Vec<(&'static str, String, usize, &'static str)> {
         (
             "unterminated quote",
             entry("    key: \"autohide\n    value: true\n"),
-            6,
+            4,
             "while scanning a quoted scalar",
         ),
         (
