@@ -8,7 +8,8 @@
 //! UNCONFIRMED next to the code, so it is easy to find and change.
 
 use super::machine::{Machine, Scope};
-use super::nslog::{self, CivilTime};
+use super::nslog;
+use crate::clock::{self, CivilTime};
 use crate::host::Output;
 use plist::{Dictionary, Value};
 use std::fmt::Write as _;
@@ -300,7 +301,7 @@ impl Defaults<'_> {
             return Err(usage(255));
         };
         match self.load(domain).get(key) {
-            Some(value) => Ok(Output::ok(format!("Type is {}\n", type_name(value)))),
+            Some(value) => Ok(Output::ok(type_line(value))),
             None => Err(missing_pair(domain, key)),
         }
     }
@@ -564,9 +565,10 @@ fn collect_strings(value: &Value, words: &mut Vec<String>) {
     }
 }
 
-/// `read-type`'s vocabulary (reference 1.5).
-fn type_name(value: &Value) -> &'static str {
-    match value {
+/// `read-type`'s answer: `Type is …` in the vocabulary of reference 1.5, or reimpl's line
+/// for a value no `defaults write` can make (a keyed-archiver UID).
+fn type_line(value: &Value) -> String {
+    let name = match value {
         Value::String(_) => "string",
         Value::Data(_) => "data",
         Value::Integer(_) => "integer",
@@ -575,8 +577,9 @@ fn type_name(value: &Value) -> &'static str {
         Value::Date(_) => "date",
         Value::Array(_) => "array",
         Value::Dictionary(_) => "dictionary",
-        _ => "unknown",
-    }
+        _ => return "Found a value that is not of a known property list type\n".to_string(),
+    };
+    format!("Type is {name}\n")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -661,40 +664,16 @@ fn long_long_value(text: &str) -> i64 {
 /// `<real>…</real>` as a raw value, as nix-darwin does.
 fn float_value(text: &str) -> f32 {
     let text = text.trim_start();
-    let bytes = text.as_bytes();
-    let mut end = 0;
-    let mut best = 0;
-    if matches!(bytes.first(), Some(b'+' | b'-')) {
-        end = 1;
+    // Only numbers: Rust would also read `inf` and `nan`, which are not numeric prefixes.
+    let unsigned = text.trim_start_matches(['+', '-']);
+    if !unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return 0.0;
     }
-    let digits = |from: usize| {
-        from + bytes[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let whole_end = digits(end);
-    let mut mantissa_digits = whole_end - end;
-    end = whole_end;
-    if bytes.get(end) == Some(&b'.') {
-        let fraction_end = digits(end + 1);
-        mantissa_digits += fraction_end - end - 1;
-        end = fraction_end;
-    }
-    if mantissa_digits > 0 {
-        best = end;
-        if matches!(bytes.get(end), Some(b'e' | b'E')) {
-            let mut exponent = end + 1;
-            if matches!(bytes.get(exponent), Some(b'+' | b'-')) {
-                exponent += 1;
-            }
-            let exponent_end = digits(exponent);
-            if exponent_end > exponent {
-                best = exponent_end;
-            }
-        }
-    }
-    text[..best].parse().unwrap_or(0.0)
+    (1..=text.len())
+        .rev()
+        .filter(|&end| text.is_char_boundary(end))
+        .find_map(|end| text[..end].parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Even-length hex digits (reference 1.6 `-data <hex>`).
@@ -747,7 +726,7 @@ fn parse_date(text: &str) -> Option<plist::Date> {
     if !civil.is_valid() {
         return None;
     }
-    Some(nslog::system_time(civil.to_unix_seconds() - offset).into())
+    Some(clock::system_time(civil.to_unix_seconds() - offset).into())
 }
 
 /// Exactly `N` unsigned decimal numbers separated by `separator`.
@@ -1230,9 +1209,10 @@ fn quote_if_needed(text: &str) -> String {
     out
 }
 
-/// NSNumber's description of a double, `%0.16g` (Apple's NSNumber `descriptionWithLocale:`
-/// table): `0.0` prints `0` and 771614090.954601 prints itself, as in
-/// `defaults-read-dock-tahoe-partial.txt`.
+/// NSNumber's description of a double, C `%0.16g` (the format table of Apple's NSNumber
+/// `descriptionWithLocale:` documentation, recalled rather than re-read here). It agrees with
+/// every real in the captures: `0.0` prints `0` and 771614090.954601 prints itself
+/// (`defaults-read-dock-tahoe-partial.txt`); digits beyond them are UNCONFIRMED.
 fn format_g(value: f64, precision: usize) -> String {
     if value.is_nan() {
         return "nan".to_string();
@@ -1270,7 +1250,7 @@ fn strip_fraction_zeros(number: &str) -> String {
 
 /// `YYYY-MM-DD HH:MM:SS +0000` (reference 1.3; [capture] `defaults-read-itsycal-partial.txt`).
 fn date_text(date: &plist::Date) -> String {
-    let (seconds, _) = nslog::split_unix_time((*date).into());
+    let (seconds, _) = clock::split_unix_time((*date).into());
     let t = CivilTime::from_unix_seconds(seconds);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02} +0000",
