@@ -32,7 +32,7 @@ pub struct Global {
     /// `local` (default), `sandbox:DIR` (an emulated Mac) or `ssh:[USER@]NAME[:PORT]`.
     #[arg(long = "host", global = true, value_name = "HOST")]
     pub hosts: Vec<String>,
-    /// Where state files live (default: `state/` beside the spec).
+    /// Where state files live (default: `state/` in the working directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Print one JSON document (with `format_version`) instead of text.

@@ -17,7 +17,7 @@ use crate::sandbox::SandboxHost;
 use crate::spec::Spec;
 use crate::state::StateFile;
 use anyhow::{Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub struct Context {
     pub global: Global,
@@ -88,6 +88,13 @@ impl Context {
         &self,
         work: impl Fn(&dyn Host, &StateFile) -> Result<i32>,
     ) -> Result<i32> {
+        let work = |host: &dyn Host, file: &StateFile| {
+            if self.ui.verbose {
+                work(&crate::host::Verbose(host), file)
+            } else {
+                work(host, file)
+            }
+        };
         let names = self.host_names();
         if names.len() == 1 {
             let host = open_host(&names[0])?;
@@ -113,18 +120,16 @@ impl Context {
         Ok(worst)
     }
 
-    /// `state/<host>.json` beside the spec, or in `--state-dir`.
+    /// `state/<host>.json` in the working directory (where a dotfiles repository keeps its
+    /// `macllm.yaml`, as Terraform keeps its state in the working directory), or in
+    /// `--state-dir`. Not derived from `--spec`: `drift`, `destroy` and `state` need no spec,
+    /// and must find the same file as the `apply` that wrote it.
     pub fn state_file(&self, host_name: &str) -> StateFile {
-        let dir = match &self.global.state_dir {
-            Some(dir) => dir.clone(),
-            None => self
-                .global
-                .spec
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .join("state"),
-        };
+        let dir = self
+            .global
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("state"));
         StateFile::new(dir.join(format!("{}.json", file_name_for(host_name))))
     }
 }

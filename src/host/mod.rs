@@ -158,6 +158,20 @@ impl Host for ReadOnly<'_> {
     }
 }
 
+/// `-v`: shows every command on stderr before it runs, as a person would type it.
+pub struct Verbose<'a>(pub &'a dyn Host);
+
+impl Host for Verbose<'_> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn run(&self, invocation: &Invocation) -> Result<Output> {
+        eprintln!("+ {}", invocation.display());
+        self.0.run(invocation)
+    }
+}
+
 /// Runs `invocation` and returns stdout, failing on a non-zero status.
 pub fn run_ok(host: &dyn Host, invocation: &Invocation) -> Result<String> {
     host.run(invocation)?.require_success(invocation)

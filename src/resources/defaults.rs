@@ -117,16 +117,14 @@ impl Resource for DefaultsKey {
                 let tail: Vec<&str> = tail.iter().map(String::as_str).collect();
                 self.invocation(&tail, true)
             }
-            None => {
-                // `defaults delete` of a missing key is an error (reference 1.7), so delete
-                // only what is there, as Ansible's osx_defaults does.
-                if self.read(host)?.is_none() {
-                    return Ok(());
-                }
-                self.invocation(&["delete", &self.domain, &self.key], true)
-            }
+            None => self.invocation(&["delete", &self.domain, &self.key], true),
         };
         let output = host.run(&invocation)?;
+        // `defaults delete` of a missing key is an error (reference 1.7); a key that is
+        // already gone is what deleting wanted, as Ansible's osx_defaults treats it.
+        if value.is_none() && !output.success() && self.read(host)?.is_none() {
+            return Ok(());
+        }
         if !output.success() && output.stderr.contains("Could not write domain") {
             bail!(
                 "macOS refused to write `{}` ({}){}",

@@ -89,7 +89,9 @@ fn trace(argv: &[String]) {
         .open(path)
     {
         use std::io::Write;
-        let _ = writeln!(file, "{}", argv.join(" "));
+        // One line per invocation, whatever the arguments hold (XML values span lines).
+        let line: Vec<String> = argv.iter().map(|a| a.replace('\n', "\\n")).collect();
+        let _ = writeln!(file, "{}", line.join(" "));
     }
 }
 

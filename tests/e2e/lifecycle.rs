@@ -381,3 +381,78 @@ fn apply_asks_and_only_yes_goes_ahead() {
         "48\n"
     );
 }
+
+/// The walkthrough of README.md and the core issue, command for command: state lives in the
+/// working directory, so `drift` and `destroy` find it without `--spec`.
+#[test]
+fn readme_walkthrough_word_for_word() {
+    let mac = Mac::new();
+    std::fs::create_dir_all(mac.work.join("examples")).unwrap();
+    std::fs::write(mac.work.join("examples/quiet-ui.yaml"), QUIET_UI).unwrap();
+    let demo = |args: &[&str]| {
+        let mut all = vec!["--host", "sandbox:demo-mac"];
+        all.extend_from_slice(args);
+        mac.macllm(&all)
+    };
+    let first = demo(&["plan", "--spec", "examples/quiet-ui.yaml"]).expect(0);
+    assert!(
+        first.stderr.contains("Created an emulated Mac"),
+        "{}",
+        first.stderr
+    );
+    demo(&["apply", "--yes", "--spec", "examples/quiet-ui.yaml"]).expect(0);
+    demo(&[
+        "plan",
+        "--detailed-exitcode",
+        "--spec",
+        "examples/quiet-ui.yaml",
+    ])
+    .expect(0);
+    mac.macllm(&[
+        "sandbox",
+        "run",
+        "demo-mac",
+        "--",
+        "defaults",
+        "write",
+        "com.apple.dock",
+        "tilesize",
+        "-int",
+        "64",
+    ])
+    .expect(0);
+    let drift = demo(&["drift"]).expect(2);
+    assert!(
+        drift.stdout.contains("~ value = 36 -> 64"),
+        "{}",
+        drift.stdout
+    );
+    demo(&["destroy", "--yes"]).expect(0);
+    let tilesize = mac.macllm(&[
+        "sandbox",
+        "run",
+        "demo-mac",
+        "--",
+        "defaults",
+        "read",
+        "com.apple.dock",
+        "tilesize",
+    ]);
+    assert_eq!(tilesize.expect(0).stdout, "48\n");
+    assert!(mac.work.join("state/sandbox-demo-mac.json").exists());
+}
+
+#[test]
+fn verbose_shows_every_command_and_quiet_hides_progress() {
+    let mac = Mac::new();
+    mac.spec(QUIET_UI);
+    let plan = mac.on(&["-v", "plan"]).expect(0);
+    assert_eq!(
+        plan.stderr,
+        "+ defaults export NSGlobalDomain -\n+ defaults export com.apple.dock -\n+ defaults export com.apple.finder -\n"
+    );
+    let apply = mac.on(&["-q", "apply", "--yes"]).expect(0);
+    assert_eq!(apply.stderr, "");
+    let apply = mac.on(&["--no-color", "plan"]).expect(0);
+    assert!(!apply.stdout.contains('\x1b'));
+}
