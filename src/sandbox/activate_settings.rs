@@ -47,29 +47,17 @@ pub fn run(machine: &Machine, args: &[String]) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::presets;
+    use crate::sandbox::testing::{args, mac, restarts};
 
-    fn mac() -> (tempfile::TempDir, Machine) {
-        let dir = tempfile::tempdir().unwrap();
-        let preset = presets::find("m1-8gb-monterey").unwrap();
-        let machine = Machine::create(dir.path(), preset).unwrap();
-        (dir, machine)
-    }
-
-    fn activate(machine: &Machine, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        run(machine, &args)
-    }
-
-    fn restarts(machine: &Machine) -> String {
-        std::fs::read_to_string(machine.dir.join(RESTART_LOG)).unwrap_or_default()
+    fn activate(machine: &Machine, list: &[&str]) -> Output {
+        run(machine, &args(list))
     }
 
     /// Public nix-darwin configurations run `activateSettings -u` and ignore its output:
     /// silent, status 0, recorded in the restart log.
     #[test]
     fn u_reloads_and_is_logged() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         assert_eq!(activate(&machine, &["-u"]), Output::ok(""));
         assert_eq!(restarts(&machine), "activateSettings -u\n");
     }
@@ -77,7 +65,7 @@ mod tests {
     /// nix-darwin issue #1475: run as root it does not reload the user's settings.
     #[test]
     fn as_root_is_logged_as_missing_the_user() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         machine.info.uid = 0;
         assert_eq!(activate(&machine, &["-u"]).status, 0);
         assert!(restarts(&machine).starts_with("activateSettings -u (as root"));
@@ -86,7 +74,7 @@ mod tests {
     /// Other options are undocumented (UNCONFIRMED): refused, nothing logged.
     #[test]
     fn other_arguments_are_refused() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         for args in [&[][..], &["-x"], &["-u", "-v"]] {
             let out = activate(&machine, args);
             assert_eq!(out.status, 1, "{args:?}");

@@ -1414,18 +1414,11 @@ mod tests {
     //! ../shared/reference/macos-commands.md).
 
     use super::*;
-    use crate::sandbox::presets;
+    use crate::sandbox::testing::{args, mac};
     use tempfile::TempDir;
 
     fn machine() -> (TempDir, Machine) {
-        let dir = TempDir::new().unwrap();
-        let machine =
-            Machine::create(dir.path(), presets::find("m2-16gb-sonoma").unwrap()).unwrap();
-        (dir, machine)
-    }
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+        mac("m2-16gb-sonoma")
     }
 
     fn defaults(machine: &Machine, list: &[&str]) -> Output {

@@ -45,24 +45,16 @@ pub fn run(machine: &Machine, args: &[String]) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::presets;
+    use crate::sandbox::testing::{args, mac};
 
-    fn mac() -> (tempfile::TempDir, Machine) {
-        let dir = tempfile::tempdir().unwrap();
-        let preset = presets::find("m1-8gb-monterey").unwrap();
-        let machine = Machine::create(dir.path(), preset).unwrap();
-        (dir, machine)
-    }
-
-    fn hostname(machine: &Machine, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        run(machine, &args)
+    fn hostname(machine: &Machine, list: &[&str]) -> Output {
+        run(machine, &args(list))
     }
 
     /// hostname.c: gethostname(3) as is; `-f` is ignored.
     #[test]
     fn prints_the_host_name() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         assert_eq!(hostname(&machine, &[]).stdout, "air-m1.local\n");
         assert_eq!(hostname(&machine, &["-f"]).stdout, "air-m1.local\n");
     }
@@ -70,7 +62,7 @@ mod tests {
     /// hostname.c: `-s` up to the first dot, `-d` after it; both together is usage.
     #[test]
     fn short_and_domain() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         assert_eq!(hostname(&machine, &["-s"]).stdout, "air-m1\n");
         assert_eq!(hostname(&machine, &["-d"]).stdout, "local\n");
         let out = hostname(&machine, &["-s", "-d"]);
@@ -86,7 +78,7 @@ mod tests {
     /// is `kern.hostname`, which the emulated sysctl then reports.
     #[test]
     fn setting_needs_root() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         let out = hostname(&machine, &["build-01"]);
         assert_eq!(
             (out.status, out.stderr.as_str()),

@@ -247,18 +247,10 @@ fn pretty(machine: &Machine, pw: Option<&Account>, current: Option<&Account>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::presets;
+    use crate::sandbox::testing::{args, mac};
 
-    fn mac() -> (tempfile::TempDir, Machine) {
-        let dir = tempfile::tempdir().unwrap();
-        let preset = presets::find("m1-8gb-monterey").unwrap();
-        let machine = Machine::create(dir.path(), preset).unwrap();
-        (dir, machine)
-    }
-
-    fn id(machine: &Machine, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        run(machine, &args)
+    fn id(machine: &Machine, list: &[&str]) -> Output {
+        run(machine, &args(list))
     }
 
     fn sudo(machine: &mut Machine) {
@@ -268,7 +260,7 @@ mod tests {
     /// id.c `uflag`: the effective uid; `-n` its name (`id -un`, `id -u -n`).
     #[test]
     fn u_and_un() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         assert_eq!(id(&machine, &["-u"]).stdout, "501\n");
         assert_eq!(id(&machine, &["-un"]).stdout, "admin\n");
         assert_eq!(id(&machine, &["-u", "-n"]).stdout, "admin\n");
@@ -280,7 +272,7 @@ mod tests {
     /// id.c `gflag`: 20 (staff) for the user, 0 (wheel) under sudo.
     #[test]
     fn g_and_gn() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         assert_eq!(id(&machine, &["-g"]).stdout, "20\n");
         assert_eq!(id(&machine, &["-gn"]).stdout, "staff\n");
         sudo(&mut machine);
@@ -291,7 +283,7 @@ mod tests {
     /// id.c `id_print()`; group list as in public captures (airbnb/puppet-munki PR #5).
     #[test]
     fn plain_id_line() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         assert_eq!(
             id(&machine, &[]).stdout,
             "uid=501(admin) gid=20(staff) groups=20(staff),12(everyone),61(localaccounts),\
@@ -311,7 +303,7 @@ mod tests {
     /// id.c `group()`: `-G` ids, `-Gn` names, space separated.
     #[test]
     fn groups_flag() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         assert!(id(&machine, &["-G"]).stdout.starts_with("20 12 61 79 80 "));
         assert!(
             id(&machine, &["-Gn"])
@@ -323,7 +315,7 @@ mod tests {
     /// id.c `who()`: a name or uid operand; unknown users are an error.
     #[test]
     fn user_operand() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         assert_eq!(id(&machine, &["-u", "root"]).stdout, "0\n");
         assert_eq!(id(&machine, &["-un", "501"]).stdout, "admin\n");
         let out = id(&machine, &["bob"]);
@@ -336,7 +328,7 @@ mod tests {
     /// id.c `pretty()`: under sudo getlogin() is still the user, so a `login` line appears.
     #[test]
     fn p_pretty() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         let out = id(&machine, &["-p"]).stdout;
         assert!(
             out.starts_with("uid\tadmin\ngroups\tstaff everyone "),
@@ -354,7 +346,7 @@ mod tests {
     /// are usage errors without the getopt line.
     #[test]
     fn usage_errors() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         let out = id(&machine, &["-x"]);
         assert_eq!(out.status, 1);
         assert_eq!(out.stderr, format!("id: illegal option -- x\n{USAGE}"));

@@ -260,29 +260,17 @@ pub fn run(machine: &Machine, args: &[String]) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::presets;
+    use crate::sandbox::testing::{args, mac, restarts};
 
-    fn mac() -> (tempfile::TempDir, Machine) {
-        let dir = tempfile::tempdir().unwrap();
-        let preset = presets::find("m1-8gb-monterey").unwrap();
-        let machine = Machine::create(dir.path(), preset).unwrap();
-        (dir, machine)
-    }
-
-    fn killall(machine: &Machine, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        run(machine, &args)
-    }
-
-    fn restarts(machine: &Machine) -> String {
-        std::fs::read_to_string(machine.dir.join(RESTART_LOG)).unwrap_or_default()
+    fn killall(machine: &Machine, list: &[&str]) -> Output {
+        run(machine, &args(list))
     }
 
     /// killall.c: success is silent, status 0; launchd relaunches Dock, so a second kill
     /// succeeds too; each kill is one `killall NAME` line (reference 1.9 restart map).
     #[test]
     fn kill_is_silent_and_logged() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         for _ in 0..2 {
             assert_eq!(killall(&machine, &["Dock"]), Output::ok(""));
         }
@@ -297,7 +285,7 @@ mod tests {
     /// names are case-sensitive.
     #[test]
     fn no_match_message() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         let out = killall(&machine, &["dock"]);
         assert_eq!(
             (out.status, out.stderr.as_str()),
@@ -312,7 +300,7 @@ mod tests {
     /// killall.c: `-q` drops the message but keeps status 1.
     #[test]
     fn q_is_quiet() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         let out = killall(&machine, &["-q", "Nope"]);
         assert_eq!((out.status, out.stderr.as_str()), (1, ""));
     }
@@ -321,7 +309,7 @@ mod tests {
     /// unknown users are an error.
     #[test]
     fn u_selects_owner() {
-        let (_dir, mut machine) = mac();
+        let (_dir, mut machine) = mac("m1-8gb-monterey");
         machine.info.uid = 0;
         assert_eq!(killall(&machine, &["-qu", "admin", "Dock"]).status, 0);
         assert_eq!(restarts(&machine), "killall Dock\n");
@@ -338,7 +326,7 @@ mod tests {
     /// killall.c: kill(2) of another user's process fails with EPERM for a non-root caller.
     #[test]
     fn others_processes_need_root() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         let out = killall(&machine, &["-u", "0", "cfprefsd"]);
         assert_eq!(out.status, 1);
         assert_eq!(
@@ -351,7 +339,7 @@ mod tests {
     /// killall.c: `-s` shows without signalling, `-v` shows and signals (Libc sys_signame).
     #[test]
     fn s_and_v() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         let out = killall(&machine, &["-s", "Dock"]);
         assert_eq!((out.status, out.stdout.as_str()), (0, "kill -term 571\n"));
         assert_eq!(restarts(&machine), "");
@@ -364,7 +352,7 @@ mod tests {
     /// cfprefsd); `-0` only checks, so nothing restarts.
     #[test]
     fn signal_words() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         for word in ["-HUP", "-sighup", "-1"] {
             let out = killall(&machine, &["-s", word, "cfprefsd"]);
             assert_eq!(out.stdout, "kill -hup 512\n", "{word}");
@@ -383,7 +371,7 @@ mod tests {
     /// killall.c `usage()` (three lines), for no operands and for `-help`.
     #[test]
     fn usage() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         for args in [&[][..], &["-help"], &["-q"]] {
             let out = killall(&machine, args);
             assert_eq!((out.status, out.stderr.as_str()), (1, USAGE), "{args:?}");
@@ -393,7 +381,7 @@ mod tests {
     /// killall.c `printsig()`: `-l` lists Libc's signal names, wrapped at 75 columns.
     #[test]
     fn l_lists_signals() {
-        let (_dir, machine) = mac();
+        let (_dir, machine) = mac("m1-8gb-monterey");
         let out = killall(&machine, &["-l"]);
         assert_eq!(out.status, 0);
         assert_eq!(

@@ -15,6 +15,8 @@ pub mod nslog;
 pub mod presets;
 pub mod sw_vers;
 pub mod sysctl;
+#[cfg(test)]
+mod testing;
 
 use crate::host::{Effect, Host, Invocation, Output};
 use anyhow::{Result, bail};

@@ -106,17 +106,10 @@ fn modern(info: &MachineInfo, args: &[String]) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::presets;
+    use crate::sandbox::testing::{args, mac};
 
-    fn mac(preset: &str) -> (tempfile::TempDir, Machine) {
-        let dir = tempfile::tempdir().unwrap();
-        let machine = Machine::create(dir.path(), presets::find(preset).unwrap()).unwrap();
-        (dir, machine)
-    }
-
-    fn run_args(machine: &Machine, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        run(machine, &args)
+    fn run_args(machine: &Machine, list: &[&str]) -> Output {
+        run(machine, &args(list))
     }
 
     /// Fixture `sw_vers-10.13.txt`, reproduced byte for byte: one TAB, `Mac OS X`, no patch.

@@ -545,17 +545,10 @@ fn strtol(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::presets;
+    use crate::sandbox::testing::{args, mac};
 
-    fn mac(preset: &str) -> (tempfile::TempDir, Machine) {
-        let dir = tempfile::tempdir().unwrap();
-        let machine = Machine::create(dir.path(), presets::find(preset).unwrap()).unwrap();
-        (dir, machine)
-    }
-
-    fn sysctl(machine: &Machine, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        run(machine, &args)
+    fn sysctl(machine: &Machine, list: &[&str]) -> Output {
+        run(machine, &args(list))
     }
 
     /// sysctl.c `show_var` / system_cmds `sysctl/tests/sysctl_test.sh` `sysctl_by_name`:
