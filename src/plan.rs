@@ -6,7 +6,7 @@ use crate::host::cached::Cached;
 use crate::host::{Host, ReadOnly};
 use crate::resources::{AnyResource, ResourceId, Restart};
 use crate::spec::Spec;
-use crate::state::{State, StateRef};
+use crate::state::{Record, State, StateRef};
 use crate::value::Value;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -162,43 +162,15 @@ pub fn plan(
         }
         // Resources that left the spec go back to their originals, dependents first.
         if let Some(records) = records {
-            let gone: Vec<(ResourceId, Vec<ResourceId>)> = records
-                .iter()
-                .filter(|(id, _)| !declared.contains_key(id))
-                .map(|(id, r)| (id.clone(), r.depends_on.clone()))
-                .collect();
-            for id in state_order(&gone)? {
-                let record = &records[&id];
-                let before = planner.read(&record.resource)?;
-                changes.push(change(
-                    &record.resource,
-                    &record.depends_on,
-                    Action::Restore,
-                    before,
-                    record.original.clone(),
-                ));
-            }
+            let gone = records.keys().filter(|id| !declared.contains_key(*id));
+            changes.extend(planner.restores(records, gone)?);
         }
     }
 
     if mode == Mode::Destroy
         && let Some(records) = records
     {
-        let all: Vec<(ResourceId, Vec<ResourceId>)> = records
-            .iter()
-            .map(|(id, r)| (id.clone(), r.depends_on.clone()))
-            .collect();
-        for id in state_order(&all)? {
-            let record = &records[&id];
-            let before = planner.read(&record.resource)?;
-            changes.push(change(
-                &record.resource,
-                &record.depends_on,
-                Action::Restore,
-                before,
-                record.original.clone(),
-            ));
-        }
+        changes.extend(planner.restores(records, records.keys())?);
     }
 
     if changes.iter().any(|c| c.needs_root && c.writes()) {
@@ -258,6 +230,30 @@ impl Planner<'_> {
             .with_context(|| format!("reading {id}"))?;
         self.observed.insert(id, value.clone());
         Ok(value)
+    }
+
+    /// Restores of the records named by `ids` to their originals, in destroy order.
+    fn restores<'r>(
+        &mut self,
+        records: &BTreeMap<ResourceId, Record>,
+        ids: impl Iterator<Item = &'r ResourceId>,
+    ) -> Result<Vec<Change>> {
+        let nodes: Vec<(ResourceId, Vec<ResourceId>)> = ids
+            .map(|id| (id.clone(), records[id].depends_on.clone()))
+            .collect();
+        let mut restores = Vec::new();
+        for id in state_order(&nodes)? {
+            let record = &records[&id];
+            let before = self.read(&record.resource)?;
+            restores.push(change(
+                &record.resource,
+                &record.depends_on,
+                Action::Restore,
+                before,
+                record.original.clone(),
+            ));
+        }
+        Ok(restores)
     }
 }
 
