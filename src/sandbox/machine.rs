@@ -95,6 +95,27 @@ impl Machine {
         self.dir.join("Users").join(&self.info.user)
     }
 
+    /// The user's home as the emulated Mac names it (`/Users/admin`).
+    pub fn mac_home(&self) -> String {
+        format!("/Users/{}", self.info.user)
+    }
+
+    /// Where an absolute path of the emulated Mac (`/Users/admin/Library/LaunchAgents/x.plist`)
+    /// lives inside the sandbox directory. `None` for relative paths and paths with `..`, which
+    /// could leave the sandbox; emulated programs report those as missing files.
+    pub fn host_path(&self, mac_path: &str) -> Option<PathBuf> {
+        let rest = mac_path.strip_prefix('/')?;
+        let mut path = self.dir.clone();
+        for part in rest.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => return None,
+                part => path.push(part),
+            }
+        }
+        Some(path)
+    }
+
     /// The file behind `domain`, or `None` for a name no file can have.
     /// Absolute domains are paths without `.plist` (reference 1.2), kept inside the sandbox.
     pub fn domain_path(&self, scope: &Scope, domain: &str) -> PathBuf {

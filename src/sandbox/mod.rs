@@ -6,17 +6,23 @@
 
 pub mod activate_settings;
 pub mod defaults;
+pub mod files;
 pub mod getopt;
 pub mod hostname;
 pub mod id;
 pub mod killall;
+pub mod launchctl;
 pub mod machine;
+pub mod mdutil;
 pub mod nslog;
+pub mod plutil;
+pub mod pmset;
 pub mod presets;
 pub mod sw_vers;
 pub mod sysctl;
 #[cfg(test)]
 mod testing;
+pub mod tmutil;
 
 use crate::host::{Effect, Host, Invocation, Output};
 use anyhow::{Result, bail};
@@ -32,6 +38,19 @@ pub const PROGRAMS: &[&str] = &[
     "hostname",
     "killall",
     "activateSettings",
+    "launchctl",
+    "mdutil",
+    "pmset",
+    "tmutil",
+    "cat",
+    "tee",
+    "mkdir",
+    "rm",
+    "mv",
+    "ln",
+    "readlink",
+    "test",
+    "plutil",
 ];
 
 /// Set in the environment of shim processes: the emulated Mac they act on.
@@ -73,6 +92,14 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         "hostname" => hostname::run(machine, args),
         "killall" => killall::run(machine, args),
         "activateSettings" => activate_settings::run(machine, args),
+        "launchctl" => launchctl::run(machine, args),
+        "mdutil" => mdutil::run(machine, args),
+        "pmset" => pmset::run(machine, args),
+        "tmutil" => tmutil::run(machine, args),
+        "cat" | "tee" | "mkdir" | "rm" | "mv" | "ln" | "readlink" | "test" => {
+            files::run(machine, &name, args, stdin)
+        }
+        "plutil" => plutil::run(machine, args),
         _ => bail!(
             "cannot run `{program}`: the emulated Mac has no such program (it emulates {})",
             PROGRAMS.join(", ")
@@ -166,7 +193,10 @@ pub fn shim_main() -> Option<i32> {
         return Some(127);
     };
     let mut stdin = Vec::new();
-    if name == "defaults" && argv.iter().any(|a| a == "-") {
+    // Only programs that read their input get it: a shim must not wait on a terminal.
+    if name == "tee"
+        || (["defaults", "plutil"].contains(&name.as_ref()) && argv.iter().any(|a| a == "-"))
+    {
         use std::io::Read;
         let _ = std::io::stdin().read_to_end(&mut stdin);
     }
