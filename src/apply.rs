@@ -8,6 +8,7 @@ use crate::output::Ui;
 use crate::plan::{Action, Change, Plan};
 use crate::resources::Restart;
 use crate::state::{Applied, Record, State, StateFile, StateLock};
+use crate::target::Target;
 use anyhow::{Context, Result, bail};
 
 /// `activateSettings` lives inside a private framework, not on PATH.
@@ -87,8 +88,9 @@ impl Applier<'_> {
         let started = std::time::Instant::now();
         if change.writes() {
             self.ui.progress(&format!("{}: {verb}...", change.id));
-            resource.write(self.host, change.after.as_ref())?;
-            let read_back = resource.read(self.host).context("reading the value back")?;
+            let target = Target::new(self.host);
+            resource.write(&target, change.after.as_ref())?;
+            let read_back = resource.read(&target).context("reading the value back")?;
             if read_back != change.after {
                 let show = |v: &Option<crate::value::Value>| {
                     v.as_ref().map_or("absent".to_string(), |v| v.inline())

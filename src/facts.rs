@@ -1,6 +1,6 @@
 //! What macllm knows about a host, read once per run through the machine interface with a
 //! fixed few processes: one `sysctl` (named output, `-i` so Intel Macs without
-//! `hw.perflevel*` still answer), `sw_vers` and `id -u`.
+//! `hw.perflevel*` still answer), `sw_vers`, `id -u` and `id -un`.
 
 use crate::host::{Host, Invocation, run_ok};
 use anyhow::{Context, Result};
@@ -20,6 +20,10 @@ pub struct Facts {
     pub macos_version: String,
     pub macos_build: String,
     pub uid: u32,
+    /// The login name (`id -un`); `root` under sudo.
+    pub user: String,
+    /// `/Users/NAME`, or `/var/root` for root.
+    pub home: String,
 }
 
 const SYSCTL_KEYS: &[&str] = &[
@@ -70,6 +74,15 @@ impl Facts {
             .trim()
             .parse()
             .context("`id -u` did not print a number")?;
+        let user = run_ok(host, &Invocation::read(["id", "-un"]))?
+            .trim()
+            .to_string();
+        // macOS puts every user's home under /Users and root's at /var/root.
+        let home = if uid == 0 {
+            "/var/root".to_string()
+        } else {
+            format!("/Users/{user}")
+        };
         let memory_bytes = number("hw.memsize")?;
         Ok(Facts {
             hostname: values
@@ -88,6 +101,8 @@ impl Facts {
             macos_version: field("ProductVersion"),
             macos_build: field("BuildVersion"),
             uid,
+            user,
+            home,
         })
     }
 }

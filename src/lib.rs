@@ -29,6 +29,7 @@ pub mod resources;
 pub mod sandbox;
 pub mod spec;
 pub mod state;
+pub mod target;
 pub mod value;
 
 use clap::Parser;

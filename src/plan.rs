@@ -7,6 +7,7 @@ use crate::host::{Host, ReadOnly};
 use crate::resources::{AnyResource, ResourceId, Restart};
 use crate::spec::Spec;
 use crate::state::{Record, State, StateRef};
+use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -124,7 +125,7 @@ pub fn plan(
     let cached = Cached::new(host);
     let reader = ReadOnly(&cached);
     let mut planner = Planner {
-        host: &reader,
+        target: Target::new(&reader),
         observed: BTreeMap::new(),
     };
     let mut changes = Vec::new();
@@ -173,14 +174,11 @@ pub fn plan(
         changes.extend(planner.restores(records, records.keys())?);
     }
 
-    if changes.iter().any(|c| c.needs_root && c.writes()) {
-        let uid = crate::host::run_ok(&reader, &crate::host::Invocation::read(["id", "-u"]))?;
-        if uid.trim() != "0" {
-            warnings.push(
-                "some changes write system domains and need root: apply will stop before changing anything unless run with sudo"
-                    .to_string(),
-            );
-        }
+    if changes.iter().any(|c| c.needs_root && c.writes()) && planner.target.facts()?.uid != 0 {
+        warnings.push(
+            "some changes need root: apply will stop before changing anything unless run with sudo"
+                .to_string(),
+        );
     }
 
     let mut drift = Vec::new();
@@ -214,7 +212,7 @@ pub fn plan(
 /// Reads each resource at most once per plan (a resource is read for its change and again
 /// for drift).
 struct Planner<'a> {
-    host: &'a dyn Host,
+    target: Target<'a>,
     observed: BTreeMap<ResourceId, Option<Value>>,
 }
 
@@ -226,7 +224,7 @@ impl Planner<'_> {
             return Ok(value.clone());
         }
         let value = resource
-            .read(self.host)
+            .read(&self.target)
             .with_context(|| format!("reading {id}"))?;
         self.observed.insert(id, value.clone());
         Ok(value)

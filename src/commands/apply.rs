@@ -135,8 +135,9 @@ fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32>
                 describe(&now)
             );
         }
+        let target = crate::target::Target::new(host);
         for change in &plan.changes {
-            let found = change.resource.as_resource().read(host)?;
+            let found = change.resource.as_resource().read(&target)?;
             if found != change.before {
                 bail!(
                     "Saved plan is stale: {} changed on the host since the plan was made\nhint: run `macllm plan --out` again",
@@ -161,8 +162,7 @@ fn require_root(host: &dyn Host, plan: &Plan) -> Result<()> {
     if needing.is_empty() {
         return Ok(());
     }
-    let uid = crate::host::run_ok(host, &crate::host::Invocation::read(["id", "-u"]))?;
-    if uid.trim() == "0" {
+    if crate::target::Target::new(host).facts()?.uid == 0 {
         return Ok(());
     }
     bail!(

@@ -4,6 +4,7 @@
 
 use super::{Resource, ResourceId, Restart};
 use crate::host::{Host, Invocation};
+use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -97,8 +98,8 @@ impl Resource for DefaultsKey {
         self.value.clone()
     }
 
-    fn read(&self, host: &dyn Host) -> Result<Option<Value>> {
-        Ok(match self.export(host)? {
+    fn read(&self, target: &Target) -> Result<Option<Value>> {
+        Ok(match self.export(target.host())? {
             Some(Value::Dict(mut keys)) => keys.remove(&self.key),
             Some(other) => bail!(
                 "`defaults export {}` gave a {} instead of a dictionary",
@@ -109,7 +110,8 @@ impl Resource for DefaultsKey {
         })
     }
 
-    fn write(&self, host: &dyn Host, value: Option<&Value>) -> Result<()> {
+    fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
+        let host = target.host();
         let invocation = match value {
             Some(value) => {
                 let mut tail = vec!["write".to_string(), self.domain.clone(), self.key.clone()];
@@ -122,7 +124,7 @@ impl Resource for DefaultsKey {
         let output = host.run(&invocation)?;
         // `defaults delete` of a missing key is an error (reference 1.7); a key that is
         // already gone is what deleting wanted, as Ansible's osx_defaults treats it.
-        if value.is_none() && !output.success() && self.read(host)?.is_none() {
+        if value.is_none() && !output.success() && self.read(target)?.is_none() {
             return Ok(());
         }
         if !output.success() && output.stderr.contains("Could not write domain") {

@@ -4,7 +4,7 @@
 
 pub mod defaults;
 
-use crate::host::Host;
+use crate::target::Target;
 use crate::value::Value;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -51,10 +51,10 @@ pub trait Resource {
     /// What the spec asks for; `None` means "must not be there".
     fn desired(&self) -> Option<Value>;
 
-    fn read(&self, host: &dyn Host) -> Result<Option<Value>>;
+    fn read(&self, target: &Target) -> Result<Option<Value>>;
 
     /// Makes the host hold `value` (`None` removes it). Callers read back afterwards.
-    fn write(&self, host: &dyn Host, value: Option<&Value>) -> Result<()>;
+    fn write(&self, target: &Target, value: Option<&Value>) -> Result<()>;
 
     /// What must run after a write for the change to take effect.
     fn restart(&self) -> Option<Restart>;
