@@ -214,6 +214,7 @@ mod tests {
                 depends_on: vec![],
                 restart: None,
                 needs_root: false,
+                notes: vec![],
             }],
             drift: vec![],
             warnings: vec![],

@@ -38,6 +38,8 @@ pub struct Change {
     pub depends_on: Vec<ResourceId>,
     pub restart: Option<Restart>,
     pub needs_root: bool,
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl Change {
@@ -181,6 +183,7 @@ pub fn plan(
         );
     }
 
+    warnings.extend(planner.target.take_warnings());
     let mut drift = Vec::new();
     if let Some(records) = records {
         for (id, record) in records {
@@ -272,6 +275,7 @@ fn change(
         depends_on: depends_on.to_vec(),
         restart: r.restart(),
         needs_root: r.needs_root(),
+        notes: r.notes(),
     }
 }
 

@@ -108,6 +108,9 @@ fn change_block(ui: &Ui, change: &Change) -> String {
     {
         let _ = writeln!(out, "    # then: {}", restart.describe());
     }
+    for note in &change.notes {
+        let _ = writeln!(out, "    # {note}");
+    }
     if change.needs_root {
         out.push_str("    # needs root (sudo)\n");
     }
@@ -187,6 +190,7 @@ mod tests {
             depends_on: vec![],
             restart: Some(Restart::Kill("Dock".into())),
             needs_root: false,
+            notes: vec![],
         }
     }
 

@@ -4,11 +4,12 @@
 use crate::facts::Facts;
 use crate::host::Host;
 use anyhow::Result;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 pub struct Target<'a> {
     host: &'a dyn Host,
     facts: OnceCell<Facts>,
+    warnings: RefCell<Vec<String>>,
 }
 
 impl<'a> Target<'a> {
@@ -16,7 +17,20 @@ impl<'a> Target<'a> {
         Target {
             host,
             facts: OnceCell::new(),
+            warnings: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Something the user should know about this host, found while reading (each said once).
+    pub fn warn(&self, warning: String) {
+        let mut warnings = self.warnings.borrow_mut();
+        if !warnings.contains(&warning) {
+            warnings.push(warning);
+        }
+    }
+
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut self.warnings.borrow_mut())
     }
 
     pub fn host(&self) -> &'a dyn Host {

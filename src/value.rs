@@ -176,6 +176,18 @@ impl Value {
                 out.push('}');
             }
             Value::String(s) if s.contains('\n') && depth == 0 => out.push_str(s),
+            // A multi-line string inside a collection (an agent's plist text) shows line by
+            // line, so a diff of it is a diff of its lines.
+            Value::String(s) if s.contains('\n') => {
+                out.push_str("<<EOT\n");
+                for line in s.lines() {
+                    out.push_str(&pad);
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                out.push_str(&pad);
+                out.push_str("EOT");
+            }
             other => other.write_inline(out),
         }
     }

@@ -2,7 +2,11 @@
 //! kinds. Every kind reads and writes the machine only through `&dyn Host`, and expresses its
 //! value as a typed [`Value`] so that plan, render and state need no per-kind code.
 
+pub mod agents;
 pub mod defaults;
+pub mod power;
+pub mod services;
+pub mod spotlight;
 
 use crate::target::Target;
 use crate::value::Value;
@@ -62,6 +66,11 @@ pub trait Resource {
     /// Whether writing needs root (known before anything changes).
     fn needs_root(&self) -> bool;
 
+    /// How the change is made, shown under it in the plan (e.g. which Spotlight method).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Things a user should know before applying (e.g. a domain that needs Full Disk Access).
     fn warnings(&self) -> Vec<String> {
         Vec::new()
@@ -73,12 +82,24 @@ pub trait Resource {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnyResource {
     Defaults(defaults::DefaultsKey),
+    Service(services::Service),
+    Agent(agents::Agent),
+    SpotlightFolder(spotlight::SpotlightFolder),
+    SpotlightVolume(spotlight::SpotlightVolume),
+    Power(power::PowerSetting),
+    TimeMachine(power::TimeMachine),
 }
 
 impl AnyResource {
     pub fn as_resource(&self) -> &dyn Resource {
         match self {
             AnyResource::Defaults(resource) => resource,
+            AnyResource::Service(resource) => resource,
+            AnyResource::Agent(resource) => resource,
+            AnyResource::SpotlightFolder(resource) => resource,
+            AnyResource::SpotlightVolume(resource) => resource,
+            AnyResource::Power(resource) => resource,
+            AnyResource::TimeMachine(resource) => resource,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod locate;
+mod system;
 pub mod yaml_value;
 
 use crate::graph::{Graph, GraphError};
@@ -28,6 +29,16 @@ struct SpecFile {
     macllm: u32,
     #[serde(default)]
     defaults: Vec<DefaultsEntry>,
+    #[serde(default)]
+    services: Vec<system::ServiceEntry>,
+    #[serde(default)]
+    agents: Vec<system::AgentEntry>,
+    #[serde(default)]
+    spotlight: Vec<system::SpotlightEntry>,
+    #[serde(default)]
+    power: Option<system::PowerEntry>,
+    #[serde(default)]
+    time_machine: Option<system::TimeMachineEntry>,
 }
 
 #[derive(Deserialize)]
@@ -102,9 +113,28 @@ impl Spec {
             ));
         }
         let mut resources = Vec::new();
+        let item = |section: &str, index: usize| vec![key(section), Segment::Index(index)];
         for (index, entry) in parsed.defaults.into_iter().enumerate() {
-            let path = vec![key("defaults"), Segment::Index(index)];
-            resources.push(expand_defaults(entry, path, &at)?);
+            resources.push(expand_defaults(entry, item("defaults", index), &at)?);
+        }
+        for (index, entry) in parsed.services.into_iter().enumerate() {
+            resources.push(system::expand_service(entry, item("services", index), &at)?);
+        }
+        for (index, entry) in parsed.agents.into_iter().enumerate() {
+            resources.push(system::expand_agent(entry, item("agents", index), &at)?);
+        }
+        for (index, entry) in parsed.spotlight.into_iter().enumerate() {
+            resources.push(system::expand_spotlight(
+                entry,
+                item("spotlight", index),
+                &at,
+            )?);
+        }
+        if let Some(power) = parsed.power {
+            resources.extend(system::expand_power(power, &at)?);
+        }
+        if let Some(time_machine) = parsed.time_machine {
+            resources.push(system::expand_time_machine(time_machine));
         }
         check_unique_ids(&resources, &at)?;
         let graph = build_graph(&resources, &at)?;
@@ -173,16 +203,7 @@ fn expand_defaults(
             at,
         )?),
     };
-    let mut depends_on = Vec::new();
-    for (index, dependency) in entry.depends_on.into_iter().enumerate() {
-        if dependency.trim().is_empty() {
-            return Err(at(
-                &child(&child(&path, key("depends_on")), Segment::Index(index)),
-                "empty resource id".to_string(),
-            ));
-        }
-        depends_on.push(ResourceId(dependency));
-    }
+    let depends_on = dependencies(entry.depends_on, &path, at)?;
     Ok(Declared {
         resource: AnyResource::Defaults(DefaultsKey {
             domain,
@@ -193,6 +214,21 @@ fn expand_defaults(
         depends_on,
         path,
     })
+}
+
+/// A `depends_on` list as resource ids; the graph checks that they exist.
+fn dependencies(ids: Vec<String>, path: &[Segment], at: &At) -> Result<Vec<ResourceId>, SpecError> {
+    let mut depends_on = Vec::new();
+    for (index, dependency) in ids.into_iter().enumerate() {
+        if dependency.trim().is_empty() {
+            return Err(at(
+                &child(&child(path, key("depends_on")), Segment::Index(index)),
+                "empty resource id".to_string(),
+            ));
+        }
+        depends_on.push(ResourceId(dependency));
+    }
+    Ok(depends_on)
 }
 
 fn check_name(name: &str, what: &str, path: &[Segment], at: &At) -> Result<(), SpecError> {

@@ -1,0 +1,223 @@
+//! `pmset` settings for a Mac that serves models (sleep, disksleep, powernap, ...) and Time
+//! Machine's automatic backups. Reads need no root (`pmset -g custom`, `defaults read`);
+//! writes do (`pmset -a|-b|-c`, `tmutil enable|disable`): reference/macos-commands.md 4.1, 4.2.
+
+use super::{Resource, ResourceId};
+use crate::host::{Invocation, run_ok};
+use crate::target::Target;
+use crate::value::Value;
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Which power source a setting is for: pmset's `-a`, `-b`, `-c`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    All,
+    Battery,
+    Charger,
+}
+
+impl Source {
+    fn flag(self) -> &'static str {
+        match self {
+            Source::All => "-a",
+            Source::Battery => "-b",
+            Source::Charger => "-c",
+        }
+    }
+
+    /// The `pmset -g custom` block headers this source covers.
+    fn blocks(self) -> &'static [&'static str] {
+        match self {
+            Source::All => &["Battery Power", "AC Power"],
+            Source::Battery => &["Battery Power"],
+            Source::Charger => &["AC Power"],
+        }
+    }
+}
+
+/// Settings macllm manages, with whether they are on/off switches. Names as pmset takes them
+/// (pmset.m); minutes for the sleep timers, 0 = never.
+pub const SETTINGS: &[(&str, bool)] = &[
+    ("sleep", false),
+    ("displaysleep", false),
+    ("disksleep", false),
+    ("standby", false),
+    ("hibernatemode", false),
+    ("powernap", true),
+    ("autorestart", true),
+    ("womp", true),
+    ("ttyskeepawake", true),
+    ("tcpkeepalive", true),
+    ("proximitywake", true),
+    ("networkoversleep", true),
+    ("lowpowermode", true),
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PowerSetting {
+    pub source: Source,
+    pub name: String,
+    pub value: i64,
+}
+
+/// `pmset -g custom`: per-source blocks (`Battery Power:`, `AC Power:`) of ` name   value`
+/// lines in pmset's 20-column layout; parsed by name because the order is a dictionary's
+/// (reference 4.1, fixtures pmset-g-*.txt).
+pub fn parse_custom(text: &str) -> BTreeMap<String, BTreeMap<String, i64>> {
+    let mut blocks: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if !line.starts_with(' ') && !line.starts_with('\t') && line.trim_end().ends_with(':') {
+            current = Some(line.trim_end().trim_end_matches(':').to_string());
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (Some(block), Some(name), Some(value)) = (&current, words.next(), words.next()) else {
+            continue;
+        };
+        if let Ok(value) = value.parse() {
+            blocks
+                .entry(block.clone())
+                .or_default()
+                .insert(name.to_string(), value);
+        }
+    }
+    blocks
+}
+
+impl Resource for PowerSetting {
+    fn id(&self) -> ResourceId {
+        ResourceId(match self.source {
+            Source::All => format!("power:{}", self.name),
+            Source::Battery => format!("power:battery:{}", self.name),
+            Source::Charger => format!("power:charger:{}", self.name),
+        })
+    }
+
+    fn desired(&self) -> Option<Value> {
+        Some(Value::Integer(self.value))
+    }
+
+    /// One value when every covered source agrees, else `{source: value}` so a plan shows
+    /// which one differs.
+    fn read(&self, target: &Target) -> Result<Option<Value>> {
+        let text = run_ok(target.host(), &Invocation::read(["pmset", "-g", "custom"]))?;
+        let blocks = parse_custom(&text);
+        let found: BTreeMap<String, Value> = self
+            .source
+            .blocks()
+            .iter()
+            .filter_map(|block| {
+                let value = blocks.get(*block)?.get(&self.name)?;
+                Some((block.to_string(), Value::Integer(*value)))
+            })
+            .collect();
+        let present: Vec<&str> = self
+            .source
+            .blocks()
+            .iter()
+            .copied()
+            .filter(|b| blocks.contains_key(*b))
+            .collect();
+        if present.is_empty() {
+            bail!(
+                "this Mac has no {} power source (`pmset -g custom` shows {})",
+                self.source.blocks().join(" or "),
+                blocks.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        let mut values: Vec<&Value> = found.values().collect();
+        values.dedup();
+        Ok(match values.as_slice() {
+            [] => None,
+            [one] if found.len() == present.len() => Some((*one).clone()),
+            _ => Some(Value::Dict(found)),
+        })
+    }
+
+    fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
+        let Some(Value::Integer(value)) = value else {
+            bail!("internal error: a power setting is an integer");
+        };
+        let value = value.to_string();
+        run_ok(
+            target.host(),
+            &Invocation::write(["pmset", self.source.flag(), &self.name, &value]),
+        )?;
+        Ok(())
+    }
+
+    fn restart(&self) -> Option<super::Restart> {
+        None
+    }
+
+    fn needs_root(&self) -> bool {
+        true
+    }
+}
+
+/// Time Machine's automatic backups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeMachine {
+    pub automatic_backups: bool,
+}
+
+pub const TIME_MACHINE_DOMAIN: &str = "/Library/Preferences/com.apple.TimeMachine";
+
+impl Resource for TimeMachine {
+    fn id(&self) -> ResourceId {
+        ResourceId("time_machine:automatic_backups".to_string())
+    }
+
+    fn desired(&self) -> Option<Value> {
+        Some(Value::Bool(self.automatic_backups))
+    }
+
+    /// `AutoBackup` in the system preferences; an absent key means enabled (NIST mSCP
+    /// `system_settings_time_machine_auto_backup_enable`, reference 4.2).
+    fn read(&self, target: &Target) -> Result<Option<Value>> {
+        let output = target.host().run(&Invocation::read([
+            "defaults",
+            "read",
+            TIME_MACHINE_DOMAIN,
+            "AutoBackup",
+        ]))?;
+        Ok(Some(Value::Bool(
+            !output.success() || output.stdout.trim() != "0",
+        )))
+    }
+
+    fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
+        let on = matches!(value, Some(Value::Bool(true)));
+        run_ok(
+            target.host(),
+            &Invocation::write(["tmutil", if on { "enable" } else { "disable" }]),
+        )?;
+        Ok(())
+    }
+
+    fn restart(&self) -> Option<super::Restart> {
+        None
+    }
+
+    fn needs_root(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_blocks_by_name() {
+        let text = "Battery Power:\n Sleep On Power Button 1\n sleep                1\n powernap             0\nAC Power:\n sleep                0\n powernap             1\n";
+        let blocks = parse_custom(text);
+        assert_eq!(blocks["Battery Power"]["sleep"], 1);
+        assert_eq!(blocks["AC Power"]["powernap"], 1);
+        assert!(!blocks["Battery Power"].contains_key("Sleep"));
+    }
+}

@@ -1,0 +1,291 @@
+//! An existing launchd job kept enabled or disabled (e.g. `photoanalysisd` off). The value is
+//! `{enabled, loaded}`: the override in launchd's disabled database (read with
+//! `launchctl print-disabled`, one call per domain per plan) and whether the job is loaded now
+//! (`launchctl print`'s exit status, never its prose: reference/macos-commands.md 2.4).
+
+use super::{Resource, ResourceId};
+use crate::host::{Host, Invocation, Output};
+use crate::target::Target;
+use crate::value::Value;
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Domain {
+    /// `gui/<uid>`: the logged-in user's GUI session (LaunchAgents).
+    Gui,
+    /// `user/<uid>`: the user's background domain, present over SSH too.
+    User,
+    /// `system`: LaunchDaemons; changing it needs root.
+    System,
+}
+
+impl Domain {
+    pub fn name(self) -> &'static str {
+        match self {
+            Domain::Gui => "gui",
+            Domain::User => "user",
+            Domain::System => "system",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub label: String,
+    pub domain: Domain,
+    pub enabled: bool,
+}
+
+/// `{enabled, loaded}`, the shape every service value has.
+pub fn service_value(enabled: bool, loaded: bool) -> Value {
+    Value::Dict(BTreeMap::from([
+        ("enabled".to_string(), Value::Bool(enabled)),
+        ("loaded".to_string(), Value::Bool(loaded)),
+    ]))
+}
+
+fn flag(value: &Value, name: &str) -> bool {
+    matches!(value, Value::Dict(d) if d.get(name) == Some(&Value::Bool(true)))
+}
+
+/// The domain target a job of `domain` lives in on this host. Over SSH there is no GUI
+/// session and `gui/<uid>` does not exist; Homebrew then uses `user/<uid>` and says so
+/// (`services/service/system.rb` `domain_target`), and so does macllm.
+pub fn domain_target(target: &Target, domain: Domain) -> Result<String> {
+    let uid = target.facts()?.uid;
+    Ok(match domain {
+        Domain::System => "system".to_string(),
+        Domain::User => format!("user/{uid}"),
+        Domain::Gui => {
+            let gui = format!("gui/{uid}");
+            let probe = target
+                .host()
+                .run(&Invocation::read(["launchctl", "print", &gui]))?;
+            if probe.success() {
+                gui
+            } else {
+                target.warn(format!(
+                    "{gui} does not exist on this host (no GUI login, e.g. over SSH): using user/{uid} instead of gui/{uid}"
+                ));
+                format!("user/{uid}")
+            }
+        }
+    })
+}
+
+/// Overrides in a domain: `true` = disabled. Both vocabularies are accepted whatever the
+/// macOS version: `=> true/false` up to macOS 12, `=> disabled/enabled` from 13
+/// (fixtures launchctl-print-disabled-user-legacy.txt, launchctl-print-disabled-modern-lines.txt;
+/// MacTools PR #116 shipped a bug by matching only one).
+pub fn parse_print_disabled(text: &str) -> BTreeMap<String, bool> {
+    let mut overrides = BTreeMap::new();
+    let mut in_services = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("disabled services = {") {
+            in_services = true;
+            continue;
+        }
+        if trimmed == "}" {
+            in_services = false;
+            continue;
+        }
+        if !in_services {
+            continue;
+        }
+        let Some((label, state)) = trimmed.split_once(" => ") else {
+            continue;
+        };
+        let label = label.trim_matches('"').to_string();
+        match state.trim() {
+            "true" | "disabled" => overrides.insert(label, true),
+            "false" | "enabled" => overrides.insert(label, false),
+            _ => None,
+        };
+    }
+    overrides
+}
+
+/// Runs a launchctl action; exit statuses in `tolerated` count as success.
+pub fn launchctl(host: &dyn Host, argv: &[&str], tolerated: &[i32]) -> Result<Output> {
+    let invocation = Invocation::write(std::iter::once("launchctl").chain(argv.iter().copied()));
+    let output = host.run(&invocation)?;
+    if output.success() || tolerated.contains(&output.status) {
+        return Ok(output);
+    }
+    Err(anyhow::anyhow!(
+        "`{}` exited with status {}: {}",
+        invocation.display(),
+        output.status,
+        output.stderr.trim()
+    ))
+}
+
+/// Whether `launchctl print DOMAIN/LABEL` finds the job (exit 0; 113 when it does not).
+pub fn is_loaded(host: &dyn Host, domain_target: &str, label: &str) -> Result<bool> {
+    let service = format!("{domain_target}/{label}");
+    Ok(host
+        .run(&Invocation::read(["launchctl", "print", &service]))?
+        .success())
+}
+
+/// Where macOS keeps the plists of jobs in `domain`, in the order launchd searches them.
+fn plist_dirs(target: &Target, domain: Domain) -> Result<Vec<String>> {
+    Ok(match domain {
+        Domain::System => vec![
+            "/System/Library/LaunchDaemons".to_string(),
+            "/Library/LaunchDaemons".to_string(),
+        ],
+        Domain::Gui | Domain::User => vec![
+            "/System/Library/LaunchAgents".to_string(),
+            "/Library/LaunchAgents".to_string(),
+            format!("{}/Library/LaunchAgents", target.facts()?.home),
+        ],
+    })
+}
+
+impl Service {
+    fn find_plist(&self, target: &Target) -> Result<Option<String>> {
+        for dir in plist_dirs(target, self.domain)? {
+            let path = format!("{dir}/{}.plist", self.label);
+            if target
+                .host()
+                .run(&Invocation::read(["test", "-f", &path]))?
+                .success()
+            {
+                return Ok(Some(path));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Resource for Service {
+    fn id(&self) -> ResourceId {
+        ResourceId(format!("service:{}/{}", self.domain.name(), self.label))
+    }
+
+    fn desired(&self) -> Option<Value> {
+        Some(service_value(self.enabled, self.enabled))
+    }
+
+    fn read(&self, target: &Target) -> Result<Option<Value>> {
+        let host = target.host();
+        let domain = domain_target(target, self.domain)?;
+        if self.domain == Domain::System
+            && !self.enabled
+            && self.label.starts_with("com.apple.")
+            && let Some(path) = self.find_plist(target)?
+            && path.starts_with("/System/")
+        {
+            // SIP refuses to stop Apple's system daemons and silently ignores disabling some
+            // (reference 2.3: lionheart/openradar-mirror#17418; fixtures
+            // launchctl-unload-sip.txt, launchctl-unload-eio-sonoma.txt). Say so before
+            // anything changes rather than fail half way through an apply.
+            bail!(
+                "{} is protected by System Integrity Protection ({path}): macOS will not let it be stopped or disabled\nhint: remove it from the spec; only jobs outside /System/Library can be managed",
+                self.label
+            );
+        }
+        let listing = host.run(&Invocation::read(["launchctl", "print-disabled", &domain]))?;
+        if !listing.success() {
+            bail!(
+                "`launchctl print-disabled {domain}` exited with status {}: {}",
+                listing.status,
+                listing.stderr.trim()
+            );
+        }
+        let disabled = parse_print_disabled(&listing.stdout)
+            .get(&self.label)
+            .copied()
+            .unwrap_or(false);
+        let loaded = is_loaded(host, &domain, &self.label)?;
+        Ok(Some(service_value(!disabled, loaded)))
+    }
+
+    fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
+        let host = target.host();
+        let Some(value) = value else {
+            bail!("internal error: a service cannot be made absent");
+        };
+        let domain = domain_target(target, self.domain)?;
+        let service = format!("{domain}/{}", self.label);
+        let (enabled, loaded) = (flag(value, "enabled"), flag(value, "loaded"));
+        // The override first: disabling keeps the job from loading again, enabling allows the
+        // bootstrap below (Homebrew enables before it bootstraps, services/cli.rb).
+        launchctl(
+            host,
+            &[if enabled { "enable" } else { "disable" }, &service],
+            &[],
+        )?;
+        let now = is_loaded(host, &domain, &self.label)?;
+        if now && !loaded {
+            // 3 = "No such process": it went away by itself meanwhile
+            // (fixture launchctl-bootout-not-loaded.txt).
+            let output = launchctl(host, &["bootout", &service], &[3, 150])?;
+            if output.status == 150 {
+                bail!(
+                    "{} is protected by System Integrity Protection: macOS refused to stop it ({})",
+                    self.label,
+                    output.stderr.trim()
+                );
+            }
+            wait_until_unloaded(host, &domain, &self.label)?;
+        } else if !now && loaded {
+            let Some(path) = self.find_plist(target)? else {
+                bail!(
+                    "cannot load {}: no {}.plist in {}",
+                    self.label,
+                    self.label,
+                    plist_dirs(target, self.domain)?.join(", ")
+                );
+            };
+            launchctl(host, &["bootstrap", &domain, &path], &[])?;
+        }
+        Ok(())
+    }
+
+    fn restart(&self) -> Option<super::Restart> {
+        None
+    }
+
+    fn needs_root(&self) -> bool {
+        self.domain == Domain::System
+    }
+}
+
+/// `bootout` is asynchronous: the job may linger for seconds (reference 2.3: Opendray PR #211,
+/// d-inference#1102), and bootstrapping again meanwhile fails. Poll `print` until it is gone.
+pub fn wait_until_unloaded(host: &dyn Host, domain_target: &str, label: &str) -> Result<()> {
+    for _ in 0..50 {
+        if !is_loaded(host, domain_target, label)? {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bail!("{label} was still loaded in {domain_target} 5 s after `launchctl bootout`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn print_disabled_both_vocabularies() {
+        let legacy = "disabled services = {\n\t\"com.docker.helper\" => false\n\t\"com.apple.Siri.agent\" => true\n}\nlogin item associations = {\n\t\"com.docker.helper\" => \"com.docker.docker\"\n}\n";
+        let parsed = parse_print_disabled(legacy);
+        assert_eq!(parsed.get("com.apple.Siri.agent"), Some(&true));
+        assert_eq!(parsed.get("com.docker.helper"), Some(&false));
+        assert_eq!(parsed.len(), 2, "login items are not overrides");
+        let modern = "disabled services = {\n\t\"com.apple.ManagedClientAgent.enrollagent\" => disabled\n\t\"com.docker.helper\" => enabled\n}\n";
+        let parsed = parse_print_disabled(modern);
+        assert_eq!(
+            parsed.get("com.apple.ManagedClientAgent.enrollagent"),
+            Some(&true)
+        );
+        assert_eq!(parsed.get("com.docker.helper"), Some(&false));
+    }
+}

@@ -1,0 +1,431 @@
+//! The OS-level sections of the spec: `services`, `agents`, `spotlight`, `power`,
+//! `time_machine`. Each entry becomes one or more resources, checked here with the same
+//! located errors as `defaults`.
+
+use super::locate::Segment;
+use super::yaml_value::YamlValue;
+use super::{At, Declared, SpecError, child, dependencies, key};
+use crate::resources::AnyResource;
+use crate::resources::agents::{ALL_SESSIONS, Agent, default_path};
+use crate::resources::power::{PowerSetting, SETTINGS, Source, TimeMachine};
+use crate::resources::services::{Domain, Service};
+use crate::resources::spotlight::{SpotlightFolder, SpotlightVolume};
+use crate::value::Value;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEntry {
+    label: String,
+    enabled: bool,
+    #[serde(default)]
+    domain: Option<Domain>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+enum ProcessType {
+    Background,
+    Standard,
+    Adaptive,
+    Interactive,
+}
+
+impl ProcessType {
+    fn name(self) -> &'static str {
+        match self {
+            ProcessType::Background => "Background",
+            ProcessType::Standard => "Standard",
+            ProcessType::Adaptive => "Adaptive",
+            ProcessType::Interactive => "Interactive",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentEntry {
+    label: String,
+    program_arguments: Vec<String>,
+    #[serde(default)]
+    environment: BTreeMap<String, YamlValue>,
+    #[serde(default = "yes")]
+    keep_alive: bool,
+    #[serde(default = "yes")]
+    run_at_load: bool,
+    #[serde(default)]
+    process_type: Option<ProcessType>,
+    #[serde(default)]
+    nice: Option<i64>,
+    #[serde(default)]
+    working_directory: Option<String>,
+    #[serde(default)]
+    standard_out_path: Option<String>,
+    #[serde(default)]
+    standard_error_path: Option<String>,
+    #[serde(default)]
+    limit_load_to_session_type: Option<Vec<String>>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotlightEntry {
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    volume: Option<String>,
+    indexed: bool,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PowerEntry {
+    #[serde(default)]
+    all: BTreeMap<String, YamlValue>,
+    #[serde(default)]
+    battery: BTreeMap<String, YamlValue>,
+    #[serde(default)]
+    charger: BTreeMap<String, YamlValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeMachineEntry {
+    automatic_backups: bool,
+}
+
+/// launchd labels are reverse-DNS names; anything else (spaces, `;`, `$`, `/`) is refused
+/// before it reaches a command line or a file name.
+fn check_label(label: &str, path: &[Segment], at: &At) -> Result<(), SpecError> {
+    let valid = !label.is_empty()
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && !label.starts_with('.');
+    if valid {
+        return Ok(());
+    }
+    Err(at(
+        path,
+        format!(
+            "`{label}` is not a launchd label: use letters, digits, `.`, `-` and `_` (like `com.example.ollama`)"
+        ),
+    ))
+}
+
+pub fn expand_service(
+    entry: ServiceEntry,
+    path: Vec<Segment>,
+    at: &At,
+) -> Result<Declared, SpecError> {
+    check_label(&entry.label, &child(&path, key("label")), at)?;
+    let depends_on = dependencies(entry.depends_on, &path, at)?;
+    Ok(Declared {
+        resource: AnyResource::Service(Service {
+            label: entry.label,
+            domain: entry.domain.unwrap_or(Domain::Gui),
+            enabled: entry.enabled,
+        }),
+        depends_on,
+        path,
+    })
+}
+
+/// An absolute path launchd can use as is: it expands neither `~` nor variables.
+fn check_absolute(value: &str, path: &[Segment], at: &At) -> Result<(), SpecError> {
+    if value.starts_with('/') && !value.chars().any(char::is_control) {
+        return Ok(());
+    }
+    let err = at(path, format!("`{value}` is not an absolute path"));
+    Err(if value.starts_with('~') {
+        err.with_hint("launchd does not expand `~`; write the full path, as in /Users/NAME/...")
+    } else {
+        err
+    })
+}
+
+pub fn expand_agent(entry: AgentEntry, path: Vec<Segment>, at: &At) -> Result<Declared, SpecError> {
+    let label = entry.label;
+    check_label(&label, &child(&path, key("label")), at)?;
+    let arguments_path = child(&path, key("program_arguments"));
+    match entry.program_arguments.first() {
+        None => {
+            return Err(at(
+                &arguments_path,
+                "the program is missing: give at least its path".into(),
+            ));
+        }
+        Some(program) => check_absolute(program, &child(&arguments_path, Segment::Index(0)), at)?,
+    }
+    let file = entry.path.unwrap_or_else(|| default_path(&label));
+    let file_name = file.rsplit('/').next().unwrap_or_default();
+    if file_name != format!("{label}.plist") {
+        return Err(at(
+            &child(&path, key("path")),
+            format!("the file is named `{file_name}` but the label is `{label}`: launchd agents are found by `<label>.plist`"),
+        )
+        .with_hint(format!("name the file `{label}.plist`, or leave `path` out")));
+    }
+    if !(file.starts_with("~/") || file.starts_with('/')) {
+        return Err(at(
+            &child(&path, key("path")),
+            format!("`{file}` is not an absolute path or `~/...`"),
+        ));
+    }
+    let mut plist = BTreeMap::new();
+    plist.insert("Label".to_string(), Value::String(label.clone()));
+    plist.insert(
+        "ProgramArguments".to_string(),
+        Value::Array(
+            entry
+                .program_arguments
+                .into_iter()
+                .map(Value::String)
+                .collect(),
+        ),
+    );
+    plist.insert("RunAtLoad".to_string(), Value::Bool(entry.run_at_load));
+    plist.insert("KeepAlive".to_string(), Value::Bool(entry.keep_alive));
+    if let Some(process_type) = entry.process_type {
+        plist.insert(
+            "ProcessType".to_string(),
+            Value::String(process_type.name().to_string()),
+        );
+    }
+    if let Some(nice) = entry.nice {
+        // launchd honours negative nice values for daemons only, and Homebrew refuses them
+        // without root (reference 5.1).
+        if !(0..=19).contains(&nice) {
+            return Err(at(
+                &child(&path, key("nice")),
+                format!("nice {nice} is out of range for a LaunchAgent: 0 to 19 (negative values need a root LaunchDaemon)"),
+            )
+            .with_hint("use `process_type: Interactive` to run at full priority"));
+        }
+        plist.insert("Nice".to_string(), Value::Integer(nice));
+    }
+    let mut environment = BTreeMap::new();
+    for (name, value) in entry.environment {
+        let text = match value {
+            YamlValue::Str(s) => s,
+            YamlValue::Int(i) => i.to_string(),
+            YamlValue::Float(f) => f.to_string(),
+            YamlValue::Bool(b) => b.to_string(),
+            other => {
+                return Err(at(
+                    &child(&child(&path, key("environment")), key(&name)),
+                    format!(
+                        "an environment value must be a string or number, not {}",
+                        other.describe()
+                    ),
+                ));
+            }
+        };
+        environment.insert(name, Value::String(text));
+    }
+    if !environment.is_empty() {
+        plist.insert("EnvironmentVariables".to_string(), Value::Dict(environment));
+    }
+    for (field, plist_key, value) in [
+        (
+            "working_directory",
+            "WorkingDirectory",
+            entry.working_directory,
+        ),
+        (
+            "standard_out_path",
+            "StandardOutPath",
+            entry.standard_out_path,
+        ),
+        (
+            "standard_error_path",
+            "StandardErrorPath",
+            entry.standard_error_path,
+        ),
+    ] {
+        if let Some(value) = value {
+            check_absolute(&value, &child(&path, key(field)), at)?;
+            plist.insert(plist_key.to_string(), Value::String(value));
+        }
+    }
+    let sessions = entry
+        .limit_load_to_session_type
+        .unwrap_or_else(|| ALL_SESSIONS.iter().map(|s| s.to_string()).collect());
+    for (index, session) in sessions.iter().enumerate() {
+        if !ALL_SESSIONS.contains(&session.as_str()) {
+            return Err(at(
+                &child(
+                    &child(&path, key("limit_load_to_session_type")),
+                    Segment::Index(index),
+                ),
+                format!(
+                    "unknown session type `{session}`; launchd knows {}",
+                    ALL_SESSIONS.join(", ")
+                ),
+            ));
+        }
+    }
+    plist.insert(
+        "LimitLoadToSessionType".to_string(),
+        Value::Array(sessions.into_iter().map(Value::String).collect()),
+    );
+    let depends_on = dependencies(entry.depends_on, &path, at)?;
+    Ok(Declared {
+        resource: AnyResource::Agent(Agent {
+            label,
+            path: file,
+            plist: Value::Dict(plist),
+        }),
+        depends_on,
+        path,
+    })
+}
+
+pub fn expand_spotlight(
+    entry: SpotlightEntry,
+    path: Vec<Segment>,
+    at: &At,
+) -> Result<Declared, SpecError> {
+    if let Some(method) = &entry.method
+        && method != "noindex"
+    {
+        return Err(at(
+            &child(&path, key("method")),
+            format!(
+                "unknown method `{method}`; folders support `noindex` (mdutil switches whole volumes, and `.metadata_never_index` is ignored inside a volume on current macOS)"
+            ),
+        ));
+    }
+    let depends_on = dependencies(entry.depends_on, &path, at)?;
+    let resource = match (entry.path, entry.volume) {
+        (Some(folder), None) => {
+            if !(folder.starts_with("~/") || folder.starts_with('/'))
+                || folder.chars().any(char::is_control)
+            {
+                return Err(at(
+                    &child(&path, key("path")),
+                    format!("`{folder}` is not an absolute path or `~/...`"),
+                ));
+            }
+            if folder.trim_end_matches('/').is_empty() || folder == "~/" {
+                return Err(at(
+                    &child(&path, key("path")),
+                    "a whole volume or home is not a folder to hide; use `volume:`".to_string(),
+                ));
+            }
+            AnyResource::SpotlightFolder(SpotlightFolder {
+                path: folder,
+                indexed: entry.indexed,
+            })
+        }
+        (None, Some(volume)) => {
+            if entry.method.is_some() {
+                return Err(at(
+                    &child(&path, key("method")),
+                    "`method` is for folders; a volume is switched with mdutil".to_string(),
+                ));
+            }
+            if !volume.starts_with('/') {
+                return Err(at(
+                    &child(&path, key("volume")),
+                    format!("`{volume}` is not a mount point such as `/`"),
+                ));
+            }
+            AnyResource::SpotlightVolume(SpotlightVolume {
+                volume,
+                indexed: entry.indexed,
+            })
+        }
+        _ => {
+            return Err(at(
+                &path,
+                "give exactly one of `path` (a folder) or `volume` (a mount point)".to_string(),
+            ));
+        }
+    };
+    Ok(Declared {
+        resource,
+        depends_on,
+        path,
+    })
+}
+
+pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecError> {
+    let mut declared = Vec::new();
+    for (source, field, settings) in [
+        (Source::All, "all", entry.all),
+        (Source::Battery, "battery", entry.battery),
+        (Source::Charger, "charger", entry.charger),
+    ] {
+        for (name, raw) in settings {
+            let path = vec![key("power"), key(field), key(&name)];
+            let Some((_, switch)) = SETTINGS.iter().find(|(known, _)| *known == name) else {
+                let known: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
+                return Err(at(
+                    &path,
+                    format!(
+                        "unknown power setting `{name}`; macllm manages {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            let value = match (raw, switch) {
+                (YamlValue::Bool(b), true) => i64::from(b),
+                (YamlValue::Int(i @ (0 | 1)), true) => i,
+                (YamlValue::Int(i), false) if i >= 0 => i,
+                (other, true) => {
+                    return Err(at(
+                        &path,
+                        format!(
+                            "`{name}` is a switch: true or false, not {}",
+                            other.describe()
+                        ),
+                    ));
+                }
+                (other, false) => {
+                    return Err(at(
+                        &path,
+                        format!(
+                            "`{name}` takes minutes (0 = never), not {}",
+                            other.describe()
+                        ),
+                    ));
+                }
+            };
+            declared.push(Declared {
+                resource: AnyResource::Power(PowerSetting {
+                    source,
+                    name: name.clone(),
+                    value,
+                }),
+                depends_on: Vec::new(),
+                path,
+            });
+        }
+    }
+    Ok(declared)
+}
+
+pub fn expand_time_machine(entry: TimeMachineEntry) -> Declared {
+    Declared {
+        resource: AnyResource::TimeMachine(TimeMachine {
+            automatic_backups: entry.automatic_backups,
+        }),
+        depends_on: Vec::new(),
+        path: vec![key("time_machine"), key("automatic_backups")],
+    }
+}
