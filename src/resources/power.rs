@@ -139,14 +139,30 @@ impl Resource for PowerSetting {
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
-        let Some(Value::Integer(value)) = value else {
-            bail!("internal error: a power setting is an integer");
+        // A per-source value (what `read` gives when sources differ, and so what destroy
+        // restores) is written source by source.
+        let writes: Vec<(&str, i64)> = match value {
+            Some(Value::Integer(value)) => vec![(self.source.flag(), *value)],
+            Some(Value::Dict(per_source)) => per_source
+                .iter()
+                .filter_map(|(block, value)| match (block.as_str(), value) {
+                    ("Battery Power", Value::Integer(v)) => Some(("-b", *v)),
+                    ("AC Power", Value::Integer(v)) => Some(("-c", *v)),
+                    _ => None,
+                })
+                .collect(),
+            _ => bail!(
+                "pmset cannot unset `{}`; it had no value before macllm",
+                self.name
+            ),
         };
-        let value = value.to_string();
-        run_ok(
-            target.host(),
-            &Invocation::write(["pmset", self.source.flag(), &self.name, &value]),
-        )?;
+        for (flag, value) in writes {
+            let value = value.to_string();
+            run_ok(
+                target.host(),
+                &Invocation::write(["pmset", flag, &self.name, &value]),
+            )?;
+        }
         Ok(())
     }
 

@@ -6,3 +6,4 @@ mod harness;
 mod lifecycle;
 mod robustness;
 mod shim;
+mod system;
