@@ -28,6 +28,15 @@ pub struct MachineInfo {
     /// The user's own uid; `uid` may be 0 when emulating `sudo`.
     pub user_uid: u32,
     pub hardware_uuid: String,
+    /// Whether the user has an Aqua (GUI) login, so that launchd's `gui/<uid>` domain
+    /// exists. `false` emulates a Mac reached only over SSH: only `user/<uid>` exists
+    /// (reference 2.1). Absent in older machine.json files, which had a GUI login.
+    #[serde(default = "gui_session_default")]
+    pub gui_session: bool,
+}
+
+fn gui_session_default() -> bool {
+    true
 }
 
 pub struct Machine {
@@ -66,6 +75,7 @@ impl Machine {
         for (domain, dict) in preset.stock_defaults() {
             machine.save_domain(&Scope::User, &domain, &dict)?;
         }
+        super::launchd_db::install(&machine)?;
         Ok(machine)
     }
 

@@ -12,6 +12,7 @@ pub mod hostname;
 pub mod id;
 pub mod killall;
 pub mod launchctl;
+pub mod launchd_db;
 pub mod machine;
 pub mod mdutil;
 pub mod nslog;

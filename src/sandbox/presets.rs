@@ -15,6 +15,8 @@ pub struct Preset {
     product_version: &'static str,
     build_version: &'static str,
     hostname: &'static str,
+    /// `false`: reached only over SSH, no Aqua login, so no `gui/<uid>` launchd domain.
+    gui_session: bool,
 }
 
 pub const DEFAULT_PRESET: &str = "m2-16gb-sonoma";
@@ -31,6 +33,7 @@ pub const PRESETS: &[Preset] = &[
         product_version: "12.7.6",
         build_version: "21H1320",
         hostname: "air-m1.local",
+        gui_session: true,
     },
     Preset {
         name: "m2-16gb-sonoma",
@@ -43,6 +46,7 @@ pub const PRESETS: &[Preset] = &[
         product_version: "14.5",
         build_version: "23F79",
         hostname: "mini-m2.local",
+        gui_session: true,
     },
     Preset {
         name: "m4pro-48gb-sequoia",
@@ -55,6 +59,7 @@ pub const PRESETS: &[Preset] = &[
         product_version: "15.1",
         build_version: "24B83",
         hostname: "mini-m4pro.local",
+        gui_session: true,
     },
     Preset {
         name: "m4max-64gb-sequoia",
@@ -67,6 +72,22 @@ pub const PRESETS: &[Preset] = &[
         product_version: "15.5",
         build_version: "24F74",
         hostname: "mbp-m4max.local",
+        gui_session: true,
+    },
+    // The Sonoma mini as a headless server: nobody logged in at the screen, macllm arrives
+    // over SSH, so launchd has `user/501` but no `gui/501` (reference 0 and 2.1).
+    Preset {
+        name: "m2-16gb-sonoma-ssh",
+        summary: "Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5, headless (SSH only)",
+        chip: "Apple M2",
+        memory_gb: 16,
+        performance_cores: 4,
+        efficiency_cores: 4,
+        gpu_cores: 10,
+        product_version: "14.5",
+        build_version: "23F79",
+        hostname: "mini-m2.local",
+        gui_session: false,
     },
 ];
 
@@ -90,6 +111,7 @@ impl Preset {
             uid: 501,
             user_uid: 501,
             hardware_uuid: "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14".to_string(),
+            gui_session: self.gui_session,
         }
     }
 
