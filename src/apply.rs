@@ -91,6 +91,9 @@ impl Applier<'_> {
             let target = Target::new(self.host);
             resource.write(&target, change.after.as_ref())?;
             let read_back = resource.read(&target).context("reading the value back")?;
+            for warning in target.take_warnings() {
+                self.ui.warn(&warning);
+            }
             if read_back != change.after {
                 let show = |v: &Option<crate::value::Value>| {
                     v.as_ref().map_or("absent".to_string(), |v| v.inline())

@@ -1,7 +1,9 @@
 //! An existing launchd job kept enabled or disabled (e.g. `photoanalysisd` off). The value is
-//! `{enabled, loaded}`: the override in launchd's disabled database (read with
-//! `launchctl print-disabled`, one call per domain per plan) and whether the job is loaded now
-//! (`launchctl print`'s exit status, never its prose: reference/macos-commands.md 2.4).
+//! the override in launchd's disabled database (read with `launchctl print-disabled`, one call
+//! per domain per plan): it persists across boots and decides whether the job loads. Apply
+//! also makes the running state match (`bootout` / `bootstrap`, judged by `launchctl print`'s
+//! exit status, never its prose: reference/macos-commands.md 2.4) where macOS allows it: SIP
+//! refuses to stop Apple's own agents (bootout exits 150), which then stop at the next login.
 
 use super::{Resource, ResourceId};
 use crate::host::{Host, Invocation, Output};
@@ -37,18 +39,6 @@ pub struct Service {
     pub label: String,
     pub domain: Domain,
     pub enabled: bool,
-}
-
-/// `{enabled, loaded}`, the shape every service value has.
-pub fn service_value(enabled: bool, loaded: bool) -> Value {
-    Value::Dict(BTreeMap::from([
-        ("enabled".to_string(), Value::Bool(enabled)),
-        ("loaded".to_string(), Value::Bool(loaded)),
-    ]))
-}
-
-fn flag(value: &Value, name: &str) -> bool {
-    matches!(value, Value::Dict(d) if d.get(name) == Some(&Value::Bool(true)))
 }
 
 /// The domain target a job of `domain` lives in on this host. Over SSH there is no GUI
@@ -169,25 +159,23 @@ impl Resource for Service {
     }
 
     fn desired(&self) -> Option<Value> {
-        Some(service_value(self.enabled, self.enabled))
+        Some(Value::Bool(self.enabled))
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let host = target.host();
         let domain = domain_target(target, self.domain)?;
-        if self.domain == Domain::System
-            && !self.enabled
-            && self.label.starts_with("com.apple.")
-            && let Some(path) = self.find_plist(target)?
-            && path.starts_with("/System/")
-        {
+        let plist = self.find_plist(target)?;
+        let protected = plist.as_deref().is_some_and(|p| p.starts_with("/System/"));
+        if self.domain == Domain::System && !self.enabled && protected {
             // SIP refuses to stop Apple's system daemons and silently ignores disabling some
             // (reference 2.3: lionheart/openradar-mirror#17418; fixtures
             // launchctl-unload-sip.txt, launchctl-unload-eio-sonoma.txt). Say so before
             // anything changes rather than fail half way through an apply.
             bail!(
-                "{} is protected by System Integrity Protection ({path}): macOS will not let it be stopped or disabled\nhint: remove it from the spec; only jobs outside /System/Library can be managed",
-                self.label
+                "{} is protected by System Integrity Protection ({}): macOS will not let it be stopped or disabled\nhint: remove it from the spec; only jobs outside /System/Library can be managed",
+                self.label,
+                plist.unwrap_or_default()
             );
         }
         let listing = host.run(&Invocation::read(["launchctl", "print-disabled", &domain]))?;
@@ -202,46 +190,49 @@ impl Resource for Service {
             .get(&self.label)
             .copied()
             .unwrap_or(false);
-        let loaded = is_loaded(host, &domain, &self.label)?;
-        Ok(Some(service_value(!disabled, loaded)))
+        if !self.enabled && protected && is_loaded(host, &domain, &self.label)? {
+            target.warn(format!(
+                "{}: {} is protected by SIP and keeps running until the next login; the override stops it from loading after that",
+                self.id(),
+                self.label
+            ));
+        }
+        Ok(Some(Value::Bool(!disabled)))
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let host = target.host();
-        let Some(value) = value else {
-            bail!("internal error: a service cannot be made absent");
+        let Some(Value::Bool(enabled)) = value else {
+            bail!("internal error: a service is enabled or disabled");
         };
         let domain = domain_target(target, self.domain)?;
         let service = format!("{domain}/{}", self.label);
-        let (enabled, loaded) = (flag(value, "enabled"), flag(value, "loaded"));
         // The override first: disabling keeps the job from loading again, enabling allows the
         // bootstrap below (Homebrew enables before it bootstraps, services/cli.rb).
         launchctl(
             host,
-            &[if enabled { "enable" } else { "disable" }, &service],
+            &[if *enabled { "enable" } else { "disable" }, &service],
             &[],
         )?;
-        let now = is_loaded(host, &domain, &self.label)?;
-        if now && !loaded {
-            // 3 = "No such process": it went away by itself meanwhile
-            // (fixture launchctl-bootout-not-loaded.txt).
+        let loaded = is_loaded(host, &domain, &self.label)?;
+        if loaded && !enabled {
+            // 3: it went away meanwhile (fixture launchctl-bootout-not-loaded.txt);
+            // 150: SIP keeps Apple's agents running (reference 2.3), the override still holds.
             let output = launchctl(host, &["bootout", &service], &[3, 150])?;
             if output.status == 150 {
-                bail!(
-                    "{} is protected by System Integrity Protection: macOS refused to stop it ({})",
-                    self.label,
-                    output.stderr.trim()
-                );
+                target.warn(format!(
+                    "{}: SIP refused to stop {} now; it is disabled from the next login on",
+                    self.id(),
+                    self.label
+                ));
+            } else {
+                wait_until_unloaded(host, &domain, &self.label)?;
             }
-            wait_until_unloaded(host, &domain, &self.label)?;
-        } else if !now && loaded {
+        } else if !loaded && *enabled {
             let Some(path) = self.find_plist(target)? else {
-                bail!(
-                    "cannot load {}: no {}.plist in {}",
-                    self.label,
-                    self.label,
-                    plist_dirs(target, self.domain)?.join(", ")
-                );
+                // Nothing to load: the override alone is what "enabled" means for a job
+                // without a plist on this Mac.
+                return Ok(());
             };
             launchctl(host, &["bootstrap", &domain, &path], &[])?;
         }

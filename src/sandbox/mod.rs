@@ -1,5 +1,6 @@
-//! The emulated Mac: a directory that answers `defaults`, `sysctl`, `sw_vers`, `id`,
-//! `hostname` and `killall` the way macOS does, with the output formats, exit codes and error
+//! The emulated Mac: a directory that answers `defaults`, `launchctl`, `mdutil`, `pmset`,
+//! `tmutil`, `plutil`, `sysctl`, `sw_vers`, `id`, `hostname`, `killall` and the BSD file tools
+//! the way macOS does, with the output formats, exit codes and error
 //! texts captured in ../shared/reference/. It is a `Host` in-process (`--host sandbox:DIR`) and,
 //! through the multi-call shim, real processes on PATH (so `LocalHost` is tested end to end).
 //! One file per emulated program; each cites the capture or source it follows.

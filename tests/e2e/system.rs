@@ -18,17 +18,30 @@ fn loaded(mac: &Mac, service: &str) -> bool {
 }
 
 #[test]
-fn services_are_disabled_and_restored() {
+fn apple_agents_are_disabled_and_sip_keeps_them_running_until_login() {
     let mac = Mac::new();
     mac.spec("macllm: 1\nservices:\n  - label: com.apple.photoanalysisd\n    enabled: false\n");
     assert!(loaded(&mac, "gui/501/com.apple.photoanalysisd"));
     let plan = mac.on(&["plan", "--detailed-exitcode"]).expect(2);
     assert!(
-        plan.stdout.contains("# service:gui/com.apple.photoanalysisd will be updated in-place\n  ~ value = {\"enabled\": true, \"loaded\": true} -> {\"enabled\": false, \"loaded\": false}\n"),
+        plan.stdout.contains("# service:gui/com.apple.photoanalysisd will be updated in-place\n  ~ value = true -> false\n"),
         "{}",
         plan.stdout
     );
-    mac.on(&["apply", "--yes"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("protected by SIP and keeps running until the next login"),
+        "{}",
+        plan.stdout
+    );
+    let apply = mac.on(&["apply", "--yes"]).expect(0);
+    assert!(
+        apply
+            .stderr
+            .contains("SIP refused to stop com.apple.photoanalysisd"),
+        "{}",
+        apply.stderr
+    );
     // macOS 14 speaks the modern vocabulary (fixture launchctl-print-disabled-modern-lines.txt).
     let disabled = mac
         .sh(&["launchctl", "print-disabled", "gui/501"])
@@ -40,32 +53,70 @@ fn services_are_disabled_and_restored() {
         "{}",
         disabled.stdout
     );
-    assert!(!loaded(&mac, "gui/501/com.apple.photoanalysisd"));
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
 
     mac.sh(&["launchctl", "enable", "gui/501/com.apple.photoanalysisd"])
         .expect(0);
     let drift = mac.on(&["drift"]).expect(2);
     assert!(
-        drift
-            .stdout
-            .contains("service:gui/com.apple.photoanalysisd has changed"),
+        drift.stdout.contains(
+            "# service:gui/com.apple.photoanalysisd has changed\n  ~ value = false -> true\n"
+        ),
         "{}",
         drift.stdout
     );
 
     mac.on(&["destroy", "--yes"]).expect(0);
-    assert!(loaded(&mac, "gui/501/com.apple.photoanalysisd"));
     let disabled = mac
         .sh(&["launchctl", "print-disabled", "gui/501"])
         .expect(0);
     assert!(
-        !disabled
+        disabled
             .stdout
-            .contains("\"com.apple.photoanalysisd\" => disabled"),
+            .contains("\"com.apple.photoanalysisd\" => enabled"),
         "{}",
         disabled.stdout
     );
+}
+
+#[test]
+fn third_party_jobs_are_stopped_and_started_again() {
+    let mac = Mac::new();
+    let plist = mac
+        .dir
+        .join("Library/LaunchAgents/com.example.helper.plist");
+    std::fs::create_dir_all(plist.parent().unwrap()).unwrap();
+    std::fs::write(&plist, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n\t<key>Label</key>\n\t<string>com.example.helper</string>\n\t<key>ProgramArguments</key>\n\t<array>\n\t\t<string>/usr/local/bin/helper</string>\n\t</array>\n\t<key>RunAtLoad</key>\n\t<true/>\n</dict>\n</plist>\n").unwrap();
+    mac.sh(&[
+        "launchctl",
+        "bootstrap",
+        "gui/501",
+        "/Library/LaunchAgents/com.example.helper.plist",
+    ])
+    .expect(0);
+    mac.spec("macllm: 1\nservices:\n  - label: com.example.helper\n    enabled: false\n");
+    mac.on(&["apply", "--yes"]).expect(0);
+    assert!(!loaded(&mac, "gui/501/com.example.helper"));
+    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
+    mac.on(&["destroy", "--yes"]).expect(0);
+    assert!(loaded(&mac, "gui/501/com.example.helper"));
+}
+
+#[test]
+fn over_ssh_the_user_domain_is_used_with_a_warning() {
+    let mac = Mac::with_preset("m2-16gb-sonoma-ssh");
+    mac.spec(SERVE);
+    let plan = mac.on(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains("gui/501 does not exist on this host"),
+        "{}",
+        plan.stdout
+    );
+    mac.on(&["apply", "--yes"]).expect(0);
+    assert!(loaded(&mac, "user/501/com.example.ollama"));
+    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
+    mac.on(&["destroy", "--yes"]).expect(0);
+    assert!(!loaded(&mac, "user/501/com.example.ollama"));
 }
 
 #[test]
