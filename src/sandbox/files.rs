@@ -317,7 +317,7 @@ fn components(path: &str) -> std::collections::VecDeque<String> {
 }
 
 /// Whether the top of a canonical Mac path is on the data volume (see the module comment).
-fn on_data_volume(mac: &str) -> bool {
+pub fn on_data_volume(mac: &str) -> bool {
     let mut parts = mac.split('/').filter(|p| !p.is_empty());
     match (parts.next(), parts.next(), parts.next()) {
         (Some(top), ..) if DATA_TOP.contains(&top) => true,
