@@ -129,6 +129,15 @@ impl Resource for PowerSetting {
                 blocks.keys().cloned().collect::<Vec<_>>().join(", ")
             );
         }
+        if found.is_empty() {
+            // pmset lists every setting a Mac supports; one it does not list cannot be
+            // restored after a write (there is no "unset"), so refuse it before any change.
+            bail!(
+                "this Mac's pmset does not report `{}` for {} (`pmset -g custom`): the setting is not supported here",
+                self.name,
+                present.join(" or ")
+            );
+        }
         let mut values: Vec<&Value> = found.values().collect();
         values.dedup();
         Ok(match values.as_slice() {

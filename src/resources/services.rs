@@ -234,7 +234,16 @@ impl Resource for Service {
                 // without a plist on this Mac.
                 return Ok(());
             };
-            launchctl(host, &["bootstrap", &domain, &path], &[])?;
+            // 125: an Aqua-only agent cannot load without a GUI login (fixture
+            // launchctl-bootstrap-125-no-gui-domain.txt); enabled, it loads at the next one.
+            let output = launchctl(host, &["bootstrap", &domain, &path], &[125])?;
+            if output.status == 125 {
+                target.warn(format!(
+                    "{}: {} cannot load in {domain} without a GUI login; it is enabled and loads at the next one",
+                    self.id(),
+                    self.label
+                ));
+            }
         }
         Ok(())
     }

@@ -72,6 +72,7 @@ impl Machine {
         };
         let json = serde_json::to_string_pretty(&machine.info)? + "\n";
         fs::write(dir.join(MACHINE_FILE), json)?;
+        super::files::ensure_skeleton(&machine);
         for (domain, dict) in preset.stock_defaults() {
             machine.save_domain(&Scope::User, &domain, &dict)?;
         }

@@ -96,12 +96,12 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         "activateSettings" => activate_settings::run(machine, args),
         "launchctl" => launchctl::run(machine, args),
         "mdutil" => mdutil::run(machine, args),
-        "pmset" => pmset::run(machine, args),
+        "pmset" => pmset::run_as(machine, program, args),
         "tmutil" => tmutil::run(machine, args),
         "cat" | "tee" | "mkdir" | "rm" | "mv" | "ln" | "readlink" | "test" => {
             files::run(machine, &name, args, stdin)
         }
-        "plutil" => plutil::run(machine, args),
+        "plutil" => plutil::run_with_stdin(machine, args, stdin),
         _ => bail!(
             "cannot run `{program}`: the emulated Mac has no such program (it emulates {})",
             PROGRAMS.join(", ")

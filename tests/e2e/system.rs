@@ -238,7 +238,7 @@ fn the_serving_example_round_trips() {
 
 #[test]
 fn root_settings_plan_without_root_and_apply_only_with_it() {
-    let mac = Mac::with_preset("m4max-64gb-sequoia");
+    let mac = Mac::with_preset("m4pro-48gb-sequoia");
     mac.spec(ALWAYS_ON);
     let original_custom = mac.sh(&["pmset", "-g", "custom"]).expect(0).stdout;
     let plan = mac.on(&["plan"]).expect(0);
@@ -271,7 +271,10 @@ fn root_settings_plan_without_root_and_apply_only_with_it() {
     let custom = mac.sh(&["pmset", "-g", "custom"]).expect(0).stdout;
     let blocks = macllm::resources::power::parse_custom(&custom);
     assert_eq!(blocks["AC Power"]["sleep"], 0);
-    assert_eq!(blocks["Battery Power"]["sleep"], 0);
+    assert!(
+        !blocks.contains_key("Battery Power"),
+        "a Mac mini has no battery"
+    );
     assert_eq!(blocks["AC Power"]["displaysleep"], 10);
     let status = mac.sh(&["mdutil", "-s", "/"]).expect(0);
     assert_eq!(status.stdout, "/:\n\tIndexing disabled.\n");
@@ -300,6 +303,35 @@ fn root_settings_plan_without_root_and_apply_only_with_it() {
         "AutoBackup",
     ])
     .expect(0);
+}
+
+#[test]
+fn power_settings_a_mac_does_not_have_are_refused_at_plan_time() {
+    let mac = Mac::with_preset("m4max-64gb-sequoia");
+    mac.spec("macllm: 1\npower:\n  all:\n    autorestart: true\n");
+    let plan = mac.on(&["plan"]).expect(1);
+    assert!(
+        plan.stderr.contains("does not report `autorestart`"),
+        "{}",
+        plan.stderr
+    );
+    mac.spec("macllm: 1\npower:\n  battery:\n    sleep: 5\n");
+    become_root(&mac);
+    mac.on(&["apply", "--yes"]).expect(0);
+    let custom = mac.sh(&["pmset", "-g", "custom"]).expect(0).stdout;
+    assert_eq!(
+        macllm::resources::power::parse_custom(&custom)["Battery Power"]["sleep"],
+        5
+    );
+    let mini = Mac::with_preset("m4pro-48gb-sequoia");
+    mini.spec("macllm: 1\npower:\n  battery:\n    sleep: 5\n");
+    let plan = mini.on(&["plan"]).expect(1);
+    assert!(
+        plan.stderr
+            .contains("this Mac has no Battery Power power source"),
+        "{}",
+        plan.stderr
+    );
 }
 
 #[test]
