@@ -190,6 +190,14 @@ mod tests {
                 _ => Output::ok(""),
             })
         }
+
+        fn http(
+            &self,
+            _request: &crate::host::HttpRequest,
+            _on_line: &mut dyn FnMut(&str),
+        ) -> Result<crate::host::HttpResponse> {
+            anyhow::bail!("no Ollama here")
+        }
     }
 
     #[test]

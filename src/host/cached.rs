@@ -2,7 +2,7 @@
 //! the spec manages. Any write forgets everything: after a change nothing read before it can
 //! be trusted, and apply's read-back must see the machine, not the cache.
 
-use super::{Effect, Host, Invocation, Output};
+use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output};
 use anyhow::Result;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -39,5 +39,14 @@ impl Host for Cached<'_> {
             .borrow_mut()
             .insert(invocation.clone(), output.clone());
         Ok(output)
+    }
+
+    /// HTTP is not cached (models are read once per plan anyway), but a write through it
+    /// invalidates command reads as any other change does.
+    fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+        if request.effect() == Effect::Write {
+            self.reads.borrow_mut().clear();
+        }
+        self.inner.http(request, on_line)
     }
 }

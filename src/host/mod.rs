@@ -127,6 +127,82 @@ impl Output {
     }
 }
 
+/// One HTTP request to the host's Ollama server. The host knows where that server listens
+/// (`OLLAMA_HOST` for the local Mac, the emulator for a sandbox): callers give only the path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub body: Option<String>,
+    /// Seconds to wait for the whole response (model pulls take long).
+    pub timeout_secs: u64,
+}
+
+impl HttpRequest {
+    pub fn get(path: &str) -> HttpRequest {
+        HttpRequest {
+            method: "GET".into(),
+            path: path.into(),
+            body: None,
+            timeout_secs: 10,
+        }
+    }
+
+    pub fn post(path: &str, body: &serde_json::Value) -> HttpRequest {
+        HttpRequest {
+            method: "POST".into(),
+            path: path.into(),
+            body: Some(body.to_string()),
+            timeout_secs: 10,
+        }
+    }
+
+    pub fn delete(path: &str, body: &serde_json::Value) -> HttpRequest {
+        HttpRequest {
+            method: "DELETE".into(),
+            ..HttpRequest::post(path, body)
+        }
+    }
+
+    pub fn with_timeout(mut self, secs: u64) -> HttpRequest {
+        self.timeout_secs = secs;
+        self
+    }
+
+    /// Whether the request changes the server's state (plans refuse those).
+    pub fn effect(&self) -> Effect {
+        let reads = ["/api/show", "/api/generate"];
+        if self.method == "GET" || self.method == "HEAD" || reads.contains(&self.path.as_str()) {
+            Effect::Read
+        } else {
+            Effect::Write
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+/// Why an HTTP request got no response at all: the caller turns this into "Ollama is not
+/// running on ..." with a hint.
+#[derive(Debug)]
+pub struct Unreachable {
+    pub address: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "nothing answers at {} ({})", self.address, self.reason)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
 /// A machine macllm can manage.
 ///
 /// Implementations run exactly the argv they are given (no shell, no quoting games) and
@@ -137,6 +213,11 @@ pub trait Host {
     fn name(&self) -> &str;
 
     fn run(&self, invocation: &Invocation) -> Result<Output>;
+
+    /// Sends one request to the host's Ollama server. A non-2xx status is a response, not an
+    /// error; `Err` (with an [`Unreachable`] inside) means nothing answered. `on_line` sees
+    /// each line of a streamed (NDJSON) body as it arrives, for progress bars.
+    fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse>;
 }
 
 /// Wraps a host for planning: any invocation marked `Effect::Write` is refused.
@@ -156,6 +237,17 @@ impl Host for ReadOnly<'_> {
         }
         self.0.run(invocation)
     }
+
+    fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+        if request.effect() == Effect::Write {
+            bail!(
+                "internal error: a read-only step tried `{} {}` on Ollama",
+                request.method,
+                request.path
+            );
+        }
+        self.0.http(request, on_line)
+    }
 }
 
 /// `-v`: shows every command on stderr before it runs, as a person would type it.
@@ -169,6 +261,11 @@ impl Host for Verbose<'_> {
     fn run(&self, invocation: &Invocation) -> Result<Output> {
         eprintln!("+ {}", invocation.display());
         self.0.run(invocation)
+    }
+
+    fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+        eprintln!("+ {} {} (Ollama API)", request.method, request.path);
+        self.0.http(request, on_line)
     }
 }
 

@@ -17,6 +17,7 @@ pub mod launchd_db;
 pub mod machine;
 pub mod mdutil;
 pub mod nslog;
+pub mod ollama;
 pub mod plutil;
 pub mod pmset;
 pub mod presets;
@@ -26,7 +27,7 @@ pub mod sysctl;
 mod testing;
 pub mod tmutil;
 
-use crate::host::{Effect, Host, Invocation, Output};
+use crate::host::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output};
 use anyhow::{Result, bail};
 use machine::Machine;
 use std::path::{Path, PathBuf};
@@ -169,6 +170,15 @@ impl Host for SandboxHost {
             &invocation.argv,
             invocation.stdin.as_deref().unwrap_or_default(),
         )
+    }
+
+    fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+        let machine = Machine::open(&self.dir)?;
+        let response = ollama::handle(&machine, request).map_err(anyhow::Error::new)?;
+        if response.content_type.starts_with("application/x-ndjson") {
+            response.body.lines().for_each(|line| on_line(line));
+        }
+        Ok(response)
     }
 }
 
