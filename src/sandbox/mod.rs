@@ -176,7 +176,7 @@ impl Host for SandboxHost {
         let machine = Machine::open(&self.dir)?;
         let response = ollama::handle(&machine, request).map_err(anyhow::Error::new)?;
         if response.content_type.starts_with("application/x-ndjson") {
-            response.body.lines().for_each(|line| on_line(line));
+            response.body.lines().for_each(on_line);
         }
         Ok(response)
     }
