@@ -22,6 +22,7 @@ pub mod commands;
 pub mod facts;
 pub mod graph;
 pub mod host;
+pub mod ollama;
 pub mod output;
 pub mod plan;
 pub mod render;

@@ -1,0 +1,166 @@
+//! A blocking client for the Ollama endpoints macllm uses. Every call goes through
+//! `Host::http`; error bodies (`{"error":"..."}`, reference/ollama.md 1.11) are surfaced
+//! verbatim, and "nothing answers" becomes "Ollama is not running on HOST" with a hint.
+
+use crate::host::{Host, HttpRequest, HttpResponse, Unreachable};
+use anyhow::{Result, anyhow, bail};
+use serde_json::{Value as Json, json};
+
+pub struct Client<'a> {
+    host: &'a dyn Host,
+}
+
+/// `{"error": "..."}` from the server, kept word for word.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ollama answered {}: {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A streamed progress line (`/api/pull`, `/api/create`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Progress {
+    pub status: String,
+    pub digest: Option<String>,
+    pub total: Option<u64>,
+    pub completed: Option<u64>,
+}
+
+impl<'a> Client<'a> {
+    pub fn new(host: &'a dyn Host) -> Client<'a> {
+        Client { host }
+    }
+
+    fn call(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+        self.host.http(request, on_line).map_err(|err| {
+            match err.downcast_ref::<Unreachable>() {
+                Some(unreachable) => anyhow!(
+                    "Ollama is not running on {} ({unreachable})\n\
+                     hint: start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST",
+                    self.host.name()
+                ),
+                None => err,
+            }
+        })
+    }
+
+    /// The body of a 2xx answer, else the server's own error text.
+    fn expect_ok(response: HttpResponse) -> Result<String> {
+        if (200..300).contains(&response.status) {
+            return Ok(response.body);
+        }
+        Err(api_error(&response).into())
+    }
+
+    /// Whether a server answers `GET /` at all.
+    pub fn is_running(&self) -> bool {
+        self.host
+            .http(&HttpRequest::get("/").with_timeout(2), &mut |_| {})
+            .is_ok_and(|r| r.status == 200)
+    }
+
+    pub fn version(&self) -> Result<String> {
+        let body = Self::expect_ok(self.call(&HttpRequest::get("/api/version"), &mut |_| {})?)?;
+        let parsed: Json = serde_json::from_str(&body)?;
+        Ok(parsed["version"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// `/api/show`, or `None` when the model is not there (404).
+    pub fn show(&self, model: &str) -> Result<Option<Json>> {
+        let response = self.call(
+            &HttpRequest::post("/api/show", &json!({ "model": model })),
+            &mut |_| {},
+        )?;
+        if response.status == 404 {
+            return Ok(None);
+        }
+        let body = Self::expect_ok(response)?;
+        Ok(Some(serde_json::from_str(&body)?))
+    }
+
+    /// Streams `/api/pull`; an error line mid-stream is an error.
+    pub fn pull(&self, model: &str, on_progress: &mut dyn FnMut(&Progress)) -> Result<()> {
+        let request = HttpRequest::post("/api/pull", &json!({ "model": model, "stream": true }))
+            .with_timeout(6 * 3600);
+        self.stream(&request, on_progress)
+    }
+
+    /// Streams `/api/create` with the structured request (the `modelfile` string is ignored
+    /// by servers since v0.5.5: reference/ollama.md 0.1).
+    pub fn create(&self, request: &Json, on_progress: &mut dyn FnMut(&Progress)) -> Result<()> {
+        let request = HttpRequest::post("/api/create", request).with_timeout(3600);
+        self.stream(&request, on_progress)
+    }
+
+    pub fn delete(&self, model: &str) -> Result<()> {
+        let response = self.call(
+            &HttpRequest::delete("/api/delete", &json!({ "model": model })),
+            &mut |_| {},
+        )?;
+        Self::expect_ok(response).map(|_| ())
+    }
+
+    /// Non-streamed `/api/generate`; returns the final object with Ollama's timing fields.
+    pub fn generate(&self, request: &Json) -> Result<Json> {
+        let response = self.call(
+            &HttpRequest::post("/api/generate", request).with_timeout(1800),
+            &mut |_| {},
+        )?;
+        let body = Self::expect_ok(response)?;
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    fn stream(&self, request: &HttpRequest, on_progress: &mut dyn FnMut(&Progress)) -> Result<()> {
+        let mut failure: Option<String> = None;
+        let response = self.call(request, &mut |line| {
+            let Ok(parsed) = serde_json::from_str::<Json>(line) else {
+                return;
+            };
+            if let Some(error) = parsed["error"].as_str() {
+                failure = Some(error.to_string());
+                return;
+            }
+            on_progress(&Progress {
+                status: parsed["status"].as_str().unwrap_or_default().to_string(),
+                digest: parsed["digest"].as_str().map(str::to_string),
+                total: parsed["total"].as_u64(),
+                completed: parsed["completed"].as_u64(),
+            });
+        })?;
+        // Errors after the stream began arrive as a line with HTTP 200 (reference 0.5).
+        if let Some(message) = failure {
+            return Err(ApiError {
+                status: response.status,
+                message,
+            }
+            .into());
+        }
+        if !(200..300).contains(&response.status) {
+            return Err(api_error(&response).into());
+        }
+        let last = response.body.lines().last().unwrap_or_default();
+        if !last.contains("\"success\"") {
+            bail!("Ollama's stream ended without success: {last}");
+        }
+        Ok(())
+    }
+}
+
+fn api_error(response: &HttpResponse) -> ApiError {
+    let message = serde_json::from_str::<Json>(&response.body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_string))
+        .unwrap_or_else(|| response.body.trim().to_string());
+    ApiError {
+        status: response.status,
+        message,
+    }
+}
