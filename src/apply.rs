@@ -35,9 +35,27 @@ impl Applier<'_> {
     /// completed writes need, and returns the error.
     pub fn apply(&self, plan: &Plan, state: &mut State) -> Result<Outcome> {
         let mut outcome = Outcome::default();
-        let mut done: Vec<&Change> = Vec::new();
+        // Restarts owed by completed writes, with the changes that owe them. One runs early
+        // when a later change depends on a change that needs it (a model created after the
+        // server has restarted with its new variables); the rest run once at the end.
+        let mut pending: Vec<(Restart, Vec<&Change>)> = Vec::new();
         let mut failure = None;
         for change in &plan.changes {
+            let due: Vec<usize> = pending
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, owed))| owed.iter().any(|c| change.depends_on.contains(&c.id)))
+                .map(|(i, _)| i)
+                .collect();
+            for index in due.into_iter().rev() {
+                let (restart, owed) = pending.remove(index);
+                if let Err(err) = self.run_restart(&restart, &owed) {
+                    failure = Some(err);
+                }
+            }
+            if failure.is_some() {
+                break;
+            }
             match self.apply_one(change, state) {
                 Ok(()) => {
                     match change.action {
@@ -45,7 +63,14 @@ impl Applier<'_> {
                         Action::Update => outcome.changed += 1,
                         Action::Delete | Action::Restore => outcome.destroyed += 1,
                     }
-                    done.push(change);
+                    if change.writes()
+                        && let Some(restart) = &change.restart
+                    {
+                        match pending.iter_mut().find(|(r, _)| r == restart) {
+                            Some((_, owed)) => owed.push(change),
+                            None => pending.push((restart.clone(), vec![change])),
+                        }
+                    }
                 }
                 Err(err) => {
                     failure = Some(err.context(format!("applying {}", change.id)));
@@ -53,7 +78,12 @@ impl Applier<'_> {
                 }
             }
         }
-        self.run_restarts(&Plan::restarts(done.into_iter()));
+        pending.sort_by(|a, b| a.0.cmp(&b.0));
+        for (restart, owed) in pending {
+            if let Err(err) = self.run_restart(&restart, &owed) {
+                failure.get_or_insert(err);
+            }
+        }
         match failure {
             Some(err) => Err(err),
             None => Ok(outcome),
@@ -129,41 +159,79 @@ impl Applier<'_> {
         Ok(())
     }
 
-    fn run_restarts(&self, restarts: &[Restart]) {
-        for restart in restarts {
-            let argv: Vec<String> = match restart {
-                Restart::Kill(app) => vec!["killall".into(), app.clone()],
-                Restart::ActivateSettings => vec![ACTIVATE_SETTINGS.into(), "-u".into()],
-                Restart::Logout(why) => {
-                    self.ui.warn(&format!(
-                        "log out and back in for some changes to show: {why}"
-                    ));
-                    continue;
-                }
+    /// Runs one restart. Failing to restart an app is a warning (nothing stale to reload if it
+    /// was not running); an Ollama server that does not come back with its variables is an
+    /// error, because the variables were the point.
+    fn run_restart(&self, restart: &Restart, owed: &[&Change]) -> Result<()> {
+        if let Restart::Logout(why) = restart {
+            self.ui.warn(&format!(
+                "log out and back in for some changes to show: {why}"
+            ));
+            return Ok(());
+        }
+        if !self.restart {
+            self.ui.progress(&format!(
+                "Skipped `{}` (--no-restart); do it yourself for the changes to take effect.",
+                restart.describe()
+            ));
+            return Ok(());
+        }
+        let argv: Vec<String> = match restart {
+            Restart::Kill(app) => vec!["killall".into(), app.clone()],
+            Restart::ActivateSettings => vec![ACTIVATE_SETTINGS.into(), "-u".into()],
+            Restart::OllamaServer => return self.restart_ollama(owed),
+            Restart::Logout(_) => return Ok(()),
+        };
+        let invocation = Invocation::write(argv);
+        match self.host.run(&invocation) {
+            Ok(output) if output.success() => self
+                .ui
+                .progress(&format!("Restarted: {}", restart.describe())),
+            // An app that is not running has nothing stale to reload; nix-darwin and
+            // mathiasbynens/dotfiles ignore killall's status for the same reason.
+            Ok(output) => self.ui.warn(&format!(
+                "`{}` exited with status {}: {}",
+                invocation.display(),
+                output.status,
+                output.stderr.trim()
+            )),
+            Err(err) => self.ui.warn(&format!("{err:#}")),
+        }
+        Ok(())
+    }
+
+    /// Restarts Ollama once, waits for it and checks, from the `server config` line of its
+    /// log, that it now runs with every variable just set.
+    fn restart_ollama(&self, owed: &[&Change]) -> Result<()> {
+        let target = Target::new(self.host);
+        let server = crate::resources::ollama_server::Server::detect(&target)?;
+        self.ui.progress("Restarting the Ollama server...");
+        let env = server.restart(&target)?;
+        let mut wrong = Vec::new();
+        for change in owed {
+            let crate::resources::AnyResource::OllamaEnv(variable) = &change.resource else {
+                continue;
             };
-            if !self.restart {
-                self.ui.progress(&format!(
-                    "Skipped `{}` (--no-restart); run it yourself for the changes to show.",
-                    restart.describe()
-                ));
+            if change.after.is_none() {
                 continue;
             }
-            let invocation = Invocation::write(argv);
-            match self.host.run(&invocation) {
-                Ok(output) if output.success() => self
-                    .ui
-                    .progress(&format!("Restarted: {}", restart.describe())),
-                // An app that is not running has nothing stale to reload; nix-darwin and
-                // mathiasbynens/dotfiles ignore killall's status for the same reason.
-                Ok(output) => self.ui.warn(&format!(
-                    "`{}` exited with status {}: {}",
-                    invocation.display(),
-                    output.status,
-                    output.stderr.trim()
-                )),
-                Err(err) => self.ui.warn(&format!("{err:#}")),
+            let logged = env.get(&variable.name).map(String::as_str).unwrap_or("");
+            if !crate::resources::ollama_env::server_uses(&variable.name, &variable.value, logged) {
+                wrong.push(format!(
+                    "  {}: set {}, the server reports `{logged}`",
+                    variable.name, variable.value
+                ));
             }
         }
+        if !wrong.is_empty() {
+            bail!(
+                "Ollama restarted but does not use what was set:\n{}\nhint: the desktop app overrides OLLAMA_HOST, OLLAMA_MODELS and OLLAMA_CONTEXT_LENGTH from its own settings",
+                wrong.join("\n")
+            );
+        }
+        self.ui
+            .progress("Restarted: the Ollama server, and it reports the new variables");
+        Ok(())
     }
 }
 

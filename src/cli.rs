@@ -44,6 +44,9 @@ pub struct Global {
     /// Print only results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Keep `OLLAMA_*` variables Ollama does not read (a warning instead of an error).
+    #[arg(long, global = true)]
+    pub allow_unknown_env: bool,
     /// Also print every command macllm runs on the host.
     #[arg(short, long, global = true)]
     pub verbose: bool,

@@ -147,7 +147,9 @@ pub fn plan(
             let resource = declared.resource.as_resource();
             warnings.extend(resource.warnings());
             let before = planner.read(&declared.resource)?;
-            let after = resource.desired();
+            let after = resource
+                .desired_on(&planner.target)
+                .with_context(|| format!("planning {id}"))?;
             if before != after {
                 let action = match (&before, &after) {
                     (None, _) => Action::Create,

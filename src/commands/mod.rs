@@ -41,7 +41,7 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
 }
 
 fn validate(context: &Context) -> Result<i32> {
-    let spec = Spec::load(&context.global.spec)?;
+    let spec = context.spec()?;
     if context.ui.json {
         let ids: Vec<String> = spec
             .graph
@@ -70,7 +70,14 @@ fn validate(context: &Context) -> Result<i32> {
 
 impl Context {
     pub fn spec(&self) -> Result<Spec> {
-        Spec::load(&self.global.spec)
+        let options = crate::spec::ollama::Options {
+            allow_unknown_env: self.global.allow_unknown_env,
+        };
+        let spec = Spec::load(&self.global.spec, options)?;
+        for warning in &spec.warnings {
+            self.ui.warn(warning);
+        }
+        Ok(spec)
     }
 
     /// The hosts named by `--host`, `local` when none.

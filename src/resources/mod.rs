@@ -4,6 +4,9 @@
 
 pub mod agents;
 pub mod defaults;
+pub mod ollama_env;
+pub mod ollama_models;
+pub mod ollama_server;
 pub mod power;
 pub mod services;
 pub mod spotlight;
@@ -36,6 +39,8 @@ pub enum Restart {
     ActivateSettings,
     /// Nothing to run: a logout is needed; the text says why.
     Logout(String),
+    /// Restart Ollama's server (however it runs), wait for it, and check its environment.
+    OllamaServer,
 }
 
 impl Restart {
@@ -44,6 +49,7 @@ impl Restart {
             Restart::Kill(app) => format!("killall {app}"),
             Restart::ActivateSettings => "activateSettings -u".to_string(),
             Restart::Logout(why) => format!("log out and back in ({why})"),
+            Restart::OllamaServer => "restart the Ollama server".to_string(),
         }
     }
 }
@@ -54,6 +60,12 @@ pub trait Resource {
 
     /// What the spec asks for; `None` means "must not be there".
     fn desired(&self) -> Option<Value>;
+
+    /// The desired value on this host, for kinds whose target depends on the host (a custom
+    /// model inherits from its base model as installed there). Read-only.
+    fn desired_on(&self, _target: &Target) -> Result<Option<Value>> {
+        Ok(self.desired())
+    }
 
     fn read(&self, target: &Target) -> Result<Option<Value>>;
 
@@ -88,6 +100,9 @@ pub enum AnyResource {
     SpotlightVolume(spotlight::SpotlightVolume),
     Power(power::PowerSetting),
     TimeMachine(power::TimeMachine),
+    OllamaEnv(ollama_env::OllamaEnv),
+    OllamaPull(ollama_models::OllamaPull),
+    OllamaModel(ollama_models::OllamaModel),
 }
 
 impl AnyResource {
@@ -100,6 +115,9 @@ impl AnyResource {
             AnyResource::SpotlightVolume(resource) => resource,
             AnyResource::Power(resource) => resource,
             AnyResource::TimeMachine(resource) => resource,
+            AnyResource::OllamaEnv(resource) => resource,
+            AnyResource::OllamaPull(resource) => resource,
+            AnyResource::OllamaModel(resource) => resource,
         }
     }
 }

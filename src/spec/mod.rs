@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod locate;
+pub mod ollama;
 mod system;
 pub mod yaml_value;
 
@@ -39,6 +40,8 @@ struct SpecFile {
     power: Option<system::PowerEntry>,
     #[serde(default)]
     time_machine: Option<system::TimeMachineEntry>,
+    #[serde(default)]
+    ollama: Option<ollama::OllamaEntry>,
 }
 
 #[derive(Deserialize)]
@@ -84,10 +87,12 @@ pub struct Spec {
     pub text: String,
     pub resources: Vec<Declared>,
     pub graph: Graph,
+    /// Allowed but probably wrong (an unknown variable kept by `--allow-unknown-env`).
+    pub warnings: Vec<String>,
 }
 
 impl Spec {
-    pub fn load(file: &Path) -> anyhow::Result<Spec> {
+    pub fn load(file: &Path, options: ollama::Options) -> anyhow::Result<Spec> {
         let text = std::fs::read_to_string(file).map_err(|err| {
             let hint = if err.kind() == std::io::ErrorKind::NotFound {
                 "\nhint: pass the spec with `--spec FILE` (the default is ./macllm.yaml)"
@@ -96,10 +101,10 @@ impl Spec {
             };
             anyhow::anyhow!("cannot read spec {}: {err}{hint}", file.display())
         })?;
-        Ok(Spec::parse(file, text)?)
+        Ok(Spec::parse(file, text, options)?)
     }
 
-    pub fn parse(file: &Path, text: String) -> Result<Spec, SpecError> {
+    pub fn parse(file: &Path, text: String, options: ollama::Options) -> Result<Spec, SpecError> {
         let parsed: SpecFile =
             serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
         let at = |path: &[Segment], message: String| SpecError::at(file, &text, path, message);
@@ -113,6 +118,7 @@ impl Spec {
             ));
         }
         let mut resources = Vec::new();
+        let mut warnings = Vec::new();
         let item = |section: &str, index: usize| vec![key(section), Segment::Index(index)];
         for (index, entry) in parsed.defaults.into_iter().enumerate() {
             resources.push(expand_defaults(entry, item("defaults", index), &at)?);
@@ -121,7 +127,13 @@ impl Spec {
             resources.push(system::expand_service(entry, item("services", index), &at)?);
         }
         for (index, entry) in parsed.agents.into_iter().enumerate() {
-            resources.push(system::expand_agent(entry, item("agents", index), &at)?);
+            resources.push(system::expand_agent(
+                entry,
+                item("agents", index),
+                &at,
+                options,
+                &mut warnings,
+            )?);
         }
         for (index, entry) in parsed.spotlight.into_iter().enumerate() {
             resources.push(system::expand_spotlight(
@@ -136,6 +148,9 @@ impl Spec {
         if let Some(time_machine) = parsed.time_machine {
             resources.push(system::expand_time_machine(time_machine));
         }
+        if let Some(entry) = parsed.ollama {
+            resources.extend(ollama::expand(entry, &at, options, &mut warnings)?);
+        }
         check_unique_ids(&resources, &at)?;
         let graph = build_graph(&resources, &at)?;
         Ok(Spec {
@@ -143,6 +158,7 @@ impl Spec {
             text,
             resources,
             graph,
+            warnings,
         })
     }
 }
@@ -384,7 +400,11 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Spec, SpecError> {
-        Spec::parse(Path::new("t.yaml"), text.to_string())
+        Spec::parse(
+            Path::new("t.yaml"),
+            text.to_string(),
+            ollama::Options::default(),
+        )
     }
 
     #[test]

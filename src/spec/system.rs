@@ -158,7 +158,13 @@ fn check_absolute(value: &str, path: &[Segment], at: &At) -> Result<(), SpecErro
     })
 }
 
-pub fn expand_agent(entry: AgentEntry, path: Vec<Segment>, at: &At) -> Result<Declared, SpecError> {
+pub fn expand_agent(
+    entry: AgentEntry,
+    path: Vec<Segment>,
+    at: &At,
+    options: super::ollama::Options,
+    warnings: &mut Vec<String>,
+) -> Result<Declared, SpecError> {
     let label = entry.label;
     check_label(&label, &child(&path, key("label")), at)?;
     let arguments_path = child(&path, key("program_arguments"));
@@ -220,6 +226,16 @@ pub fn expand_agent(entry: AgentEntry, path: Vec<Segment>, at: &At) -> Result<De
     }
     let mut environment = BTreeMap::new();
     for (name, value) in entry.environment {
+        // An agent that runs `ollama serve` gets the same checks as `ollama.env`.
+        if name.starts_with("OLLAMA_") {
+            let here = child(&child(&path, key("environment")), key(&name));
+            if let Some(text) =
+                super::ollama::check_variable(&name, &value, &here, at, options, warnings)?
+            {
+                environment.insert(name, Value::String(text));
+            }
+            continue;
+        }
         let text = match value {
             YamlValue::Str(s) => s,
             YamlValue::Int(i) => i.to_string(),

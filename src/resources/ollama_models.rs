@@ -1,0 +1,327 @@
+//! Ollama models: base models that must be present (`ollama.pull`), and custom models built
+//! from Modelfile fields through `POST /api/create` (`ollama.models`).
+//!
+//! A custom model inherits template, system prompt, parameters (merged key by key, lists
+//! replaced), messages and licence from its base (reference/ollama.md 2.5), and `/api/show`
+//! returns parameters unordered as Go floats (2.3). So the desired state is "base plus what the
+//! spec sets", computed from the base's own `/api/show` at plan time, and both sides are
+//! compared as a normalised Modelfile text whose parameters are typed and sorted.
+
+use super::{Resource, ResourceId, Restart};
+use crate::ollama::client::{Client, Progress};
+use crate::ollama::parameters::parse_show;
+use crate::target::Target;
+use crate::value::Value;
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+/// `llama3.2` -> `llama3.2:latest`: how Ollama names a model in its answers.
+pub fn full_name(model: &str) -> String {
+    let last = model.rsplit('/').next().unwrap_or(model);
+    if last.contains(':') {
+        model.to_string()
+    } else {
+        format!("{model}:latest")
+    }
+}
+
+/// Shows pull and create progress: a bar on a terminal, a line per step otherwise.
+struct ProgressView {
+    terminal: bool,
+    last: String,
+    last_percent: u64,
+}
+
+impl ProgressView {
+    fn new() -> ProgressView {
+        ProgressView {
+            terminal: std::io::stderr().is_terminal(),
+            last: String::new(),
+            last_percent: u64::MAX,
+        }
+    }
+
+    fn show(&mut self, model: &str, progress: &Progress) {
+        match (progress.total, progress.completed) {
+            (Some(total), completed) if total > 0 => {
+                let done = completed.unwrap_or(0);
+                let percent = done * 100 / total;
+                if self.terminal {
+                    let width = 30;
+                    let filled = (percent as usize * width / 100).min(width);
+                    eprint!(
+                        "\r{model}: {} [{}{}] {percent:>3}% of {:.1} GB",
+                        progress.status,
+                        "#".repeat(filled),
+                        " ".repeat(width - filled),
+                        total as f64 / 1e9
+                    );
+                    if done >= total {
+                        eprintln!();
+                    }
+                } else if percent / 25 != self.last_percent / 25 || self.last != progress.status {
+                    eprintln!("{model}: {} {percent}%", progress.status);
+                }
+                self.last_percent = percent;
+            }
+            _ => {
+                if progress.status != self.last {
+                    eprintln!("{model}: {}", progress.status);
+                }
+            }
+        }
+        self.last = progress.status.clone();
+    }
+}
+
+/// A base model that must be present.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OllamaPull {
+    pub model: String,
+}
+
+impl Resource for OllamaPull {
+    fn id(&self) -> ResourceId {
+        ResourceId(format!("ollama_pull:{}", full_name(&self.model)))
+    }
+
+    fn desired(&self) -> Option<Value> {
+        Some(Value::Bool(true))
+    }
+
+    fn read(&self, target: &Target) -> Result<Option<Value>> {
+        Ok(Client::new(target.host())
+            .show(&self.model)?
+            .map(|_| Value::Bool(true)))
+    }
+
+    /// Pulls, or (destroy of a model macllm pulled) deletes. A model that was there before
+    /// macllm is restored to "present", which deletes nothing.
+    fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
+        let client = Client::new(target.host());
+        match value {
+            Some(_) => {
+                let mut view = ProgressView::new();
+                client.pull(&self.model, &mut |p| view.show(&self.model, p))
+            }
+            None => client.delete(&self.model),
+        }
+    }
+
+    fn restart(&self) -> Option<Restart> {
+        None
+    }
+
+    fn needs_root(&self) -> bool {
+        false
+    }
+}
+
+/// A custom model built from Modelfile fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OllamaModel {
+    pub name: String,
+    pub from: String,
+    /// Typed and checked against the parameter table; `stop` is a list.
+    pub parameters: BTreeMap<String, Value>,
+    pub template: Option<String>,
+    pub system: Option<String>,
+    pub messages: Vec<(String, String)>,
+    pub license: Option<String>,
+}
+
+/// The fields of a model that macllm compares, from `/api/show`.
+#[derive(Default)]
+struct Fields {
+    parent: String,
+    template: String,
+    system: String,
+    parameters: BTreeMap<String, Vec<Value>>,
+    messages: Vec<(String, String)>,
+    license: String,
+}
+
+impl Fields {
+    fn from_show(show: &Json) -> Fields {
+        let text = |key: &str| show[key].as_str().unwrap_or_default().to_string();
+        Fields {
+            parent: show["details"]["parent_model"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            template: text("template"),
+            system: text("system"),
+            parameters: parse_show(show["parameters"].as_str().unwrap_or_default()),
+            messages: show["messages"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|m| {
+                            (
+                                m["role"].as_str().unwrap_or_default().to_string(),
+                                m["content"].as_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            license: text("license"),
+        }
+    }
+
+    /// One line per field, parameters sorted and typed: the text plans diff.
+    fn render(&self) -> String {
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let mut out = format!("FROM {}\n", self.parent);
+        if !self.system.is_empty() {
+            out.push_str(&format!("SYSTEM {}\n", quote(&self.system)));
+        }
+        if !self.template.is_empty() {
+            out.push_str(&format!("TEMPLATE {}\n", quote(&self.template)));
+        }
+        for (name, values) in &self.parameters {
+            for value in values {
+                out.push_str(&format!("PARAMETER {name} {}\n", value.inline()));
+            }
+        }
+        for (role, content) in &self.messages {
+            out.push_str(&format!("MESSAGE {role} {}\n", quote(content)));
+        }
+        if !self.license.is_empty() {
+            out.push_str(&format!("LICENSE {}\n", quote(&self.license)));
+        }
+        out
+    }
+}
+
+impl OllamaModel {
+    /// What `/api/create` gets: structured JSON, never a Modelfile string (servers ignore
+    /// `modelfile` since v0.5.5), so quotes and newlines in values need no escaping games.
+    fn create_request(&self) -> Json {
+        let mut request = json!({
+            "model": self.name,
+            "from": self.from,
+            "stream": true,
+        });
+        if !self.parameters.is_empty() {
+            let parameters: serde_json::Map<String, Json> = self
+                .parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v)))
+                .collect();
+            request["parameters"] = Json::Object(parameters);
+        }
+        if let Some(template) = &self.template {
+            request["template"] = json!(template);
+        }
+        if let Some(system) = &self.system {
+            request["system"] = json!(system);
+        }
+        if !self.messages.is_empty() {
+            request["messages"] = Json::Array(
+                self.messages
+                    .iter()
+                    .map(|(role, content)| json!({"role": role, "content": content}))
+                    .collect(),
+            );
+        }
+        if let Some(license) = &self.license {
+            request["license"] = json!(license);
+        }
+        request
+    }
+}
+
+fn to_json(value: &Value) -> Json {
+    match value {
+        Value::Bool(b) => json!(b),
+        Value::Integer(i) => json!(i),
+        Value::Float(f) => json!(f),
+        Value::Array(items) => Json::Array(items.iter().map(to_json).collect()),
+        other => json!(other.inline().trim_matches('"')),
+    }
+}
+
+impl Resource for OllamaModel {
+    fn id(&self) -> ResourceId {
+        ResourceId(format!("ollama_model:{}", self.name))
+    }
+
+    fn desired(&self) -> Option<Value> {
+        None
+    }
+
+    /// Base plus the spec, by Ollama's create rules (reference/ollama.md 2.5).
+    fn desired_on(&self, target: &Target) -> Result<Option<Value>> {
+        let client = Client::new(target.host());
+        let mut fields = match client.show(&self.from)? {
+            Some(base) => Fields::from_show(&base),
+            // Not pulled yet: create pulls it; plan shows only what the spec sets.
+            None => Fields::default(),
+        };
+        fields.parent = full_name(&self.from);
+        if let Some(template) = self.template.clone().filter(|t| !t.is_empty()) {
+            fields.template = template;
+        }
+        if let Some(system) = self.system.clone().filter(|s| !s.is_empty()) {
+            fields.system = system;
+        }
+        for (name, value) in &self.parameters {
+            let values = match value {
+                Value::Array(items) => items.clone(),
+                other => vec![other.clone()],
+            };
+            let mut values = values;
+            values.sort_by_key(|a| a.inline());
+            fields.parameters.insert(name.clone(), values);
+        }
+        if !self.messages.is_empty() {
+            fields.messages = self.messages.clone();
+        }
+        if let Some(license) = &self.license {
+            fields.license = if fields.license.is_empty() {
+                license.clone()
+            } else {
+                format!("{}\n{license}", fields.license)
+            };
+        }
+        Ok(Some(Value::String(fields.render())))
+    }
+
+    fn read(&self, target: &Target) -> Result<Option<Value>> {
+        Ok(Client::new(target.host())
+            .show(&self.name)?
+            .map(|show| Value::String(Fields::from_show(&show).render())))
+    }
+
+    fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
+        let client = Client::new(target.host());
+        let Some(value) = value else {
+            return client.delete(&self.name);
+        };
+        if Some(value) != self.desired_on(target)?.as_ref() {
+            bail!(
+                "{} existed before macllm with another definition, which macllm cannot rebuild; it was left as it is\nhint: `macllm state rm ollama_model:{}` to stop managing it",
+                self.name,
+                self.name
+            );
+        }
+        let mut view = ProgressView::new();
+        client.create(&self.create_request(), &mut |p| view.show(&self.name, p))?;
+        if client.show(&self.name)?.is_none() {
+            bail!("Ollama reported success but has no model {}", self.name);
+        }
+        Ok(())
+    }
+
+    fn restart(&self) -> Option<Restart> {
+        None
+    }
+
+    fn needs_root(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,310 @@
+//! The `ollama:` section: server variables checked against the variables Ollama really
+//! reads, base models to pull, and custom models whose parameters are checked against
+//! Ollama's own table. Adds the implicit edges: pulls and models after the variables (and the
+//! restart they need), a model after the pull of its base.
+
+use super::locate::Segment;
+use super::yaml_value::YamlValue;
+use super::{At, Declared, SpecError, child, dependencies, key};
+use crate::ollama::env;
+use crate::ollama::parameters::{self, Kind};
+use crate::resources::ollama_env::OllamaEnv;
+use crate::resources::ollama_models::{OllamaModel, OllamaPull, full_name};
+use crate::resources::{AnyResource, Resource, ResourceId};
+use crate::value::Value;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OllamaEntry {
+    #[serde(default)]
+    env: BTreeMap<String, YamlValue>,
+    #[serde(default)]
+    pull: Vec<String>,
+    #[serde(default)]
+    models: Vec<ModelEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelEntry {
+    name: String,
+    from: String,
+    #[serde(default)]
+    parameters: BTreeMap<String, YamlValue>,
+    #[serde(default)]
+    template: Option<String>,
+    #[serde(default)]
+    system: Option<String>,
+    #[serde(default)]
+    messages: Vec<MessageEntry>,
+    #[serde(default)]
+    license: Option<String>,
+    #[serde(default)]
+    adapter: Option<String>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageEntry {
+    role: String,
+    content: String,
+}
+
+/// Options that relax checks, from the command line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// `--allow-unknown-env`: an `OLLAMA_*` name Ollama does not read is a warning.
+    pub allow_unknown_env: bool,
+}
+
+fn scalar_text(value: &YamlValue) -> Option<String> {
+    match value {
+        YamlValue::Str(s) => Some(s.clone()),
+        YamlValue::Int(i) => Some(i.to_string()),
+        YamlValue::Float(f) => Some(f.to_string()),
+        YamlValue::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Checks one server variable; `Ok(None)` when it is unknown but allowed (with a warning).
+pub fn check_variable(
+    name: &str,
+    raw: &YamlValue,
+    path: &[Segment],
+    at: &At,
+    options: Options,
+    warnings: &mut Vec<String>,
+) -> Result<Option<String>, SpecError> {
+    let Some(text) = scalar_text(raw) else {
+        return Err(at(
+            path,
+            format!(
+                "a variable's value is text or a number, not {}",
+                raw.describe()
+            ),
+        ));
+    };
+    let Some(variable) = env::find(name) else {
+        let (message, hint) = env::unknown(name);
+        if options.allow_unknown_env {
+            warnings.push(format!(
+                "{message} (kept because of --allow-unknown-env; {hint})"
+            ));
+            return Ok(Some(text));
+        }
+        return Err(at(path, message).with_hint(format!(
+            "{hint}; or pass --allow-unknown-env to keep it anyway"
+        )));
+    };
+    env::check(variable, &text)
+        .map(Some)
+        .map_err(|message| at(path, format!("{name}: {message}")))
+}
+
+pub fn expand(
+    entry: OllamaEntry,
+    at: &At,
+    options: Options,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Declared>, SpecError> {
+    let mut declared = Vec::new();
+    let mut variables: BTreeMap<String, String> = BTreeMap::new();
+    for (name, raw) in &entry.env {
+        let path = vec![key("ollama"), key("env"), key(name)];
+        if let Some(value) = check_variable(name, raw, &path, at, options, warnings)? {
+            variables.insert(name.clone(), value);
+        }
+    }
+    // OLLAMA_KV_CACHE_TYPE only takes effect with flash attention (reference/ollama.md 3.1).
+    if let Some(kv) = variables.get("OLLAMA_KV_CACHE_TYPE")
+        && kv != "f16"
+        && variables.get("OLLAMA_FLASH_ATTENTION").map(String::as_str) == Some("0")
+    {
+        return Err(at(
+            &[key("ollama"), key("env"), key("OLLAMA_KV_CACHE_TYPE")],
+            format!(
+                "OLLAMA_KV_CACHE_TYPE={kv} needs flash attention, but OLLAMA_FLASH_ATTENTION is false"
+            ),
+        ));
+    }
+    let env_ids: Vec<ResourceId> = variables
+        .keys()
+        .map(|name| ResourceId(format!("ollama_env:{name}")))
+        .collect();
+    for (name, value) in variables {
+        declared.push(Declared {
+            resource: AnyResource::OllamaEnv(OllamaEnv {
+                name: name.clone(),
+                value,
+            }),
+            depends_on: Vec::new(),
+            path: vec![key("ollama"), key("env"), key(&name)],
+        });
+    }
+    let mut pulls = Vec::new();
+    for (index, model) in entry.pull.iter().enumerate() {
+        let path = vec![key("ollama"), key("pull"), Segment::Index(index)];
+        check_model_name(model, &path, at)?;
+        let resource = OllamaPull {
+            model: model.clone(),
+        };
+        pulls.push(resource.id());
+        declared.push(Declared {
+            resource: AnyResource::OllamaPull(resource),
+            depends_on: env_ids.clone(),
+            path,
+        });
+    }
+    for (index, model) in entry.models.into_iter().enumerate() {
+        let path = vec![key("ollama"), key("models"), Segment::Index(index)];
+        declared.push(expand_model(model, path, at, &env_ids, &pulls)?);
+    }
+    Ok(declared)
+}
+
+/// `[host/][namespace/]model[:tag]` with Ollama's character rules (reference/ollama.md 1.0).
+fn check_model_name(name: &str, path: &[Segment], at: &At) -> Result<(), SpecError> {
+    let last = name.rsplit('/').next().unwrap_or_default();
+    let (model, tag) = last.split_once(':').unwrap_or((last, "latest"));
+    let part_ok = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 80
+            && part
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    };
+    if part_ok(model) && part_ok(tag) {
+        return Ok(());
+    }
+    Err(at(
+        path,
+        format!("`{name}` is not a model name Ollama accepts (like `llama3.2:3b`)"),
+    ))
+}
+
+fn expand_model(
+    entry: ModelEntry,
+    path: Vec<Segment>,
+    at: &At,
+    env_ids: &[ResourceId],
+    pulls: &[ResourceId],
+) -> Result<Declared, SpecError> {
+    check_model_name(&entry.name, &child(&path, key("name")), at)?;
+    check_model_name(&entry.from, &child(&path, key("from")), at)?;
+    if entry.adapter.is_some() {
+        return Err(at(
+            &child(&path, key("adapter")),
+            "adapters are uploaded as blobs before `/api/create`; macllm does not support them yet"
+                .to_string(),
+        ));
+    }
+    let mut typed = BTreeMap::new();
+    for (name, raw) in &entry.parameters {
+        let here = child(&child(&path, key("parameters")), key(name));
+        typed.insert(name.clone(), check_parameter(name, raw, &here, at)?);
+    }
+    for (index, message) in entry.messages.iter().enumerate() {
+        if !["system", "user", "assistant"].contains(&message.role.as_str()) {
+            return Err(at(
+                &child(
+                    &child(&child(&path, key("messages")), Segment::Index(index)),
+                    key("role"),
+                ),
+                format!(
+                    "message role must be one of \"system\", \"user\", or \"assistant\", not `{}`",
+                    message.role
+                ),
+            ));
+        }
+    }
+    let mut depends_on = dependencies(entry.depends_on, &path, at)?;
+    depends_on.extend(env_ids.iter().cloned());
+    let base_pull = ResourceId(format!("ollama_pull:{}", full_name(&entry.from)));
+    if pulls.contains(&base_pull) {
+        depends_on.push(base_pull);
+    }
+    Ok(Declared {
+        resource: AnyResource::OllamaModel(OllamaModel {
+            name: entry.name,
+            from: entry.from,
+            parameters: typed,
+            template: entry.template,
+            system: entry.system,
+            messages: entry
+                .messages
+                .into_iter()
+                .map(|m| (m.role, m.content))
+                .collect(),
+            license: entry.license,
+        }),
+        depends_on,
+        path,
+    })
+}
+
+/// A parameter's value with the JSON type Ollama's runtime demands (it fails the model load
+/// otherwise: `option "num_ctx" must be of type integer`, reference/ollama.md 2.2).
+fn check_parameter(
+    name: &str,
+    raw: &YamlValue,
+    path: &[Segment],
+    at: &At,
+) -> Result<Value, SpecError> {
+    let Some(kind) = parameters::kind(name) else {
+        let message = match parameters::RETIRED.iter().find(|(n, _)| *n == name) {
+            Some((_, why)) => format!("parameter `{name}` is {why}"),
+            None => format!("unknown parameter `{name}`"),
+        };
+        let hint = match name {
+            "num_threads" | "threads" => "the parameter is `num_thread`".to_string(),
+            "context" | "context_length" | "ctx" => "the parameter is `num_ctx`".to_string(),
+            _ => format!(
+                "Ollama's parameters are {}",
+                parameters::PARAMETERS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        return Err(at(path, message).with_hint(hint));
+    };
+    let wrong = |wanted: &str| {
+        at(
+            path,
+            format!("`{name}` must be {wanted}, not {}", raw.describe()),
+        )
+    };
+    Ok(match (kind, raw) {
+        (Kind::Int, YamlValue::Int(i)) => Value::Integer(*i),
+        (Kind::Int, _) => return Err(wrong("an integer")),
+        (Kind::Float, YamlValue::Float(f)) => Value::Float(*f),
+        (Kind::Float, YamlValue::Int(i)) => Value::Float(*i as f64),
+        (Kind::Float, _) => return Err(wrong("a number")),
+        (Kind::Bool, YamlValue::Bool(b)) => Value::Bool(*b),
+        (Kind::Bool, _) => return Err(wrong("true or false")),
+        (Kind::Strings, YamlValue::Str(s)) => Value::Array(vec![Value::String(s.clone())]),
+        (Kind::Strings, YamlValue::Seq(items)) => Value::Array(
+            items
+                .iter()
+                .map(|item| match item {
+                    YamlValue::Str(s) => Ok(Value::String(s.clone())),
+                    other => Err(wrong(&format!(
+                        "a list of strings (found {})",
+                        other.describe()
+                    ))),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        (Kind::Strings, _) => return Err(wrong("a string or a list of strings")),
+    })
+}
