@@ -4,7 +4,6 @@
 mod bad_input;
 mod harness;
 mod lifecycle;
-mod ollama;
 mod robustness;
 mod shim;
 mod system;
