@@ -7,6 +7,7 @@
 //! cited as "reimpl" with its file). Where all of them are silent the choice is marked
 //! UNCONFIRMED next to the code, so it is easy to find and change.
 
+use super::libc::base64;
 use super::machine::{Machine, Scope};
 use super::nslog;
 use crate::clock::{self, CivilTime};
@@ -1379,25 +1380,6 @@ fn write_xml_data(bytes: &[u8], depth: usize, out: &mut String) {
         let _ = writeln!(out, "{pad}{}", String::from_utf8_lossy(line));
     }
     let _ = writeln!(out, "{pad}</data>");
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// CF escapes exactly `&`, `<` and `>` in XML text.

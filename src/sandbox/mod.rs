@@ -14,6 +14,7 @@ pub mod id;
 pub mod killall;
 pub mod launchctl;
 pub mod launchd_db;
+pub mod libc;
 pub mod machine;
 pub mod mdutil;
 pub mod nslog;

@@ -40,6 +40,7 @@
 
 use super::defaults;
 use super::files::{self, Errno};
+use super::libc::base64;
 use super::machine::Machine;
 use crate::host::Output;
 use plist::Value;
@@ -573,25 +574,6 @@ fn raw(value: &Value) -> Option<String> {
             .join("\n"),
         _ => return None,
     })
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// CoreFoundation's XML: the `defaults export` writer for dictionaries (tabs, sorted keys).

@@ -43,6 +43,7 @@
 //! fixed order taken from the captures; real pmset prints them in CFDictionary order, which
 //! is unstable, so callers must parse by name (reference 4.1).
 
+use super::libc::strtol;
 use super::machine::Machine;
 use crate::host::Output;
 use anyhow::{Context, Result};
@@ -309,32 +310,6 @@ fn show_capabilities(hw: &Hardware) -> String {
         }
     }
     out
-}
-
-/// How `checkAndSetIntValue` reads a value: strtol(3) base 0 over the whole word.
-fn strtol(text: &str) -> Option<i64> {
-    let trimmed = text.trim_start();
-    let (negative, digits) = match trimmed.as_bytes().first() {
-        Some(b'-') => (true, &trimmed[1..]),
-        Some(b'+') => (false, &trimmed[1..]),
-        _ => (false, trimmed),
-    };
-    let (radix, digits) = if let Some(hex) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        (16, hex)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
-    } else {
-        (10, digits)
-    };
-    if digits.is_empty() {
-        // strtol("") is 0 with the end pointer at the (empty) end: accepted.
-        return (trimmed.is_empty() || radix == 8).then_some(0);
-    }
-    let value = i64::from_str_radix(digits, radix).ok()?;
-    Some(if negative { -value } else { value })
 }
 
 /// Settings `checkAndSetIntValue` handles: display name and whether it is on/off.

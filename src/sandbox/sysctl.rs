@@ -28,6 +28,7 @@
 //! kernel's, they would not survive a reboot; the emulated Mac has no reboot.
 
 use super::getopt::getopt;
+use super::libc::strtol;
 use super::machine::{Machine, MachineInfo};
 use super::sw_vers::version_triple;
 use crate::host::Output;
@@ -515,31 +516,6 @@ impl Run<'_> {
             }
         }
     }
-}
-
-/// strtol(3) with base 0, requiring the whole string: decimal, `0x` hex or leading-0 octal.
-fn strtol(text: &str) -> Option<i64> {
-    let trimmed = text.trim_start();
-    let (negative, digits) = match trimmed.as_bytes().first() {
-        Some(b'-') => (true, &trimmed[1..]),
-        Some(b'+') => (false, &trimmed[1..]),
-        _ => (false, trimmed),
-    };
-    let (radix, digits) = if let Some(hex) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        (16, hex)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
-    } else {
-        (10, digits)
-    };
-    let magnitude = i64::from_str_radix(digits, radix).ok()?;
-    if digits.starts_with(['+', '-']) {
-        return None;
-    }
-    Some(if negative { -magnitude } else { magnitude })
 }
 
 #[cfg(test)]
