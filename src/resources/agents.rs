@@ -110,14 +110,6 @@ impl Resource for Agent {
         Ok(())
     }
 
-    fn restart(&self) -> Option<super::Restart> {
-        None
-    }
-
-    fn needs_root(&self) -> bool {
-        false
-    }
-
     fn notes(&self) -> Vec<String> {
         vec![format!("file: {}", self.path)]
     }

@@ -73,10 +73,14 @@ pub trait Resource {
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()>;
 
     /// What must run after a write for the change to take effect.
-    fn restart(&self) -> Option<Restart>;
+    fn restart(&self) -> Option<Restart> {
+        None
+    }
 
     /// Whether writing needs root (known before anything changes).
-    fn needs_root(&self) -> bool;
+    fn needs_root(&self) -> bool {
+        false
+    }
 
     /// How the change is made, shown under it in the plan (e.g. which Spotlight method).
     fn notes(&self) -> Vec<String> {

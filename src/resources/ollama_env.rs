@@ -170,10 +170,6 @@ impl Resource for OllamaEnv {
         Some(Restart::OllamaServer)
     }
 
-    fn needs_root(&self) -> bool {
-        false
-    }
-
     fn notes(&self) -> Vec<String> {
         vec![format!(
             "launchctl setenv now, and at every login by the agent {}",

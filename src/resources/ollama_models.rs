@@ -7,7 +7,7 @@
 //! spec sets", computed from the base's own `/api/show` at plan time, and both sides are
 //! compared as a normalised Modelfile text whose parameters are typed and sorted.
 
-use super::{Resource, ResourceId, Restart};
+use super::{Resource, ResourceId};
 use crate::ollama::client::{Client, Progress};
 use crate::ollama::parameters::parse_show;
 use crate::target::Target;
@@ -109,14 +109,6 @@ impl Resource for OllamaPull {
             }
             None => client.delete(&self.model),
         }
-    }
-
-    fn restart(&self) -> Option<Restart> {
-        None
-    }
-
-    fn needs_root(&self) -> bool {
-        false
     }
 }
 
@@ -315,13 +307,5 @@ impl Resource for OllamaModel {
             bail!("Ollama reported success but has no model {}", self.name);
         }
         Ok(())
-    }
-
-    fn restart(&self) -> Option<Restart> {
-        None
-    }
-
-    fn needs_root(&self) -> bool {
-        false
     }
 }

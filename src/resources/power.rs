@@ -175,10 +175,6 @@ impl Resource for PowerSetting {
         Ok(())
     }
 
-    fn restart(&self) -> Option<super::Restart> {
-        None
-    }
-
     fn needs_root(&self) -> bool {
         true
     }
@@ -222,10 +218,6 @@ impl Resource for TimeMachine {
             &Invocation::write(["tmutil", if on { "enable" } else { "disable" }]),
         )?;
         Ok(())
-    }
-
-    fn restart(&self) -> Option<super::Restart> {
-        None
     }
 
     fn needs_root(&self) -> bool {

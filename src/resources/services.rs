@@ -248,10 +248,6 @@ impl Resource for Service {
         Ok(())
     }
 
-    fn restart(&self) -> Option<super::Restart> {
-        None
-    }
-
     fn needs_root(&self) -> bool {
         self.domain == Domain::System
     }

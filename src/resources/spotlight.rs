@@ -86,14 +86,6 @@ impl Resource for SpotlightFolder {
         Ok(())
     }
 
-    fn restart(&self) -> Option<super::Restart> {
-        None
-    }
-
-    fn needs_root(&self) -> bool {
-        false
-    }
-
     fn notes(&self) -> Vec<String> {
         vec![format!(
             "method: noindex (the folder becomes {}.noindex with a symlink in its place; no root needed)",
@@ -151,10 +143,6 @@ impl Resource for SpotlightVolume {
             &Invocation::write(["mdutil", "-i", if on { "on" } else { "off" }, &self.volume]),
         )?;
         Ok(())
-    }
-
-    fn restart(&self) -> Option<super::Restart> {
-        None
     }
 
     fn needs_root(&self) -> bool {
