@@ -19,8 +19,8 @@ pub fn run(context: &Context, args: ApplyArgs) -> Result<i32> {
     if let Some(planfile) = planfile {
         return apply_saved(context, &planfile, !no_restart);
     }
-    let spec = context.spec()?;
     context.for_each_host(|host, file| {
+        let spec = context.spec_for(host)?;
         let lock = file.lock("macllm apply")?;
         let mut state = file.load()?.unwrap_or_else(|| State::new(host.name()));
         let plan = plan::plan(Some(&spec), Some(&state), host, Mode::Normal)?;

@@ -4,7 +4,10 @@ use super::Context;
 use anyhow::Result;
 
 pub fn run(context: &Context) -> Result<i32> {
-    let spec = context.spec()?;
+    // The graph of the default emulated Mac: drawing it touches no host.
+    let preset = crate::sandbox::presets::find(crate::sandbox::presets::DEFAULT_PRESET)
+        .ok_or_else(|| anyhow::anyhow!("internal error: default preset missing"))?;
+    let spec = context.spec_for_preset(preset)?;
     context.ui.data(&spec.graph.to_dot());
     Ok(0)
 }

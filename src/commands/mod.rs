@@ -40,8 +40,28 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
     }
 }
 
+/// Parses and checks the spec without touching a host. A spec with templates is rendered
+/// with the facts of every emulated preset, so a template that breaks on some Macs (8 GB
+/// ones, say) is caught here.
 fn validate(context: &Context) -> Result<i32> {
-    let spec = context.spec()?;
+    let presets = crate::sandbox::presets::PRESETS;
+    let mut specs = Vec::new();
+    for preset in presets {
+        let spec = context
+            .spec_for_preset(preset)
+            .map_err(|err| err.context(format!("rendered for a {}", preset.summary)))?;
+        let templated = spec.text != std::fs::read_to_string(&spec.file).unwrap_or_default();
+        specs.push(spec);
+        if !templated {
+            break;
+        }
+    }
+    let spec = &specs[0];
+    let checked = if specs.len() > 1 {
+        format!(" (rendered for each of the {} emulated Macs)", specs.len())
+    } else {
+        String::new()
+    };
     if context.ui.json {
         let ids: Vec<String> = spec
             .graph
@@ -60,7 +80,7 @@ fn validate(context: &Context) -> Result<i32> {
         );
     } else {
         context.ui.data(&format!(
-            "Success! {} is valid: {} resources.\n",
+            "Success! {} is valid: {} resources{checked}.\n",
             spec.file.display(),
             spec.resources.len()
         ));
@@ -69,11 +89,21 @@ fn validate(context: &Context) -> Result<i32> {
 }
 
 impl Context {
-    pub fn spec(&self) -> Result<Spec> {
+    /// The spec rendered for `host`: its facts are read only if the spec has templates.
+    pub fn spec_for(&self, host: &dyn Host) -> Result<Spec> {
+        self.load_spec(&|| crate::facts::Facts::read(host))
+    }
+
+    /// The spec rendered with the facts of an emulated Mac of `preset`, touching no host.
+    pub fn spec_for_preset(&self, preset: &crate::sandbox::presets::Preset) -> Result<Spec> {
+        self.load_spec(&|| Ok(crate::facts::Facts::of_preset(preset)))
+    }
+
+    fn load_spec(&self, facts: &dyn Fn() -> Result<crate::facts::Facts>) -> Result<Spec> {
         let options = crate::spec::ollama::Options {
             allow_unknown_env: self.global.allow_unknown_env,
         };
-        let spec = Spec::load(&self.global.spec, options)?;
+        let spec = Spec::load(&self.global.spec, options, facts)?;
         for warning in &spec.warnings {
             self.ui.warn(warning);
         }

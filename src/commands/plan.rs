@@ -12,13 +12,13 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
         detailed_exitcode,
         refresh_only,
     } = args;
-    let spec = context.spec()?;
     let mode = if refresh_only {
         Mode::RefreshOnly
     } else {
         Mode::Normal
     };
     context.for_each_host(|host, file| {
+        let spec = context.spec_for(host)?;
         let state = file.load()?;
         let plan = plan::plan(Some(&spec), state.as_ref(), host, mode)?;
         show(context, &plan)?;

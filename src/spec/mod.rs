@@ -8,6 +8,7 @@ pub mod error;
 pub mod locate;
 pub mod ollama;
 mod system;
+pub mod template;
 pub mod yaml_value;
 
 use crate::graph::{Graph, GraphError};
@@ -28,6 +29,12 @@ pub const SPEC_VERSION: u32 = 1;
 #[serde(deny_unknown_fields)]
 struct SpecFile {
     macllm: u32,
+    /// Values for templates (`{{ vars.NAME }}`); read before rendering, so they are plain.
+    #[serde(default)]
+    #[allow(dead_code)]
+    vars: Option<serde_yaml::Value>,
+    #[serde(default, rename = "use")]
+    modules: Option<serde_yaml::Value>,
     #[serde(default)]
     defaults: Vec<DefaultsEntry>,
     #[serde(default)]
@@ -92,7 +99,12 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn load(file: &Path, options: ollama::Options) -> anyhow::Result<Spec> {
+    /// Reads, renders (with `facts` when the text has templates) and parses a spec.
+    pub fn load(
+        file: &Path,
+        options: ollama::Options,
+        facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
+    ) -> anyhow::Result<Spec> {
         let text = std::fs::read_to_string(file).map_err(|err| {
             let hint = if err.kind() == std::io::ErrorKind::NotFound {
                 "\nhint: pass the spec with `--spec FILE` (the default is ./macllm.yaml)"
@@ -101,13 +113,29 @@ impl Spec {
             };
             anyhow::anyhow!("cannot read spec {}: {err}{hint}", file.display())
         })?;
-        Ok(Spec::parse(file, text, options)?)
+        let rendered = if text.contains("{{") || text.contains("{%") {
+            let context = serde_json::json!({
+                "host": facts()?,
+                "vars": vars_of(file, &text)?,
+            });
+            template::render(file, &text, &context)?
+        } else {
+            text
+        };
+        Ok(Spec::parse(file, rendered, options)?)
     }
 
     pub fn parse(file: &Path, text: String, options: ollama::Options) -> Result<Spec, SpecError> {
         let parsed: SpecFile =
             serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
         let at = |path: &[Segment], message: String| SpecError::at(file, &text, path, message);
+        if parsed.modules.is_some() {
+            return Err(at(
+                &[key("use")],
+                "modules (`use:`) are not supported by this version of macllm yet".to_string(),
+            )
+            .with_hint("copy the settings from examples/ into the spec"));
+        }
         if parsed.macllm != SPEC_VERSION {
             return Err(at(
                 &[key("macllm")],
@@ -161,6 +189,37 @@ impl Spec {
             warnings,
         })
     }
+}
+
+/// The spec's `vars`, read from the text before rendering: from the whole document when it
+/// parses as it is, else from its `vars:` block alone (template tags elsewhere may not be
+/// YAML yet).
+fn vars_of(file: &Path, text: &str) -> Result<serde_json::Value, SpecError> {
+    let document = serde_yaml::from_str::<serde_yaml::Value>(text)
+        .ok()
+        .or_else(|| {
+            let block: String = text
+                .lines()
+                .skip_while(|l| !l.starts_with("vars:"))
+                .enumerate()
+                .take_while(|(i, l)| *i == 0 || l.starts_with([' ', '\t']) || l.trim().is_empty())
+                .map(|(_, l)| format!("{l}\n"))
+                .collect();
+            serde_yaml::from_str(&block).ok()
+        });
+    let vars = document
+        .as_ref()
+        .and_then(|d| d.get("vars"))
+        .cloned()
+        .unwrap_or(serde_yaml::Value::Mapping(Default::default()));
+    serde_json::to_value(&vars).map_err(|err| {
+        SpecError::at(
+            file,
+            text,
+            &[key("vars")],
+            format!("vars cannot be used in templates: {err}"),
+        )
+    })
 }
 
 fn key(name: &str) -> Segment {

@@ -456,3 +456,65 @@ fn verbose_shows_every_command_and_quiet_hides_progress() {
     let apply = mac.on(&["--no-color", "plan"]).expect(0);
     assert!(!apply.stdout.contains('\x1b'));
 }
+
+const TEMPLATED: &str = "macllm: 1
+vars: { small: 30 }
+defaults:
+  - domain: com.apple.dock
+    key: tilesize
+    value: \"{{ vars.small if host.memory_gb <= 8 else 40 }}\"
+  - domain: com.example.macllm
+    key: chip
+    value: \"running on {{ host.chip }} with {{ host.performance_cores }} P cores\"
+";
+
+#[test]
+fn templates_see_host_facts_and_vars_and_keep_types() {
+    let small = Mac::with_preset("m1-8gb-monterey");
+    small.spec(TEMPLATED);
+    let plan = small.on(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains(
+            "# defaults:com.apple.dock:tilesize will be updated in-place\n  ~ value = 48 -> 30\n"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("+ value = \"running on Apple M1 with 4 P cores\""),
+        "{}",
+        plan.stdout
+    );
+    let large = Mac::with_preset("m4max-64gb-sequoia");
+    large.spec(TEMPLATED);
+    large.on(&["apply", "--yes"]).expect(0);
+    assert_eq!(
+        large
+            .sh(&["defaults", "read-type", "com.apple.dock", "tilesize"])
+            .expect(0)
+            .stdout,
+        "Type is integer\n"
+    );
+    assert_eq!(
+        large.read("com.apple.dock", "tilesize").expect(0).stdout,
+        "40\n"
+    );
+    let validate = large.macllm(&["validate"]).expect(0);
+    assert!(
+        validate
+            .stdout
+            .contains("rendered for each of the 5 emulated Macs"),
+        "{}",
+        validate.stdout
+    );
+
+    large.spec(&TEMPLATED.replace("host.memory_gb", "host.memroy_gb"));
+    let typo = large.on(&["plan"]).expect(1);
+    assert!(typo.stderr.contains("template error"), "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("--> macllm.yaml:6:13"),
+        "{}",
+        typo.stderr
+    );
+}
