@@ -24,6 +24,8 @@ pub struct Facts {
     pub user: String,
     /// `/Users/NAME`, or `/var/root` for root.
     pub home: String,
+    /// Apple's figure for the chip (`crate::chips`); `None` when the chip is not known.
+    pub memory_bandwidth_gbps: Option<f64>,
 }
 
 const SYSCTL_KEYS: &[&str] = &[
@@ -40,6 +42,10 @@ impl Facts {
     /// `validate` renders templates with, since it touches no host.
     pub fn of_preset(preset: &crate::sandbox::presets::Preset) -> Facts {
         let info = preset.info();
+        let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(
+            &info.chip,
+            info.performance_cores + info.efficiency_cores,
+        );
         Facts {
             hostname: info.hostname,
             chip: info.chip,
@@ -52,6 +58,7 @@ impl Facts {
             macos_build: info.build_version,
             uid: info.uid,
             home: format!("/Users/{}", info.user),
+            memory_bandwidth_gbps,
             user: info.user,
         }
     }
@@ -104,22 +111,26 @@ impl Facts {
             format!("/Users/{user}")
         };
         let memory_bytes = number("hw.memsize")?;
+        let cpu_cores = number("hw.ncpu")? as u32;
+        let chip = values
+            .get("machdep.cpu.brand_string")
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default();
+        let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&chip, cpu_cores);
         Ok(Facts {
             hostname: values
                 .get("kern.hostname")
                 .map(|v| v.trim().to_string())
                 .unwrap_or_default(),
-            chip: values
-                .get("machdep.cpu.brand_string")
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default(),
+            chip,
             memory_bytes,
             memory_gb: memory_bytes >> 30,
-            cpu_cores: number("hw.ncpu")? as u32,
+            cpu_cores,
             performance_cores: optional("hw.perflevel0.physicalcpu"),
             efficiency_cores: optional("hw.perflevel1.physicalcpu"),
             macos_version: field("ProductVersion"),
             macos_build: field("BuildVersion"),
+            memory_bandwidth_gbps,
             uid,
             user,
             home,

@@ -16,6 +16,7 @@
 //! wrapper per subcommand; `cli.rs` the clap types.
 
 pub mod apply;
+pub mod chips;
 pub mod cli;
 pub mod clock;
 pub mod commands;

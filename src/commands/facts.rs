@@ -17,8 +17,11 @@ pub fn run(context: &Context) -> Result<i32> {
                 (Some(p), Some(e)) => format!("{} ({p} performance + {e} efficiency)", facts.cpu_cores),
                 _ => facts.cpu_cores.to_string(),
             };
+            let bandwidth = facts
+                .memory_bandwidth_gbps
+                .map_or("unknown".to_string(), |b| format!("{b} GB/s"));
             context.ui.data(&format!(
-                "host:     {}\nhostname: {}\nchip:     {}\nmemory:   {} GB ({} bytes)\ncores:    {cores}\nmacOS:    {} ({})\nuid:      {}\n",
+                "host:     {}\nhostname: {}\nchip:     {}\nmemory:   {} GB ({} bytes), {bandwidth}\ncores:    {cores}\nmacOS:    {} ({})\nuid:      {}\n",
                 host.name(),
                 facts.hostname,
                 facts.chip,
