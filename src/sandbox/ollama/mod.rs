@@ -23,6 +23,7 @@
 //! Anthropic routes, cloud models (`:cloud`), safetensors imports, request logging
 //! (`[GIN]` lines), gin's trailing-slash redirects; they answer 404 like unknown paths.
 
+pub mod envconfig;
 pub mod gofmt;
 pub mod names;
 pub mod sha256;
