@@ -25,8 +25,12 @@
 
 pub mod envconfig;
 pub mod gofmt;
+pub mod homebrew;
 pub mod names;
+pub mod perf;
+pub mod registry;
 pub mod sha256;
+pub mod store;
 
 use super::machine::Machine;
 use crate::host::{HttpRequest, HttpResponse, Unreachable};
@@ -38,4 +42,10 @@ pub fn handle(machine: &Machine, _request: &HttpRequest) -> Result<HttpResponse,
         address: format!("the emulated Mac in {}", machine.dir.display()),
         reason: "no Ollama server is running".into(),
     })
+}
+
+/// What a fresh Mac of the machine's preset has installed before its first boot (Homebrew's
+/// Ollama and pulled models).
+pub fn install_preset(machine: &Machine) -> anyhow::Result<()> {
+    homebrew::install_preset(machine)
 }
