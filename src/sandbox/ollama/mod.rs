@@ -29,19 +29,45 @@ pub mod homebrew;
 pub mod names;
 pub mod perf;
 pub mod registry;
+pub mod server;
 pub mod sha256;
 pub mod store;
 
+use super::launchd_db::LaunchdDb;
 use super::machine::Machine;
 use crate::host::{HttpRequest, HttpResponse, Unreachable};
+use std::collections::BTreeMap;
 
-/// Answers one request the way the Ollama server on this emulated Mac would, or `Err` when no
-/// server is running there.
+/// The version the startup log prints.
+pub const VERSION: &str = homebrew::VERSION;
+
+/// Answers one request the way the Ollama server on this emulated Mac would, or `Err`
+/// ("connection refused") when no `ollama serve` runs there.
 pub fn handle(machine: &Machine, _request: &HttpRequest) -> Result<HttpResponse, Unreachable> {
     Err(Unreachable {
-        address: format!("the emulated Mac in {}", machine.dir.display()),
-        reason: "no Ollama server is running".into(),
+        address: format!(
+            "127.0.0.1:11434 on the emulated Mac in {}",
+            machine.dir.display()
+        ),
+        reason: "connection refused".into(),
     })
+}
+
+/// Whether an `ollama serve` answers on the emulated Mac.
+pub fn is_serving(machine: &Machine) -> bool {
+    server::running(machine).is_some()
+}
+
+/// The environment the answering server parsed, as the `server config` line prints it
+/// (`envconfig.Values()`: every key, `%v`-formatted), or `None` when none answers.
+pub fn effective_env(machine: &Machine) -> Option<BTreeMap<String, String>> {
+    server::running(machine).map(|running| running.env.values().0)
+}
+
+/// Called by launchd's state whenever it is saved: a newly spawned `ollama serve` logs its
+/// startup, a stopped one is forgotten.
+pub fn launchd_changed(machine: &Machine, db: &LaunchdDb) {
+    let _ = server::sync(machine, db);
 }
 
 /// What a fresh Mac of the machine's preset has installed before its first boot (Homebrew's
