@@ -13,7 +13,7 @@
 //! - `server.rs`: which `ollama serve` runs (launchd's state), its environment, the startup
 //!   log, the memory of loaded models.
 //! - `envconfig.rs`: how the server parses its environment.
-//! - `api.rs`: the HTTP routes; `http_server.rs`: the same over a real TCP socket.
+//! - `api.rs`: the HTTP routes.
 //! - `store.rs`: the model store under `OLLAMA_MODELS`; `registry.rs`: the library models
 //!   the emulated internet offers; `homebrew.rs`: Homebrew's formula and service.
 //! - `names.rs`, `gofmt.rs`, `sha256.rs`, `perf.rs`: model names, Go's text formats,
@@ -23,6 +23,7 @@
 //! Anthropic routes, cloud models (`:cloud`), safetensors imports, request logging
 //! (`[GIN]` lines), gin's trailing-slash redirects; they answer 404 like unknown paths.
 
+pub mod api;
 pub mod envconfig;
 pub mod gofmt;
 pub mod homebrew;
@@ -38,18 +39,40 @@ use super::machine::Machine;
 use crate::host::{HttpRequest, HttpResponse, Unreachable};
 use std::collections::BTreeMap;
 
-/// The version the startup log prints.
+/// The version `GET /api/version` reports and the startup log prints.
 pub const VERSION: &str = homebrew::VERSION;
 
-/// Answers one request the way the Ollama server on this emulated Mac would, or `Err`
-/// ("connection refused") when no `ollama serve` runs there.
-pub fn handle(machine: &Machine, _request: &HttpRequest) -> Result<HttpResponse, Unreachable> {
-    Err(Unreachable {
+fn unreachable(machine: &Machine) -> Unreachable {
+    Unreachable {
         address: format!(
             "127.0.0.1:11434 on the emulated Mac in {}",
             machine.dir.display()
         ),
         reason: "connection refused".into(),
+    }
+}
+
+/// Answers one request as the running server would, keeping NDJSON streams as lines and
+/// HEAD bodies.
+pub fn reply(machine: &Machine, request: &HttpRequest) -> Result<api::Reply, Unreachable> {
+    let server = server::running(machine).ok_or_else(|| unreachable(machine))?;
+    Ok(api::route(machine, &server, request))
+}
+
+/// Answers one request the way the Ollama server on this emulated Mac would, or `Err`
+/// ("connection refused") when no `ollama serve` runs there. NDJSON bodies are the lines,
+/// each ended by `\n`; HEAD responses have no body.
+pub fn handle(machine: &Machine, request: &HttpRequest) -> Result<HttpResponse, Unreachable> {
+    let reply = reply(machine, request)?;
+    let head = request.method.eq_ignore_ascii_case("HEAD");
+    Ok(HttpResponse {
+        status: reply.status,
+        content_type: reply.content_type.clone(),
+        body: if head {
+            String::new()
+        } else {
+            reply.body_text()
+        },
     })
 }
 
@@ -62,6 +85,11 @@ pub fn is_serving(machine: &Machine) -> bool {
 /// (`envconfig.Values()`: every key, `%v`-formatted), or `None` when none answers.
 pub fn effective_env(machine: &Machine) -> Option<BTreeMap<String, String>> {
     server::running(machine).map(|running| running.env.values().0)
+}
+
+/// Every `model:tag` the emulated registry serves.
+pub fn registry_models() -> Vec<&'static str> {
+    registry::names()
 }
 
 /// Called by launchd's state whenever it is saved: a newly spawned `ollama serve` logs its
