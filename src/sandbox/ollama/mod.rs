@@ -13,7 +13,7 @@
 //! - `server.rs`: which `ollama serve` runs (launchd's state), its environment, the startup
 //!   log, the memory of loaded models.
 //! - `envconfig.rs`: how the server parses its environment.
-//! - `api.rs`: the HTTP routes.
+//! - `api.rs`: the HTTP routes; `http_server.rs`: the same over a real TCP socket.
 //! - `store.rs`: the model store under `OLLAMA_MODELS`; `registry.rs`: the library models
 //!   the emulated internet offers; `homebrew.rs`: Homebrew's formula and service.
 //! - `names.rs`, `gofmt.rs`, `sha256.rs`, `perf.rs`: model names, Go's text formats,
@@ -27,6 +27,7 @@ pub mod api;
 pub mod envconfig;
 pub mod gofmt;
 pub mod homebrew;
+pub mod http_server;
 pub mod names;
 pub mod perf;
 pub mod registry;
@@ -38,6 +39,8 @@ use super::launchd_db::LaunchdDb;
 use super::machine::Machine;
 use crate::host::{HttpRequest, HttpResponse, Unreachable};
 use std::collections::BTreeMap;
+
+pub use http_server::serve;
 
 /// The version `GET /api/version` reports and the startup log prints.
 pub const VERSION: &str = homebrew::VERSION;
@@ -52,8 +55,8 @@ fn unreachable(machine: &Machine) -> Unreachable {
     }
 }
 
-/// Answers one request as the running server would, keeping NDJSON streams as lines and
-/// HEAD bodies.
+/// Answers one request as the running server would, keeping NDJSON streams as lines (for
+/// `http_server`, which writes them one by one) and HEAD bodies (whose length it sends).
 pub fn reply(machine: &Machine, request: &HttpRequest) -> Result<api::Reply, Unreachable> {
     let server = server::running(machine).ok_or_else(|| unreachable(machine))?;
     Ok(api::route(machine, &server, request))
