@@ -106,3 +106,6 @@ pub fn launchd_changed(machine: &Machine, db: &LaunchdDb) {
 pub fn install_preset(machine: &Machine) -> anyhow::Result<()> {
     homebrew::install_preset(machine)
 }
+
+#[cfg(test)]
+mod tests;
