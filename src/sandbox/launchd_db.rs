@@ -375,7 +375,10 @@ pub fn load(machine: &Machine) -> Result<LaunchdDb> {
 
 pub fn save(machine: &Machine, db: &LaunchdDb) -> Result<()> {
     let path = machine.dir.join(STATE_FILE);
-    write_atomically(&path, (serde_json::to_string_pretty(db)? + "\n").as_bytes())
+    write_atomically(&path, (serde_json::to_string_pretty(db)? + "\n").as_bytes())?;
+    // A job that launchd just spawned may be `ollama serve`: it logs its startup now.
+    super::ollama::launchd_changed(machine, db);
+    Ok(())
 }
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
@@ -720,6 +723,9 @@ pub fn install(machine: &Machine) -> Result<()> {
             set_override(machine, domain, label, *disabled)?;
         }
     }
+    // Software the preset ships (Homebrew's Ollama and its LaunchAgent) is on disk before
+    // the first boot loads the agents.
+    super::ollama::install_preset(machine)?;
     let mut db = LaunchdDb::default();
     boot(machine, &mut db)?;
     save(machine, &db)
