@@ -43,7 +43,7 @@ pub const PRESETS: &[Preset] = &[
         hostname: "air-m1.local",
         gui_session: true,
         memory_bandwidth_gbs: 68.25,
-        homebrew_ollama: false,
+        homebrew_ollama: true,
         ollama_models: &["llama3.2:3b"],
     },
     Preset {
@@ -59,7 +59,7 @@ pub const PRESETS: &[Preset] = &[
         hostname: "mini-m2.local",
         gui_session: true,
         memory_bandwidth_gbs: 100.0,
-        homebrew_ollama: false,
+        homebrew_ollama: true,
         ollama_models: &["llama3.2:3b"],
     },
     Preset {
@@ -75,7 +75,7 @@ pub const PRESETS: &[Preset] = &[
         hostname: "mini-m4pro.local",
         gui_session: true,
         memory_bandwidth_gbs: 273.0,
-        homebrew_ollama: false,
+        homebrew_ollama: true,
         ollama_models: &["llama3.2:3b", "qwen2.5:14b"],
     },
     Preset {
@@ -91,7 +91,7 @@ pub const PRESETS: &[Preset] = &[
         hostname: "mbp-m4max.local",
         gui_session: true,
         memory_bandwidth_gbs: 546.0,
-        homebrew_ollama: false,
+        homebrew_ollama: true,
         ollama_models: &["llama3.2:3b", "qwen2.5:14b"],
     },
     // The Sonoma mini as a headless server: nobody logged in at the screen, macllm arrives
@@ -109,7 +109,7 @@ pub const PRESETS: &[Preset] = &[
         hostname: "mini-m2.local",
         gui_session: false,
         memory_bandwidth_gbs: 100.0,
-        homebrew_ollama: false,
+        homebrew_ollama: true,
         ollama_models: &["llama3.2:3b"],
     },
 ];

@@ -934,7 +934,7 @@ fn decode_create(server: &Running, request: &HttpRequest) -> Result<(CreateReque
             q
         }
     };
-    for (map, check_paths) in [(&files, true), (&adapters, false)] {
+    for (map, field) in [(&files, "files"), (&adapters, "adapters")] {
         for (path, digest) in map.iter().flatten() {
             let digest = match digest {
                 serde_json::Value::String(s) => s.clone(),
@@ -943,13 +943,14 @@ fn decode_create(server: &Running, request: &HttpRequest) -> Result<(CreateReque
                     return Err(Reply::error(
                         400,
                         &format!(
-                            "json: cannot unmarshal {} into Go struct field CreateRequest.files of type string",
+                            "json: cannot unmarshal {} into Go struct field CreateRequest.{field}.{path} of type string",
                             kind_of(other)
                         ),
                     ));
                 }
             };
-            if check_paths && !valid_path(path) {
+            // `CreateHandler` checks `fs.ValidPath` for files only.
+            if field == "files" && !valid_path(path) {
                 return Err(Reply::error(400, "file path must be relative"));
             }
             if digest.is_empty() {

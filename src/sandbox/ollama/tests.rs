@@ -1513,3 +1513,49 @@ fn http_server_answers_over_tcp() {
     );
     assert_eq!(http(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), "");
 }
+
+/// `CreateBlobHandler`/`HeadBlobHandler` and a create from `files` (fixture
+/// `create-request-gguf-files.json` shape): relative paths only, blobs must exist, `parsing
+/// GGUF` then the layers; no `from`/`files` means 400.
+#[test]
+fn blobs_and_create_from_files() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let content = "GGUF emulated weights";
+    let digest = format!("sha256:{}", sha256::hex(content.as_bytes()));
+    let path = format!("/api/blobs/{digest}");
+    assert_eq!(call(&machine, "HEAD", &path, None).status, 404);
+    let request = HttpRequest {
+        method: "POST".into(),
+        path: path.clone(),
+        body: Some(content.into()),
+        timeout_secs: 10,
+    };
+    assert_eq!(handle(&machine, &request).unwrap().status, 201);
+    assert_eq!(call(&machine, "HEAD", &path, None).status, 200);
+    assert_eq!(
+        call(&machine, "HEAD", "/api/blobs/sha256:xyz", None).status,
+        400
+    );
+    let bad = post(
+        &machine,
+        "/api/create",
+        json!({"model": "f", "files": {"../x.gguf": digest}}),
+    );
+    assert_eq!(bad.body, r#"{"error":"file path must be relative"}"#);
+    let empty = post(&machine, "/api/create", json!({"model": "f", "files": {}}));
+    assert_eq!(
+        triple(&empty),
+        (400, "application/json", r#"{"error":"unknown type"}"#)
+    );
+    let created = post(
+        &machine,
+        "/api/create",
+        json!({"model": "f", "files": {"test.gguf": digest}}),
+    );
+    let statuses = statuses(&created);
+    assert_eq!(statuses[0], "parsing GGUF");
+    assert_eq!(statuses.last().unwrap(), "success");
+    let show = json_of(&post(&machine, "/api/show", json!({"model": "f"})));
+    assert_eq!(show["details"]["parent_model"], "");
+    assert_eq!(show["template"], "{{ .Prompt }}");
+}
