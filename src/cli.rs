@@ -138,4 +138,11 @@ pub enum SandboxCommand {
     },
     /// List the presets.
     Presets,
+    /// Serve the emulated Mac's Ollama over HTTP on 127.0.0.1 (for the real client).
+    Serve {
+        dir: PathBuf,
+        /// 0 picks a free port; the address is printed on the first line.
+        #[arg(long, default_value_t = 11434)]
+        port: u16,
+    },
 }

@@ -36,6 +36,17 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             eprint!("{}", output.stderr);
             Ok(output.status)
         }
+        SandboxCommand::Serve { dir, port } => {
+            Machine::open(&dir)?;
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+            let address = listener.local_addr()?;
+            context.ui.data(&format!(
+                "Emulated Ollama of {} listening on http://{address}\nUse it with OLLAMA_HOST={address}\n",
+                dir.display()
+            ));
+            sandbox::ollama::http_server::serve(&dir, listener)?;
+            Ok(0)
+        }
         SandboxCommand::Presets => {
             let lines: String = presets::PRESETS
                 .iter()

@@ -1359,10 +1359,10 @@ mod tests {
     fn ln_s_stores_mac_paths() {
         let (_dir, m) = mac("m2-16gb-sonoma");
         tool(&m, "mkdir", &["-p", "/Users/admin/models.noindex"]);
-        let link = "/Users/admin/.ollama";
+        let link = "/Users/admin/models";
         let out = tool(&m, "ln", &["-s", "/Users/admin/models.noindex", link]);
         assert_eq!((out.status, out.stderr.as_str()), (0, ""));
-        let stored = fs::read_link(m.dir.join("Users/admin/.ollama")).unwrap();
+        let stored = fs::read_link(m.dir.join("Users/admin/models")).unwrap();
         assert_eq!(stored, PathBuf::from("/Users/admin/models.noindex"));
         let out = tool(
             &m,

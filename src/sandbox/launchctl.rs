@@ -1541,6 +1541,9 @@ mod tests {
     #[test]
     fn bootstrap_loads_and_starts_a_run_at_load_agent() {
         let (_dir, machine) = mac("m2-16gb-sonoma");
+        // Presets run Homebrew's Ollama already (`brew services start ollama`); stop it
+        // first, as `brew services stop ollama` would.
+        ok(&machine, &["bootout", "gui/501/homebrew.mxcl.ollama"]);
         let extra = format!(
             "{RUN_AT_LOAD}\n\t<key>KeepAlive</key>\n\t<true/>\n\
              \t<key>ProcessType</key>\n\t<string>Interactive</string>\n\
@@ -1700,6 +1703,9 @@ mod tests {
     #[test]
     fn ssh_only_bootstrap_needs_the_user_domain_and_background() {
         let (_dir, machine) = mac("m2-16gb-sonoma-ssh");
+        // Presets run Homebrew's Ollama already (`brew services start ollama`); stop it
+        // first, as `brew services stop ollama` would.
+        ok(&machine, &["bootout", "user/501/homebrew.mxcl.ollama"]);
         let aqua_only = user_agent(&machine, "com.example.aqua", RUN_AT_LOAD);
         let no_session = "Bootstrap failed: 125: Domain does not support specified action\n\
                           Service cannot load in requested session\n";
@@ -1933,6 +1939,9 @@ mod tests {
     #[test]
     fn print_of_an_unloaded_label_is_113() {
         let (_dir, machine) = mac("m2-16gb-sonoma");
+        // Presets run Homebrew's Ollama already (`brew services start ollama`); stop it
+        // first, as `brew services stop ollama` would.
+        ok(&machine, &["bootout", "gui/501/homebrew.mxcl.ollama"]);
         failed(
             &machine,
             &["print", "gui/501/homebrew.mxcl.ollama"],
@@ -1981,6 +1990,9 @@ mod tests {
     #[test]
     fn list_label_prints_an_old_style_dictionary() {
         let (_dir, machine) = mac("m2-16gb-sonoma");
+        // Presets run Homebrew's Ollama already (`brew services start ollama`); stop it
+        // first, as `brew services stop ollama` would.
+        ok(&machine, &["bootout", "gui/501/homebrew.mxcl.ollama"]);
         let extra = format!(
             "{RUN_AT_LOAD}\n\t<key>StandardOutPath</key>\n\t<string>/opt/homebrew/var/log/ollama.log</string>\n\
              \t<key>StandardErrorPath</key>\n\t<string>/opt/homebrew/var/log/ollama.err.log</string>"

@@ -5,7 +5,8 @@ use crate::harness::{BIN, Mac, run};
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 
-const ENV_SPEC: &str = "macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 2\n    OLLAMA_KEEP_ALIVE: 10m\n";
+const ENV_SPEC: &str =
+    "macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 2\n    OLLAMA_KEEP_ALIVE: 10m\n";
 
 const MODEL_SPEC: &str = "macllm: 1
 ollama:
@@ -29,33 +30,68 @@ fn server_variables_round_trip_with_one_verified_restart() {
     let mac = Mac::new();
     mac.spec(ENV_SPEC);
     let plan = mac.on(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(plan.stdout.contains("# ollama_env:OLLAMA_KEEP_ALIVE will be created"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("After the changes: restart the Ollama server."), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("# ollama_env:OLLAMA_KEEP_ALIVE will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("After the changes: restart the Ollama server."),
+        "{}",
+        plan.stdout
+    );
     let apply = mac.on(&["apply", "--yes"]).expect(0);
     assert_eq!(
-        apply.stderr.matches("Restarting the Ollama server...").count(),
+        apply
+            .stderr
+            .matches("Restarting the Ollama server...")
+            .count(),
         1,
         "one restart for two variables: {}",
         apply.stderr
     );
-    assert!(apply.stderr.contains("it reports the new variables"), "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("it reports the new variables"),
+        "{}",
+        apply.stderr
+    );
     assert_eq!(getenv(&mac, "OLLAMA_KEEP_ALIVE"), "10m\n");
     // Durable: a login agent repeats the setenv after a reboot.
     let agent = mac
-        .sh(&["cat", "/Users/admin/Library/LaunchAgents/com.macllm.ollama-env.OLLAMA_KEEP_ALIVE.plist"])
+        .sh(&[
+            "cat",
+            "/Users/admin/Library/LaunchAgents/com.macllm.ollama-env.OLLAMA_KEEP_ALIVE.plist",
+        ])
         .expect(0);
     assert!(agent.stdout.contains("<string>/bin/launchctl</string>\n\t\t<string>setenv</string>\n\t\t<string>OLLAMA_KEEP_ALIVE</string>\n\t\t<string>10m</string>"), "{}", agent.stdout);
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
 
-    mac.sh(&["launchctl", "unsetenv", "OLLAMA_NUM_PARALLEL"]).expect(0);
+    mac.sh(&["launchctl", "unsetenv", "OLLAMA_NUM_PARALLEL"])
+        .expect(0);
     let drift = mac.on(&["drift"]).expect(2);
-    assert!(drift.stdout.contains("ollama_env:OLLAMA_NUM_PARALLEL has changed"), "{}", drift.stdout);
+    assert!(
+        drift
+            .stdout
+            .contains("ollama_env:OLLAMA_NUM_PARALLEL has changed"),
+        "{}",
+        drift.stdout
+    );
 
     let destroy = mac.on(&["destroy", "--yes"]).expect(0);
-    assert!(destroy.stderr.contains("Restarting the Ollama server..."), "{}", destroy.stderr);
+    assert!(
+        destroy.stderr.contains("Restarting the Ollama server..."),
+        "{}",
+        destroy.stderr
+    );
     assert_eq!(getenv(&mac, "OLLAMA_KEEP_ALIVE"), "");
-    mac.sh(&["test", "-e", "/Users/admin/Library/LaunchAgents/com.macllm.ollama-env.OLLAMA_KEEP_ALIVE.plist"])
-        .expect(1);
+    mac.sh(&[
+        "test",
+        "-e",
+        "/Users/admin/Library/LaunchAgents/com.macllm.ollama-env.OLLAMA_KEEP_ALIVE.plist",
+    ])
+    .expect(1);
 }
 
 #[test]
@@ -63,24 +99,59 @@ fn invented_and_malformed_variables_are_refused() {
     let mac = Mac::new();
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_THREADS: 8\n");
     let run = mac.on(&["plan"]).expect(1);
-    assert!(run.stderr.contains("`OLLAMA_NUM_THREADS` is not a variable Ollama reads"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`OLLAMA_NUM_THREADS` is not a variable Ollama reads"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--> macllm.yaml:4:"), "{}", run.stderr);
-    assert!(run.stderr.contains("hint: use the Modelfile parameter `num_thread`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: use the Modelfile parameter `num_thread`"),
+        "{}",
+        run.stderr
+    );
     let allowed = mac.on(&["plan", "--allow-unknown-env"]).expect(0);
-    assert!(allowed.stderr.contains("warning: `OLLAMA_NUM_THREADS` is not a variable Ollama reads"), "{}", allowed.stderr);
+    assert!(
+        allowed
+            .stderr
+            .contains("warning: `OLLAMA_NUM_THREADS` is not a variable Ollama reads"),
+        "{}",
+        allowed.stderr
+    );
 
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_KEEP_ALIVE: 1d\n");
     let run = mac.on(&["plan"]).expect(1);
-    assert!(run.stderr.contains("OLLAMA_KEEP_ALIVE: `1d` is not a duration"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("OLLAMA_KEEP_ALIVE: `1d` is not a duration"),
+        "{}",
+        run.stderr
+    );
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_FLASH_ATTENTION: off\n");
     let run = mac.on(&["plan"]).expect(1);
-    assert!(run.stderr.contains("Ollama would read it as true"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Ollama would read it as true"),
+        "{}",
+        run.stderr
+    );
     mac.spec("macllm: 1\nollama:\n  models:\n    - name: x\n      from: llama3.2:3b\n      parameters: {num_ctx: \"8192\"}\n");
     let run = mac.on(&["plan"]).expect(1);
-    assert!(run.stderr.contains("`num_ctx` must be an integer, not a string"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`num_ctx` must be an integer, not a string"),
+        "{}",
+        run.stderr
+    );
     mac.spec("macllm: 1\nollama:\n  models:\n    - name: x\n      from: llama3.2:3b\n      parameters: {tfs_z: 1}\n");
     let run = mac.on(&["plan"]).expect(1);
-    assert!(run.stderr.contains("parameter `tfs_z` is removed in v0.5.2"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("parameter `tfs_z` is removed in v0.5.2"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -88,7 +159,12 @@ fn homebrews_own_variables_cannot_be_overridden_by_setenv() {
     let mac = Mac::new();
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_FLASH_ATTENTION: false\n");
     let run = mac.on(&["plan"]).expect(1);
-    assert!(run.stderr.contains("Homebrew's service sets OLLAMA_FLASH_ATTENTION=1 in its own plist"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Homebrew's service sets OLLAMA_FLASH_ATTENTION=1 in its own plist"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -96,20 +172,52 @@ fn pulls_and_custom_models_round_trip() {
     let mac = Mac::new();
     mac.spec(MODEL_SPEC);
     let plan = mac.on(&["plan"]).expect(0);
-    assert!(plan.stdout.contains("# ollama_pull:llama3.1:8b will be created"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("# ollama_model:terse-llama will be created"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("+ PARAMETER num_ctx 8192"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("# ollama_pull:llama3.1:8b will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("# ollama_model:terse-llama will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("+ PARAMETER num_ctx 8192"),
+        "{}",
+        plan.stdout
+    );
 
     let apply = mac.on(&["apply", "--yes"]).expect(0);
-    assert!(apply.stderr.contains("llama3.1:8b: pulling manifest"), "{}", apply.stderr);
-    assert!(apply.stderr.contains("llama3.1:8b: success"), "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("llama3.1:8b: pulling manifest"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        apply.stderr.contains("llama3.1:8b: success"),
+        "{}",
+        apply.stderr
+    );
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
 
     // A changed parameter is a diff of the normalised Modelfile.
     mac.spec(&MODEL_SPEC.replace("num_ctx: 8192", "num_ctx: 4096"));
     let plan = mac.on(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(plan.stdout.contains("# ollama_model:terse-llama will be updated in-place"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("          - PARAMETER num_ctx 8192\n          + PARAMETER num_ctx 4096\n"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("# ollama_model:terse-llama will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("          - PARAMETER num_ctx 8192\n          + PARAMETER num_ctx 4096\n"),
+        "{}",
+        plan.stdout
+    );
     mac.on(&["apply", "--yes"]).expect(0);
     mac.on(&["plan", "--detailed-exitcode"]).expect(0);
 
@@ -117,8 +225,17 @@ fn pulls_and_custom_models_round_trip() {
     // Only what macllm pulled goes: llama3.2:3b was there before.
     mac.spec("macllm: 1\nollama:\n  pull: [llama3.2:3b, llama3.1:8b]\n");
     let plan = mac.on(&["plan"]).expect(0);
-    assert!(plan.stdout.contains("# ollama_pull:llama3.1:8b will be created"), "{}", plan.stdout);
-    assert!(!plan.stdout.contains("ollama_pull:llama3.2:3b"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("# ollama_pull:llama3.1:8b will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("ollama_pull:llama3.2:3b"),
+        "{}",
+        plan.stdout
+    );
 }
 
 #[test]
@@ -126,12 +243,22 @@ fn ollama_errors_are_shown_verbatim_and_a_stopped_server_is_named() {
     let mac = Mac::new();
     mac.spec("macllm: 1\nollama:\n  pull: [no-such-model:1b]\n");
     let run = mac.on(&["apply", "--yes"]).expect(1);
-    assert!(run.stderr.contains("pull model manifest: file does not exist"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("pull model manifest: file does not exist"),
+        "{}",
+        run.stderr
+    );
 
-    mac.sh(&["launchctl", "bootout", "gui/501/homebrew.mxcl.ollama"]).expect(0);
+    mac.sh(&["launchctl", "bootout", "gui/501/homebrew.mxcl.ollama"])
+        .expect(0);
     mac.spec("macllm: 1\nollama:\n  pull: [llama3.2:3b]\n");
     let run = mac.on(&["plan"]).expect(1);
-    assert!(run.stderr.contains("Ollama is not running on sandbox:mac"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Ollama is not running on sandbox:mac"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("hint: start it"), "{}", run.stderr);
 }
 
@@ -179,7 +306,14 @@ fn the_real_http_client_talks_to_the_emulated_server_on_a_loopback_port() {
     let local = |args: &[&str]| {
         let mut command = mac.command(&[&["--host", "local"][..], args].concat());
         command
-            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
             .env(macllm::sandbox::ENV_SANDBOX, &mac.dir)
             .env("OLLAMA_HOST", &address);
         run(command)
@@ -190,5 +324,9 @@ fn the_real_http_client_talks_to_the_emulated_server_on_a_loopback_port() {
     // Nothing listens on the old port once the server is gone.
     drop(_served);
     let down = local(&["plan"]).expect(1);
-    assert!(down.stderr.contains("Ollama is not running on local"), "{}", down.stderr);
+    assert!(
+        down.stderr.contains("Ollama is not running on local"),
+        "{}",
+        down.stderr
+    );
 }
