@@ -17,9 +17,6 @@ pub struct Preset {
     hostname: &'static str,
     /// `false`: reached only over SSH, no Aqua login, so no `gui/<uid>` launchd domain.
     gui_session: bool,
-    /// Unified-memory bandwidth in GB/s (Apple's specifications), for the emulated Ollama's
-    /// token rates.
-    memory_bandwidth_gbs: f64,
     /// Whether Homebrew's `ollama` (0.32.3) is installed and its service started
     /// (`brew install ollama && brew services start ollama`).
     homebrew_ollama: bool,
@@ -42,7 +39,6 @@ pub const PRESETS: &[Preset] = &[
         build_version: "21H1320",
         hostname: "air-m1.local",
         gui_session: true,
-        memory_bandwidth_gbs: 68.25,
         homebrew_ollama: true,
         ollama_models: &["llama3.2:3b"],
     },
@@ -58,7 +54,6 @@ pub const PRESETS: &[Preset] = &[
         build_version: "23F79",
         hostname: "mini-m2.local",
         gui_session: true,
-        memory_bandwidth_gbs: 100.0,
         homebrew_ollama: true,
         ollama_models: &["llama3.2:3b"],
     },
@@ -74,7 +69,6 @@ pub const PRESETS: &[Preset] = &[
         build_version: "24B83",
         hostname: "mini-m4pro.local",
         gui_session: true,
-        memory_bandwidth_gbs: 273.0,
         homebrew_ollama: true,
         ollama_models: &["llama3.2:3b", "qwen2.5:14b"],
     },
@@ -90,7 +84,6 @@ pub const PRESETS: &[Preset] = &[
         build_version: "24F74",
         hostname: "mbp-m4max.local",
         gui_session: true,
-        memory_bandwidth_gbs: 546.0,
         homebrew_ollama: true,
         ollama_models: &["llama3.2:3b", "qwen2.5:14b"],
     },
@@ -108,7 +101,6 @@ pub const PRESETS: &[Preset] = &[
         build_version: "23F79",
         hostname: "mini-m2.local",
         gui_session: false,
-        memory_bandwidth_gbs: 100.0,
         homebrew_ollama: true,
         ollama_models: &["llama3.2:3b"],
     },
@@ -136,11 +128,6 @@ impl Preset {
             hardware_uuid: "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14".to_string(),
             gui_session: self.gui_session,
         }
-    }
-
-    /// Unified-memory bandwidth in GB/s.
-    pub fn memory_bandwidth_gbs(&self) -> f64 {
-        self.memory_bandwidth_gbs
     }
 
     /// Whether Homebrew's Ollama is installed and running on a fresh Mac of this kind.
@@ -198,23 +185,6 @@ impl Preset {
             ("com.apple.finder".into(), finder),
             ("com.apple.universalaccess".into(), access),
         ]
-    }
-}
-
-/// Unified-memory bandwidth in GB/s by chip (Apple's specifications; the M4 Max with the
-/// 40-core GPU), for machines whose preset is unknown.
-pub fn bandwidth_of_chip(chip: &str) -> f64 {
-    match chip {
-        "Apple M1" => 68.25,
-        "Apple M1 Pro" | "Apple M2 Pro" => 200.0,
-        "Apple M1 Max" | "Apple M2 Max" => 400.0,
-        "Apple M2" | "Apple M3" => 100.0,
-        "Apple M3 Pro" => 150.0,
-        "Apple M3 Max" => 400.0,
-        "Apple M4" => 120.0,
-        "Apple M4 Pro" => 273.0,
-        "Apple M4 Max" => 546.0,
-        _ => 100.0,
     }
 }
 

@@ -18,7 +18,6 @@
 
 use super::store::Model;
 use crate::sandbox::machine::Machine;
-use crate::sandbox::presets;
 
 pub const GIB: u64 = 1 << 30;
 const GRAPH_BYTES: u64 = 256 << 20;
@@ -32,9 +31,13 @@ pub struct Hardware {
 }
 
 pub fn hardware(machine: &Machine) -> Hardware {
-    let gbs = presets::find(&machine.info.preset)
-        .map(|p| p.memory_bandwidth_gbs())
-        .unwrap_or_else(|| presets::bandwidth_of_chip(&machine.info.chip));
+    let info = &machine.info;
+    // An unknown chip gets the base M2's 100 GB/s.
+    let gbs = crate::chips::memory_bandwidth_gbps(
+        &info.chip,
+        info.performance_cores + info.efficiency_cores,
+    )
+    .unwrap_or(100.0);
     Hardware {
         memory: machine.info.memory_bytes,
         gpu_cores: machine.info.gpu_cores,
