@@ -200,6 +200,14 @@ pub fn ensure_skeleton(machine: &Machine) {
             let _ = fs::create_dir_all(&path);
         }
     }
+    // macOS's /tmp, /etc and /var are symlinks into /private; the link text is the Mac's own
+    // (`private/tmp`), resolved inside the sandbox like any other link.
+    for name in ["tmp", "etc", "var"] {
+        let link = machine.dir.join(name);
+        if fs::symlink_metadata(&link).is_err() {
+            let _ = std::os::unix::fs::symlink(format!("private/{name}"), &link);
+        }
+    }
 }
 
 /// Directories of the data volume that the root of the system volume shows through
