@@ -28,7 +28,11 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
         SandboxCommand::Run { dir, argv } => {
             let machine = Machine::open(&dir)?;
             let mut stdin = Vec::new();
-            if argv.iter().any(|a| a == "-") {
+            let program = std::path::Path::new(&argv[0])
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if program == "tee" || argv.iter().any(|a| a == "-") {
                 std::io::stdin().read_to_end(&mut stdin)?;
             }
             let output = sandbox::run(&machine, &argv, &stdin)?;
