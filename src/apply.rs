@@ -297,6 +297,7 @@ mod tests {
             }],
             drift: vec![],
             warnings: vec![],
+            over_budget: vec![],
         };
         let mut state = State::new("stubborn");
         let ui = Ui {

@@ -47,6 +47,9 @@ pub struct Global {
     /// Keep `OLLAMA_*` variables Ollama does not read (a warning instead of an error).
     #[arg(long, global = true)]
     pub allow_unknown_env: bool,
+    /// A model that will not fit in the Mac's GPU memory is an error, not a warning.
+    #[arg(long, global = true)]
+    pub strict: bool,
     /// Also print every command macllm runs on the host.
     #[arg(short, long, global = true)]
     pub verbose: bool,

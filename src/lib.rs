@@ -29,6 +29,7 @@ pub mod plan;
 pub mod render;
 pub mod resources;
 pub mod sandbox;
+pub mod sizing;
 pub mod spec;
 pub mod state;
 pub mod target;

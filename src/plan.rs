@@ -79,6 +79,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub drift: Vec<Drift>,
     pub warnings: Vec<String>,
+    /// Models that will not fit in what the GPU may use (`--strict` makes these errors).
+    #[serde(default)]
+    pub over_budget: Vec<String>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -185,6 +188,10 @@ pub fn plan(
         );
     }
 
+    let over_budget = match (mode, spec) {
+        (Mode::Normal, Some(spec)) => crate::sizing::check(spec, &planner.target)?,
+        _ => Vec::new(),
+    };
     warnings.extend(planner.target.take_warnings());
     let mut drift = Vec::new();
     if let Some(records) = records {
@@ -211,6 +218,7 @@ pub fn plan(
         changes,
         drift,
         warnings,
+        over_budget,
     })
 }
 

@@ -37,6 +37,7 @@ pub fn plan(ui: &Ui, plan: &Plan) -> String {
             _ => "\nNo changes. The host matches the spec.\n",
         });
         out.push_str(&warnings(ui, &plan.warnings));
+        out.push_str(&warnings(ui, &plan.over_budget));
         return out;
     }
     out.push_str("\nmacllm will perform the following actions on ");
@@ -61,6 +62,7 @@ pub fn plan(ui: &Ui, plan: &Plan) -> String {
         let _ = writeln!(out, "After the changes: {}.", names.join(", "));
     }
     out.push_str(&warnings(ui, &plan.warnings));
+    out.push_str(&warnings(ui, &plan.over_budget));
     out
 }
 

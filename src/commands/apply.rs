@@ -27,6 +27,7 @@ pub fn run(context: &Context, args: ApplyArgs) -> Result<i32> {
         if !context.ui.json || !plan.has_changes() {
             super::plan::show(context, &plan)?;
         }
+        super::plan::require_fit(context, &plan)?;
         if !plan.has_changes() {
             return Ok(0);
         }

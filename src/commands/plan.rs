@@ -42,6 +42,22 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
 }
 
 pub fn show(context: &Context, plan: &Plan) -> Result<()> {
+    show_only(context, plan)?;
+    require_fit(context, plan)
+}
+
+/// `--strict`: models over the Mac's GPU budget stop the command.
+pub fn require_fit(context: &Context, plan: &Plan) -> Result<()> {
+    if context.global.strict && !plan.over_budget.is_empty() {
+        anyhow::bail!(
+            "--strict: {} model(s) would not fit in this Mac's GPU memory (see the warnings above)",
+            plan.over_budget.len()
+        );
+    }
+    Ok(())
+}
+
+fn show_only(context: &Context, plan: &Plan) -> Result<()> {
     if context.ui.json {
         let mut value = serde_json::to_value(plan)?;
         value["summary"] = serde_json::to_value(plan.summary())?;

@@ -73,6 +73,18 @@ impl<'a> Client<'a> {
         Ok(parsed["version"].as_str().unwrap_or_default().to_string())
     }
 
+    /// Installed models by full name (`llama3.2:3b`) with their size in bytes.
+    pub fn tags(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let body = Self::expect_ok(self.call(&HttpRequest::get("/api/tags"), &mut |_| {})?)?;
+        let parsed: Json = serde_json::from_str(&body)?;
+        Ok(parsed["models"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| Some((m["name"].as_str()?.to_string(), m["size"].as_u64()?)))
+            .collect())
+    }
+
     /// `/api/show`, or `None` when the model is not there (404).
     pub fn show(&self, model: &str) -> Result<Option<Json>> {
         let response = self.call(

@@ -330,3 +330,33 @@ fn the_real_http_client_talks_to_the_emulated_server_on_a_loopback_port() {
         down.stderr
     );
 }
+
+#[test]
+fn a_model_too_big_for_the_mac_is_a_warning_with_the_numbers_or_an_error_with_strict() {
+    let mac = Mac::with_preset("m1-8gb-monterey");
+    mac.spec("macllm: 1\nollama:\n  models:\n    - name: llama-long\n      from: llama3.2:3b\n      parameters: { num_ctx: 65536 }\n");
+    let plan = mac.on(&["plan"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("Warning: ollama_model:llama-long needs about"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("KV cache 7.0 GiB for num_ctx 65536 x 1 parallel at f16"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the largest num_ctx that fits is"), "{}", plan.stdout);
+    let strict = mac.on(&["--strict", "apply", "--yes"]).expect(1);
+    assert!(
+        strict.stderr.contains("--strict: 1 model(s) would not fit"),
+        "{}",
+        strict.stderr
+    );
+    // A smaller context fits.
+    mac.spec("macllm: 1\nollama:\n  models:\n    - name: llama-long\n      from: llama3.2:3b\n      parameters: { num_ctx: 8192 }\n");
+    let plan = mac.on(&["--strict", "plan"]).expect(0);
+    assert!(!plan.stdout.contains("needs about"), "{}", plan.stdout);
+}

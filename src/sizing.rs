@@ -1,0 +1,239 @@
+//! Will a model fit? At plan time, for each model in the spec: weights (the model's real size
+//! from `/api/tags`) plus KV cache (layers x context x KV heads x head dim x 2 for K and V x
+//! bytes per element of the cache type, so grouped-query attention counts, x parallel slots)
+//! plus runtime overhead, against what macOS lets the GPU wire.
+
+use crate::facts::Facts;
+use serde_json::Value as Json;
+
+/// Bytes per cached element: f16 2; q8_0 and q4_0 are ggml blocks of 32 values in 34 and 18
+/// bytes (ggml `block_q8_0`, `block_q4_0`).
+pub fn kv_bytes_per_element(cache_type: &str) -> f64 {
+    match cache_type {
+        "q8_0" => 34.0 / 32.0,
+        "q4_0" => 18.0 / 32.0,
+        _ => 2.0,
+    }
+}
+
+/// What Metal lets a process wire by default: about 2/3 of unified memory up to 36 GB and
+/// 3/4 above (`recommendedMaxWorkingSetSize` as llama.cpp logs it; the `iogpu.wired_limit_mb`
+/// sysctl raises it). UNCONFIRMED beyond these commonly logged ratios.
+pub fn gpu_budget_bytes(memory_bytes: u64) -> u64 {
+    if memory_bytes <= 36 << 30 {
+        memory_bytes / 3 * 2
+    } else {
+        memory_bytes / 4 * 3
+    }
+}
+
+/// Compute buffers and the runtime beside weights and cache; llama.cpp's Metal compute
+/// buffer for 7-8B models at 4-8k context is a few hundred MiB. A rounded allowance.
+pub const OVERHEAD_BYTES: u64 = 768 << 20;
+
+/// The shape that decides a model's KV cache, from `/api/show`'s `model_info`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    pub layers: u64,
+    pub kv_heads: u64,
+    pub head_dim: u64,
+    pub trained_context: u64,
+}
+
+impl Shape {
+    pub fn from_model_info(info: &Json) -> Option<Shape> {
+        let arch = info["general.architecture"].as_str()?;
+        let get = |key: &str| info[format!("{arch}.{key}")].as_u64();
+        let heads = get("attention.head_count")?;
+        let head_dim =
+            get("attention.key_length").or_else(|| Some(get("embedding_length")? / heads))?;
+        Some(Shape {
+            layers: get("block_count")?,
+            kv_heads: get("attention.head_count_kv").unwrap_or(heads),
+            head_dim,
+            trained_context: get("context_length").unwrap_or(0),
+        })
+    }
+
+    /// KV-cache bytes per token of context, for one parallel slot.
+    pub fn kv_bytes_per_token(&self, cache_type: &str) -> f64 {
+        (self.layers * self.kv_heads * self.head_dim * 2) as f64 * kv_bytes_per_element(cache_type)
+    }
+}
+
+/// One model's estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit {
+    pub weights: u64,
+    pub kv_cache: u64,
+    pub budget: u64,
+    /// The largest `num_ctx` (a multiple of 256) that fits, 0 if not even that.
+    pub max_context: u64,
+}
+
+impl Fit {
+    pub fn estimate(
+        facts: &Facts,
+        weights: u64,
+        shape: &Shape,
+        num_ctx: u64,
+        parallel: u64,
+        cache_type: &str,
+    ) -> Fit {
+        let per_token = shape.kv_bytes_per_token(cache_type) * parallel.max(1) as f64;
+        let budget = gpu_budget_bytes(facts.memory_bytes);
+        let room = budget.saturating_sub(weights + OVERHEAD_BYTES) as f64;
+        Fit {
+            weights,
+            kv_cache: (per_token * num_ctx as f64) as u64,
+            budget,
+            max_context: ((room / per_token) as u64 / 256) * 256,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.weights + self.kv_cache + OVERHEAD_BYTES
+    }
+
+    pub fn fits(&self) -> bool {
+        self.total() <= self.budget
+    }
+}
+
+pub fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// Ollama's default context when neither the model nor `OLLAMA_CONTEXT_LENGTH` sets one:
+/// 4096 below 23 GiB of GPU memory, 32768 below 47 GiB, else 262144 (reference/ollama.md
+/// 3.1, "VRAM tier", since v0.15.5).
+pub fn default_context(budget: u64) -> u64 {
+    if budget < 23 << 30 {
+        4096
+    } else if budget < 47 << 30 {
+        32768
+    } else {
+        262_144
+    }
+}
+
+/// Memory-fit warnings for every model the spec builds or pulls, with the numbers and the
+/// largest `num_ctx` that fits. Models whose base is not on the host yet are skipped (their
+/// size is known only after the pull).
+pub fn check(
+    spec: &crate::spec::Spec,
+    target: &crate::target::Target,
+) -> anyhow::Result<Vec<String>> {
+    use crate::resources::AnyResource;
+    let mut env = std::collections::BTreeMap::new();
+    let mut models = Vec::new();
+    for declared in &spec.resources {
+        match &declared.resource {
+            AnyResource::OllamaEnv(v) => {
+                env.insert(v.name.as_str(), v.value.as_str());
+            }
+            AnyResource::OllamaModel(m) => models.push((
+                format!("ollama_model:{}", m.name),
+                m.from.clone(),
+                m.parameters.get("num_ctx").and_then(|v| match v {
+                    crate::value::Value::Integer(n) => u64::try_from(*n).ok(),
+                    _ => None,
+                }),
+            )),
+            AnyResource::OllamaPull(p) => {
+                models.push((format!("ollama_pull:{}", p.model), p.model.clone(), None))
+            }
+            _ => {}
+        }
+    }
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let facts = target.facts()?;
+    let client = crate::ollama::client::Client::new(target.host());
+    let tags = client.tags()?;
+    let parallel = env
+        .get("OLLAMA_NUM_PARALLEL")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let cache_type = env.get("OLLAMA_KV_CACHE_TYPE").copied().unwrap_or("f16");
+    let budget = gpu_budget_bytes(facts.memory_bytes);
+    let mut warnings = Vec::new();
+    for (id, base, num_ctx) in models {
+        let full = crate::resources::ollama_models::full_name(&base);
+        let Some(weights) = tags.get(&full).copied() else {
+            continue;
+        };
+        let Some(show) = client.show(&base)? else {
+            continue;
+        };
+        let Some(shape) = Shape::from_model_info(&show["model_info"]) else {
+            continue;
+        };
+        let from_base =
+            crate::ollama::parameters::parse_show(show["parameters"].as_str().unwrap_or_default())
+                .get("num_ctx")
+                .and_then(|v| v.first().cloned())
+                .and_then(|v| match v {
+                    crate::value::Value::Integer(n) => u64::try_from(n).ok(),
+                    _ => None,
+                });
+        let num_ctx = num_ctx
+            .or(from_base)
+            .or_else(|| {
+                env.get("OLLAMA_CONTEXT_LENGTH")
+                    .and_then(|v| v.parse().ok())
+                    .filter(|n| *n > 0)
+            })
+            .unwrap_or_else(|| default_context(budget));
+        let num_ctx = if shape.trained_context > 0 {
+            num_ctx.min(shape.trained_context)
+        } else {
+            num_ctx
+        };
+        let fit = Fit::estimate(facts, weights, &shape, num_ctx, parallel, cache_type);
+        if !fit.fits() {
+            warnings.push(format!(
+                "{id} needs about {} (weights {} + KV cache {} for num_ctx {num_ctx} x {parallel} parallel at {cache_type} + {} overhead) but this Mac lets the GPU use about {} of its {}; the largest num_ctx that fits is {}",
+                gib(fit.total()),
+                gib(fit.weights),
+                gib(fit.kv_cache),
+                gib(OVERHEAD_BYTES),
+                gib(fit.budget),
+                gib(facts.memory_bytes),
+                fit.max_context
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(gb: u64) -> Facts {
+        let mut facts = Facts::of_preset(crate::sandbox::presets::find("m1-8gb-monterey").unwrap());
+        facts.memory_bytes = gb << 30;
+        facts
+    }
+
+    #[test]
+    fn grouped_query_attention_counts() {
+        // llama3.1:8b: 32 layers, 8 KV heads of 128: 128 KiB per token at f16.
+        let shape = Shape {
+            layers: 32,
+            kv_heads: 8,
+            head_dim: 128,
+            trained_context: 131_072,
+        };
+        assert_eq!(shape.kv_bytes_per_token("f16"), 131_072.0);
+        assert_eq!(shape.kv_bytes_per_token("q8_0"), 69_632.0);
+        let fit = Fit::estimate(&facts(8), 4_920_753_328, &shape, 8192, 1, "f16");
+        assert_eq!(fit.kv_cache, 1 << 30);
+        assert_eq!(fit.budget, (8u64 << 30) / 3 * 2);
+        assert!(!fit.fits(), "{fit:?}");
+        assert!(fit.max_context < 8192);
+        assert!(Fit::estimate(&facts(16), 4_920_753_328, &shape, 8192, 1, "f16").fits());
+    }
+}
