@@ -16,6 +16,7 @@
 //! wrapper per subcommand; `cli.rs` the clap types.
 
 pub mod apply;
+pub mod catalog;
 pub mod chips;
 pub mod cli;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod host;
 pub mod ollama;
 pub mod output;
 pub mod plan;
+pub mod recommend;
 pub mod render;
 pub mod resources;
 pub mod sandbox;

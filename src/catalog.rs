@@ -1,0 +1,1 @@
+//! Popular Ollama models with their sizes and shapes (being written).
