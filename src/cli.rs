@@ -74,6 +74,13 @@ pub enum Command {
     Graph,
     /// Print what macllm knows about the host.
     Facts,
+    /// Time a model through Ollama and compare it with the memory-bandwidth bound.
+    Bench {
+        model: String,
+        /// How many times to run the fixed prompt (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
     /// Create and use emulated Macs.
     #[command(subcommand)]
     Sandbox(SandboxCommand),

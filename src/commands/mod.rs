@@ -2,6 +2,7 @@
 //! The steps themselves live in `spec`, `plan`, `render`, `apply` and `state`.
 
 mod apply;
+mod bench;
 mod drift;
 mod facts;
 mod graph;
@@ -37,6 +38,7 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Graph => graph::run(&context),
         Command::Facts => facts::run(&context),
         Command::Sandbox(command) => sandbox::run(&context, command),
+        Command::Bench { model, runs } => bench::run(&context, &model, runs),
     }
 }
 

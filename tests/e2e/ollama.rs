@@ -360,3 +360,41 @@ fn a_model_too_big_for_the_mac_is_a_warning_with_the_numbers_or_an_error_with_st
     let plan = mac.on(&["--strict", "plan"]).expect(0);
     assert!(!plan.stdout.contains("needs about"), "{}", plan.stdout);
 }
+
+#[test]
+fn bench_reports_ollamas_timings_against_the_bandwidth_bound() {
+    let mac = Mac::with_preset("m1-8gb-monterey");
+    let bench = mac.on(&["bench", "llama3.2:3b", "--runs", "2"]).expect(0);
+    assert!(
+        bench
+            .stdout
+            .contains("llama3.2:3b (2.02 GB) on Apple M1, 2 run(s)"),
+        "{}",
+        bench.stdout
+    );
+    assert!(
+        bench
+            .stdout
+            .contains("bandwidth bound           33.8 tokens/s (68.25 GB/s / 2.02 GB)"),
+        "{}",
+        bench.stdout
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &mac.on(&["bench", "llama3.2:3b", "--runs", "1", "--json"])
+            .expect(0)
+            .stdout,
+    )
+    .unwrap();
+    let generation = json["generation_tokens_per_second"].as_f64().unwrap();
+    let bound = json["bound_tokens_per_second"].as_f64().unwrap();
+    assert!(generation > 0.0 && generation <= bound, "{json}");
+    assert_eq!(json["runs"].as_array().unwrap().len(), 1);
+    let missing = mac.on(&["bench", "llama3.1:8b"]).expect(1);
+    assert!(
+        missing
+            .stderr
+            .contains("llama3.1:8b is not installed on sandbox:mac"),
+        "{}",
+        missing.stderr
+    );
+}
