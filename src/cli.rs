@@ -81,6 +81,9 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// The modules shipped with macllm.
+    #[command(subcommand)]
+    Modules(ModulesCommand),
     /// Create and use emulated Macs.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -129,6 +132,14 @@ pub enum StateCommand {
     Show { id: String },
     /// Stop managing a resource without changing the host.
     Rm { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModulesCommand {
+    /// Name and purpose of each shipped module.
+    List,
+    /// The module's text, parameters included.
+    Show { name: String },
 }
 
 #[derive(Subcommand, Debug)]

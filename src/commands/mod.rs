@@ -39,7 +39,30 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Facts => facts::run(&context),
         Command::Sandbox(command) => sandbox::run(&context, command),
         Command::Bench { model, runs } => bench::run(&context, &model, runs),
+        Command::Modules(command) => modules(&context, command),
     }
+}
+
+fn modules(context: &Context, command: crate::cli::ModulesCommand) -> Result<i32> {
+    use crate::spec::modules::{SHIPPED, description};
+    match command {
+        crate::cli::ModulesCommand::List => {
+            let lines: String = SHIPPED
+                .iter()
+                .map(|(name, text)| format!("{name:<18} {}\n", description(text)))
+                .collect();
+            context.ui.data(&lines);
+        }
+        crate::cli::ModulesCommand::Show { name } => {
+            let Some((_, text)) = SHIPPED.iter().find(|(n, _)| *n == name) else {
+                bail!(
+                    "unknown module `{name}`\nhint: `macllm modules list` shows the shipped ones"
+                );
+            };
+            context.ui.data(text);
+        }
+    }
+    Ok(0)
 }
 
 /// Parses and checks the spec without touching a host. A spec with templates is rendered

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod locate;
+pub mod modules;
 pub mod ollama;
 mod system;
 pub mod template;
@@ -20,6 +21,7 @@ use locate::Segment;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use yaml_value::YamlValue;
 
 /// The spec format this macllm reads (the `macllm:` key).
@@ -27,14 +29,26 @@ pub const SPEC_VERSION: u32 = 1;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SpecFile {
-    macllm: u32,
+pub(crate) struct SpecFile {
+    /// Required in a spec; absent in a module.
+    #[serde(default)]
+    macllm: Option<u32>,
+    /// A module's header: its name, what it does, the parameters `with:` may set.
+    #[serde(default)]
+    module: Option<String>,
+    // Read from the raw text by `modules::header`; declared so a module parses as a spec.
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    params: Option<serde_yaml::Value>,
     /// Values for templates (`{{ vars.NAME }}`); read before rendering, so they are plain.
     #[serde(default)]
     #[allow(dead_code)]
     vars: Option<serde_yaml::Value>,
     #[serde(default, rename = "use")]
-    modules: Option<serde_yaml::Value>,
+    modules: Vec<modules::UseEntry>,
     #[serde(default)]
     defaults: Vec<DefaultsEntry>,
     #[serde(default)]
@@ -87,6 +101,21 @@ pub struct Declared {
     pub resource: AnyResource,
     pub depends_on: Vec<ResourceId>,
     pub path: Vec<Segment>,
+    /// The file it was declared in (the spec or a module) and that file's text, so errors
+    /// found later (duplicates, cycles) point at the right place.
+    pub origin: Arc<Origin>,
+}
+
+#[derive(Debug, Default)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub text: String,
+}
+
+impl Origin {
+    pub fn error(&self, path: &[Segment], message: impl Into<String>) -> SpecError {
+        SpecError::at(&self.file, &self.text, path, message)
+    }
 }
 
 pub struct Spec {
@@ -122,65 +151,81 @@ impl Spec {
         } else {
             text
         };
-        Ok(Spec::parse(file, rendered, options)?)
+        Spec::build(file, rendered, options, facts)
     }
 
+    /// Parses a rendered spec that uses no modules (no host facts at hand).
     pub fn parse(file: &Path, text: String, options: ollama::Options) -> Result<Spec, SpecError> {
+        Spec::build(file, text.clone(), options, &|| {
+            anyhow::bail!("no host facts while parsing")
+        })
+        .map_err(|err| match err.downcast::<SpecError>() {
+            Ok(spec_error) => spec_error,
+            Err(other) => SpecError::new(file, &text, 1, 1, String::new(), other.to_string()),
+        })
+    }
+
+    fn build(
+        file: &Path,
+        text: String,
+        options: ollama::Options,
+        facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
+    ) -> anyhow::Result<Spec> {
         let parsed: SpecFile =
             serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
-        let at = |path: &[Segment], message: String| SpecError::at(file, &text, path, message);
-        if parsed.modules.is_some() {
+        let origin = Arc::new(Origin {
+            file: file.to_path_buf(),
+            text: text.clone(),
+        });
+        let at = |path: &[Segment], message: String| origin.error(path, message);
+        if parsed.module.is_some() {
             return Err(at(
-                &[key("use")],
-                "modules (`use:`) are not supported by this version of macllm yet".to_string(),
+                &[key("module")],
+                "this file is a module: use it from a spec with `use: [{module: PATH}]`"
+                    .to_string(),
             )
-            .with_hint("copy the settings from examples/ into the spec"));
+            .into());
         }
-        if parsed.macllm != SPEC_VERSION {
-            return Err(at(
-                &[key("macllm")],
-                format!(
-                    "unsupported spec version {}; this macllm reads version {SPEC_VERSION}",
-                    parsed.macllm
-                ),
-            ));
+        match parsed.macllm {
+            Some(SPEC_VERSION) => {}
+            Some(other) => {
+                return Err(at(
+                    &[key("macllm")],
+                    format!(
+                        "unsupported spec version {other}; this macllm reads version {SPEC_VERSION}"
+                    ),
+                )
+                .into());
+            }
+            None => {
+                return Err(SpecError::new(
+                    file,
+                    &text,
+                    1,
+                    1,
+                    String::new(),
+                    "missing field `macllm` (the spec format version, `macllm: 1`)",
+                )
+                .into());
+            }
         }
-        let mut resources = Vec::new();
         let mut warnings = Vec::new();
-        let item = |section: &str, index: usize| vec![key(section), Segment::Index(index)];
-        for (index, entry) in parsed.defaults.into_iter().enumerate() {
-            resources.push(expand_defaults(entry, item("defaults", index), &at)?);
-        }
-        for (index, entry) in parsed.services.into_iter().enumerate() {
-            resources.push(system::expand_service(entry, item("services", index), &at)?);
-        }
-        for (index, entry) in parsed.agents.into_iter().enumerate() {
-            resources.push(system::expand_agent(
+        let mut resources = Vec::new();
+        let vars = vars_of(file, &text)?;
+        for (index, entry) in parsed.modules.iter().enumerate() {
+            resources.extend(modules::expand_use(
                 entry,
-                item("agents", index),
-                &at,
+                index,
+                &origin,
                 options,
                 &mut warnings,
+                facts,
+                &vars,
             )?);
         }
-        for (index, entry) in parsed.spotlight.into_iter().enumerate() {
-            resources.push(system::expand_spotlight(
-                entry,
-                item("spotlight", index),
-                &at,
-            )?);
-        }
-        if let Some(power) = parsed.power {
-            resources.extend(system::expand_power(power, &at)?);
-        }
-        if let Some(time_machine) = parsed.time_machine {
-            resources.push(system::expand_time_machine(time_machine));
-        }
-        if let Some(entry) = parsed.ollama {
-            resources.extend(ollama::expand(entry, &at, options, &mut warnings)?);
-        }
-        check_unique_ids(&resources, &at)?;
-        let graph = build_graph(&resources, &at)?;
+        resources.extend(expand_sections(parsed, &origin, options, &mut warnings)?);
+        check_unique_ids(&resources)?;
+        let graph = build_graph(&resources)?;
         Ok(Spec {
             file: file.to_path_buf(),
             text,
@@ -191,22 +236,57 @@ impl Spec {
     }
 }
 
-/// The spec's `vars`, read from the text before rendering: from the whole document when it
-/// parses as it is, else from its `vars:` block alone (template tags elsewhere may not be
-/// YAML yet).
+/// The resource sections of a spec or module, expanded and stamped with their origin.
+pub(crate) fn expand_sections(
+    parsed: SpecFile,
+    origin: &Arc<Origin>,
+    options: ollama::Options,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Declared>, SpecError> {
+    let at = |path: &[Segment], message: String| origin.error(path, message);
+    let mut resources = Vec::new();
+    let item = |section: &str, index: usize| vec![key(section), Segment::Index(index)];
+    for (index, entry) in parsed.defaults.into_iter().enumerate() {
+        resources.push(expand_defaults(entry, item("defaults", index), &at)?);
+    }
+    for (index, entry) in parsed.services.into_iter().enumerate() {
+        resources.push(system::expand_service(entry, item("services", index), &at)?);
+    }
+    for (index, entry) in parsed.agents.into_iter().enumerate() {
+        resources.push(system::expand_agent(
+            entry,
+            item("agents", index),
+            &at,
+            options,
+            warnings,
+        )?);
+    }
+    for (index, entry) in parsed.spotlight.into_iter().enumerate() {
+        resources.push(system::expand_spotlight(
+            entry,
+            item("spotlight", index),
+            &at,
+        )?);
+    }
+    if let Some(power) = parsed.power {
+        resources.extend(system::expand_power(power, &at)?);
+    }
+    if let Some(time_machine) = parsed.time_machine {
+        resources.push(system::expand_time_machine(time_machine));
+    }
+    if let Some(entry) = parsed.ollama {
+        resources.extend(ollama::expand(entry, &at, options, warnings)?);
+    }
+    for declared in &mut resources {
+        declared.origin = origin.clone();
+    }
+    Ok(resources)
+}
+
+/// The spec's `vars`, read from the text before rendering (so they hold no templates).
 fn vars_of(file: &Path, text: &str) -> Result<serde_json::Value, SpecError> {
-    let document = serde_yaml::from_str::<serde_yaml::Value>(text)
-        .ok()
-        .or_else(|| {
-            let block: String = text
-                .lines()
-                .skip_while(|l| !l.starts_with("vars:"))
-                .enumerate()
-                .take_while(|(i, l)| *i == 0 || l.starts_with([' ', '\t']) || l.trim().is_empty())
-                .map(|(_, l)| format!("{l}\n"))
-                .collect();
-            serde_yaml::from_str(&block).ok()
-        });
+    let document: Option<serde_yaml::Value> =
+        serde_yaml::from_str(&top_level_blocks(text, &["vars"])).ok();
     let vars = document
         .as_ref()
         .and_then(|d| d.get("vars"))
@@ -220,6 +300,28 @@ fn vars_of(file: &Path, text: &str) -> Result<serde_json::Value, SpecError> {
             format!("vars cannot be used in templates: {err}"),
         )
     })
+}
+
+/// Just the top-level blocks named `keys` (each key's line and its indented lines), blank
+/// lines kept so positions stay; template tags elsewhere need not be YAML yet.
+pub(crate) fn top_level_blocks(text: &str, keys: &[&str]) -> String {
+    let mut keep = false;
+    text.lines()
+        .map(|line| {
+            let top_level = !line.is_empty() && !line.starts_with([' ', '\t', '#']);
+            if top_level {
+                keep = keys.iter().any(|k| {
+                    line.strip_prefix(k)
+                        .is_some_and(|rest| rest.starts_with(':'))
+                });
+            }
+            if keep {
+                format!("{line}\n")
+            } else {
+                "\n".to_string()
+            }
+        })
+        .collect()
 }
 
 fn key(name: &str) -> Segment {
@@ -280,6 +382,7 @@ fn expand_defaults(
     };
     let depends_on = dependencies(entry.depends_on, &path, at)?;
     Ok(Declared {
+        origin: Default::default(),
         resource: AnyResource::Defaults(DefaultsKey {
             domain,
             key: entry.key,
@@ -389,13 +492,13 @@ fn parse_date(text: &str) -> Option<String> {
         .map(|d| d.to_xml_format())
 }
 
-fn check_unique_ids(resources: &[Declared], at: &At) -> Result<(), SpecError> {
+fn check_unique_ids(resources: &[Declared]) -> Result<(), SpecError> {
     let mut seen: HashMap<ResourceId, &Declared> = HashMap::new();
     for declared in resources {
         let id = declared.resource.as_resource().id();
         if let Some(first) = seen.get(&id) {
-            let first_at = at(&first.path, String::new());
-            return Err(at(
+            let first_at = first.origin.error(&first.path, String::new());
+            return Err(declared.origin.error(
                 &declared.path,
                 format!(
                     "duplicate resource id `{id}`: also declared at {}:{} ({})",
@@ -410,7 +513,7 @@ fn check_unique_ids(resources: &[Declared], at: &At) -> Result<(), SpecError> {
     Ok(())
 }
 
-fn build_graph(resources: &[Declared], at: &At) -> Result<Graph, SpecError> {
+fn build_graph(resources: &[Declared]) -> Result<Graph, SpecError> {
     let nodes: Vec<(ResourceId, Vec<ResourceId>)> = resources
         .iter()
         .map(|d| (d.resource.as_resource().id(), d.depends_on.clone()))
@@ -427,18 +530,20 @@ fn build_graph(resources: &[Declared], at: &At) -> Result<Graph, SpecError> {
                 &child(&resources[index].path, key("depends_on")),
                 Segment::Index(position),
             );
-            at(
-                &path,
-                format!("unknown resource id `{dependency}` in depends_on"),
-            )
-            .with_hint(
-                "ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them",
-            )
+            declared
+                .origin
+                .error(
+                    &path,
+                    format!("unknown resource id `{dependency}` in depends_on"),
+                )
+                .with_hint(
+                    "ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them",
+                )
         }
         GraphError::Cycle(cycle) => {
             let (_, declared) = find(resources, &cycle[0]);
             let names: Vec<String> = cycle.iter().map(|id| format!("`{id}`")).collect();
-            at(
+            declared.origin.error(
                 &child(&declared.path, key("depends_on")),
                 format!("dependency cycle: {} -> `{}`", names.join(" -> "), cycle[0]),
             )

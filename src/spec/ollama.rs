@@ -138,6 +138,7 @@ pub fn expand(
         .collect();
     for (name, value) in variables {
         declared.push(Declared {
+            origin: Default::default(),
             resource: AnyResource::OllamaEnv(OllamaEnv {
                 name: name.clone(),
                 value,
@@ -155,6 +156,7 @@ pub fn expand(
         };
         pulls.push(resource.id());
         declared.push(Declared {
+            origin: Default::default(),
             resource: AnyResource::OllamaPull(resource),
             depends_on: env_ids.clone(),
             path,
@@ -233,6 +235,7 @@ fn expand_model(
         depends_on.push(base_pull);
     }
     Ok(Declared {
+        origin: Default::default(),
         resource: AnyResource::OllamaModel(OllamaModel {
             name: entry.name,
             from: entry.from,

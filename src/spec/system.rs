@@ -135,6 +135,7 @@ pub fn expand_service(
     check_label(&entry.label, &child(&path, key("label")), at)?;
     let depends_on = dependencies(entry.depends_on, &path, at)?;
     Ok(Declared {
+        origin: Default::default(),
         resource: AnyResource::Service(Service {
             label: entry.label,
             domain: entry.domain.unwrap_or(Domain::Gui),
@@ -301,6 +302,7 @@ pub fn expand_agent(
     );
     let depends_on = dependencies(entry.depends_on, &path, at)?;
     Ok(Declared {
+        origin: Default::default(),
         resource: AnyResource::Agent(Agent {
             label,
             path: file,
@@ -374,6 +376,7 @@ pub fn expand_spotlight(
         }
     };
     Ok(Declared {
+        origin: Default::default(),
         resource,
         depends_on,
         path,
@@ -423,6 +426,7 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
                 }
             };
             declared.push(Declared {
+                origin: Default::default(),
                 resource: AnyResource::Power(PowerSetting {
                     source,
                     name: name.clone(),
@@ -438,6 +442,7 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
 
 pub fn expand_time_machine(entry: TimeMachineEntry) -> Declared {
     Declared {
+        origin: Default::default(),
         resource: AnyResource::TimeMachine(TimeMachine {
             automatic_backups: entry.automatic_backups,
         }),

@@ -4,6 +4,7 @@
 mod bad_input;
 mod harness;
 mod lifecycle;
+mod modules;
 mod ollama;
 mod robustness;
 mod shim;

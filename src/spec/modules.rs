@@ -1,0 +1,255 @@
+//! `use:`: reusable spec fragments, shipped in the binary (from `modules/`) or local files.
+//! A module declares its parameters (type, default, description); `with:` is checked against
+//! them before the module is rendered with `params`, `host` and the spec's `vars`.
+
+use super::locate::Segment;
+use super::yaml_value::YamlValue;
+use super::{Declared, Origin, SpecError, SpecFile, child, expand_sections, key, ollama, template};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Every file in `modules/`, embedded so macllm works from any directory.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("keep-awake", include_str!("../../modules/keep-awake.yaml")),
+    ("lean-ui", include_str!("../../modules/lean-ui.yaml")),
+    ("no-app-nap", include_str!("../../modules/no-app-nap.yaml")),
+    (
+        "ollama-server",
+        include_str!("../../modules/ollama-server.yaml"),
+    ),
+    (
+        "ollama-tuning",
+        include_str!("../../modules/ollama-tuning.yaml"),
+    ),
+    (
+        "quiet-background",
+        include_str!("../../modules/quiet-background.yaml"),
+    ),
+    (
+        "spotlight-models",
+        include_str!("../../modules/spotlight-models.yaml"),
+    ),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UseEntry {
+    module: String,
+    #[serde(default)]
+    with: BTreeMap<String, YamlValue>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    #[serde(rename = "type")]
+    kind: ParamType,
+    #[serde(default)]
+    default: Option<YamlValue>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum ParamType {
+    Bool,
+    Int,
+    Float,
+    String,
+    List,
+}
+
+/// The one-line description of a shipped module, for `modules list`.
+pub fn description(text: &str) -> String {
+    header(text)
+        .ok()
+        .and_then(|(description, _)| description)
+        .unwrap_or_default()
+}
+
+/// A module's header (`description`, `params`), read from its text before rendering.
+fn header(text: &str) -> Result<(Option<String>, BTreeMap<String, Param>), serde_yaml::Error> {
+    #[derive(Deserialize)]
+    struct Header {
+        #[serde(default)]
+        description: Option<String>,
+        #[serde(default)]
+        params: BTreeMap<String, Param>,
+    }
+    let block = super::top_level_blocks(text, &["module", "description", "params"]);
+    let header: Header = serde_yaml::from_str(&block)?;
+    Ok((header.description, header.params))
+}
+
+fn json_of(value: &YamlValue) -> serde_json::Value {
+    match value {
+        YamlValue::Bool(b) => serde_json::json!(b),
+        YamlValue::Int(i) => serde_json::json!(i),
+        YamlValue::Float(f) => serde_json::json!(f),
+        YamlValue::Str(s) => serde_json::json!(s),
+        YamlValue::Seq(items) => serde_json::Value::Array(items.iter().map(json_of).collect()),
+        YamlValue::Map(map) => {
+            serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), json_of(v))).collect())
+        }
+    }
+}
+
+fn type_fits(kind: ParamType, value: &YamlValue) -> bool {
+    matches!(
+        (kind, value),
+        (ParamType::Bool, YamlValue::Bool(_))
+            | (ParamType::Int, YamlValue::Int(_))
+            | (ParamType::Float, YamlValue::Float(_) | YamlValue::Int(_))
+            | (ParamType::String, YamlValue::Str(_))
+            | (ParamType::List, YamlValue::Seq(_))
+    )
+}
+
+/// Finds, checks, renders and expands one `use:` entry.
+pub fn expand_use(
+    entry: &UseEntry,
+    index: usize,
+    spec: &Arc<Origin>,
+    options: ollama::Options,
+    warnings: &mut Vec<String>,
+    facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
+    vars: &serde_json::Value,
+) -> anyhow::Result<Vec<Declared>> {
+    let here = vec![key("use"), Segment::Index(index)];
+    let (file, text) = source(&entry.module, spec, &here)?;
+    let (_, declared) = header(&text).map_err(|err| SpecError::from_yaml(&file, &text, &err))?;
+    let mut params = serde_json::Map::new();
+    for (name, value) in &entry.with {
+        let at = child(&child(&here, key("with")), key(name));
+        let Some(param) = declared.get(name) else {
+            let known: Vec<&str> = declared.keys().map(String::as_str).collect();
+            return Err(spec
+                .error(
+                    &at,
+                    format!("module `{}` has no parameter `{name}`", entry.module),
+                )
+                .with_hint(if known.is_empty() {
+                    "it takes no parameters".to_string()
+                } else {
+                    format!("its parameters are {}", known.join(", "))
+                })
+                .into());
+        };
+        if !type_fits(param.kind, value) {
+            return Err(spec
+                .error(
+                    &at,
+                    format!(
+                        "`{name}` must be a {:?}, not {}",
+                        param.kind,
+                        value.describe()
+                    )
+                    .to_lowercase(),
+                )
+                .into());
+        }
+        params.insert(name.clone(), json_of(value));
+    }
+    for (name, param) in &declared {
+        if params.contains_key(name) {
+            continue;
+        }
+        match &param.default {
+            Some(default) => {
+                params.insert(name.clone(), json_of(default));
+            }
+            None => {
+                return Err(spec
+                    .error(
+                        &here,
+                        format!(
+                            "module `{}` needs `with: {{{name}: ...}}` ({})",
+                            entry.module, param.description
+                        ),
+                    )
+                    .into());
+            }
+        }
+    }
+    let rendered = if text.contains("{{") || text.contains("{%") {
+        let context = serde_json::json!({
+            "host": facts()?,
+            "params": params,
+            "vars": vars,
+        });
+        template::render(&file, &text, &context)?
+    } else {
+        text.clone()
+    };
+    let parsed: SpecFile = serde_yaml::from_str(&rendered)
+        .map_err(|err| SpecError::from_yaml(&file, &rendered, &err))?;
+    let origin = Arc::new(Origin {
+        file: file.clone(),
+        text: rendered,
+    });
+    if parsed.macllm.is_some() || !parsed.modules.is_empty() || parsed.vars.is_some() {
+        return Err(origin
+            .error(
+                &[],
+                "a module may not contain `macllm`, `use` or `vars`: those belong to the spec",
+            )
+            .into());
+    }
+    Ok(expand_sections(parsed, &origin, options, warnings)?)
+}
+
+/// A shipped module by name, or a local file (`./x.yaml`, relative to the spec).
+fn source(name: &str, spec: &Origin, here: &[Segment]) -> Result<(PathBuf, String), SpecError> {
+    let at = child(here, key("module"));
+    if name.starts_with("./") || name.starts_with("../") || name.starts_with('/') {
+        let base = spec.file.parent().unwrap_or(Path::new("."));
+        let path = base.join(name);
+        return std::fs::read_to_string(&path)
+            .map(|text| (path.clone(), text))
+            .map_err(|err| {
+                spec.error(&at, format!("cannot read module {}: {err}", path.display()))
+            });
+    }
+    match SHIPPED.iter().find(|(shipped, _)| *shipped == name) {
+        Some((shipped, text)) => Ok((
+            PathBuf::from(format!("modules/{shipped}.yaml")),
+            text.to_string(),
+        )),
+        None => Err(spec
+            .error(&at, format!("unknown module `{name}`"))
+            .with_hint(format!(
+                "shipped modules: {}; a local one starts with ./",
+                SHIPPED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_modules_is_shipped_with_a_description() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("modules");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".yaml").map(str::to_string)
+            })
+            .collect();
+        files.sort();
+        let shipped: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(files, shipped);
+        for (name, text) in SHIPPED {
+            assert!(!description(text).is_empty(), "{name} has no description");
+        }
+    }
+}
