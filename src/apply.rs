@@ -116,31 +116,38 @@ impl Applier<'_> {
             self.file.save(state, self.lock)?;
         }
         let started = std::time::Instant::now();
+        let mut applied = change.after.clone();
         if change.writes() {
             self.ui.progress(&format!("{}: {verb}...", change.id));
             let target = Target::new(self.host);
             resource.write(&target, change.after.as_ref())?;
             let read_back = resource.read(&target).context("reading the value back")?;
+            // What the write should have produced, computed now: a custom model's target
+            // includes what it inherits from its base, which may only now be on the host.
+            let expected = if change.action == Action::Restore {
+                change.after.clone()
+            } else {
+                resource.desired_on(&target)?
+            };
             for warning in target.take_warnings() {
                 self.ui.warn(&warning);
             }
-            if read_back != change.after {
+            if read_back != expected {
                 let show = |v: &Option<crate::value::Value>| {
                     v.as_ref().map_or("absent".to_string(), |v| v.inline())
                 };
                 bail!(
                     "did not converge: wrote {} but read back {}",
-                    show(&change.after),
+                    show(&expected),
                     show(&read_back)
                 );
             }
+            applied = read_back;
         }
         if change.action == Action::Restore {
             state.resources.remove(&change.id);
         } else if let Some(record) = state.resources.get_mut(&change.id) {
-            record.applied = Some(Applied {
-                value: change.after.clone(),
-            });
+            record.applied = Some(Applied { value: applied });
         }
         self.file.save(state, self.lock)?;
         if change.writes() {

@@ -294,7 +294,10 @@ impl Resource for OllamaModel {
         let Some(value) = value else {
             return client.delete(&self.name);
         };
-        if Some(value) != self.desired_on(target)?.as_ref() {
+        // Only the spec's own definition can be built; an original that a pre-existing model
+        // had (another base) cannot be rebuilt from the spec.
+        let ours = format!("FROM {}\n", full_name(&self.from));
+        if !matches!(value, Value::String(text) if text.starts_with(&ours)) {
             bail!(
                 "{} existed before macllm with another definition, which macllm cannot rebuild; it was left as it is\nhint: `macllm state rm ollama_model:{}` to stop managing it",
                 self.name,

@@ -120,3 +120,28 @@ fn duplicates_across_a_module_and_the_spec_name_both_files() {
     assert!(run.stderr.contains("duplicate resource id `defaults:com.apple.dock:tilesize`: also declared at ./dock.yaml:4"), "{}", run.stderr);
     assert!(run.stderr.contains("--> macllm.yaml:5:"), "{}", run.stderr);
 }
+
+#[test]
+fn the_hardware_examples_apply_cleanly_to_their_presets() {
+    for (example, preset) in [
+        ("macbook-air-8gb.yaml", "m1-8gb-monterey"),
+        ("mac-mini-16gb.yaml", "m2-16gb-sonoma"),
+        ("m4-max-64gb.yaml", "m4max-64gb-sequoia"),
+    ] {
+        let mac = Mac::with_preset(preset);
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(example),
+        )
+        .unwrap();
+        mac.spec(&text);
+        let plan = mac.on(&["--strict", "plan"]);
+        assert_eq!(plan.status, 0, "{example}: {}", plan.stderr);
+        let apply = mac.on(&["--strict", "apply", "--yes"]);
+        assert_eq!(apply.status, 0, "{example}: {}", apply.stderr);
+        let again = mac.on(&["plan", "--detailed-exitcode"]);
+        assert_eq!(again.status, 0, "{example} converged: {}", again.stdout);
+        mac.on(&["destroy", "--yes"]).expect(0);
+    }
+}
