@@ -24,33 +24,14 @@ pub fn run(context: &Context, args: ApplyArgs) -> Result<i32> {
         let lock = file.lock("macllm apply")?;
         let mut state = file.load()?.unwrap_or_else(|| State::new(host.name()));
         let plan = plan::plan(Some(&spec), Some(&state), host, Mode::Normal)?;
-        if !context.ui.json || !plan.has_changes() {
-            super::plan::show(context, &plan)?;
-        }
-        super::plan::require_fit(context, &plan)?;
-        if !plan.has_changes() {
-            return Ok(0);
-        }
-        require_root(host, &plan)?;
-        if !yes
-            && !super::confirm(
-                &context.ui,
-                "Do you want to perform these actions?",
-                "macllm will perform the actions described above.",
-            )?
-        {
-            bail!("Apply cancelled.");
-        }
-        execute(
-            context,
+        let run = Run {
             host,
             file,
-            &lock,
-            &plan,
-            &mut state,
-            !no_restart,
-            "Apply",
-        )
+            lock: &lock,
+            yes,
+            restart: !no_restart,
+        };
+        run.confirm_and_execute(context, &plan, &mut state, &APPLY)
     })
 }
 
@@ -67,33 +48,77 @@ pub fn destroy(context: &Context, args: DestroyArgs) -> Result<i32> {
             return Ok(0);
         };
         let plan = plan::plan(None, Some(&state), host, Mode::Destroy)?;
+        let run = Run {
+            host,
+            file,
+            lock: &lock,
+            yes,
+            restart: !no_restart,
+        };
+        run.confirm_and_execute(context, &plan, &mut state, &DESTROY)
+    })
+}
+
+/// What apply and destroy say when they ask, and in their summary.
+struct Wording {
+    verb: &'static str,
+    question: &'static str,
+    detail: &'static str,
+}
+
+const APPLY: Wording = Wording {
+    verb: "Apply",
+    question: "Do you want to perform these actions?",
+    detail: "macllm will perform the actions described above.",
+};
+
+const DESTROY: Wording = Wording {
+    verb: "Destroy",
+    question: "Do you really want to destroy all resources?",
+    detail: "macllm will put every managed setting back as it was. There is no undo.",
+};
+
+/// One host's apply or destroy, under its state lock.
+struct Run<'a> {
+    host: &'a dyn Host,
+    file: &'a StateFile,
+    lock: &'a crate::state::StateLock,
+    yes: bool,
+    restart: bool,
+}
+
+impl Run<'_> {
+    /// Shows the plan, stops on `--strict` misfits and missing root, asks (unless `--yes`),
+    /// then applies.
+    fn confirm_and_execute(
+        &self,
+        context: &Context,
+        plan: &Plan,
+        state: &mut State,
+        wording: &Wording,
+    ) -> Result<i32> {
         if !context.ui.json || !plan.has_changes() {
-            super::plan::show(context, &plan)?;
+            super::plan::show(context, plan)?;
         }
+        super::plan::require_fit(context, plan)?;
         if !plan.has_changes() {
             return Ok(0);
         }
-        require_root(host, &plan)?;
-        if !yes
-            && !super::confirm(
-                &context.ui,
-                "Do you really want to destroy all resources?",
-                "macllm will put every managed setting back as it was. There is no undo.",
-            )?
-        {
-            bail!("Destroy cancelled.");
+        require_root(self.host, plan)?;
+        if !self.yes && !super::confirm(&context.ui, wording.question, wording.detail)? {
+            bail!("{} cancelled.", wording.verb);
         }
         execute(
             context,
-            host,
-            file,
-            &lock,
-            &plan,
-            &mut state,
-            !no_restart,
-            "Destroy",
+            self.host,
+            self.file,
+            self.lock,
+            plan,
+            state,
+            self.restart,
+            wording.verb,
         )
-    })
+    }
 }
 
 fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32> {
