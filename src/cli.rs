@@ -81,6 +81,8 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Which models, quantizations and contexts fit this Mac, and the tier's settings.
+    Recommend,
     /// The modules shipped with macllm.
     #[command(subcommand)]
     Modules(ModulesCommand),

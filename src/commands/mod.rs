@@ -40,7 +40,26 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Sandbox(command) => sandbox::run(&context, command),
         Command::Bench { model, runs } => bench::run(&context, &model, runs),
         Command::Modules(command) => modules(&context, command),
+        Command::Recommend => recommend(&context),
     }
+}
+
+fn recommend(context: &Context) -> Result<i32> {
+    context.for_each_host(|host, _| {
+        let facts = crate::facts::Facts::read(host)?;
+        let recommendation = crate::recommend::recommend(&facts);
+        if context.ui.json {
+            let mut value = serde_json::to_value(&recommendation)?;
+            value["format_version"] = crate::plan::PLAN_FORMAT_VERSION.into();
+            value["host"] = host.name().into();
+            context
+                .ui
+                .data(&(serde_json::to_string_pretty(&value)? + "\n"));
+        } else {
+            context.ui.data(&crate::recommend::render(&recommendation));
+        }
+        Ok(0)
+    })
 }
 
 fn modules(context: &Context, command: crate::cli::ModulesCommand) -> Result<i32> {

@@ -398,3 +398,28 @@ fn bench_reports_ollamas_timings_against_the_bandwidth_bound() {
         missing.stderr
     );
 }
+
+#[test]
+fn recommend_sizes_the_catalogue_for_the_mac() {
+    let small = Mac::with_preset("m1-8gb-monterey");
+    let text = small.on(&["recommend"]).expect(0).stdout;
+    assert!(text.contains("Apple M1, 8 GB"), "{text}");
+    assert!(text.contains("8 GB tier"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&small.on(&["recommend", "--json"]).expect(0).stdout).unwrap();
+    assert_eq!(json["format_version"], "1.0");
+    let fits = |tag: &str| {
+        json["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["tag"] == tag || m["name"] == tag)
+            .map(|m| m["fits"].as_bool().unwrap())
+            .unwrap_or_else(|| panic!("{tag} missing: {json}"))
+    };
+    assert!(fits("llama3.2:3b"));
+    assert!(!fits("llama3.3:70b"));
+    let large = Mac::with_preset("m4max-64gb-sequoia");
+    let text = large.on(&["recommend"]).expect(0).stdout;
+    assert!(text.contains("32+ GB tier"), "{text}");
+}
