@@ -31,6 +31,8 @@ pub mod recommend;
 pub mod render;
 pub mod resources;
 pub mod sandbox;
+pub mod secret;
+pub mod sha256;
 pub mod sizing;
 pub mod spec;
 pub mod state;

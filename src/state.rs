@@ -74,22 +74,9 @@ impl State {
     }
 }
 
-/// 128 random bits as hex, from the standard library's per-process random hash keys.
+/// A random UUID-shaped lineage.
 fn random_lineage() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    for salt in 0..2u64 {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(salt);
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        hasher.write_u32(std::process::id());
-        out.push_str(&format!("{:016x}", hasher.finish()));
-    }
+    let out = random_hex(16);
     format!(
         "{}-{}-{}-{}-{}",
         &out[0..8],
@@ -98,6 +85,36 @@ fn random_lineage() -> String {
         &out[16..20],
         &out[20..32]
     )
+}
+
+/// `bytes` random bytes as hex: from the OS (`/dev/urandom`, on macOS and Linux alike), or
+/// if that cannot be read, from the standard library's per-process random hash keys.
+pub fn random_hex(bytes: usize) -> String {
+    use std::io::Read;
+    let mut buffer = vec![0u8; bytes];
+    if File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buffer))
+        .is_ok()
+    {
+        return crate::value::hex_encode(&buffer);
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    let mut salt = 0u64;
+    while out.len() < bytes * 2 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        out.push_str(&format!("{:016x}", hasher.finish()));
+        salt += 1;
+    }
+    out.truncate(bytes * 2);
+    out
 }
 
 /// The state file of one host and its lock.

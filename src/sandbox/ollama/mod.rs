@@ -32,7 +32,6 @@ pub mod names;
 pub mod perf;
 pub mod registry;
 pub mod server;
-pub mod sha256;
 pub mod store;
 
 use super::launchd_db::LaunchdDb;

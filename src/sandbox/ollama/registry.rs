@@ -11,7 +11,7 @@
 
 use super::gofmt::J;
 use super::names::{DEFAULT_HOST, DEFAULT_NAMESPACE, Name};
-use super::sha256;
+use crate::sha256;
 
 pub const MEDIA_MODEL: &str = "application/vnd.ollama.image.model";
 pub const MEDIA_TEMPLATE: &str = "application/vnd.ollama.image.template";

@@ -14,9 +14,9 @@
 use super::gofmt::J;
 use super::names::Name;
 use super::registry::{self, FileType, MEDIA_CONFIG, MEDIA_MANIFEST};
-use super::sha256;
 use crate::sandbox::files;
 use crate::sandbox::machine::Machine;
+use crate::sha256;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

@@ -1521,7 +1521,7 @@ fn http_server_answers_over_tcp() {
 fn blobs_and_create_from_files() {
     let (_dir, machine) = mac("m2-16gb-sonoma");
     let content = "GGUF emulated weights";
-    let digest = format!("sha256:{}", sha256::hex(content.as_bytes()));
+    let digest = format!("sha256:{}", crate::sha256::hex(content.as_bytes()));
     let path = format!("/api/blobs/{digest}");
     assert_eq!(call(&machine, "HEAD", &path, None).status, 404);
     let request = HttpRequest {

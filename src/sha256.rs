@@ -1,6 +1,6 @@
-//! SHA-256 (FIPS 180-4), for blob and manifest digests: Ollama names every blob
-//! `sha256-<hex>` and reports manifest digests as the hex SHA-256 of the manifest file. Small
-//! enough to write here rather than add a dependency to the library.
+//! SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104): blob and manifest digests for the emulated
+//! Ollama, and the keyed digests that stand in for secrets in state files. Small enough to
+//! write here rather than add a dependency to the library.
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -15,6 +15,27 @@ const K: [u32; 64] = [
 
 /// The SHA-256 of `data` as 64 lower-case hex digits.
 pub fn hex(data: &[u8]) -> String {
+    crate::value::hex_encode(&digest(data))
+}
+
+/// HMAC-SHA256 of `data` under `key`, as hex.
+pub fn hmac_hex(key: &[u8], data: &[u8]) -> String {
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
+    let mut inner = pad(0x36);
+    inner.extend_from_slice(data);
+    let mut outer = pad(0x5c);
+    outer.extend_from_slice(&digest(&inner));
+    hex(&outer)
+}
+
+/// The SHA-256 of `data`.
+pub fn digest(data: &[u8]) -> [u8; 32] {
     let mut h: [u32; 8] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
@@ -64,7 +85,11 @@ pub fn hex(data: &[u8]) -> String {
             *slot = slot.wrapping_add(value);
         }
     }
-    h.iter().map(|word| format!("{word:08x}")).collect()
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_mut(4).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 #[cfg(test)]
