@@ -15,6 +15,15 @@ use anyhow::{Context, Result, bail};
 pub const ACTIVATE_SETTINGS: &str =
     "/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings";
 
+/// The resource as the state file keeps it: with any secret in it masked.
+fn recorded_resource(change: &Change) -> Result<crate::resources::AnyResource> {
+    if !change.sensitive {
+        return Ok(change.resource.clone());
+    }
+    let masked = crate::secret::mask(&serde_json::to_string(&change.resource)?);
+    Ok(serde_json::from_str(&masked)?)
+}
+
 pub struct Applier<'a> {
     pub host: &'a dyn Host,
     pub file: &'a StateFile,
@@ -101,16 +110,19 @@ impl Applier<'_> {
         if change.action != Action::Restore {
             // The original goes to disk before the host changes, so destroy can always put
             // it back; `applied: None` marks the resource as in flight.
+            let resource = recorded_resource(change)?;
             let record = state
                 .resources
                 .entry(change.id.clone())
                 .or_insert_with(|| Record {
-                    resource: change.resource.clone(),
+                    resource: resource.clone(),
                     depends_on: change.depends_on.clone(),
                     original: change.before.clone(),
                     applied: None,
+                    sensitive: change.sensitive,
                 });
-            record.resource = change.resource.clone();
+            record.resource = resource;
+            record.sensitive = change.sensitive;
             record.depends_on = change.depends_on.clone();
             record.applied = None;
             self.file.save(state, self.lock)?;
@@ -147,7 +159,12 @@ impl Applier<'_> {
         if change.action == Action::Restore {
             state.resources.remove(&change.id);
         } else if let Some(record) = state.resources.get_mut(&change.id) {
-            record.applied = Some(Applied { value: applied });
+            let value = if change.sensitive {
+                crate::plan::protect(&applied)?
+            } else {
+                applied
+            };
+            record.applied = Some(Applied { value });
         }
         self.file.save(state, self.lock)?;
         if change.writes() {
@@ -301,6 +318,7 @@ mod tests {
                 restart: None,
                 needs_root: false,
                 notes: vec![],
+                sensitive: false,
             }],
             drift: vec![],
             warnings: vec![],

@@ -83,6 +83,9 @@ pub enum Command {
     },
     /// Which models, quantizations and contexts fit this Mac, and the tier's settings.
     Recommend,
+    /// Store or remove a secret in the OS keyring (for `secret("NAME")` in specs).
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// The modules shipped with macllm.
     #[command(subcommand)]
     Modules(ModulesCommand),
@@ -134,6 +137,14 @@ pub enum StateCommand {
     Show { id: String },
     /// Stop managing a resource without changing the host.
     Rm { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretCommand {
+    /// Store NAME: typed at a prompt on a terminal, else the first line of stdin.
+    Set { name: String },
+    /// Remove NAME.
+    Rm { name: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -71,9 +71,9 @@ pub fn main_entry() -> i32 {
 /// Every error reaches the user through here, once: `error: ...`, with spec errors rendered
 /// with their source line.
 pub fn print_error(err: &anyhow::Error) {
-    if let Some(spec_error) = err.downcast_ref::<spec::SpecError>() {
-        eprintln!("error: {spec_error}");
-        return;
-    }
-    eprintln!("error: {err:#}");
+    let text = match err.downcast_ref::<spec::SpecError>() {
+        Some(spec_error) => spec_error.to_string(),
+        None => format!("{err:#}"),
+    };
+    eprintln!("error: {}", secret::mask(&text));
 }

@@ -57,7 +57,10 @@ impl Ui {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
+    /// Every output goes through `secret::mask`: a value from `secret()` never reaches a
+    /// terminal, a log or a pipe.
     pub fn data(&self, text: &str) {
+        let text = crate::secret::mask(text);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
@@ -65,17 +68,21 @@ impl Ui {
 
     pub fn progress(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", crate::secret::mask(text));
         }
     }
 
     pub fn detail(&self, text: &str) {
         if self.verbose {
-            eprintln!("{text}");
+            eprintln!("{}", crate::secret::mask(text));
         }
     }
 
     pub fn warn(&self, text: &str) {
-        eprintln!("{} {text}", self.paint(Style::Change, "warning:"));
+        eprintln!(
+            "{} {}",
+            self.paint(Style::Change, "warning:"),
+            crate::secret::mask(text)
+        );
     }
 }

@@ -40,6 +40,9 @@ pub struct Change {
     pub needs_root: bool,
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Holds a secret: shown as `(sensitive)`, recorded as a keyed digest.
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 impl Change {
@@ -58,6 +61,8 @@ pub struct Drift {
     pub applied: Option<Value>,
     /// What is there now.
     pub found: Option<Value>,
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +170,7 @@ pub fn plan(
                     action,
                     before,
                     after,
+                    declared.sensitive,
                 ));
             }
         }
@@ -200,11 +206,18 @@ pub fn plan(
                 continue;
             };
             let found = planner.read(&record.resource)?;
-            if found != applied.value {
+            // A sensitive value is recorded as a keyed digest; compare digests.
+            let comparable = if record.sensitive {
+                protect(&found)?
+            } else {
+                found.clone()
+            };
+            if comparable != applied.value {
                 drift.push(Drift {
                     id: id.clone(),
                     applied: applied.value.clone(),
-                    found,
+                    found: comparable,
+                    sensitive: record.sensitive,
                 });
             }
         }
@@ -262,6 +275,7 @@ impl Planner<'_> {
                 Action::Restore,
                 before,
                 record.original.clone(),
+                record.sensitive,
             ));
         }
         Ok(restores)
@@ -274,6 +288,7 @@ fn change(
     action: Action,
     before: Option<Value>,
     after: Option<Value>,
+    sensitive: bool,
 ) -> Change {
     let r = resource.as_resource();
     Change {
@@ -286,7 +301,16 @@ fn change(
         restart: r.restart(),
         needs_root: r.needs_root(),
         notes: r.notes(),
+        sensitive,
     }
+}
+
+/// What state keeps of a sensitive value: its keyed digest.
+pub fn protect(value: &Option<Value>) -> Result<Option<Value>> {
+    value
+        .as_ref()
+        .map(|v| Ok(Value::String(crate::secret::digest(&v.inline())?)))
+        .transpose()
 }
 
 /// Destroy order for records: their recorded dependencies reversed. Dependencies on ids that

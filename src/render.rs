@@ -78,11 +78,19 @@ pub fn drift_section(ui: &Ui, drift: &[Drift]) -> String {
         "\nNote: Objects have changed outside of macllm\n\nmacllm detected the following changes made outside of macllm since the\nlast \"macllm apply\":\n",
     );
     for row in drift {
+        let lines = if row.sensitive {
+            format!(
+                "  {} value = {}\n",
+                ui.paint(Style::Change, "~"),
+                crate::secret::MASK
+            )
+        } else {
+            value_lines(ui, &row.applied, &row.found)
+        };
         let _ = write!(
             out,
-            "\n  # {} has changed\n{}",
+            "\n  # {} has changed\n{lines}",
             ui.paint(Style::Bold, &row.id.0),
-            value_lines(ui, &row.applied, &row.found)
         );
     }
     out
@@ -102,7 +110,13 @@ fn change_block(ui: &Ui, change: &Change) -> String {
         Action::Restore => "will be restored to its original value",
     };
     let mut out = format!("  # {} {phrase}\n", ui.paint(Style::Bold, &change.id.0));
-    if change.writes() {
+    if change.sensitive && change.writes() {
+        out.push_str(&format!(
+            "  {} value = {}\n",
+            ui.paint(Style::Change, "~"),
+            crate::secret::MASK
+        ));
+    } else if change.writes() {
         out.push_str(&value_lines(ui, &change.before, &change.after));
     }
     if change.writes()
@@ -193,6 +207,7 @@ mod tests {
             restart: Some(Restart::Kill("Dock".into())),
             needs_root: false,
             notes: vec![],
+            sensitive: false,
         }
     }
 

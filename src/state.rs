@@ -39,6 +39,10 @@ pub struct Record {
     /// What macllm read back after its last successful apply; missing while an apply of this
     /// resource has started and not finished, so the next plan re-applies it.
     pub applied: Option<Applied>,
+    /// The resource holds a secret: `applied` is a keyed digest and the resource's own value
+    /// is masked, so the file never has it in clear.
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -41,7 +41,39 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Bench { model, runs } => bench::run(&context, &model, runs),
         Command::Modules(command) => modules(&context, command),
         Command::Recommend => recommend(&context),
+        Command::Secret(command) => secret(&context, command),
     }
+}
+
+fn secret(context: &Context, command: crate::cli::SecretCommand) -> Result<i32> {
+    use std::io::{BufRead, IsTerminal, Write};
+    match command {
+        crate::cli::SecretCommand::Set { name } => {
+            if std::io::stdin().is_terminal() {
+                // No terminal-echo control without a new dependency: say so rather than
+                // pretend the input is hidden.
+                eprint!("Value for {name} (shown as you type; pipe it in to avoid that): ");
+                let _ = std::io::stderr().flush();
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let value = line.trim_end_matches(['\n', '\r']);
+            if value.is_empty() {
+                bail!("no value given for the secret `{name}`");
+            }
+            crate::secret::set(&name, value)?;
+            context
+                .ui
+                .data(&format!("Stored the secret `{name}` in the keyring.\n"));
+        }
+        crate::cli::SecretCommand::Rm { name } => {
+            crate::secret::remove(&name)?;
+            context
+                .ui
+                .data(&format!("Removed the secret `{name}` from the keyring.\n"));
+        }
+    }
+    Ok(0)
 }
 
 fn recommend(context: &Context) -> Result<i32> {

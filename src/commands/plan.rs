@@ -23,6 +23,11 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
         let plan = plan::plan(Some(&spec), state.as_ref(), host, mode)?;
         show(context, &plan)?;
         if let Some(path) = &out {
+            if plan.changes.iter().any(|c| c.sensitive) {
+                anyhow::bail!(
+                    "this plan holds values from secret(), which a plan file would keep in clear; apply from the spec instead"
+                );
+            }
             let json = serde_json::to_string_pretty(&plan)? + "\n";
             std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
             if !context.ui.json {

@@ -63,10 +63,12 @@ impl Invocation {
         self
     }
 
-    /// The argv as a person would type it, for messages only (never executed).
+    /// The argv as a person would type it, for messages only (never executed); secrets are
+    /// masked before quoting, so their quoted forms cannot slip through.
     pub fn display(&self) -> String {
         self.argv
             .iter()
+            .map(|arg| crate::secret::mask(arg))
             .map(|arg| {
                 if !arg.is_empty()
                     && arg

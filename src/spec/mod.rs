@@ -104,6 +104,8 @@ pub struct Declared {
     /// The file it was declared in (the spec or a module) and that file's text, so errors
     /// found later (duplicates, cycles) point at the right place.
     pub origin: Arc<Origin>,
+    /// Holds a value from `secret()`: plans show `(sensitive)`, state keeps a digest.
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Default)]
@@ -279,6 +281,9 @@ pub(crate) fn expand_sections(
     }
     for declared in &mut resources {
         declared.origin = origin.clone();
+        declared.sensitive = crate::secret::contains_secret(
+            &serde_json::to_string(&declared.resource).unwrap_or_default(),
+        );
     }
     Ok(resources)
 }
@@ -383,6 +388,7 @@ fn expand_defaults(
     let depends_on = dependencies(entry.depends_on, &path, at)?;
     Ok(Declared {
         origin: Default::default(),
+        sensitive: false,
         resource: AnyResource::Defaults(DefaultsKey {
             domain,
             key: entry.key,

@@ -139,6 +139,7 @@ pub fn expand(
     for (name, value) in variables {
         declared.push(Declared {
             origin: Default::default(),
+            sensitive: false,
             resource: AnyResource::OllamaEnv(OllamaEnv {
                 name: name.clone(),
                 value,
@@ -157,6 +158,7 @@ pub fn expand(
         pulls.push(resource.id());
         declared.push(Declared {
             origin: Default::default(),
+            sensitive: false,
             resource: AnyResource::OllamaPull(resource),
             depends_on: env_ids.clone(),
             path,
@@ -236,6 +238,7 @@ fn expand_model(
     }
     Ok(Declared {
         origin: Default::default(),
+        sensitive: false,
         resource: AnyResource::OllamaModel(OllamaModel {
             name: entry.name,
             from: entry.from,

@@ -136,6 +136,7 @@ pub fn expand_service(
     let depends_on = dependencies(entry.depends_on, &path, at)?;
     Ok(Declared {
         origin: Default::default(),
+        sensitive: false,
         resource: AnyResource::Service(Service {
             label: entry.label,
             domain: entry.domain.unwrap_or(Domain::Gui),
@@ -303,6 +304,7 @@ pub fn expand_agent(
     let depends_on = dependencies(entry.depends_on, &path, at)?;
     Ok(Declared {
         origin: Default::default(),
+        sensitive: false,
         resource: AnyResource::Agent(Agent {
             label,
             path: file,
@@ -377,6 +379,7 @@ pub fn expand_spotlight(
     };
     Ok(Declared {
         origin: Default::default(),
+        sensitive: false,
         resource,
         depends_on,
         path,
@@ -427,6 +430,7 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
             };
             declared.push(Declared {
                 origin: Default::default(),
+                sensitive: false,
                 resource: AnyResource::Power(PowerSetting {
                     source,
                     name: name.clone(),
@@ -443,6 +447,7 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
 pub fn expand_time_machine(entry: TimeMachineEntry) -> Declared {
     Declared {
         origin: Default::default(),
+        sensitive: false,
         resource: AnyResource::TimeMachine(TimeMachine {
             automatic_backups: entry.automatic_backups,
         }),

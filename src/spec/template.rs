@@ -11,7 +11,7 @@ use super::SpecError;
 use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
 use std::path::Path;
 
-/// Renders `text`; `context` is a JSON object (`host`, `vars`).
+/// Renders `text`; `context` is a JSON object (`host`, `vars`, and in modules `params`).
 pub fn render(file: &Path, text: &str, context: &serde_json::Value) -> Result<String, SpecError> {
     if !text.contains("{{") && !text.contains("{%") {
         return Ok(text.to_string());
@@ -25,6 +25,13 @@ pub fn render(file: &Path, text: &str, context: &serde_json::Value) -> Result<St
         env.set_syntax(syntax);
     }
     env.add_filter("yaml_scalar", yaml_scalar);
+    // `secret("name")`: from the OS keyring; the value is remembered so every output masks
+    // it, and the resources it lands in are marked sensitive.
+    env.add_function("secret", |name: String| {
+        crate::secret::get(&name).map_err(|err| {
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, err.to_string())
+        })
+    });
     let source = typed_expressions(text);
     env.render_str(&source, Jinja::from(minijinja::value::Serde(context)))
         .map_err(|err| {

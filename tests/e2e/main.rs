@@ -7,5 +7,6 @@ mod lifecycle;
 mod modules;
 mod ollama;
 mod robustness;
+mod secrets;
 mod shim;
 mod system;
