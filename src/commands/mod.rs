@@ -49,14 +49,29 @@ fn secret(context: &Context, command: crate::cli::SecretCommand) -> Result<i32> 
     use std::io::{BufRead, IsTerminal, Write};
     match command {
         crate::cli::SecretCommand::Set { name } => {
-            if std::io::stdin().is_terminal() {
-                // No terminal-echo control without a new dependency: say so rather than
-                // pretend the input is hidden.
-                eprint!("Value for {name} (shown as you type; pipe it in to avoid that): ");
-                let _ = std::io::stderr().flush();
-            }
+            let terminal = std::io::stdin().is_terminal();
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line)?;
+            if terminal {
+                eprint!("Value for {name}: ");
+                let _ = std::io::stderr().flush();
+                // `stty -echo` on the terminal itself (argv, inherited stdin): the typed value
+                // is not shown, and echo comes back even if reading fails.
+                let stty = |flag: &str| {
+                    std::process::Command::new("stty")
+                        .arg(flag)
+                        .stdin(std::process::Stdio::inherit())
+                        .status()
+                };
+                let hidden = stty("-echo").is_ok_and(|s| s.success());
+                let read = std::io::stdin().lock().read_line(&mut line);
+                if hidden {
+                    let _ = stty("echo");
+                    eprintln!();
+                }
+                read?;
+            } else {
+                std::io::stdin().lock().read_line(&mut line)?;
+            }
             let value = line.trim_end_matches(['\n', '\r']);
             if value.is_empty() {
                 bail!("no value given for the secret `{name}`");
