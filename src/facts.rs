@@ -1,6 +1,7 @@
 //! What macllm knows about a host, read once per run through the machine interface with a
 //! fixed few processes: one `sysctl` (named output, `-i` so Intel Macs without
-//! `hw.perflevel*` still answer), `sw_vers`, `id -u` and `id -un`.
+//! `hw.perflevel*` still answer), `sw_vers`, `id -u`, `id -un` and `system_profiler` for the
+//! GPU core count.
 
 use crate::host::{Host, Invocation, run_ok};
 use anyhow::{Context, Result};
@@ -24,6 +25,9 @@ pub struct Facts {
     pub user: String,
     /// `/Users/NAME`, or `/var/root` for root.
     pub home: String,
+    /// From `system_profiler SPDisplaysDataType -json` (`sppci_cores`); `None` where it is
+    /// not reported.
+    pub gpu_cores: Option<u32>,
     /// Apple's figure for the chip (`crate::chips`); `None` when the chip is not known.
     pub memory_bandwidth_gbps: Option<f64>,
 }
@@ -36,6 +40,20 @@ const SYSCTL_KEYS: &[&str] = &[
     "hw.perflevel1.physicalcpu",
     "kern.hostname",
 ];
+
+/// The GPU core count, if this Mac reports one (Apple silicon does).
+fn gpu_cores(host: &dyn Host) -> Option<u32> {
+    let report = run_ok(
+        host,
+        &Invocation::read(["system_profiler", "SPDisplaysDataType", "-json"]),
+    )
+    .ok()?;
+    let json: serde_json::Value = serde_json::from_str(&report).ok()?;
+    json["SPDisplaysDataType"]
+        .as_array()?
+        .iter()
+        .find_map(|gpu| gpu["sppci_cores"].as_str()?.parse().ok())
+}
 
 impl Facts {
     /// The facts an emulated Mac of `preset` reports, without running anything: what
@@ -59,6 +77,7 @@ impl Facts {
             uid: info.uid,
             home: format!("/Users/{}", info.user),
             memory_bandwidth_gbps,
+            gpu_cores: Some(info.gpu_cores),
             user: info.user,
         }
     }
@@ -117,7 +136,9 @@ impl Facts {
             .map(|v| v.trim().to_string())
             .unwrap_or_default();
         let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&chip, cpu_cores);
+        let gpu_cores = gpu_cores(host);
         Ok(Facts {
+            gpu_cores,
             hostname: values
                 .get("kern.hostname")
                 .map(|v| v.trim().to_string())

@@ -21,12 +21,13 @@ pub fn run(context: &Context) -> Result<i32> {
                 .memory_bandwidth_gbps
                 .map_or("unknown".to_string(), |b| format!("{b} GB/s"));
             context.ui.data(&format!(
-                "host:     {}\nhostname: {}\nchip:     {}\nmemory:   {} GB ({} bytes), {bandwidth}\ncores:    {cores}\nmacOS:    {} ({})\nuid:      {}\n",
+                "host:     {}\nhostname: {}\nchip:     {}\nmemory:   {} GB ({} bytes), {bandwidth}\ncores:    {cores}\nGPU:      {}\nmacOS:    {} ({})\nuid:      {}\n",
                 host.name(),
                 facts.hostname,
                 facts.chip,
                 facts.memory_gb,
                 facts.memory_bytes,
+                facts.gpu_cores.map_or("unknown".to_string(), |c| format!("{c} cores")),
                 facts.macos_version,
                 facts.macos_build,
                 facts.uid

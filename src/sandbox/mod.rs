@@ -24,6 +24,7 @@ pub mod pmset;
 pub mod presets;
 pub mod sw_vers;
 pub mod sysctl;
+pub mod system_profiler;
 #[cfg(test)]
 mod testing;
 pub mod tmutil;
@@ -55,6 +56,7 @@ pub const PROGRAMS: &[&str] = &[
     "readlink",
     "test",
     "plutil",
+    "system_profiler",
 ];
 
 /// Set in the environment of shim processes: the emulated Mac they act on.
@@ -104,6 +106,7 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
             files::run(machine, &name, args, stdin)
         }
         "plutil" => plutil::run_with_stdin(machine, args, stdin),
+        "system_profiler" => system_profiler::run(machine, args),
         _ => bail!(
             "cannot run `{program}`: the emulated Mac has no such program (it emulates {})",
             PROGRAMS.join(", ")

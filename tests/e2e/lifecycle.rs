@@ -318,6 +318,7 @@ fn json_output_is_one_document_with_a_format_version() {
         serde_json::from_str(&mac.on(&["facts", "--json"]).expect(0).stdout).unwrap();
     assert_eq!(facts["memory_gb"], 16);
     assert_eq!(facts["chip"], "Apple M2");
+    assert_eq!(facts["gpu_cores"], 10);
     let state: serde_json::Value =
         serde_json::from_str(&mac.on(&["state", "list", "--json"]).expect(0).stdout).unwrap();
     assert_eq!(state["resources"].as_array().unwrap().len(), 10);
@@ -328,7 +329,7 @@ fn facts_graph_validate_and_state_commands() {
     let mac = Mac::with_preset("m1-8gb-monterey");
     mac.spec(QUIET_UI);
     let facts = mac.on(&["facts"]).expect(0);
-    assert!(facts.stdout.contains("chip:     Apple M1\nmemory:   8 GB (8589934592 bytes), 68.25 GB/s\ncores:    8 (4 performance + 4 efficiency)\nmacOS:    12.7.6 (21H1320)\n"), "{}", facts.stdout);
+    assert!(facts.stdout.contains("chip:     Apple M1\nmemory:   8 GB (8589934592 bytes), 68.25 GB/s\ncores:    8 (4 performance + 4 efficiency)\nGPU:      7 cores\nmacOS:    12.7.6 (21H1320)\n"), "{}", facts.stdout);
     let graph = mac.macllm(&["graph"]).expect(0);
     assert!(graph.stdout.starts_with("digraph macllm {\n"));
     assert!(graph.stdout.contains("\"defaults:com.apple.dock:autohide\" -> \"defaults:com.apple.finder:DisableAllAnimations\";"));
