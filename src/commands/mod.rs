@@ -287,11 +287,8 @@ pub fn open_host(name: &str) -> Result<Box<dyn Host>> {
         }
         return Ok(Box::new(SandboxHost::open_or_create(&PathBuf::from(dir))?));
     }
-    if name.starts_with("ssh:") {
-        bail!(
-            "`{name}`: SSH hosts are not supported by this version yet\n\
-             hint: use `local` or `sandbox:DIR`"
-        );
+    if let Some(spec) = name.strip_prefix("ssh:") {
+        return Ok(Box::new(crate::host::ssh::SshHost::new(spec)?));
     }
     bail!("unknown host `{name}`; expected `local`, `sandbox:DIR` or `ssh:[USER@]NAME[:PORT]`")
 }

@@ -4,6 +4,7 @@
 
 pub mod cached;
 pub mod local;
+pub mod ssh;
 
 use anyhow::{Result, bail};
 
