@@ -32,6 +32,9 @@ pub struct Global {
     /// `local` (default), `sandbox:DIR` (an emulated Mac) or `ssh:[USER@]NAME[:PORT]`.
     #[arg(long = "host", global = true, value_name = "HOST")]
     pub hosts: Vec<String>,
+    /// How many hosts to work on at once when several `--host`s are given.
+    #[arg(long, global = true, default_value_t = 5, value_name = "N")]
+    pub parallelism: usize,
     /// Where state files live (default: `state/` in the working directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,

@@ -75,5 +75,5 @@ pub fn print_error(err: &anyhow::Error) {
         Some(spec_error) => spec_error.to_string(),
         None => format!("{err:#}"),
     };
-    eprintln!("error: {}", secret::mask(&text));
+    output::emit(&format!("error: {text}\n"), true);
 }

@@ -1,7 +1,54 @@
 //! Where text goes: data (plans, drift, facts) to stdout, progress to stderr. Colour only on
 //! a terminal, never with `NO_COLOR` or `--no-color` (no-color.org).
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
+
+thread_local! {
+    /// While a host runs on its own thread (several `--host`s), its output is collected here
+    /// and printed as one block when it is done, so hosts do not interleave.
+    static CAPTURE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Starts collecting this thread's output.
+pub fn start_capture() {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(String::new()));
+}
+
+/// Stops collecting and returns what was collected.
+pub fn take_capture() -> String {
+    CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default()
+}
+
+pub fn capturing() -> bool {
+    CAPTURE.with(|c| c.borrow().is_some())
+}
+
+/// Writes to stdout (`to_stderr` false) or stderr, or into the capture; masked for secrets.
+pub fn emit(text: &str, to_stderr: bool) {
+    let text = crate::secret::mask(text);
+    let captured = CAPTURE.with(|c| {
+        let mut c = c.borrow_mut();
+        match c.as_mut() {
+            Some(buffer) => {
+                buffer.push_str(&text);
+                true
+            }
+            None => false,
+        }
+    });
+    if captured {
+        return;
+    }
+    if to_stderr {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
@@ -60,29 +107,25 @@ impl Ui {
     /// Every output goes through `secret::mask`: a value from `secret()` never reaches a
     /// terminal, a log or a pipe.
     pub fn data(&self, text: &str) {
-        let text = crate::secret::mask(text);
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        emit(text, false);
     }
 
     pub fn progress(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{}", crate::secret::mask(text));
+            emit(&format!("{text}\n"), true);
         }
     }
 
     pub fn detail(&self, text: &str) {
         if self.verbose {
-            eprintln!("{}", crate::secret::mask(text));
+            emit(&format!("{text}\n"), true);
         }
     }
 
     pub fn warn(&self, text: &str) {
-        eprintln!(
-            "{} {}",
-            self.paint(Style::Change, "warning:"),
-            crate::secret::mask(text)
+        emit(
+            &format!("{} {text}\n", self.paint(Style::Change, "warning:")),
+            true,
         );
     }
 }

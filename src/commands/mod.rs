@@ -20,6 +20,9 @@ use crate::state::StateFile;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 
+/// One host's collected output and result, when several run at once.
+type HostRun = (String, Result<i32>);
+
 pub struct Context {
     pub global: Global,
     pub ui: Ui,
@@ -214,7 +217,7 @@ impl Context {
     /// stop the others, and the exit code is the worst one (1 beats 2 beats 0).
     pub fn for_each_host(
         &self,
-        work: impl Fn(&dyn Host, &StateFile) -> Result<i32>,
+        work: impl Fn(&dyn Host, &StateFile) -> Result<i32> + Sync,
     ) -> Result<i32> {
         let work = |host: &dyn Host, file: &StateFile| {
             if self.ui.verbose {
@@ -223,28 +226,84 @@ impl Context {
                 work(host, file)
             }
         };
+        let run_one = |name: &str| -> Result<i32> {
+            let host = open_host(name)?;
+            let file = self.state_file(host.name());
+            work(host.as_ref(), &file)
+        };
         let names = self.host_names();
         if names.len() == 1 {
-            let host = open_host(&names[0])?;
-            let file = self.state_file(host.name());
-            return work(host.as_ref(), &file);
+            return run_one(&names[0]);
         }
-        let mut worst = 0;
-        for name in names {
-            self.ui.data(&format!("\n=== {name} ===\n"));
-            let result = open_host(&name).and_then(|host| {
-                let file = self.state_file(host.name());
-                work(host.as_ref(), &file)
-            });
-            match result {
-                Ok(code) if worst != 1 => worst = worst.max(code),
-                Ok(_) => {}
-                Err(err) => {
-                    crate::print_error(&err);
-                    worst = 1;
-                }
+        // Several hosts: `--parallelism` at a time (Ansible's default of 5), each on its own
+        // thread with its output collected, then printed host by host in the given order.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<HostRun>>> =
+            names.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..self.global.parallelism.clamp(1, names.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(name) = names.get(index) else { break };
+                        crate::output::start_capture();
+                        let result = run_one(name);
+                        if let Err(err) = &result {
+                            crate::print_error(err);
+                        }
+                        let text = crate::output::take_capture();
+                        if let Ok(mut slot) = results[index].lock() {
+                            *slot = Some((text, result));
+                        }
+                    }
+                });
             }
+        });
+        let mut worst = 0;
+        let mut summary = Vec::new();
+        let (mut failed, mut changed) = (0, 0);
+        for (name, slot) in names.iter().zip(results) {
+            let (text, result) = slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                (
+                    String::new(),
+                    Err(anyhow::anyhow!("the host's run ended early")),
+                )
+            });
+            self.ui.data(&format!("\n=== {name} ===\n"));
+            crate::output::emit(&text, false);
+            let outcome = match &result {
+                Ok(0) => "ok".to_string(),
+                Ok(2) => {
+                    changed += 1;
+                    "ok, changes or drift (2)".to_string()
+                }
+                Ok(code) => format!("exit {code}"),
+                Err(err) => {
+                    failed += 1;
+                    format!(
+                        "failed: {}",
+                        err.to_string().lines().next().unwrap_or_default()
+                    )
+                }
+            };
+            summary.push(format!("  {name}: {outcome}\n"));
+            worst = match (worst, &result) {
+                (_, Err(_)) | (1, _) => 1,
+                (w, Ok(code)) => w.max(*code),
+            };
         }
+        self.ui.data(&format!(
+            "\n=== summary ===\n{}{} hosts: {} ok, {} failed{}.\n",
+            summary.concat(),
+            names.len(),
+            names.len() - failed,
+            failed,
+            if changed > 0 {
+                format!(", {changed} with changes or drift")
+            } else {
+                String::new()
+            }
+        ));
         Ok(worst)
     }
 
@@ -298,6 +357,9 @@ pub fn confirm(ui: &Ui, question: &str, detail: &str) -> Result<bool> {
     use std::io::{BufRead, Write};
     if ui.json {
         bail!("--json needs --yes: there is no prompt to answer in JSON mode");
+    }
+    if crate::output::capturing() {
+        bail!("several hosts run at once, so there is no prompt: pass --yes");
     }
     let mut out = std::io::stdout().lock();
     write!(

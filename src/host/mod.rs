@@ -262,12 +262,15 @@ impl Host for Verbose<'_> {
     }
 
     fn run(&self, invocation: &Invocation) -> Result<Output> {
-        eprintln!("+ {}", invocation.display());
+        crate::output::emit(&format!("+ {}\n", invocation.display()), true);
         self.0.run(invocation)
     }
 
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
-        eprintln!("+ {} {} (Ollama API)", request.method, request.path);
+        crate::output::emit(
+            &format!("+ {} {} (Ollama API)\n", request.method, request.path),
+            true,
+        );
         self.0.http(request, on_line)
     }
 }

@@ -147,12 +147,20 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
         run(command)
     };
     let apply = fleet(&["apply", "--yes"]).expect(1);
+    // Hosts run in parallel; each host's output is one block, then a summary.
+    let block =
+        format!("=== ssh:127.0.0.1:{down} ===\nerror: cannot reach ssh:127.0.0.1:{down} over SSH");
+    assert!(apply.stdout.contains(&block), "{}", apply.stdout);
     assert!(
-        apply
-            .stderr
-            .contains(&format!("cannot reach ssh:127.0.0.1:{down} over SSH")),
+        apply.stdout.contains("4 hosts: 3 ok, 1 failed."),
         "{}",
-        apply.stderr
+        apply.stdout
+    );
+    assert_eq!(
+        apply.stdout.matches("Apply complete!").count(),
+        3,
+        "{}",
+        apply.stdout
     );
     for (mac, server) in macs.iter().zip(&servers) {
         for (i, value) in HOSTILE.iter().enumerate() {
@@ -177,12 +185,31 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
         macs[2].read("com.apple.dock", "tilesize").expect(0).stdout,
         "48\n"
     );
-    let plan = fleet(&["plan", "--detailed-exitcode"]).expect(1);
+    let plan = fleet(&["--parallelism", "1", "plan", "--detailed-exitcode"]).expect(1);
     assert_eq!(
         plan.stdout.matches("No changes.").count(),
         3,
         "{}",
         plan.stdout
+    );
+    // With several hosts at once there is no prompt to answer.
+    let prompt = fleet(&["destroy"]).expect(1);
+    assert!(
+        prompt
+            .stdout
+            .contains("several hosts run at once, so there is no prompt: pass --yes"),
+        "{}",
+        prompt.stdout
+    );
+    // The down host has no state, so it has nothing to destroy.
+    assert!(
+        prompt.stdout.contains("4 hosts: 1 ok, 3 failed."),
+        "{}",
+        prompt.stdout
+    );
+    assert_eq!(
+        macs[0].read("com.apple.dock", "tilesize").expect(0).stdout,
+        "30\n"
     );
     assert!(!Path::new("/tmp/macllm-pwned").exists());
 }
