@@ -21,6 +21,7 @@ pub mod chips;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod export;
 pub mod facts;
 pub mod graph;
 pub mod host;

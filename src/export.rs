@@ -1,0 +1,1 @@
+//! Export of the spec to other formats (being written).
