@@ -32,6 +32,12 @@ pub struct Global {
     /// `local` (default), `sandbox:DIR` (an emulated Mac) or `ssh:[USER@]NAME[:PORT]`.
     #[arg(long = "host", global = true, value_name = "HOST")]
     pub hosts: Vec<String>,
+    /// A fleet: hosts with names, vars and groups (YAML `hosts: {NAME: {host, vars, groups}}`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Only the inventory's hosts or groups matching PATTERN (`*` matches anything).
+    #[arg(long, global = true, value_name = "PATTERN", requires = "inventory")]
+    pub limit: Option<String>,
     /// How many hosts to work on at once when several `--host`s are given.
     #[arg(long, global = true, default_value_t = 5, value_name = "N")]
     pub parallelism: usize,

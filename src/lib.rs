@@ -25,6 +25,7 @@ pub mod export;
 pub mod facts;
 pub mod graph;
 pub mod host;
+pub mod inventory;
 pub mod ollama;
 pub mod output;
 pub mod plan;

@@ -185,19 +185,44 @@ fn validate(context: &Context) -> Result<i32> {
 impl Context {
     /// The spec rendered for `host`: its facts are read only if the spec has templates.
     pub fn spec_for(&self, host: &dyn Host) -> Result<Spec> {
-        self.load_spec(&|| crate::facts::Facts::read(host))
+        let vars = self.host_vars(host.name())?;
+        self.load_spec(&|| crate::facts::Facts::read(host), &vars)
+    }
+
+    /// An inventory host's own `vars` (null when it has none or there is no inventory).
+    fn host_vars(&self, host_name: &str) -> Result<serde_json::Value> {
+        Ok(self
+            .inventory()?
+            .into_iter()
+            .find(|m| m.host == host_name)
+            .map(|m| m.vars)
+            .unwrap_or(serde_json::Value::Null))
+    }
+
+    fn inventory(&self) -> Result<Vec<crate::inventory::Member>> {
+        match &self.global.inventory {
+            Some(file) => crate::inventory::load(file, self.global.limit.as_deref()),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The spec rendered with the facts of an emulated Mac of `preset`, touching no host.
     pub fn spec_for_preset(&self, preset: &crate::sandbox::presets::Preset) -> Result<Spec> {
-        self.load_spec(&|| Ok(crate::facts::Facts::of_preset(preset)))
+        self.load_spec(
+            &|| Ok(crate::facts::Facts::of_preset(preset)),
+            &serde_json::Value::Null,
+        )
     }
 
-    fn load_spec(&self, facts: &dyn Fn() -> Result<crate::facts::Facts>) -> Result<Spec> {
+    fn load_spec(
+        &self,
+        facts: &dyn Fn() -> Result<crate::facts::Facts>,
+        host_vars: &serde_json::Value,
+    ) -> Result<Spec> {
         let options = crate::spec::ollama::Options {
             allow_unknown_env: self.global.allow_unknown_env,
         };
-        let spec = Spec::load(&self.global.spec, options, facts)?;
+        let spec = Spec::load(&self.global.spec, options, facts, host_vars)?;
         for warning in &spec.warnings {
             self.ui.warn(warning);
         }
@@ -205,12 +230,18 @@ impl Context {
     }
 
     /// The hosts named by `--host`, `local` when none.
-    pub fn host_names(&self) -> Vec<String> {
-        if self.global.hosts.is_empty() {
-            vec!["local".to_string()]
-        } else {
-            self.global.hosts.clone()
+    /// `--host`s, then the inventory's hosts; `local` when there are none.
+    pub fn host_names(&self) -> Result<Vec<String>> {
+        let mut names = self.global.hosts.clone();
+        for member in self.inventory()? {
+            if !names.contains(&member.host) {
+                names.push(member.host);
+            }
         }
+        if names.is_empty() {
+            names.push("local".to_string());
+        }
+        Ok(names)
     }
 
     /// Runs `work` once per host; with several hosts each gets a header, one failing does not
@@ -231,7 +262,7 @@ impl Context {
             let file = self.state_file(host.name());
             work(host.as_ref(), &file)
         };
-        let names = self.host_names();
+        let names = self.host_names()?;
         if names.len() == 1 {
             return run_one(&names[0]);
         }

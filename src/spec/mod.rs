@@ -135,6 +135,7 @@ impl Spec {
         file: &Path,
         options: ollama::Options,
         facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
+        host_vars: &serde_json::Value,
     ) -> anyhow::Result<Spec> {
         let text = std::fs::read_to_string(file).map_err(|err| {
             let hint = if err.kind() == std::io::ErrorKind::NotFound {
@@ -147,20 +148,24 @@ impl Spec {
         let rendered = if text.contains("{{") || text.contains("{%") {
             let context = serde_json::json!({
                 "host": facts()?,
-                "vars": vars_of(file, &text)?,
+                "vars": merged_vars(vars_of(file, &text)?, host_vars),
             });
             template::render(file, &text, &context)?
         } else {
             text
         };
-        Spec::build(file, rendered, options, facts)
+        Spec::build(file, rendered, options, facts, host_vars)
     }
 
     /// Parses a rendered spec that uses no modules (no host facts at hand).
     pub fn parse(file: &Path, text: String, options: ollama::Options) -> Result<Spec, SpecError> {
-        Spec::build(file, text.clone(), options, &|| {
-            anyhow::bail!("no host facts while parsing")
-        })
+        Spec::build(
+            file,
+            text.clone(),
+            options,
+            &|| anyhow::bail!("no host facts while parsing"),
+            &serde_json::Value::Null,
+        )
         .map_err(|err| match err.downcast::<SpecError>() {
             Ok(spec_error) => spec_error,
             Err(other) => SpecError::new(file, &text, 1, 1, String::new(), other.to_string()),
@@ -172,6 +177,7 @@ impl Spec {
         text: String,
         options: ollama::Options,
         facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
+        host_vars: &serde_json::Value,
     ) -> anyhow::Result<Spec> {
         let parsed: SpecFile =
             serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
@@ -213,7 +219,7 @@ impl Spec {
         }
         let mut warnings = Vec::new();
         let mut resources = Vec::new();
-        let vars = vars_of(file, &text)?;
+        let vars = merged_vars(vars_of(file, &text)?, host_vars);
         for (index, entry) in parsed.modules.iter().enumerate() {
             resources.extend(modules::expand_use(
                 entry,
@@ -305,6 +311,16 @@ fn vars_of(file: &Path, text: &str) -> Result<serde_json::Value, SpecError> {
             format!("vars cannot be used in templates: {err}"),
         )
     })
+}
+
+/// The spec's vars with an inventory host's own vars over them.
+fn merged_vars(mut vars: serde_json::Value, host_vars: &serde_json::Value) -> serde_json::Value {
+    if let (Some(vars), Some(host)) = (vars.as_object_mut(), host_vars.as_object()) {
+        for (key, value) in host {
+            vars.insert(key.clone(), value.clone());
+        }
+    }
+    vars
 }
 
 /// Just the top-level blocks named `keys` (each key's line and its indented lines), blank

@@ -213,3 +213,72 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
     );
     assert!(!Path::new("/tmp/macllm-pwned").exists());
 }
+
+#[test]
+fn an_inventory_gives_hosts_vars_and_groups_and_limit_picks_some() {
+    let work = Mac::new();
+    for dir in ["lab1", "lab2", "studio"] {
+        work.macllm(&["sandbox", "init", dir]).expect(0);
+    }
+    std::fs::write(
+        work.work.join("fleet.yaml"),
+        "hosts:\n  lab-1:\n    host: sandbox:lab1\n    vars: { tile: 30 }\n    groups: [lab]\n  lab-2:\n    host: sandbox:lab2\n    groups: [lab]\n  studio:\n    host: sandbox:studio\n    vars: { tile: 60 }\n",
+    )
+    .unwrap();
+    work.spec("macllm: 1\nvars: { tile: 40 }\ndefaults:\n  - domain: com.apple.dock\n    key: tilesize\n    value: \"{{ vars.tile }}\"\n");
+    let apply = work
+        .macllm(&[
+            "--inventory",
+            "fleet.yaml",
+            "--limit",
+            "lab",
+            "apply",
+            "--yes",
+        ])
+        .expect(0);
+    assert!(
+        apply.stdout.contains("2 hosts: 2 ok, 0 failed."),
+        "{}",
+        apply.stdout
+    );
+    let tile = |dir: &str| {
+        work.macllm(&[
+            "sandbox",
+            "run",
+            dir,
+            "--",
+            "defaults",
+            "read",
+            "com.apple.dock",
+            "tilesize",
+        ])
+        .expect(0)
+        .stdout
+    };
+    assert_eq!(tile("lab1"), "30\n", "the host's own vars win");
+    assert_eq!(tile("lab2"), "40\n", "the spec's vars otherwise");
+    assert_eq!(tile("studio"), "48\n", "not in --limit: untouched");
+    let plan = work
+        .macllm(&["--inventory", "fleet.yaml", "plan", "--detailed-exitcode"])
+        .expect(2);
+    assert!(
+        plan.stdout.contains(
+            "=== sandbox:studio ===\n\nmacllm will perform the following actions on sandbox:studio"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("~ value = 48 -> 60"),
+        "{}",
+        plan.stdout
+    );
+    let bad = work
+        .macllm(&["--inventory", "fleet.yaml", "--limit", "nope", "plan"])
+        .expect(1);
+    assert!(
+        bad.stderr.contains("--limit nope matches no host or group"),
+        "{}",
+        bad.stderr
+    );
+}
