@@ -92,6 +92,9 @@ pub enum Command {
     },
     /// Which models, quantizations and contexts fit this Mac, and the tier's settings.
     Recommend,
+    /// Write the spec in another format.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Store or remove a secret in the OS keyring (for `secret("NAME")` in specs).
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -146,6 +149,23 @@ pub enum StateCommand {
     Show { id: String },
     /// Stop managing a resource without changing the host.
     Rm { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// The spec's `defaults` as an MDM configuration profile (.mobileconfig) on stdout or
+    /// `--out`; what a profile cannot express is listed on stderr as skipped.
+    Mobileconfig {
+        /// The profile's PayloadIdentifier (reverse DNS).
+        #[arg(long, default_value = crate::export::DEFAULT_IDENTIFIER)]
+        identifier: String,
+        #[arg(long)]
+        organization: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -45,7 +45,42 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Modules(command) => modules(&context, command),
         Command::Recommend => recommend(&context),
         Command::Secret(command) => secret(&context, command),
+        Command::Export(command) => export(&context, command),
     }
+}
+
+/// `export mobileconfig`: renders the spec for the default emulated Mac (it touches no host)
+/// and writes the profile.
+fn export(context: &Context, command: crate::cli::ExportCommand) -> Result<i32> {
+    let crate::cli::ExportCommand::Mobileconfig {
+        identifier,
+        organization,
+        display_name,
+        out,
+    } = command;
+    let preset = crate::sandbox::presets::find(crate::sandbox::presets::DEFAULT_PRESET)
+        .ok_or_else(|| anyhow::anyhow!("internal error: default preset missing"))?;
+    let spec = context.spec_for_preset(preset)?;
+    let profile = crate::export::mobileconfig(
+        &spec,
+        &crate::export::Options {
+            identifier,
+            organization,
+            display_name,
+        },
+    )?;
+    for skipped in &profile.skipped {
+        context.ui.warn(&format!("skipped {skipped}"));
+    }
+    match out {
+        Some(path) => {
+            std::fs::write(&path, &profile.xml)
+                .map_err(|err| anyhow::anyhow!("writing {}: {err}", path.display()))?;
+            context.ui.progress(&format!("Wrote {}", path.display()));
+        }
+        None => context.ui.data(&profile.xml),
+    }
+    Ok(0)
 }
 
 fn secret(context: &Context, command: crate::cli::SecretCommand) -> Result<i32> {

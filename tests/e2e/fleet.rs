@@ -4,103 +4,9 @@
 
 use crate::harness::{BIN, Mac, run};
 use crate::robustness::{HOSTILE, hostile_spec};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-/// One sshd serving one emulated Mac; stopped when dropped.
-struct Sshd {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn keygen(path: &Path) {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Keys and the client configuration shared by every sshd of a test.
-struct Keys {
-    dir: PathBuf,
-}
-
-impl Keys {
-    fn new(dir: &Path) -> Keys {
-        let dir = dir.join("ssh");
-        std::fs::create_dir_all(&dir).unwrap();
-        keygen(&dir.join("host_key"));
-        keygen(&dir.join("client_key"));
-        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
-        std::fs::write(
-            dir.join("client_config"),
-            format!(
-                "Host 127.0.0.1\n  User root\n  IdentityFile {0}/client_key\n  IdentitiesOnly yes\n  StrictHostKeyChecking accept-new\n  UserKnownHostsFile {0}/known_hosts\n",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        Keys { dir }
-    }
-
-    fn sshd(&self, mac: &Mac, bin: &Path) -> Sshd {
-        let port = free_port();
-        let config = self.dir.join(format!("sshd_{port}"));
-        std::fs::write(
-            &config,
-            format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_key\nPidFile {0}/sshd_{port}.pid\nAuthorizedKeysFile {0}/authorized_keys\nPermitRootLogin prohibit-password\nPubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nSetEnv PATH={1}:/usr/bin:/bin MACLLM_SANDBOX={2}\n",
-                self.dir.display(),
-                bin.display(),
-                mac.dir.display()
-            ),
-        )
-        .unwrap();
-        std::fs::create_dir_all("/run/sshd").unwrap();
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed().as_secs() < 20,
-                "sshd on {port} did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Sshd { child, port }
-    }
-}
-
-fn shim(dir: &Path) -> PathBuf {
-    let bin = dir.join("shim");
-    std::fs::create_dir_all(&bin).unwrap();
-    for program in macllm::sandbox::PROGRAMS {
-        std::os::unix::fs::symlink(BIN, bin.join(program)).unwrap();
-    }
-    bin
-}
+use crate::sshd::{Keys, Sshd, free_port, shim};
+use std::path::Path;
+use std::process::Command;
 
 /// sshd needs root here (PermitRootLogin, /run/sshd) and OpenSSH's server; CI has both.
 fn sshd_available() -> bool {
@@ -121,13 +27,13 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
         return;
     }
     let work = Mac::new();
-    let bin = shim(&work.work);
+    let bin = shim(&work.work, BIN);
     let keys = Keys::new(&work.work);
     let macs: Vec<Mac> = ["m1-8gb-monterey", "m2-16gb-sonoma", "m4max-64gb-sequoia"]
         .into_iter()
         .map(Mac::with_preset)
         .collect();
-    let servers: Vec<Sshd> = macs.iter().map(|mac| keys.sshd(mac, &bin)).collect();
+    let servers: Vec<Sshd> = macs.iter().map(|mac| keys.sshd(&mac.dir, &bin)).collect();
     let down = free_port();
     work.spec(&format!(
         "{}  - domain: com.apple.dock\n    key: tilesize\n    value: \"{{{{ 30 if host.memory_gb <= 8 else 48 }}}}\"\n",
@@ -281,4 +187,66 @@ fn an_inventory_gives_hosts_vars_and_groups_and_limit_picks_some() {
         "{}",
         bad.stderr
     );
+}
+
+#[test]
+fn defaults_export_as_a_configuration_profile() {
+    let work = Mac::new();
+    work.spec("macllm: 1\ndefaults:\n  - {domain: com.apple.dock, key: autohide, value: true}\n  - {domain: com.apple.dock, key: tilesize, value: 36}\n  - {domain: -g, key: NSWindowResizeTime, type: float, value: 0.001}\n  - {domain: com.example.x, key: gone, absent: true}\nservices:\n  - {label: com.apple.photoanalysisd, enabled: false}\n");
+    let export = work
+        .macllm(&[
+            "export",
+            "mobileconfig",
+            "--organization",
+            "Lab",
+            "--out",
+            "quiet.mobileconfig",
+        ])
+        .expect(0);
+    assert!(
+        export
+            .stderr
+            .contains("skipped defaults:com.example.x:gone"),
+        "{}",
+        export.stderr
+    );
+    assert!(
+        export
+            .stderr
+            .contains("skipped service:gui/com.apple.photoanalysisd"),
+        "{}",
+        export.stderr
+    );
+    let profile = plist::Value::from_file(work.work.join("quiet.mobileconfig")).unwrap();
+    let top = profile.as_dictionary().unwrap();
+    assert_eq!(top["PayloadType"].as_string(), Some("Configuration"));
+    assert_eq!(top["PayloadOrganization"].as_string(), Some("Lab"));
+    let payloads = top["PayloadContent"].as_array().unwrap();
+    assert_eq!(payloads.len(), 2);
+    let dock = payloads[0].as_dictionary().unwrap();
+    assert_eq!(
+        dock["PayloadType"].as_string(),
+        Some("com.apple.ManagedClient.preferences")
+    );
+    let settings = dock["PayloadContent"].as_dictionary().unwrap()["com.apple.dock"]
+        .as_dictionary()
+        .unwrap()["Forced"]
+        .as_array()
+        .unwrap()[0]
+        .as_dictionary()
+        .unwrap()["mcx_preference_settings"]
+        .as_dictionary()
+        .unwrap();
+    assert_eq!(settings["autohide"].as_boolean(), Some(true));
+    assert_eq!(settings["tilesize"].as_signed_integer(), Some(36));
+    let global = payloads[1].as_dictionary().unwrap()["PayloadContent"]
+        .as_dictionary()
+        .unwrap();
+    assert!(global.contains_key(".GlobalPreferences"), "{global:?}");
+    let again = work
+        .macllm(&["export", "mobileconfig", "--organization", "Lab"])
+        .expect(0)
+        .stdout;
+    let saved = std::fs::read_to_string(work.work.join("quiet.mobileconfig")).unwrap();
+    assert_eq!(again, saved, "stable UUIDs: the same profile every time");
 }

@@ -10,4 +10,5 @@ mod ollama;
 mod robustness;
 mod secrets;
 mod shim;
+mod sshd;
 mod system;
