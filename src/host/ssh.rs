@@ -159,13 +159,60 @@ impl Host for SshHost {
         })
     }
 
-    fn http(&self, _request: &HttpRequest, _on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
-        // The API must be reached through this connection (a forwarded port), never opened
-        // to the network; that is not built yet, so say so rather than guess.
-        Err(anyhow::Error::new(Unreachable {
-            address: format!("{} (Ollama over SSH is not supported yet)", self.name),
-            reason: "no forwarded port".to_string(),
-        }))
+    /// Through the remote Mac's own `curl` to its loopback, over this same SSH connection:
+    /// the API is never opened to the network. Streamed lines reach `on_line` when the
+    /// request ends (SSH returns the command's output at exit).
+    fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+        let mut argv: Vec<String> = ["curl", "-sS", "-X", &request.method, "-w"]
+            .map(String::from)
+            .to_vec();
+        argv.push("\\n%{http_code} %{content_type}".to_string());
+        let mut stdin = None;
+        if let Some(body) = &request.body {
+            argv.extend(
+                [
+                    "-H",
+                    "Content-Type: application/json",
+                    "--data-binary",
+                    "@-",
+                ]
+                .map(String::from),
+            );
+            stdin = Some(body.clone().into_bytes());
+        }
+        argv.push(format!("http://127.0.0.1:11434{}", request.path));
+        let mut invocation = Invocation::read(argv);
+        invocation.stdin = stdin;
+        let output = self.run(&invocation)?;
+        // curl's exit 7: nothing listens on the remote's port (CURLE_COULDNT_CONNECT).
+        if output.status == 7 {
+            return Err(anyhow::Error::new(Unreachable {
+                address: format!("127.0.0.1:11434 on {}", self.name),
+                reason: output.stderr.trim().to_string(),
+            }));
+        }
+        if !output.success() {
+            bail!(
+                "`curl` on {} exited with status {}: {}",
+                self.name,
+                output.status,
+                output.stderr.trim()
+            );
+        }
+        let (body, trailer) = output
+            .stdout
+            .rsplit_once('\n')
+            .unwrap_or(("", &output.stdout));
+        let (status, content_type) = trailer.split_once(' ').unwrap_or((trailer, ""));
+        let response = HttpResponse {
+            status: status.trim().parse().unwrap_or(0),
+            content_type: content_type.trim().to_string(),
+            body: body.to_string(),
+        };
+        if response.content_type.starts_with("application/x-ndjson") {
+            response.body.lines().for_each(&mut *on_line);
+        }
+        Ok(response)
     }
 }
 

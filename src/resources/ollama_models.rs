@@ -10,6 +10,7 @@
 use super::{Resource, ResourceId};
 use crate::ollama::client::{Client, Progress};
 use crate::ollama::parameters::parse_show;
+use crate::output::emit;
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Result, bail};
@@ -38,7 +39,8 @@ struct ProgressView {
 impl ProgressView {
     fn new() -> ProgressView {
         ProgressView {
-            terminal: std::io::stderr().is_terminal(),
+            // Several hosts at once collect their output: no bar redrawn in place then.
+            terminal: std::io::stderr().is_terminal() && !crate::output::capturing(),
             last: String::new(),
             last_percent: u64::MAX,
         }
@@ -52,24 +54,25 @@ impl ProgressView {
                 if self.terminal {
                     let width = 30;
                     let filled = (percent as usize * width / 100).min(width);
-                    eprint!(
-                        "\r{model}: {} [{}{}] {percent:>3}% of {:.1} GB",
-                        progress.status,
-                        "#".repeat(filled),
-                        " ".repeat(width - filled),
-                        total as f64 / 1e9
+                    emit(
+                        &format!(
+                            "\r{model}: {} [{}{}] {percent:>3}% of {:.1} GB{}",
+                            progress.status,
+                            "#".repeat(filled),
+                            " ".repeat(width - filled),
+                            total as f64 / 1e9,
+                            if done >= total { "\n" } else { "" }
+                        ),
+                        true,
                     );
-                    if done >= total {
-                        eprintln!();
-                    }
                 } else if percent / 25 != self.last_percent / 25 || self.last != progress.status {
-                    eprintln!("{model}: {} {percent}%", progress.status);
+                    emit(&format!("{model}: {} {percent}%\n", progress.status), true);
                 }
                 self.last_percent = percent;
             }
             _ => {
                 if progress.status != self.last {
-                    eprintln!("{model}: {}", progress.status);
+                    emit(&format!("{model}: {}\n", progress.status), true);
                 }
             }
         }

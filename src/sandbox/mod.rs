@@ -6,6 +6,7 @@
 //! One file per emulated program; each cites the capture or source it follows.
 
 pub mod activate_settings;
+pub mod curl;
 pub mod defaults;
 pub mod files;
 pub mod getopt;
@@ -57,6 +58,7 @@ pub const PROGRAMS: &[&str] = &[
     "test",
     "plutil",
     "system_profiler",
+    "curl",
 ];
 
 /// Set in the environment of shim processes: the emulated Mac they act on.
@@ -107,6 +109,7 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         }
         "plutil" => plutil::run_with_stdin(machine, args, stdin),
         "system_profiler" => system_profiler::run(machine, args),
+        "curl" => curl::run(machine, args, stdin),
         _ => bail!(
             "cannot run `{program}`: the emulated Mac has no such program (it emulates {})",
             PROGRAMS.join(", ")
@@ -212,6 +215,7 @@ pub fn shim_main() -> Option<i32> {
     // Only programs that read their input get it: a shim must not wait on a terminal.
     if name == "tee"
         || (["defaults", "plutil"].contains(&name.as_ref()) && argv.iter().any(|a| a == "-"))
+        || (name == "curl" && argv.iter().any(|a| a == "@-"))
     {
         use std::io::Read;
         let _ = std::io::stdin().read_to_end(&mut stdin);

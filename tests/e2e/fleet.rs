@@ -36,7 +36,7 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
     let servers: Vec<Sshd> = macs.iter().map(|mac| keys.sshd(&mac.dir, &bin)).collect();
     let down = free_port();
     work.spec(&format!(
-        "{}  - domain: com.apple.dock\n    key: tilesize\n    value: \"{{{{ 30 if host.memory_gb <= 8 else 48 }}}}\"\n",
+        "{}  - domain: com.apple.dock\n    key: tilesize\n    value: \"{{{{ 30 if host.memory_gb <= 8 else 48 }}}}\"\nollama:\n  env:\n    OLLAMA_KEEP_ALIVE: 10m\n  pull: [llama3.1:8b]\n",
         hostile_spec()
     ));
     let mut args: Vec<String> = servers
@@ -82,6 +82,28 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
                 .exists()
         );
     }
+    // The remote Ollama, reached with the remote's own curl over the same connection: the
+    // variable is set, the server restarted with it, the model pulled.
+    for mac in &macs {
+        assert_eq!(
+            mac.sh(&["launchctl", "getenv", "OLLAMA_KEEP_ALIVE"])
+                .expect(0)
+                .stdout,
+            "10m\n"
+        );
+    }
+    assert_eq!(
+        apply.stdout.matches("it reports the new variables").count(),
+        3,
+        "each host's server restarted once and reported the variable: {}",
+        apply.stdout
+    );
+    assert_eq!(
+        apply.stdout.matches("llama3.1:8b: success").count(),
+        3,
+        "{}",
+        apply.stdout
+    );
     // Facts are per host: the 8 GB Mac got the small Dock.
     assert_eq!(
         macs[0].read("com.apple.dock", "tilesize").expect(0).stdout,
