@@ -68,6 +68,10 @@ pub const ENV_TRACE: &str = "MACLLM_SANDBOX_TRACE";
 /// Test hook: emulated invocations whose argv (joined by spaces) starts with this text fail
 /// with exit 1 and a message on stderr, before changing anything.
 pub const ENV_FAIL: &str = "MACLLM_SANDBOX_FAIL";
+/// Test hook, like [`ENV_FAIL`] but a file in the emulated Mac holding the prefix: reaches
+/// emulated programs however they are started (e.g. through sshd, which passes no quoted
+/// environment values).
+pub const FAIL_FILE: &str = "var/macllm-fail";
 /// Test hook: milliseconds every emulated *write* sleeps first, so a test can kill an apply
 /// in the middle.
 pub const ENV_DELAY_MS: &str = "MACLLM_SANDBOX_DELAY_MS";
@@ -83,7 +87,11 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     trace(argv);
-    if let Ok(prefix) = std::env::var(ENV_FAIL)
+    let prefix = std::env::var(ENV_FAIL)
+        .ok()
+        .or_else(|| std::fs::read_to_string(machine.dir.join(FAIL_FILE)).ok())
+        .map(|p| p.trim_end_matches('\n').to_string());
+    if let Some(prefix) = prefix
         && !prefix.is_empty()
         && argv.join(" ").starts_with(&prefix)
     {

@@ -34,6 +34,14 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
         .map(Mac::with_preset)
         .collect();
     let servers: Vec<Sshd> = macs.iter().map(|mac| keys.sshd(&mac.dir, &bin)).collect();
+    // A fourth Mac whose apply fails half way: the sixth hostile key is refused.
+    let failing = Mac::with_preset("m2-16gb-sonoma");
+    std::fs::write(
+        failing.dir.join(macllm::sandbox::FAIL_FILE),
+        "defaults write com.example.hostile key 5",
+    )
+    .unwrap();
+    let broken = keys.sshd(&failing.dir, &bin);
     let down = free_port();
     work.spec(&format!(
         "{}  - domain: com.apple.dock\n    key: tilesize\n    value: \"{{{{ 30 if host.memory_gb <= 8 else 48 }}}}\"\nollama:\n  env:\n    OLLAMA_KEEP_ALIVE: 10m\n  pull: [llama3.1:8b]\n",
@@ -41,6 +49,7 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
     ));
     let mut args: Vec<String> = servers
         .iter()
+        .chain([&broken])
         .flat_map(|s| ["--host".to_string(), format!("ssh:127.0.0.1:{}", s.port)])
         .collect();
     args.extend(["--host".to_string(), format!("ssh:127.0.0.1:{down}")]);
@@ -58,7 +67,7 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
         format!("=== ssh:127.0.0.1:{down} ===\nerror: cannot reach ssh:127.0.0.1:{down} over SSH");
     assert!(apply.stdout.contains(&block), "{}", apply.stdout);
     assert!(
-        apply.stdout.contains("4 hosts: 3 ok, 1 failed."),
+        apply.stdout.contains("5 hosts: 3 ok, 2 failed."),
         "{}",
         apply.stdout
     );
@@ -82,6 +91,27 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
                 .exists()
         );
     }
+    // The failing Mac stopped at that key, kept what it had applied before it, and recorded
+    // the key as in flight.
+    let block = apply
+        .stdout
+        .split(&format!("=== ssh:127.0.0.1:{} ===", broken.port))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        block.contains("applying defaults:com.example.hostile:key 5"),
+        "{block}"
+    );
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            work.work
+                .join(format!("state/ssh-127.0.0.1-{}.json", broken.port)),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(state["resources"]["defaults:com.example.hostile:key 5 $;\""]["applied"].is_null());
+    assert!(!state["resources"]["defaults:com.example.hostile:key 0 $;\""]["applied"].is_null());
     // The remote Ollama, reached with the remote's own curl over the same connection: the
     // variable is set, the server restarted with it, the model pulled.
     for mac in &macs {
@@ -131,7 +161,7 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
     );
     // The down host has no state, so it has nothing to destroy.
     assert!(
-        prompt.stdout.contains("4 hosts: 1 ok, 3 failed."),
+        prompt.stdout.contains("5 hosts: 1 ok, 4 failed."),
         "{}",
         prompt.stdout
     );
