@@ -7,16 +7,23 @@ use std::io::{IsTerminal, Write};
 thread_local! {
     /// While a host runs on its own thread (several `--host`s), its output is collected here
     /// and printed as one block when it is done, so hosts do not interleave.
-    static CAPTURE: RefCell<Option<String>> = const { RefCell::new(None) };
+    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
+}
+
+/// A host's collected output: everything in order, and the data (stdout) part alone.
+#[derive(Default, Debug)]
+pub struct Captured {
+    pub all: String,
+    pub data: String,
 }
 
 /// Starts collecting this thread's output.
 pub fn start_capture() {
-    CAPTURE.with(|c| *c.borrow_mut() = Some(String::new()));
+    CAPTURE.with(|c| *c.borrow_mut() = Some(Captured::default()));
 }
 
 /// Stops collecting and returns what was collected.
-pub fn take_capture() -> String {
+pub fn take_capture() -> Captured {
     CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default()
 }
 
@@ -31,7 +38,10 @@ pub fn emit(text: &str, to_stderr: bool) {
         let mut c = c.borrow_mut();
         match c.as_mut() {
             Some(buffer) => {
-                buffer.push_str(&text);
+                buffer.all.push_str(&text);
+                if !to_stderr {
+                    buffer.data.push_str(&text);
+                }
                 true
             }
             None => false,

@@ -21,7 +21,17 @@ use anyhow::{Result, bail};
 use std::path::PathBuf;
 
 /// One host's collected output and result, when several run at once.
-type HostRun = (String, Result<i32>);
+type HostRun = (crate::output::Captured, Result<i32>);
+
+/// A host's run as its worker left it (a worker that panicked left nothing).
+fn finished(slot: std::sync::Mutex<Option<HostRun>>) -> HostRun {
+    slot.into_inner().ok().flatten().unwrap_or_else(|| {
+        (
+            crate::output::Captured::default(),
+            Err(anyhow::anyhow!("the host's run ended early")),
+        )
+    })
+}
 
 pub struct Context {
     pub global: Global,
@@ -325,18 +335,16 @@ impl Context {
                 });
             }
         });
+        if self.ui.json {
+            return Ok(self.json_summary(&names, results));
+        }
         let mut worst = 0;
         let mut summary = Vec::new();
         let (mut failed, mut changed) = (0, 0);
         for (name, slot) in names.iter().zip(results) {
-            let (text, result) = slot.into_inner().ok().flatten().unwrap_or_else(|| {
-                (
-                    String::new(),
-                    Err(anyhow::anyhow!("the host's run ended early")),
-                )
-            });
+            let (text, result) = finished(slot);
             self.ui.data(&format!("\n=== {name} ===\n"));
-            crate::output::emit(&text, false);
+            crate::output::emit(&text.all, false);
             let outcome = match &result {
                 Ok(0) => "ok".to_string(),
                 Ok(2) => {
@@ -371,6 +379,44 @@ impl Context {
             }
         ));
         Ok(worst)
+    }
+
+    /// With `--json` and several hosts: one document holding each host's own document (or
+    /// its error) and exit code.
+    fn json_summary(
+        &self,
+        names: &[String],
+        results: Vec<std::sync::Mutex<Option<HostRun>>>,
+    ) -> i32 {
+        let mut worst = 0;
+        let mut hosts = Vec::new();
+        for (name, slot) in names.iter().zip(results) {
+            let (text, result) = finished(slot);
+            let (exit, error) = match &result {
+                Ok(code) => (*code, None),
+                Err(err) => (1, Some(format!("{err:#}"))),
+            };
+            worst = if worst == 1 || exit == 1 {
+                1
+            } else {
+                worst.max(exit)
+            };
+            let output = serde_json::from_str::<serde_json::Value>(text.data.trim())
+                .unwrap_or(serde_json::Value::Null);
+            hosts.push(serde_json::json!({
+                "host": name,
+                "exit_code": exit,
+                "error": error,
+                "result": output,
+            }));
+        }
+        let document = serde_json::json!({
+            "format_version": crate::plan::PLAN_FORMAT_VERSION,
+            "hosts": hosts,
+        });
+        self.ui
+            .data(&(serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"));
+        worst
     }
 
     /// `state/<host>.json` in the working directory (where a dotfiles repository keeps its

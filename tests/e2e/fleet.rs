@@ -231,6 +231,16 @@ fn an_inventory_gives_hosts_vars_and_groups_and_limit_picks_some() {
         "{}",
         plan.stdout
     );
+    let json: serde_json::Value = serde_json::from_str(
+        &work
+            .macllm(&["--inventory", "fleet.yaml", "plan", "--json"])
+            .expect(0)
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["hosts"].as_array().unwrap().len(), 3, "{json}");
+    assert_eq!(json["hosts"][2]["host"], "sandbox:studio");
+    assert_eq!(json["hosts"][2]["result"]["summary"]["change"], 1, "{json}");
     let bad = work
         .macllm(&["--inventory", "fleet.yaml", "--limit", "nope", "plan"])
         .expect(1);
