@@ -12,6 +12,9 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
         detailed_exitcode,
         refresh_only,
     } = args;
+    if out.is_some() && context.host_names()?.len() > 1 {
+        anyhow::bail!("a saved plan is for one host: run `plan --out` with a single --host");
+    }
     let mode = if refresh_only {
         Mode::RefreshOnly
     } else {

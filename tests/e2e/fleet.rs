@@ -312,3 +312,26 @@ fn defaults_export_as_a_configuration_profile() {
     let saved = std::fs::read_to_string(work.work.join("quiet.mobileconfig")).unwrap();
     assert_eq!(again, saved, "stable UUIDs: the same profile every time");
 }
+
+#[test]
+fn a_saved_plan_is_for_one_host() {
+    let work = Mac::new();
+    work.spec("macllm: 1\n");
+    let run = work
+        .macllm(&[
+            "--host",
+            "sandbox:mac",
+            "--host",
+            "sandbox:other",
+            "plan",
+            "--out",
+            "p.json",
+        ])
+        .expect(1);
+    assert!(
+        run.stderr.contains("a saved plan is for one host"),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.work.join("p.json").exists());
+}
