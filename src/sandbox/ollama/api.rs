@@ -595,21 +595,7 @@ fn show(server: &Running, request: &HttpRequest) -> Reply {
     text("parser", model.config_str("parser"));
     fields.push(("details".into(), details(&model, false)));
     if !model.messages.is_empty() {
-        fields.push((
-            "messages".into(),
-            J::Arr(
-                model
-                    .messages
-                    .iter()
-                    .map(|(role, content)| {
-                        J::obj([
-                            ("role", J::str(role.clone())),
-                            ("content", J::str(content.clone())),
-                        ])
-                    })
-                    .collect(),
-            ),
-        ));
+        fields.push(("messages".into(), go_message_json(&model.messages)));
     }
     let mut info: Vec<(String, J)> = model
         .kv
@@ -968,13 +954,9 @@ fn decode_create(server: &Running, request: &HttpRequest) -> Result<(CreateReque
         .unwrap_or_default()
         .iter()
         .map(|m| {
-            let field = |k: &str| {
-                m.get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            (field("role").to_lowercase(), field("content"))
+            // Roles are lower-cased on decode (reference/ollama.md 1.5).
+            let (role, content) = store::message_fields(m);
+            (role.to_lowercase(), content)
         })
         .collect();
     Ok((

@@ -468,18 +468,7 @@ impl Store {
                     if let Ok(serde_json::Value::Array(items)) =
                         serde_json::from_str::<serde_json::Value>(&text())
                     {
-                        model.messages = items
-                            .iter()
-                            .map(|m| {
-                                let field = |k: &str| {
-                                    m.get(k)
-                                        .and_then(|v| v.as_str())
-                                        .unwrap_or_default()
-                                        .to_string()
-                                };
-                                (field("role"), field("content"))
-                            })
-                            .collect();
+                        model.messages = items.iter().map(message_fields).collect();
                     }
                 }
                 registry::MEDIA_LICENSE => model.licenses.push(text()),
@@ -533,3 +522,16 @@ pub fn config_blob(config: &[(String, J)], layers: &[Layer]) -> Vec<u8> {
 }
 
 pub const CONFIG_MEDIA: &str = MEDIA_CONFIG;
+
+/// A `{role, content}` message as the (role, content) pair the store keeps; missing fields
+/// are empty.
+pub fn message_fields(message: &serde_json::Value) -> (String, String) {
+    let field = |key: &str| {
+        message
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    (field("role"), field("content"))
+}
