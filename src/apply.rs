@@ -3,7 +3,7 @@
 //! for ("did not converge" otherwise), record what was read and save. A crash anywhere leaves
 //! a state the next run converges from. Restarts run once, after the writes that need them.
 
-use crate::host::{Host, Invocation};
+use crate::host::Invocation;
 use crate::output::Ui;
 use crate::plan::{Action, Change, Plan};
 use crate::resources::Restart;
@@ -25,7 +25,9 @@ fn recorded_resource(change: &Change) -> Result<crate::resources::AnyResource> {
 }
 
 pub struct Applier<'a> {
-    pub host: &'a dyn Host,
+    /// The host with its facts, read at most once for the whole apply however many
+    /// resources need them.
+    pub target: Target<'a>,
     pub file: &'a StateFile,
     pub lock: &'a StateLock,
     pub ui: &'a Ui,
@@ -131,15 +133,15 @@ impl Applier<'_> {
         let mut applied = change.after.clone();
         if change.writes() {
             self.ui.progress(&format!("{}: {verb}...", change.id));
-            let target = Target::new(self.host);
-            resource.write(&target, change.after.as_ref())?;
-            let read_back = resource.read(&target).context("reading the value back")?;
+            let target = &self.target;
+            resource.write(target, change.after.as_ref())?;
+            let read_back = resource.read(target).context("reading the value back")?;
             // What the write should have produced, computed now: a custom model's target
             // includes what it inherits from its base, which may only now be on the host.
             let expected = if change.action == Action::Restore {
                 change.after.clone()
             } else {
-                resource.desired_on(&target)?
+                resource.desired_on(target)?
             };
             for warning in target.take_warnings() {
                 self.ui.warn(&warning);
@@ -207,7 +209,7 @@ impl Applier<'_> {
             Restart::Logout(_) => return Ok(()),
         };
         let invocation = Invocation::write(argv);
-        match self.host.run(&invocation) {
+        match self.target.host().run(&invocation) {
             Ok(output) if output.success() => self
                 .ui
                 .progress(&format!("Restarted: {}", restart.describe())),
@@ -227,10 +229,9 @@ impl Applier<'_> {
     /// Restarts Ollama once, waits for it and checks, from the `server config` line of its
     /// log, that it now runs with every variable just set.
     fn restart_ollama(&self, owed: &[&Change]) -> Result<()> {
-        let target = Target::new(self.host);
-        let server = crate::resources::ollama_server::Server::detect(&target)?;
+        let server = crate::resources::ollama_server::Server::detect(&self.target)?;
         self.ui.progress("Restarting the Ollama server...");
-        let env = server.restart(&target)?;
+        let env = server.restart(&self.target)?;
         let mut wrong = Vec::new();
         for change in owed {
             let crate::resources::AnyResource::OllamaEnv(variable) = &change.resource else {
@@ -262,7 +263,7 @@ impl Applier<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::Output;
+    use crate::host::{Host, Output};
     use crate::plan::{Mode, PLAN_FORMAT_VERSION};
     use crate::resources::defaults::DefaultsKey;
     use crate::resources::{AnyResource, ResourceId};
@@ -330,7 +331,7 @@ mod tests {
             ..Ui::plain()
         };
         let applier = Applier {
-            host: &Stubborn,
+            target: Target::new(&Stubborn),
             file: &file,
             lock: &lock,
             ui: &ui,

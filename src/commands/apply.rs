@@ -209,7 +209,7 @@ fn execute(
     verb: &str,
 ) -> Result<i32> {
     let applier = Applier {
-        host,
+        target: crate::target::Target::new(host),
         file,
         lock,
         ui: &context.ui,
