@@ -135,7 +135,7 @@ pub fn plan(
     let cached = Cached::new(host);
     let reader = ReadOnly(&cached);
     let mut planner = Planner {
-        target: Target::new(&reader),
+        target: Target::new(&reader).with_facts(spec.and_then(|s| s.facts.clone())),
         observed: BTreeMap::new(),
     };
     let mut changes = Vec::new();

@@ -33,6 +33,15 @@ impl<'a> Target<'a> {
         std::mem::take(&mut self.warnings.borrow_mut())
     }
 
+    /// Facts already read for this host (while rendering its spec), so they are not read
+    /// again.
+    pub fn with_facts(self, facts: Option<Facts>) -> Target<'a> {
+        if let Some(facts) = facts {
+            let _ = self.facts.set(facts);
+        }
+        self
+    }
+
     pub fn host(&self) -> &'a dyn Host {
         self.host
     }

@@ -127,6 +127,8 @@ pub struct Spec {
     pub graph: Graph,
     /// Allowed but probably wrong (an unknown variable kept by `--allow-unknown-env`).
     pub warnings: Vec<String>,
+    /// The host facts the templates were rendered with, if they needed any.
+    pub facts: Option<crate::facts::Facts>,
 }
 
 impl Spec {
@@ -145,6 +147,17 @@ impl Spec {
             };
             anyhow::anyhow!("cannot read spec {}: {err}{hint}", file.display())
         })?;
+        // Facts are read at most once, whether the spec, its modules or both need them, and
+        // kept on the spec so the plan does not read them again.
+        let read: std::cell::RefCell<Option<crate::facts::Facts>> = Default::default();
+        let facts = || -> anyhow::Result<crate::facts::Facts> {
+            if let Some(facts) = read.borrow().as_ref() {
+                return Ok(facts.clone());
+            }
+            let fresh = facts()?;
+            *read.borrow_mut() = Some(fresh.clone());
+            Ok(fresh)
+        };
         let rendered = if text.contains("{{") || text.contains("{%") {
             let context = serde_json::json!({
                 "host": facts()?,
@@ -154,7 +167,9 @@ impl Spec {
         } else {
             text
         };
-        Spec::build(file, rendered, options, facts, host_vars)
+        let mut spec = Spec::build(file, rendered, options, &facts, host_vars)?;
+        spec.facts = read.into_inner();
+        Ok(spec)
     }
 
     /// Parses a rendered spec that uses no modules (no host facts at hand).
@@ -240,6 +255,7 @@ impl Spec {
             resources,
             graph,
             warnings,
+            facts: None,
         })
     }
 }
