@@ -28,11 +28,7 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
         SandboxCommand::Run { dir, argv } => {
             let machine = Machine::open(&dir)?;
             let mut stdin = Vec::new();
-            let program = std::path::Path::new(&argv[0])
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if program == "tee" || argv.iter().any(|a| a == "-") {
+            if sandbox::reads_stdin(&argv) {
                 std::io::stdin().read_to_end(&mut stdin)?;
             }
             let output = sandbox::run(&machine, &argv, &stdin)?;

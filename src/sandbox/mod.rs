@@ -206,6 +206,20 @@ pub fn delay_write() {
     }
 }
 
+/// Whether an emulated command reads its standard input: `tee` always, the others only when
+/// told to (`-`, curl's `@-`). Nothing else is given stdin, so no emulated program waits on
+/// a terminal.
+pub fn reads_stdin(argv: &[String]) -> bool {
+    let name = argv
+        .first()
+        .and_then(|p| Path::new(p).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name == "tee"
+        || (["defaults", "plutil"].contains(&name.as_str()) && argv.iter().any(|a| a == "-"))
+        || (name == "curl" && argv.iter().any(|a| a == "@-"))
+}
+
 /// The multi-call shim: when macllm's binary is invoked under an emulated program's name
 /// (a symlink `defaults -> macllm` on PATH) with `MACLLM_SANDBOX` set, it behaves as that
 /// program. Returns `None` when this process is plain `macllm`.
@@ -220,11 +234,7 @@ pub fn shim_main() -> Option<i32> {
         return Some(127);
     };
     let mut stdin = Vec::new();
-    // Only programs that read their input get it: a shim must not wait on a terminal.
-    if name == "tee"
-        || (["defaults", "plutil"].contains(&name.as_ref()) && argv.iter().any(|a| a == "-"))
-        || (name == "curl" && argv.iter().any(|a| a == "@-"))
-    {
+    if reads_stdin(&argv) {
         use std::io::Read;
         let _ = std::io::stdin().read_to_end(&mut stdin);
     }
