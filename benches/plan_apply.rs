@@ -22,7 +22,7 @@ fn main() {
     assert!(status.status.success());
     let bin = work.join("bin");
     std::fs::create_dir_all(&bin).expect("bin dir");
-    for program in macllm::sandbox::PROGRAMS {
+    for program in emulated_mac::PROGRAMS {
         std::os::unix::fs::symlink(BIN, bin.join(program)).expect("symlink");
     }
     std::fs::write(work.join("macllm.yaml"), spec()).expect("spec");
@@ -50,8 +50,8 @@ fn main() {
             .args(args)
             .current_dir(work)
             .env("PATH", path_with(&bin))
-            .env(macllm::sandbox::ENV_SANDBOX, work.join("mac"))
-            .env(macllm::sandbox::ENV_TRACE, &trace)
+            .env(emulated_mac::ENV_SANDBOX, work.join("mac"))
+            .env(emulated_mac::ENV_TRACE, &trace)
             .output()
             .expect("macllm");
         let elapsed = start.elapsed();

@@ -357,9 +357,9 @@ pub fn find(name: &str) -> Option<&'static CatalogModel> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::ollama::names::Name;
-    use crate::sandbox::ollama::registry;
     use crate::sizing::Shape;
+    use emulated_mac::ollama::names::Name;
+    use emulated_mac::ollama::registry;
     use std::collections::BTreeSet;
 
     #[test]

@@ -190,7 +190,7 @@ pub enum SandboxCommand {
     Init {
         dir: PathBuf,
         /// Hardware and macOS version; `macllm sandbox presets` lists them.
-        #[arg(long, default_value = crate::sandbox::presets::DEFAULT_PRESET)]
+        #[arg(long, default_value = crate::sandbox::DEFAULT_PRESET)]
         preset: String,
     },
     /// Run one emulated command, as a user would in Terminal.

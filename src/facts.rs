@@ -56,32 +56,6 @@ fn gpu_cores(host: &dyn Host) -> Option<u32> {
 }
 
 impl Facts {
-    /// The facts an emulated Mac of `preset` reports, without running anything: what
-    /// `validate` renders templates with, since it touches no host.
-    pub fn of_preset(preset: &crate::sandbox::presets::Preset) -> Facts {
-        let info = preset.info();
-        let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(
-            &info.chip,
-            info.performance_cores + info.efficiency_cores,
-        );
-        Facts {
-            hostname: info.hostname,
-            chip: info.chip,
-            memory_bytes: info.memory_bytes,
-            memory_gb: info.memory_bytes >> 30,
-            cpu_cores: info.performance_cores + info.efficiency_cores,
-            performance_cores: Some(info.performance_cores),
-            efficiency_cores: Some(info.efficiency_cores),
-            macos_version: info.product_version,
-            macos_build: info.build_version,
-            uid: info.uid,
-            home: format!("/Users/{}", info.user),
-            memory_bandwidth_gbps,
-            gpu_cores: Some(info.gpu_cores),
-            user: info.user,
-        }
-    }
-
     pub fn read(host: &dyn Host) -> Result<Facts> {
         let sysctl = run_ok(
             host,

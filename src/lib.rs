@@ -12,14 +12,14 @@
 //! ```
 //!
 //! `resources/` holds one file per kind of setting; each reaches a machine only through
-//! `host::Host` (`host/local.rs`, or `sandbox/`, the emulated Mac). `commands/` holds one thin
-//! wrapper per subcommand; `cli.rs` the clap types.
+//! `host::Host` (`host/local.rs`, `host/ssh.rs`, or `sandbox.rs`, the bridge to the emulated
+//! Mac in `crates/emulated-mac`). `commands/` holds one thin wrapper per subcommand; `cli.rs`
+//! the clap types.
 
 pub mod apply;
 pub mod catalog;
 pub mod chips;
 pub mod cli;
-pub mod clock;
 pub mod commands;
 pub mod export;
 pub mod facts;
@@ -43,12 +43,8 @@ pub mod value;
 
 use clap::Parser;
 
-/// The binary's entry: the emulated-Mac shim when invoked under an emulated program's name,
-/// else the CLI. Returns the exit code.
-pub fn main_entry() -> i32 {
-    if let Some(code) = sandbox::shim_main() {
-        return code;
-    }
+/// The CLI: parses the arguments, runs the command and returns the exit code.
+pub fn run() -> i32 {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

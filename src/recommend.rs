@@ -411,10 +411,10 @@ pub fn render(r: &Recommendation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::presets::{PRESETS, find};
+    use crate::sandbox::{PRESETS, facts_of_preset, find_preset as find};
 
     fn preset(name: &str) -> Facts {
-        Facts::of_preset(find(name).unwrap())
+        facts_of_preset(find(name).unwrap())
     }
 
     fn model<'a>(r: &'a Recommendation, tag: &str) -> &'a ModelFit {
@@ -476,7 +476,7 @@ mod tests {
             .find(|(name, _)| *name == "ollama-tuning")
             .unwrap();
         for preset in PRESETS {
-            let facts = Facts::of_preset(preset);
+            let facts = facts_of_preset(preset);
             let context = serde_json::json!({
                 "host": facts,
                 "params": { "model": "llama3.1:8b" },
@@ -612,7 +612,7 @@ mod tests {
     #[test]
     fn models_are_sorted_by_size_and_all_there() {
         for preset in PRESETS {
-            let r = recommend(&Facts::of_preset(preset));
+            let r = recommend(&facts_of_preset(preset));
             assert_eq!(r.models.len(), catalog::all().len());
             assert!(
                 r.models

@@ -213,7 +213,9 @@ mod tests {
     use super::*;
 
     fn facts(gb: u64) -> Facts {
-        let mut facts = Facts::of_preset(crate::sandbox::presets::find("m1-8gb-monterey").unwrap());
+        let mut facts = crate::sandbox::facts_of_preset(
+            crate::sandbox::find_preset("m1-8gb-monterey").unwrap(),
+        );
         facts.memory_bytes = gb << 30;
         facts
     }

@@ -217,7 +217,7 @@ impl StateFile {
         let info = serde_json::json!({
             "pid": std::process::id(),
             "command": command,
-            "since": crate::clock::rfc3339_now(),
+            "since": rfc3339_now(),
         });
         file.set_len(0)?;
         file.rewind()?;
@@ -275,6 +275,15 @@ fn set_private(path: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn set_private(_path: &Path) -> Result<()> {
     Ok(())
+}
+
+/// Now in UTC, to the second (`2026-11-30T03:05:09Z`): when a lock was taken.
+fn rfc3339_now() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds are in range");
+    now.format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC instant formats as RFC 3339")
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@ use anyhow::Result;
 
 pub fn run(context: &Context) -> Result<i32> {
     // The graph of the default emulated Mac: drawing it touches no host.
-    let preset = crate::sandbox::presets::find(crate::sandbox::presets::DEFAULT_PRESET)
-        .ok_or_else(|| anyhow::anyhow!("internal error: default preset missing"))?;
+    let preset = crate::sandbox::default_preset();
     let spec = context.spec_for_preset(preset)?;
     context.ui.data(&spec.graph.to_dot());
     Ok(0)

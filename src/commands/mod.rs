@@ -68,8 +68,7 @@ fn export(context: &Context, command: crate::cli::ExportCommand) -> Result<i32> 
         display_name,
         out,
     } = command;
-    let preset = crate::sandbox::presets::find(crate::sandbox::presets::DEFAULT_PRESET)
-        .ok_or_else(|| anyhow::anyhow!("internal error: default preset missing"))?;
+    let preset = crate::sandbox::default_preset();
     let spec = context.spec_for_preset(preset)?;
     let profile = crate::export::mobileconfig(
         &spec,
@@ -183,7 +182,7 @@ fn modules(context: &Context, command: crate::cli::ModulesCommand) -> Result<i32
 /// with the facts of every emulated preset, so a template that breaks on some Macs (8 GB
 /// ones, say) is caught here.
 fn validate(context: &Context) -> Result<i32> {
-    let presets = crate::sandbox::presets::PRESETS;
+    let presets = crate::sandbox::PRESETS;
     let mut specs = Vec::new();
     for preset in presets {
         let spec = context
@@ -252,9 +251,9 @@ impl Context {
     }
 
     /// The spec rendered with the facts of an emulated Mac of `preset`, touching no host.
-    pub fn spec_for_preset(&self, preset: &crate::sandbox::presets::Preset) -> Result<Spec> {
+    pub fn spec_for_preset(&self, preset: &crate::sandbox::Preset) -> Result<Spec> {
         self.load_spec(
-            &|| Ok(crate::facts::Facts::of_preset(preset)),
+            &|| Ok(crate::sandbox::facts_of_preset(preset)),
             &serde_json::Value::Null,
         )
     }

@@ -2,8 +2,8 @@
 
 use super::Context;
 use crate::cli::SandboxCommand;
-use crate::sandbox::{self, machine::Machine, presets};
 use anyhow::{Result, bail};
+use emulated_mac::{machine::Machine, presets};
 use std::io::Read;
 
 pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
@@ -28,10 +28,10 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
         SandboxCommand::Run { dir, argv } => {
             let machine = Machine::open(&dir)?;
             let mut stdin = Vec::new();
-            if sandbox::reads_stdin(&argv) {
+            if emulated_mac::reads_stdin(&argv) {
                 std::io::stdin().read_to_end(&mut stdin)?;
             }
-            let output = sandbox::run(&machine, &argv, &stdin)?;
+            let output = emulated_mac::run(&machine, &argv, &stdin)?;
             print!("{}", output.stdout);
             eprint!("{}", output.stderr);
             Ok(output.status)
@@ -44,7 +44,7 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
                 "Emulated Ollama of {} listening on http://{address}\nUse it with OLLAMA_HOST={address}\n",
                 dir.display()
             ));
-            sandbox::ollama::http_server::serve(&dir, listener)?;
+            emulated_mac::ollama::http_server::serve(&dir, listener)?;
             Ok(0)
         }
         SandboxCommand::Presets => {

@@ -37,7 +37,7 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
     // A fourth Mac whose apply fails half way: the sixth hostile key is refused.
     let failing = Mac::with_preset("m2-16gb-sonoma");
     std::fs::write(
-        failing.dir.join(macllm::sandbox::FAIL_FILE),
+        failing.dir.join(emulated_mac::FAIL_FILE),
         "defaults write com.example.hostile key 5",
     )
     .unwrap();

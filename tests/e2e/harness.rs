@@ -62,8 +62,8 @@ impl Mac {
             .current_dir(&self.work)
             .args(args)
             .env_remove("NO_COLOR")
-            .env_remove(macllm::sandbox::ENV_FAIL)
-            .env_remove(macllm::sandbox::ENV_DELAY_MS);
+            .env_remove(emulated_mac::ENV_FAIL)
+            .env_remove(emulated_mac::ENV_DELAY_MS);
         command
     }
 

@@ -1,7 +1,7 @@
 //! Shipped and local modules through `use:`.
 
 use crate::harness::Mac;
-use macllm::sandbox::presets::PRESETS;
+use emulated_mac::presets::PRESETS;
 use macllm::spec::modules::SHIPPED;
 
 #[test]

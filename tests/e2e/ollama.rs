@@ -299,7 +299,7 @@ fn the_real_http_client_talks_to_the_emulated_server_on_a_loopback_port() {
     let (_served, address) = serve(&mac);
     let bin = mac.work.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for program in macllm::sandbox::PROGRAMS {
+    for program in emulated_mac::PROGRAMS {
         std::os::unix::fs::symlink(BIN, bin.join(program)).unwrap();
     }
     mac.spec(MODEL_SPEC);
@@ -314,7 +314,7 @@ fn the_real_http_client_talks_to_the_emulated_server_on_a_loopback_port() {
                     std::env::var("PATH").unwrap_or_default()
                 ),
             )
-            .env(macllm::sandbox::ENV_SANDBOX, &mac.dir)
+            .env(emulated_mac::ENV_SANDBOX, &mac.dir)
             .env("OLLAMA_HOST", &address);
         run(command)
     };

@@ -1,7 +1,7 @@
 //! Crashes, failures, concurrent writers, corrupt state and hostile values.
 
 use crate::harness::{Mac, QUIET_UI};
-use macllm::sandbox::{ENV_DELAY_MS, ENV_FAIL};
+use emulated_mac::{ENV_DELAY_MS, ENV_FAIL};
 use std::time::{Duration, Instant};
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {

@@ -3,7 +3,7 @@
 
 use crate::harness::{BIN, Mac, QUIET_UI, run};
 use crate::robustness::{HOSTILE, hostile_spec};
-use macllm::sandbox::{ENV_SANDBOX, ENV_TRACE, PROGRAMS};
+use emulated_mac::{ENV_SANDBOX, ENV_TRACE, PROGRAMS};
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -96,7 +96,7 @@ impl Keys {
 pub fn shim(dir: &Path, binary: &str) -> PathBuf {
     let bin = dir.join("shim");
     std::fs::create_dir_all(&bin).unwrap();
-    for program in macllm::sandbox::PROGRAMS {
+    for program in emulated_mac::PROGRAMS {
         std::os::unix::fs::symlink(binary, bin.join(program)).unwrap();
     }
     bin

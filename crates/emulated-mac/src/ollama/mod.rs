@@ -1,0 +1,119 @@
+//! The emulated Ollama server: what `ollama serve` 0.32.3 answers on the emulated Mac, after
+//! ollama/ollama's sources at tag v0.32.3 and the research in
+//! ../shared/reference/ollama.md (cited per module).
+//!
+//! Why 0.32.3: it is the version Homebrew's formula installs (homebrew-core
+//! `Formula/o/ollama.rb` at the stored commit), which is what the presets emulate, and it is
+//! one release before the reference's source snapshot (v0.33.0-rc2): its
+//! `envconfig/config.go` is identical to that snapshot's, so the reference's environment
+//! tables hold as written, and every behaviour the reference dates (streamed errors carrying
+//! their HTTP status since 0.12.6, `capabilities`, `context_length` in `/api/ps`,
+//! `done_reason` load/unload, `OLLAMA_NO_CLOUD`, `LLAMA_ARG_FIT`) is present.
+//!
+//! - `server.rs`: which `ollama serve` runs (launchd's state), its environment, the startup
+//!   log, the memory of loaded models.
+//! - `envconfig.rs`: how the server parses its environment.
+//! - `api.rs`: the HTTP routes; `http_server.rs`: the same over a real TCP socket.
+//! - `store.rs`: the model store under `OLLAMA_MODELS`; `registry.rs`: the library models
+//!   the emulated internet offers; `homebrew.rs`: Homebrew's formula and service.
+//! - `names.rs`, `gofmt.rs`, `sha256.rs`, `perf.rs`: model names, Go's text formats,
+//!   digests, and the speed model behind the timing fields.
+//!
+//! Not emulated: `/api/chat`, `/api/embed`, `/api/embeddings`, `/api/push`, the OpenAI and
+//! Anthropic routes, cloud models (`:cloud`), safetensors imports, request logging
+//! (`[GIN]` lines), gin's trailing-slash redirects; they answer 404 like unknown paths.
+
+pub mod api;
+pub mod envconfig;
+pub mod gofmt;
+pub mod homebrew;
+pub mod http_server;
+pub mod names;
+pub mod perf;
+pub mod registry;
+pub mod server;
+pub mod store;
+
+use super::launchd_db::LaunchdDb;
+use super::machine::Machine;
+use crate::http::{HttpRequest, HttpResponse, Unreachable};
+use std::collections::BTreeMap;
+
+pub use http_server::serve;
+
+/// The version `GET /api/version` reports and the startup log prints.
+pub const VERSION: &str = homebrew::VERSION;
+
+fn unreachable(machine: &Machine) -> Unreachable {
+    Unreachable {
+        address: format!(
+            "127.0.0.1:11434 on the emulated Mac in {}",
+            machine.dir.display()
+        ),
+        reason: "connection refused".into(),
+    }
+}
+
+/// Answers one request as the running server would, keeping NDJSON streams as lines (for
+/// `http_server`, which writes them one by one) and HEAD bodies (whose length it sends).
+pub fn reply(machine: &Machine, request: &HttpRequest) -> Result<api::Reply, Unreachable> {
+    let server = server::running(machine).ok_or_else(|| unreachable(machine))?;
+    Ok(api::route(machine, &server, request))
+}
+
+/// Answers one request the way the Ollama server on this emulated Mac would, or `Err`
+/// ("connection refused") when no `ollama serve` runs there. NDJSON bodies are the lines,
+/// each ended by `\n`; HEAD responses have no body.
+pub fn handle(machine: &Machine, request: &HttpRequest) -> Result<HttpResponse, Unreachable> {
+    let reply = reply(machine, request)?;
+    let head = request.method.eq_ignore_ascii_case("HEAD");
+    Ok(HttpResponse {
+        status: reply.status,
+        content_type: reply.content_type.clone(),
+        body: if head {
+            String::new()
+        } else {
+            reply.body_text()
+        },
+    })
+}
+
+/// Whether an `ollama serve` answers on the emulated Mac.
+pub fn is_serving(machine: &Machine) -> bool {
+    server::running(machine).is_some()
+}
+
+/// The environment the answering server parsed, as the `server config` line prints it
+/// (`envconfig.Values()`: every key, `%v`-formatted), or `None` when none answers.
+pub fn effective_env(machine: &Machine) -> Option<BTreeMap<String, String>> {
+    server::running(machine).map(|running| running.env.values().0)
+}
+
+/// Every `model:tag` the emulated registry serves.
+pub fn registry_models() -> Vec<&'static str> {
+    registry::names()
+}
+
+/// Called by launchd's state whenever it is saved: a newly spawned `ollama serve` logs its
+/// startup, a stopped one is forgotten.
+pub fn launchd_changed(machine: &Machine, db: &LaunchdDb) {
+    let _ = server::sync(machine, db);
+}
+
+/// What a fresh Mac of the machine's preset has installed before its first boot (Homebrew's
+/// Ollama and pulled models).
+pub fn install_preset(machine: &Machine) -> anyhow::Result<()> {
+    homebrew::install_preset(machine)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Lowercase hex SHA-256, the form Ollama names blobs and digests by.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
