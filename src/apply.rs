@@ -325,7 +325,7 @@ mod tests {
             warnings: vec![],
             over_budget: vec![],
         };
-        let mut state = State::new("stubborn");
+        let mut state = State::new("stubborn").unwrap();
         let ui = Ui {
             quiet: true,
             ..Ui::plain()

@@ -52,6 +52,7 @@ use crate::resources::{AnyResource, ResourceId};
 use crate::spec::{Declared, Spec};
 use crate::value::Value;
 use anyhow::{Result, bail};
+use sha2::Digest;
 
 /// The profile identifier when none is given.
 pub const DEFAULT_IDENTIFIER: &str = "com.macllm.profile";
@@ -302,7 +303,7 @@ fn stable_uuid(parts: &[&str]) -> String {
         input.push(0);
         input.extend_from_slice(part.as_bytes());
     }
-    let mut bytes = crate::sha256::digest(&input);
+    let mut bytes: [u8; 32] = sha2::Sha256::digest(&input).into();
     bytes[6] = (bytes[6] & 0x0f) | 0x50;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex = crate::value::hex_encode(&bytes[..16]).to_uppercase();

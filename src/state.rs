@@ -59,15 +59,15 @@ pub struct StateRef {
 }
 
 impl State {
-    pub fn new(host: &str) -> State {
-        State {
+    pub fn new(host: &str) -> Result<State> {
+        Ok(State {
             format_version: STATE_FORMAT_VERSION,
             serial: 0,
-            lineage: random_lineage(),
+            lineage: random_lineage()?,
             host: host.to_string(),
             macllm_version: env!("CARGO_PKG_VERSION").to_string(),
             resources: BTreeMap::new(),
-        }
+        })
     }
 
     pub fn reference(&self) -> StateRef {
@@ -79,46 +79,16 @@ impl State {
 }
 
 /// A random UUID-shaped lineage.
-fn random_lineage() -> String {
-    let out = random_hex(16);
-    format!(
+fn random_lineage() -> Result<String> {
+    let out = crate::random::random_hex(16)?;
+    Ok(format!(
         "{}-{}-{}-{}-{}",
         &out[0..8],
         &out[8..12],
         &out[12..16],
         &out[16..20],
         &out[20..32]
-    )
-}
-
-/// `bytes` random bytes as hex: from the OS (`/dev/urandom`, on macOS and Linux alike), or
-/// if that cannot be read, from the standard library's per-process random hash keys.
-pub fn random_hex(bytes: usize) -> String {
-    use std::io::Read;
-    let mut buffer = vec![0u8; bytes];
-    if File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buffer))
-        .is_ok()
-    {
-        return crate::value::hex_encode(&buffer);
-    }
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    let mut salt = 0u64;
-    while out.len() < bytes * 2 {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(salt);
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        out.push_str(&format!("{:016x}", hasher.finish()));
-        salt += 1;
-    }
-    out.truncate(bytes * 2);
-    out
+    ))
 }
 
 /// The state file of one host and its lock.
@@ -296,7 +266,7 @@ mod tests {
         let file = StateFile::new(dir.path().join("h.json"));
         assert_eq!(file.load().unwrap(), None);
         let lock = file.lock("test").unwrap();
-        let mut state = State::new("h");
+        let mut state = State::new("h").unwrap();
         file.save(&mut state, &lock).unwrap();
         file.save(&mut state, &lock).unwrap();
         let loaded = file.load().unwrap().unwrap();
@@ -331,6 +301,6 @@ mod tests {
         assert!(file.load().unwrap_err().to_string().contains("corrupt"));
         fs::write(&file.path, r#"{"format_version": 99}"#).unwrap();
         assert!(file.load().unwrap_err().to_string().contains("newer"));
-        assert_ne!(random_lineage(), random_lineage());
+        assert_ne!(random_lineage().unwrap(), random_lineage().unwrap());
     }
 }

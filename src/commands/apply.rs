@@ -22,7 +22,10 @@ pub fn run(context: &Context, args: ApplyArgs) -> Result<i32> {
     context.for_each_host(|host, file| {
         let spec = context.spec_for(host)?;
         let lock = file.lock("macllm apply")?;
-        let mut state = file.load()?.unwrap_or_else(|| State::new(host.name()));
+        let mut state = match file.load()? {
+            Some(state) => state,
+            None => State::new(host.name())?,
+        };
         let plan = plan::plan(Some(&spec), Some(&state), host, Mode::Normal)?;
         let run = Run {
             host,
@@ -171,7 +174,10 @@ fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32>
                 );
             }
         }
-        let mut state = state.unwrap_or_else(|| State::new(host.name()));
+        let mut state = match state {
+            Some(state) => state,
+            None => State::new(host.name())?,
+        };
         require_root(host, &plan)?;
         execute(context, host, file, &lock, &plan, &mut state, restart, "Apply")
     })
