@@ -10,7 +10,6 @@
 use super::libc::base64;
 use super::machine::{Machine, Scope};
 use super::nslog;
-use crate::clock::{self, CivilTime};
 use crate::output::Output;
 use plist::{Dictionary, Value};
 use std::fmt::Write as _;
@@ -716,18 +715,23 @@ fn parse_date(text: &str) -> Option<plist::Date> {
     if parts.next().is_some() {
         return None;
     }
-    let civil = CivilTime {
-        year,
-        month: u32::try_from(month).ok()?,
-        day: u32::try_from(day).ok()?,
-        hour: u32::try_from(hour).ok()?,
-        minute: u32::try_from(minute).ok()?,
-        second: u32::try_from(second).ok()?,
-    };
-    if !civil.is_valid() {
-        return None;
-    }
-    Some(clock::system_time(civil.to_unix_seconds() - offset).into())
+    // `time` refuses what is no real date or time of day (31 April, hour 24), as
+    // `defaults` does.
+    let date = time::Date::from_calendar_date(
+        i32::try_from(year).ok()?,
+        time::Month::try_from(u8::try_from(month).ok()?).ok()?,
+        u8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let time_of_day = time::Time::from_hms(
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+        u8::try_from(second).ok()?,
+    )
+    .ok()?;
+    let utc = time::PrimitiveDateTime::new(date, time_of_day).assume_utc()
+        - time::Duration::seconds(offset);
+    Some(std::time::SystemTime::from(utc).into())
 }
 
 /// Exactly `N` unsigned decimal numbers separated by `separator`.
@@ -1251,12 +1255,11 @@ fn strip_fraction_zeros(number: &str) -> String {
 
 /// `YYYY-MM-DD HH:MM:SS +0000` (reference 1.3; [capture] `defaults-read-itsycal-partial.txt`).
 fn date_text(date: &plist::Date) -> String {
-    let (seconds, _) = clock::split_unix_time((*date).into());
-    let t = CivilTime::from_unix_seconds(seconds);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} +0000",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    let utc = time::OffsetDateTime::from(std::time::SystemTime::from(*date));
+    utc.format(time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] +0000"
+    ))
+    .unwrap_or_default()
 }
 
 /// NSData's description. Up to 24 bytes print in full; longer data prints its first 16
@@ -1492,6 +1495,27 @@ mod tests {
     // ---- read: the old-style printer ---------------------------------------------------
 
     /// [capture] defaults-read-dock-tahoe-partial.txt: the first 30 lines, byte for byte.
+    #[test]
+    fn dates_take_their_zone_and_refuse_days_and_hours_that_do_not_exist() {
+        let (_dir, m) = machine();
+        ok(
+            &m,
+            &["write", "x.d", "d", "-date", "2024-02-29 03:04:05 +0200"],
+        );
+        assert_eq!(
+            defaults(&m, &["read", "x.d", "d"]),
+            Output::ok("2024-02-29 01:04:05 +0000\n")
+        );
+        for bad in [
+            "2023-02-29 00:00:00 +0000",
+            "2024-04-31",
+            "2024-01-01 24:00:00",
+        ] {
+            let out = defaults(&m, &["write", "x.d", "d", "-date", bad]);
+            assert_eq!(out.status, 1, "{bad}: {out:?}");
+        }
+    }
+
     #[test]
     fn read_domain_matches_dock_tahoe_capture() {
         let (_dir, m) = machine();

@@ -8,7 +8,6 @@
 //! double and a user-facing sandbox, apart from the product.
 
 pub mod activate_settings;
-pub mod clock;
 pub mod curl;
 pub mod defaults;
 pub mod files;

@@ -7,7 +7,6 @@
 //! `defaults-read-missing-key-elcapitan.txt`, `defaults-read-missing-key.txt`). A few are
 //! one-line messages with no leading newline (`defaults-write-could-not-write-domain.txt`).
 
-use crate::clock::{CivilTime, split_unix_time};
 use std::time::SystemTime;
 
 /// The whole stderr text of one `NSLog(message)` call made by `program`, stamped now.
@@ -33,12 +32,11 @@ pub fn nslog_at(program: &str, message: &str, now: SystemTime, pid: u32, tid: u6
 /// `YYYY-MM-DD HH:MM:SS.mmm`. Real NSLog uses the local time zone; the emulated Mac runs in
 /// UTC, which no caller can tell apart (nothing parses this stamp).
 pub fn timestamp(now: SystemTime) -> String {
-    let (seconds, millis) = split_unix_time(now);
-    let t = CivilTime::from_unix_seconds(seconds);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{millis:03}",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    time::OffsetDateTime::from(now)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
+        ))
+        .unwrap_or_default()
 }
 
 /// A plausible Mach thread id (captures show 5-7 digit numbers such as `5667979`); it only
@@ -50,14 +48,13 @@ fn thread_id() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::system_time;
     use std::time::{Duration, UNIX_EPOCH};
 
     /// Shape of the first line in `defaults-read-missing-key-elcapitan.txt`:
     /// `2016-08-03 12:31:39.782 defaults[90896:5643237] ` then the message on the next line.
     #[test]
     fn prefix_line_then_message_as_in_elcapitan_capture() {
-        let when = system_time(1_470_227_499) + Duration::from_millis(782);
+        let when = UNIX_EPOCH + Duration::from_millis(1_470_227_499_782);
         let text = nslog_at(
             "defaults",
             "\nThe domain/default pair of (a, b) does not exist\n",

@@ -451,11 +451,10 @@ fn fraction(value: u64, scale: u64) -> String {
 /// `time.Time` as `encoding/json` writes it (RFC 3339 with up to nanoseconds, trailing
 /// zeros dropped); UTC, which is all the emulated Mac uses.
 pub fn rfc3339_nano(time: SystemTime) -> String {
-    let (secs, nanos) = unix_parts(time);
-    let civil = crate::clock::CivilTime::from_unix_seconds(secs);
-    let mut out = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second
+    let (_, nanos) = unix_parts(time);
+    let mut out = utc_format(
+        time,
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
     );
     if nanos > 0 {
         let digits = format!("{nanos:09}");
@@ -468,18 +467,22 @@ pub fn rfc3339_nano(time: SystemTime) -> String {
 
 /// The `time=` value of Go's slog text handler: RFC 3339 with milliseconds.
 pub fn rfc3339_millis(time: SystemTime) -> String {
-    let (secs, nanos) = unix_parts(time);
-    let civil = crate::clock::CivilTime::from_unix_seconds(secs);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        civil.year,
-        civil.month,
-        civil.day,
-        civil.hour,
-        civil.minute,
-        civil.second,
-        nanos / 1_000_000
+    utc_format(
+        time,
+        time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ),
     )
+}
+
+/// `time` in UTC, in `format`; the emulated Mac runs in UTC.
+pub fn utc_format(
+    time: SystemTime,
+    format: &[time::format_description::BorrowedFormatItem],
+) -> String {
+    time::OffsetDateTime::from(time)
+        .format(format)
+        .unwrap_or_default()
 }
 
 /// Whole seconds since 1970 and the nanoseconds past them.

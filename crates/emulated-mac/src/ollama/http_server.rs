@@ -141,16 +141,11 @@ fn reason(status: u16) -> &'static str {
 
 /// `Date:` in the RFC 7231 format Go writes (`Mon, 02 Jan 2006 15:04:05 GMT`).
 fn http_date() -> String {
-    let (secs, _) = super::gofmt::unix_parts(std::time::SystemTime::now());
-    let t = crate::clock::CivilTime::from_unix_seconds(secs);
-    let days = secs.div_euclid(86_400);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(t.month as usize).saturating_sub(1) % 12];
-    format!(
-        "{weekday}, {:02} {month} {} {:02}:{:02}:{:02} GMT",
-        t.day, t.year, t.hour, t.minute, t.second
+    super::gofmt::utc_format(
+        std::time::SystemTime::now(),
+        time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        ),
     )
 }
 
