@@ -5,3 +5,4 @@
 pub mod client;
 pub mod env;
 pub mod parameters;
+pub mod server_config;

@@ -9,7 +9,7 @@ use super::agents::ALL_SESSIONS;
 use super::ollama_server::Server;
 use super::{Resource, ResourceId, Restart};
 use crate::host::{Invocation, run_ok};
-use crate::ollama::env::{self, Kind};
+use crate::ollama::server_config::{self, Logged};
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Result, bail};
@@ -178,49 +178,13 @@ impl Resource for OllamaEnv {
     }
 }
 
-/// Whether the server's `%v` rendering of a variable (from its log) means `value`.
-pub fn server_uses(name: &str, value: &str, logged: &str) -> bool {
-    let kind = env::find(name).map(|v| v.kind);
-    match kind {
-        Some(Kind::Bool) => (logged == "true") == (value == "1"),
-        Some(Kind::Duration) => seconds(value) == seconds(logged),
-        Some(Kind::HostPort) => logged.ends_with(value) || logged.contains(value),
-        _ => logged == value,
+/// Whether the server's `%v` rendering of a variable (from its log) means `value`; `None`
+/// when the server reads the variable but never logs it.
+pub fn server_uses(name: &str, value: &str, logged: &str) -> Option<bool> {
+    match server_config::logged_form(name, value) {
+        Logged::As(expected) => Some(expected == logged),
+        Logged::NotLogged => None,
     }
-}
-
-/// Seconds in a Go duration or an integer of seconds (`5m`, `5m0s`, `300`).
-fn seconds(text: &str) -> Option<f64> {
-    if let Ok(n) = text.parse::<i64>() {
-        return Some(n as f64);
-    }
-    let (sign, body) = match text.strip_prefix('-') {
-        Some(rest) => (-1.0, rest),
-        None => (1.0, text),
-    };
-    let mut total = 0.0;
-    let mut rest = body;
-    while !rest.is_empty() {
-        let number: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        rest = &rest[number.len()..];
-        let (factor, unit) = [
-            ("ms", 0.001),
-            ("us", 1e-6),
-            ("ns", 1e-9),
-            ("h", 3600.0),
-            ("m", 60.0),
-            ("s", 1.0),
-        ]
-        .into_iter()
-        .find(|(u, _)| rest.starts_with(u))
-        .map(|(u, f)| (f, u.len()))?;
-        total += number.parse::<f64>().ok()? * factor;
-        rest = &rest[unit..];
-    }
-    Some(sign * total)
 }
 
 #[cfg(test)]
@@ -229,11 +193,21 @@ mod tests {
 
     #[test]
     fn logged_values_are_compared_by_meaning() {
-        assert!(server_uses("OLLAMA_KEEP_ALIVE", "5m", "5m0s"));
-        assert!(server_uses("OLLAMA_KEEP_ALIVE", "3600", "1h0m0s"));
-        assert!(!server_uses("OLLAMA_KEEP_ALIVE", "10m", "5m0s"));
-        assert!(server_uses("OLLAMA_FLASH_ATTENTION", "1", "true"));
-        assert!(!server_uses("OLLAMA_FLASH_ATTENTION", "0", "true"));
-        assert!(server_uses("OLLAMA_NUM_PARALLEL", "2", "2"));
+        assert_eq!(server_uses("OLLAMA_KEEP_ALIVE", "5m", "5m0s"), Some(true));
+        assert_eq!(
+            server_uses("OLLAMA_KEEP_ALIVE", "3600", "1h0m0s"),
+            Some(true)
+        );
+        assert_eq!(server_uses("OLLAMA_KEEP_ALIVE", "10m", "5m0s"), Some(false));
+        assert_eq!(
+            server_uses("OLLAMA_FLASH_ATTENTION", "1", "true"),
+            Some(true)
+        );
+        assert_eq!(
+            server_uses("OLLAMA_FLASH_ATTENTION", "0", "true"),
+            Some(false)
+        );
+        assert_eq!(server_uses("OLLAMA_NUM_PARALLEL", "2", "2"), Some(true));
+        assert_eq!(server_uses("OLLAMA_AUTH", "1", ""), None);
     }
 }

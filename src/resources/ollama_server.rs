@@ -108,7 +108,7 @@ impl Server {
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
         let log = run_ok(host, &Invocation::read(["cat", &self.log_path(target)?]))?;
-        parse_server_config(&log).ok_or_else(|| {
+        crate::ollama::server_config::parse_log(&log).ok_or_else(|| {
             anyhow::anyhow!("Ollama's log has no `server config` line to verify with")
         })
     }
@@ -126,44 +126,4 @@ fn homebrew_plist(target: &Target) -> Result<Option<plist::Dictionary>> {
     Ok(plist::Value::from_reader_xml(output.stdout.as_bytes())
         .ok()
         .and_then(|v| v.into_dictionary()))
-}
-
-/// The last `msg="server config" env="map[K:V K:V ...]"` line of a server log, as a map.
-/// Values never contain spaces except `OLLAMA_ORIGINS`' bracketed list, which is kept whole.
-pub fn parse_server_config(log: &str) -> Option<BTreeMap<String, String>> {
-    let line = log
-        .lines()
-        .rev()
-        .find(|l| l.contains("msg=\"server config\""))?;
-    let start = line.find("env=\"map[")? + "env=\"map[".len();
-    let body = &line[start..line.rfind("]\"")?];
-    let mut env = BTreeMap::new();
-    let mut rest = body.trim();
-    while !rest.is_empty() {
-        let (key, after) = rest.split_once(':')?;
-        let (value, next) = if after.starts_with('[') {
-            let end = after.find(']')?;
-            (&after[..=end], &after[end + 1..])
-        } else {
-            after.split_once(' ').unwrap_or((after, ""))
-        };
-        env.insert(key.trim().to_string(), value.to_string());
-        rest = next.trim_start();
-    }
-    Some(env)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_config_line_from_the_reference_shape() {
-        let log = "old\ntime=2026-08-01T10:00:00.000+02:00 level=INFO source=routes.go:1951 msg=\"server config\" env=\"map[HTTPS_PROXY: OLLAMA_KEEP_ALIVE:5m0s OLLAMA_NUM_PARALLEL:1 OLLAMA_ORIGINS:[http://localhost app://*] no_proxy:]\"\nmore";
-        let env = parse_server_config(log).unwrap();
-        assert_eq!(env["OLLAMA_KEEP_ALIVE"], "5m0s");
-        assert_eq!(env["OLLAMA_NUM_PARALLEL"], "1");
-        assert_eq!(env["OLLAMA_ORIGINS"], "[http://localhost app://*]");
-        assert_eq!(env["HTTPS_PROXY"], "");
-    }
 }

@@ -7,6 +7,7 @@ mod harness;
 mod lifecycle;
 mod modules;
 mod ollama;
+mod ollama_verify;
 mod robustness;
 mod secrets;
 mod shim;
