@@ -19,13 +19,25 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
-/// `llama3.2` -> `llama3.2:latest`: how Ollama names a model in its answers.
+/// A model name as Ollama displays and records it (`details.parent_model`, the `from` of a
+/// created model's layers): `DisplayShortest` of ollama/ollama `types/model/name.go`, which
+/// drops the default host `registry.ollama.ai` and namespace `library` and always shows a
+/// tag, `latest` by default (`registry.ollama.ai/library/llama3.2:3b` -> `llama3.2:3b`,
+/// `llama3.2` -> `llama3.2:latest`, `example.com/ns/m:t` unchanged).
 pub fn full_name(model: &str) -> String {
-    let last = model.rsplit('/').next().unwrap_or(model);
+    let mut parts: Vec<&str> = model.split('/').collect();
+    if parts.len() == 3 && parts[0].eq_ignore_ascii_case("registry.ollama.ai") {
+        parts.remove(0);
+    }
+    if parts.len() == 2 && parts[0].eq_ignore_ascii_case("library") {
+        parts.remove(0);
+    }
+    let name = parts.join("/");
+    let last = parts.last().copied().unwrap_or_default();
     if last.contains(':') {
-        model.to_string()
+        name
     } else {
-        format!("{model}:latest")
+        format!("{name}:latest")
     }
 }
 
@@ -313,5 +325,26 @@ impl Resource for OllamaModel {
             bail!("Ollama reported success but has no model {}", self.name);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `TestParseNameDisplayShortest`-style cases (ollama/ollama `types/model/name_test.go`).
+    #[test]
+    fn names_are_compared_as_ollama_displays_them() {
+        for (given, shown) in [
+            ("registry.ollama.ai/library/llama3.2:3b", "llama3.2:3b"),
+            ("REGISTRY.OLLAMA.AI/library/llama3.2:3b", "llama3.2:3b"),
+            ("library/llama3.2", "llama3.2:latest"),
+            ("llama3.2", "llama3.2:latest"),
+            ("registry.ollama.ai/jdoe/x:1", "jdoe/x:1"),
+            ("example.com/ns/m:t", "example.com/ns/m:t"),
+            ("example.com/ns/m", "example.com/ns/m:latest"),
+        ] {
+            assert_eq!(full_name(given), shown, "{given}");
+        }
     }
 }

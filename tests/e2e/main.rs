@@ -7,7 +7,7 @@ mod harness;
 mod lifecycle;
 mod modules;
 mod ollama;
-mod ollama_verify;
+mod real_mac_ollama;
 mod robustness;
 mod secrets;
 mod shim;
