@@ -201,6 +201,9 @@ pub enum SandboxCommand {
     },
     /// List the presets.
     Presets,
+    /// Restart the emulated Mac: `launchctl setenv` values and jobs bootstrapped by hand are
+    /// gone, the standard LaunchAgents and LaunchDaemons load again, and the user logs in.
+    Reboot { dir: PathBuf },
     /// Serve the emulated Mac's Ollama over HTTP on 127.0.0.1 (for the real client).
     Serve {
         dir: PathBuf,

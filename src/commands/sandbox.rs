@@ -47,6 +47,14 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             emulated_mac::ollama::http_server::serve(&dir, listener)?;
             Ok(0)
         }
+        SandboxCommand::Reboot { dir } => {
+            let machine = Machine::open(&dir)?;
+            emulated_mac::launchctl::reboot(&machine)?;
+            context
+                .ui
+                .data(&format!("Rebooted the emulated Mac in {}\n", dir.display()));
+            Ok(0)
+        }
         SandboxCommand::Presets => {
             let lines: String = presets::PRESETS
                 .iter()

@@ -810,18 +810,99 @@ pub fn boot(machine: &Machine, db: &mut LaunchdDb) -> Result<()> {
             }
         }
     }
-    // Fixed pids first, so that dynamic ones never collide with them.
-    to_start.sort_by_key(|(_, _, pid)| pid.is_none());
+    // Fixed pids first, so that dynamic ones never collide with them. launchd documents no
+    // order between jobs that run at load, and on real Macs a login agent that only runs
+    // `launchctl setenv` loses the race with a RunAtLoad server (Homebrew's
+    // `homebrew.mxcl.ollama`, Ollama.app): the server starts with the domain's environment
+    // as it was, and keeps it until restarted (ollama/ollama#12916; Ollama's FAQ, "Setting
+    // environment variables on Mac"). The emulator loses that race deterministically,
+    // unless machine.json says `setenv_agents_win_boot_race` (to test the other order).
+    let agents_first = machine.info.setenv_agents_win_boot_race;
+    to_start.sort_by_key(|(domain, label, pid)| {
+        let setenv = db
+            .job(*domain, label)
+            .is_some_and(|job| setenv_pairs(&job.spec).is_some());
+        (pid.is_none(), setenv != agents_first)
+    });
     for (domain, label, pid) in to_start {
         db.start(domain, &label, pid);
+        run_setenv_agent(db, domain, &label);
     }
     Ok(())
+}
+
+/// The `NAME VALUE` pairs of an agent whose whole job is `/bin/launchctl setenv NAME VALUE
+/// ...` (the durable form of `launchctl setenv` that Ollama's FAQ and guides suggest).
+fn setenv_pairs(spec: &JobSpec) -> Option<Vec<(String, String)>> {
+    let program = spec.executable();
+    let (verb, rest) = spec.arguments.get(1..)?.split_first()?;
+    if !program.ends_with("/launchctl") || verb != "setenv" || rest.len() % 2 != 0 {
+        return None;
+    }
+    Some(
+        rest.chunks(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect(),
+    )
+}
+
+/// A started `launchctl setenv` agent sets the domain's variables and exits at once.
+fn run_setenv_agent(db: &mut LaunchdDb, domain: Domain, label: &str) {
+    let Some(pairs) = db
+        .job(domain, label)
+        .and_then(|job| setenv_pairs(&job.spec))
+    else {
+        return;
+    };
+    db.domain_mut(domain).environment.extend(pairs);
+    db.kill(domain, label, Exit::Code(0));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::mac;
+
+    /// A `launchctl setenv` login agent and Homebrew's RunAtLoad `ollama serve` race at
+    /// boot; the server loses by default and wins only with the test hook.
+    #[test]
+    fn setenv_agents_lose_the_boot_race_to_the_server_unless_told() {
+        for (agents_first, inherited) in [(false, None), (true, Some("3"))] {
+            let (_dir, mut machine) = mac("m2-16gb-sonoma");
+            machine.info.setenv_agents_win_boot_race = agents_first;
+            let agent = format!(
+                "{}/Library/LaunchAgents/com.example.setenv.plist",
+                machine.mac_home()
+            );
+            let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict>
+<key>Label</key><string>com.example.setenv</string>
+<key>ProgramArguments</key><array><string>/bin/launchctl</string><string>setenv</string><string>OLLAMA_NUM_PARALLEL</string><string>3</string></array>
+<key>RunAtLoad</key><true/>
+</dict></plist>
+"#;
+            std::fs::write(machine.host_path(&agent).unwrap(), xml).unwrap();
+            let mut db = load(&machine).unwrap();
+            boot(&machine, &mut db).unwrap();
+            let gui = Domain::Gui(501);
+            let server = db.job(gui, "homebrew.mxcl.ollama").unwrap();
+            assert_eq!(
+                server
+                    .inherited_environment
+                    .get("OLLAMA_NUM_PARALLEL")
+                    .map(String::as_str),
+                inherited,
+                "agents first: {agents_first}"
+            );
+            // Either way the agent ran once, exited, and left the domain's variable set.
+            let setenv = db.job(gui, "com.example.setenv").unwrap();
+            assert_eq!((setenv.pid, setenv.runs), (None, 1));
+            assert_eq!(
+                db.domain(gui).unwrap().environment["OLLAMA_NUM_PARALLEL"],
+                "3"
+            );
+        }
+    }
 
     /// A new machine has the stock plists on disk, both override databases, and a booted
     /// launchd with the GUI agents running under the pids `killall` knows.

@@ -36,6 +36,10 @@ pub struct MachineInfo {
     /// (reference 2.1). Absent in older machine.json files, which had a GUI login.
     #[serde(default = "gui_session_default")]
     pub gui_session: bool,
+    /// Test hook: at boot, `launchctl setenv` login agents run before the RunAtLoad servers
+    /// instead of after them (see `launchd_db::boot`).
+    #[serde(default)]
+    pub setenv_agents_win_boot_race: bool,
 }
 
 fn gui_session_default() -> bool {
