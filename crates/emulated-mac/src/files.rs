@@ -66,6 +66,7 @@ pub fn run(machine: &Machine, program: &str, args: &[String], stdin: &[u8]) -> O
         "ln" => tools.ln(args),
         "readlink" => tools.readlink(args),
         "test" => tools.test(args),
+        "chmod" => tools.chmod(args),
         other => Output::failed(1, format!("{other}: not one of the emulated file tools\n")),
     }
 }
@@ -487,6 +488,40 @@ impl Tools<'_> {
             .open(&resolved.host)
             .map_err(|e| Errno::of(&e))?;
         file.write_all(bytes).map_err(|e| Errno::of(&e))
+    }
+
+    // ----- chmod ---------------------------------------------------------------------------
+
+    /// `chmod MODE FILE...` with an octal mode (file_cmds `chmod.c`: each file's failure is
+    /// `chmod: FILE: strerror` and exit 1). Symbolic modes are not emulated and are refused
+    /// the way a bad mode is (`setmode(3)` fails: `chmod: Invalid file mode: MODE`,
+    /// UNCONFIRMED capitalisation).
+    fn chmod(&self, args: &[String]) -> Output {
+        const USAGE: &str = "usage:\tchmod [-fhv] [-R [-H | -L | -P]] [-a | +a | =a  [i][# [ n]]] mode|entry file ...\n\tchmod [-fhv] [-R [-H | -L | -P]] [-E | -C | -N | -i | -I] file ...\n";
+        let [mode, files @ ..] = args else {
+            return Output::failed(1, USAGE);
+        };
+        if files.is_empty() {
+            return Output::failed(1, USAGE);
+        }
+        let Some(bits) = u32::from_str_radix(mode, 8).ok().filter(|b| *b <= 0o7777) else {
+            return Output::failed(1, format!("chmod: Invalid file mode: {mode}\n"));
+        };
+        let mut run = Run::default();
+        for path in files {
+            let result = resolve(self.machine, path, true).and_then(|resolved| {
+                if resolved.kind.is_none() {
+                    return Err(Errno::NoEnt);
+                }
+                may_write(self.machine, &resolved.mac)?;
+                fs::set_permissions(&resolved.host, fs::Permissions::from_mode(bits))
+                    .map_err(|e| Errno::of(&e))
+            });
+            if let Err(errno) = result {
+                run.fail(warn("chmod", path, errno));
+            }
+        }
+        run.output()
     }
 
     // ----- mkdir ---------------------------------------------------------------------------

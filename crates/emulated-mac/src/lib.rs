@@ -8,6 +8,7 @@
 //! double and a user-facing sandbox, apart from the product.
 
 pub mod activate_settings;
+pub mod brew;
 pub mod curl;
 pub mod defaults;
 pub mod files;
@@ -61,6 +62,8 @@ pub const PROGRAMS: &[&str] = &[
     "ln",
     "readlink",
     "test",
+    "chmod",
+    "brew",
     "plutil",
     "system_profiler",
     "curl",
@@ -117,7 +120,8 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         "mdutil" => mdutil::run(machine, args),
         "pmset" => pmset::run_as(machine, program, args),
         "tmutil" => tmutil::run(machine, args),
-        "cat" | "tee" | "mkdir" | "rm" | "mv" | "ln" | "readlink" | "test" => {
+        "brew" => brew::run(machine, args),
+        "cat" | "tee" | "mkdir" | "rm" | "mv" | "ln" | "readlink" | "test" | "chmod" => {
             files::run(machine, &name, args, stdin)
         }
         "plutil" => plutil::run_with_stdin(machine, args, stdin),

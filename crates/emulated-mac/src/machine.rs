@@ -40,6 +40,9 @@ pub struct MachineInfo {
     /// instead of after them (see `launchd_db::boot`).
     #[serde(default)]
     pub setenv_agents_win_boot_race: bool,
+    /// Homebrew's version (`brew --version`); empty means [`crate::brew::DEFAULT_VERSION`].
+    #[serde(default)]
+    pub homebrew_version: String,
 }
 
 fn gui_session_default() -> bool {

@@ -139,6 +139,7 @@ impl Preset {
             hardware_uuid: "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14".to_string(),
             gui_session: self.gui_session,
             setenv_agents_win_boot_race: false,
+            homebrew_version: crate::brew::DEFAULT_VERSION.to_string(),
         }
     }
 
