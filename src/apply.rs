@@ -20,7 +20,7 @@ fn recorded_resource(change: &Change) -> Result<crate::resources::AnyResource> {
     if !change.sensitive {
         return Ok(change.resource.clone());
     }
-    let masked = crate::secret::mask(&serde_json::to_string(&change.resource)?);
+    let masked = crate::mask::mask(&serde_json::to_string(&change.resource)?);
     Ok(serde_json::from_str(&masked)?)
 }
 

@@ -26,6 +26,7 @@ pub mod facts;
 pub mod graph;
 pub mod host;
 pub mod inventory;
+pub mod mask;
 pub mod ollama;
 pub mod output;
 pub mod plan;

@@ -33,7 +33,7 @@ pub fn capturing() -> bool {
 
 /// Writes to stdout (`to_stderr` false) or stderr, or into the capture; masked for secrets.
 pub fn emit(text: &str, to_stderr: bool) {
-    let text = crate::secret::mask(text);
+    let text = crate::mask::mask(text);
     let captured = CAPTURE.with(|c| {
         let mut c = c.borrow_mut();
         match c.as_mut() {
@@ -114,7 +114,7 @@ impl Ui {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
-    /// Every output goes through `secret::mask`: a value from `secret()` never reaches a
+    /// Every output goes through `mask::mask`: a value from `secret()` never reaches a
     /// terminal, a log or a pipe.
     pub fn data(&self, text: &str) {
         emit(text, false);

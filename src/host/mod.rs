@@ -69,7 +69,7 @@ impl Invocation {
     pub fn display(&self) -> String {
         self.argv
             .iter()
-            .map(|arg| crate::secret::mask(arg))
+            .map(|arg| crate::mask::mask(arg))
             .map(|arg| {
                 if !arg.is_empty()
                     && arg
