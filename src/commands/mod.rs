@@ -296,7 +296,8 @@ impl Context {
     ) -> Result<i32> {
         let work = |host: &dyn Host, file: &StateFile| {
             if self.ui.verbose {
-                work(&crate::host::Verbose(host), file)
+                let echo = |display: &str| self.ui.command(display);
+                work(&crate::host::Verbose { host, echo: &echo }, file)
             } else {
                 work(host, file)
             }
