@@ -38,6 +38,10 @@ impl Resource for OllamaPull {
         ResourceId(format!("ollama_pull:{}", full_name(&self.model)))
     }
 
+    fn noun(&self) -> &'static str {
+        "an Ollama model"
+    }
+
     fn desired(&self) -> Option<Value> {
         Some(Value::Bool(true))
     }
@@ -190,6 +194,10 @@ fn to_json(value: &Value) -> Json {
 impl Resource for OllamaModel {
     fn id(&self) -> ResourceId {
         ResourceId(format!("ollama_model:{}", self.name))
+    }
+
+    fn noun(&self) -> &'static str {
+        "an Ollama model"
     }
 
     fn desired(&self) -> Option<Value> {
