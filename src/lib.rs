@@ -23,6 +23,7 @@ pub mod cli;
 pub mod commands;
 pub mod export;
 pub mod facts;
+pub mod fleet;
 pub mod graph;
 pub mod host;
 pub mod inventory;
