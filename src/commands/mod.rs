@@ -7,7 +7,9 @@ mod drift;
 mod export;
 mod facts;
 mod graph;
+mod modules;
 mod plan;
+mod recommend;
 mod sandbox;
 mod secret;
 mod state;
@@ -42,51 +44,11 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Facts => facts::run(&context),
         Command::Sandbox(command) => sandbox::run(&context, command),
         Command::Bench { model, runs } => bench::run(&context, &model, runs),
-        Command::Modules(command) => modules(&context, command),
-        Command::Recommend => recommend(&context),
+        Command::Modules(command) => modules::run(&context, command),
+        Command::Recommend => recommend::run(&context),
         Command::Secret(command) => secret::run(&context, command),
         Command::Export(command) => export::run(&context, command),
     }
-}
-
-fn recommend(context: &Context) -> Result<i32> {
-    context.for_each_host(|host, _| {
-        let facts = crate::facts::Facts::read(host)?;
-        let recommendation = crate::recommend::recommend(&facts);
-        if context.ui.json {
-            let mut value = serde_json::to_value(&recommendation)?;
-            value["format_version"] = crate::plan::PLAN_FORMAT_VERSION.into();
-            value["host"] = host.name().into();
-            context
-                .ui
-                .data(&(serde_json::to_string_pretty(&value)? + "\n"));
-        } else {
-            context.ui.data(&crate::recommend::render(&recommendation));
-        }
-        Ok(0)
-    })
-}
-
-fn modules(context: &Context, command: crate::cli::ModulesCommand) -> Result<i32> {
-    use crate::spec::modules::{SHIPPED, description};
-    match command {
-        crate::cli::ModulesCommand::List => {
-            let lines: String = SHIPPED
-                .iter()
-                .map(|(name, text)| format!("{name:<18} {}\n", description(text)))
-                .collect();
-            context.ui.data(&lines);
-        }
-        crate::cli::ModulesCommand::Show { name } => {
-            let Some((_, text)) = SHIPPED.iter().find(|(n, _)| *n == name) else {
-                bail!(
-                    "unknown module `{name}`\nhint: `macllm modules list` shows the shipped ones"
-                );
-            };
-            context.ui.data(text);
-        }
-    }
-    Ok(0)
 }
 
 impl Context {
