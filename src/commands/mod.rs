@@ -1,5 +1,6 @@
 //! Thin wrappers, one per subcommand: load the spec, pick the host, plan, render, apply, save.
-//! The steps themselves live in `spec`, `plan`, `render`, `apply` and `state`.
+//! The steps themselves live in `spec`, `plan`, `render`, `apply` and `state`; running one
+//! command on many hosts in `fleet`.
 
 mod apply;
 mod bench;
