@@ -254,7 +254,7 @@ impl Host for ReadOnly<'_> {
 }
 
 /// `-v`: hands every command to `echo` before it runs, as a person would type it. Where the
-/// line goes is the caller's business (the terminal, through `output`).
+/// line goes is the caller's business: nothing under `host/` prints.
 pub struct Verbose<'a> {
     pub host: &'a dyn Host,
     pub echo: &'a dyn Fn(&str),
