@@ -3,24 +3,19 @@
 //! for ("did not converge" otherwise), record what was read and save. A crash anywhere leaves
 //! a state the next run converges from. Restarts run once, after the writes that need them.
 
-use crate::host::Invocation;
 use crate::output::Ui;
 use crate::plan::{Action, Change, Plan};
-use crate::resources::Restart;
+use crate::resources::{AnyResource, Restart, Restarted};
 use crate::state::{Applied, Record, State, StateFile, StateLock};
 use crate::target::Target;
 use anyhow::{Context, Result, bail};
 
-/// `activateSettings` lives inside a private framework, not on PATH.
-pub const ACTIVATE_SETTINGS: &str =
-    "/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings";
-
 /// The resource as the state file keeps it: with any secret in it masked.
-fn recorded_resource(change: &Change) -> Result<crate::resources::AnyResource> {
+fn recorded_resource(change: &Change) -> Result<AnyResource> {
     if !change.sensitive {
         return Ok(change.resource.clone());
     }
-    let masked = crate::secret::mask(&serde_json::to_string(&change.resource)?);
+    let masked = crate::mask::mask(&serde_json::to_string(&change.resource)?);
     Ok(serde_json::from_str(&masked)?)
 }
 
@@ -185,86 +180,29 @@ impl Applier<'_> {
         Ok(())
     }
 
-    /// Runs one restart. Failing to restart an app is a warning (nothing stale to reload if it
-    /// was not running); an Ollama server that does not come back with its variables is an
-    /// error, because the variables were the point.
+    /// Runs one restart, with what the writes that need it wrote (removals check nothing).
     fn run_restart(&self, restart: &Restart, owed: &[&Change]) -> Result<()> {
-        if let Restart::Logout(why) = restart {
-            self.ui.warn(&format!(
-                "log out and back in for some changes to show: {why}"
-            ));
-            return Ok(());
-        }
-        if !self.restart {
+        // A logout is never run, so `--no-restart` has nothing to skip.
+        if !self.restart && !matches!(restart, Restart::Logout(_)) {
             self.ui.progress(&format!(
                 "Skipped `{}` (--no-restart); do it yourself for the changes to take effect.",
                 restart.describe()
             ));
             return Ok(());
         }
-        let argv: Vec<String> = match restart {
-            Restart::Kill(app) => vec!["killall".into(), app.clone()],
-            Restart::ActivateSettings => vec![ACTIVATE_SETTINGS.into(), "-u".into()],
-            Restart::OllamaServer => return self.restart_ollama(owed),
-            Restart::Logout(_) => return Ok(()),
-        };
-        let invocation = Invocation::write(argv);
-        match self.target.host().run(&invocation) {
-            Ok(output) if output.success() => self
-                .ui
-                .progress(&format!("Restarted: {}", restart.describe())),
-            // An app that is not running has nothing stale to reload; nix-darwin and
-            // mathiasbynens/dotfiles ignore killall's status for the same reason.
-            Ok(output) => self.ui.warn(&format!(
-                "`{}` exited with status {}: {}",
-                invocation.display(),
-                output.status,
-                output.stderr.trim()
-            )),
-            Err(err) => self.ui.warn(&format!("{err:#}")),
+        let written: Vec<&AnyResource> = owed
+            .iter()
+            .filter(|change| change.after.is_some())
+            .map(|change| &change.resource)
+            .collect();
+        let restarted = restart.run(&self.target, &written)?;
+        for warning in self.target.take_warnings() {
+            self.ui.warn(&warning);
         }
-        Ok(())
-    }
-
-    /// Restarts Ollama once, waits for it and checks, from the `server config` line of its
-    /// log, that it now runs with every variable just set.
-    fn restart_ollama(&self, owed: &[&Change]) -> Result<()> {
-        let server = crate::resources::ollama_server::Server::detect(&self.target)?;
-        self.ui.progress("Restarting the Ollama server...");
-        let env = server.restart(&self.target)?;
-        let mut wrong = Vec::new();
-        let mut unverifiable = Vec::new();
-        for change in owed {
-            let crate::resources::AnyResource::OllamaEnv(variable) = &change.resource else {
-                continue;
-            };
-            if change.after.is_none() {
-                continue;
-            }
-            let logged = env.get(&variable.name).map(String::as_str).unwrap_or("");
-            match crate::resources::ollama_env::server_uses(&variable.name, &variable.value, logged)
-            {
-                Some(true) => {}
-                Some(false) => wrong.push(format!(
-                    "  {}: set {}, the server reports `{logged}`",
-                    variable.name, variable.value
-                )),
-                None => unverifiable.push(variable.name.as_str()),
-            }
+        match restarted {
+            Restarted::Done(line) => self.ui.progress(&line),
+            Restarted::Warning(warning) => self.ui.warn(&warning),
         }
-        for name in unverifiable {
-            self.ui.warn(&format!(
-                "{name} cannot be verified after the restart: Ollama reads it but does not log it"
-            ));
-        }
-        if !wrong.is_empty() {
-            bail!(
-                "Ollama restarted but does not use what was set:\n{}\nhint: the desktop app overrides OLLAMA_HOST, OLLAMA_MODELS and OLLAMA_CONTEXT_LENGTH from its own settings",
-                wrong.join("\n")
-            );
-        }
-        self.ui
-            .progress("Restarted: the Ollama server, and it reports the new variables");
         Ok(())
     }
 }
@@ -272,10 +210,10 @@ impl Applier<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::{Host, Output};
+    use crate::host::{Host, Invocation, Output};
     use crate::plan::{Mode, PLAN_FORMAT_VERSION};
+    use crate::resources::ResourceId;
     use crate::resources::defaults::DefaultsKey;
-    use crate::resources::{AnyResource, ResourceId};
     use crate::value::Value;
 
     /// A Mac whose preferences never change: like an app that rewrites its own key at once.

@@ -198,7 +198,7 @@ fn exportable(declared: &Declared) -> Result<(&DefaultsKey, &Value), String> {
         other => {
             return Err(format!(
                 "not expressible as a preference profile ({})",
-                kind(other)
+                other.as_resource().noun()
             ));
         }
     };
@@ -230,19 +230,6 @@ fn exportable(declared: &Declared) -> Result<(&DefaultsKey, &Value), String> {
         );
     }
     Ok((key, value))
-}
-
-fn kind(resource: &AnyResource) -> &'static str {
-    match resource {
-        AnyResource::Defaults(_) => "a defaults key",
-        AnyResource::Service(_) => "a launchd service",
-        AnyResource::Agent(_) => "a launch agent",
-        AnyResource::SpotlightFolder(_) | AnyResource::SpotlightVolume(_) => "a Spotlight setting",
-        AnyResource::Power(_) => "a power setting",
-        AnyResource::TimeMachine(_) => "a Time Machine setting",
-        AnyResource::OllamaEnv(_) => "an Ollama server setting",
-        AnyResource::OllamaPull(_) | AnyResource::OllamaModel(_) => "an Ollama model",
-    }
 }
 
 /// The domain as a profile names it: the global domain is `.GlobalPreferences`.

@@ -11,10 +11,25 @@
 //!   -> state.rs (atomic, locked state file per host)
 //! ```
 //!
-//! `resources/` holds one file per kind of setting; each reaches a machine only through
-//! `host::Host` (`host/local.rs`, `host/ssh.rs`, or `sandbox.rs`, the bridge to the emulated
-//! Mac in `crates/emulated-mac`). `commands/` holds one thin wrapper per subcommand; `cli.rs`
-//! the clap types.
+//! Layers, top to bottom; a module uses only its own layer and those under it (Rust forbids
+//! cycles between crates, not modules, so these arrows are kept by hand):
+//!
+//! ```text
+//! commands/   one thin wrapper per subcommand (`cli.rs`: the clap types); `fleet.rs` runs a
+//!             command on many hosts (threads, a block per host, the summary)
+//! spec/, graph, plan, render, apply, state, export
+//!             the steps; `plan` is data and never uses `output` or `render`
+//! output.rs   where text goes (data to stdout, progress to stderr, colour, masking); it
+//!             implements `target::Hook`, so progress bars reach the terminal from here
+//! resources/  one file per kind, and all code that knows a kind (its restart and the check
+//!             after it, its noun); it never uses `output`, `commands` or `plan`
+//! target.rs   the host a resource acts on: the `Host`, its facts, and the `Hook` to report to
+//! facts.rs, ollama/ (the API client), value.rs, sandbox.rs (the one bridge to the emulated
+//!             Mac in `crates/emulated-mac`, a `Host` like the others)
+//! host/       the machine interface (`host/local.rs`, `host/ssh.rs`); it uses nothing of the
+//!             crate but `mask.rs`, and `-v` hands its echo of each command to a callback
+//! mask.rs     a leaf: replaces the values of `secret()` with `(sensitive)` in any text
+//! ```
 
 pub mod apply;
 pub mod catalog;
@@ -23,9 +38,11 @@ pub mod cli;
 pub mod commands;
 pub mod export;
 pub mod facts;
+pub mod fleet;
 pub mod graph;
 pub mod host;
 pub mod inventory;
+pub mod mask;
 pub mod ollama;
 pub mod output;
 pub mod plan;

@@ -1,6 +1,8 @@
 //! Where text goes: data (plans, drift, facts) to stdout, progress to stderr. Colour only on
 //! a terminal, never with `NO_COLOR` or `--no-color` (no-color.org).
 
+use crate::ollama::client::Progress;
+use crate::target::Hook;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 
@@ -33,7 +35,7 @@ pub fn capturing() -> bool {
 
 /// Writes to stdout (`to_stderr` false) or stderr, or into the capture; masked for secrets.
 pub fn emit(text: &str, to_stderr: bool) {
-    let text = crate::secret::mask(text);
+    let text = crate::mask::mask(text);
     let captured = CAPTURE.with(|c| {
         let mut c = c.borrow_mut();
         match c.as_mut() {
@@ -114,7 +116,7 @@ impl Ui {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
-    /// Every output goes through `secret::mask`: a value from `secret()` never reaches a
+    /// Every output goes through `mask::mask`: a value from `secret()` never reaches a
     /// terminal, a log or a pipe.
     pub fn data(&self, text: &str) {
         emit(text, false);
@@ -137,5 +139,76 @@ impl Ui {
             &format!("{} {text}\n", self.paint(Style::Change, "warning:")),
             true,
         );
+    }
+
+    /// `-v`: a command about to run on the host, as a person would type it.
+    pub fn command(&self, display: &str) {
+        emit(&format!("+ {display}\n"), true);
+    }
+}
+
+/// The terminal as resources see it through their target.
+impl Hook for Ui {
+    fn step(&self, text: &str) {
+        self.progress(text);
+    }
+
+    fn progress_view<'h>(&'h self, subject: &str) -> Box<dyn FnMut(&Progress) + 'h> {
+        let mut view = ProgressView::new(subject);
+        Box::new(move |progress| view.show(progress))
+    }
+}
+
+/// Shows pull and create progress: a bar on a terminal, a line per step otherwise.
+struct ProgressView {
+    subject: String,
+    terminal: bool,
+    last: String,
+    last_percent: u64,
+}
+
+impl ProgressView {
+    fn new(subject: &str) -> ProgressView {
+        ProgressView {
+            subject: subject.to_string(),
+            // Several hosts at once collect their output: no bar redrawn in place then.
+            terminal: std::io::stderr().is_terminal() && !capturing(),
+            last: String::new(),
+            last_percent: u64::MAX,
+        }
+    }
+
+    fn show(&mut self, progress: &Progress) {
+        let model = &self.subject;
+        match (progress.total, progress.completed) {
+            (Some(total), completed) if total > 0 => {
+                let done = completed.unwrap_or(0);
+                let percent = done * 100 / total;
+                if self.terminal {
+                    let width = 30;
+                    let filled = (percent as usize * width / 100).min(width);
+                    emit(
+                        &format!(
+                            "\r{model}: {} [{}{}] {percent:>3}% of {:.1} GB{}",
+                            progress.status,
+                            "#".repeat(filled),
+                            " ".repeat(width - filled),
+                            total as f64 / 1e9,
+                            if done >= total { "\n" } else { "" }
+                        ),
+                        true,
+                    );
+                } else if percent / 25 != self.last_percent / 25 || self.last != progress.status {
+                    emit(&format!("{model}: {} {percent}%\n", progress.status), true);
+                }
+                self.last_percent = percent;
+            }
+            _ => {
+                if progress.status != self.last {
+                    emit(&format!("{model}: {}\n", progress.status), true);
+                }
+            }
+        }
+        self.last = progress.status.clone();
     }
 }

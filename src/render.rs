@@ -82,7 +82,7 @@ pub fn drift_section(ui: &Ui, drift: &[Drift]) -> String {
             format!(
                 "  {} value = {}\n",
                 ui.paint(Style::Change, "~"),
-                crate::secret::MASK
+                crate::mask::MASK
             )
         } else {
             value_lines(ui, &row.applied, &row.found)
@@ -114,7 +114,7 @@ fn change_block(ui: &Ui, change: &Change) -> String {
         out.push_str(&format!(
             "  {} value = {}\n",
             ui.paint(Style::Change, "~"),
-            crate::secret::MASK
+            crate::mask::MASK
         ));
     } else if change.writes() {
         out.push_str(&value_lines(ui, &change.before, &change.after));

@@ -1,17 +1,12 @@
 //! Secrets: the only user of `keyring` (Keychain on macOS, the kernel keyring on Linux).
-//! Values fetched in a run are remembered so every output can mask them, and state files
-//! keep a keyed digest (HMAC-SHA256 under a key kept in the keyring too), never the value.
+//! Values fetched in a run are remembered (`mask.rs`) so every output can mask them, and
+//! state files keep a keyed digest (HMAC-SHA256 under a key kept in the keyring too), never the value.
 
 use anyhow::{Context, Result, anyhow};
-use std::sync::Mutex;
 
 const SERVICE: &str = "macllm";
 /// The keyring entry holding the key for state digests (random, made on first use).
 const DIGEST_KEY: &str = "macllm-state-digest-key";
-/// What outputs show instead of a secret.
-pub const MASK: &str = "(sensitive)";
-
-static REVEALED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn entry(name: &str) -> Result<keyring::Entry> {
     keyring::Entry::new(SERVICE, name)
@@ -26,7 +21,7 @@ pub fn get(name: &str) -> Result<String> {
         ),
         other => anyhow!("cannot read the secret `{name}` from the keyring: {other}"),
     })?;
-    reveal(&value);
+    crate::mask::reveal(&value);
     Ok(value)
 }
 
@@ -40,52 +35,6 @@ pub fn remove(name: &str) -> Result<()> {
     entry(name)?.delete_credential().map_err(|err| match err {
         keyring::Error::NoEntry => anyhow!("there is no secret `{name}` in the keyring"),
         other => anyhow!("cannot remove the secret `{name}`: {other}"),
-    })
-}
-
-/// Remembers a value as sensitive for the rest of the run.
-pub fn reveal(value: &str) {
-    if value.is_empty() {
-        return;
-    }
-    if let Ok(mut revealed) = REVEALED.lock()
-        && !revealed.iter().any(|v| v == value)
-    {
-        revealed.push(value.to_string());
-    }
-}
-
-fn revealed() -> Vec<String> {
-    REVEALED.lock().map(|r| r.clone()).unwrap_or_default()
-}
-
-/// Forms a secret takes in text: as is, and escaped inside JSON strings.
-fn forms(secret: &str) -> Vec<String> {
-    let escaped = serde_json::to_string(secret).unwrap_or_default();
-    let escaped = escaped.trim_matches('"').to_string();
-    let mut forms = vec![secret.to_string()];
-    if escaped != secret {
-        forms.push(escaped);
-    }
-    forms
-}
-
-/// `text` with every secret fetched in this run replaced by `(sensitive)`.
-pub fn mask(text: &str) -> String {
-    let mut out = text.to_string();
-    for secret in revealed() {
-        for form in forms(&secret) {
-            out = out.replace(&form, MASK);
-        }
-    }
-    out
-}
-
-pub fn contains_secret(text: &str) -> bool {
-    revealed().iter().any(|secret| {
-        forms(secret)
-            .iter()
-            .any(|form| text.contains(form.as_str()))
     })
 }
 
@@ -150,13 +99,5 @@ mod tests {
         for (key, data, expected) in cases {
             assert_eq!(hmac_sha256_hex(key, data), expected, "{data}");
         }
-    }
-
-    #[test]
-    fn masking_covers_plain_and_json_forms() {
-        reveal("s3cr\"et");
-        assert_eq!(mask("token=s3cr\"et;"), "token=(sensitive);");
-        assert_eq!(mask(r#"{"v":"s3cr\"et"}"#), r#"{"v":"(sensitive)"}"#);
-        assert!(contains_secret("xx s3cr\"et"));
     }
 }

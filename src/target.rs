@@ -1,24 +1,55 @@
 //! The host a resource acts on, with its facts read lazily: a spec of `defaults` keys never
-//! pays for them, and a run reads them at most once.
+//! pays for them, and a run reads them at most once. It also carries the [`Hook`] through
+//! which resources report long work.
 
 use crate::facts::Facts;
 use crate::host::Host;
+use crate::ollama::client::Progress;
 use anyhow::Result;
 use std::cell::{OnceCell, RefCell};
 
+/// What resources report while they work, as Terraform's `Hook` interface does: `output`
+/// implements it for the terminal, so resource code never draws or prints.
+pub trait Hook {
+    /// One line about a step under way (`Restarting the Ollama server...`).
+    fn step(&self, text: &str);
+
+    /// Takes the streamed progress of one long task on `subject` (a model pull or create).
+    fn progress_view<'h>(&'h self, subject: &str) -> Box<dyn FnMut(&Progress) + 'h>;
+}
+
+/// Reports nothing: for targets that only read (plans, stale-plan checks).
+pub struct Silent;
+
+impl Hook for Silent {
+    fn step(&self, _text: &str) {}
+
+    fn progress_view<'h>(&'h self, _subject: &str) -> Box<dyn FnMut(&Progress) + 'h> {
+        Box::new(|_| {})
+    }
+}
+
 pub struct Target<'a> {
     host: &'a dyn Host,
+    hook: &'a dyn Hook,
     facts: OnceCell<Facts>,
     warnings: RefCell<Vec<String>>,
 }
 
 impl<'a> Target<'a> {
+    /// A target that reports nothing (see [`Target::with_hook`]).
     pub fn new(host: &'a dyn Host) -> Target<'a> {
         Target {
             host,
+            hook: &Silent,
             facts: OnceCell::new(),
             warnings: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Reports through `hook` (the terminal, for an apply).
+    pub fn with_hook(self, hook: &'a dyn Hook) -> Target<'a> {
+        Target { hook, ..self }
     }
 
     /// Something the user should know about this host, found while reading (each said once).
@@ -44,6 +75,10 @@ impl<'a> Target<'a> {
 
     pub fn host(&self) -> &'a dyn Host {
         self.host
+    }
+
+    pub fn hook(&self) -> &'a dyn Hook {
+        self.hook
     }
 
     pub fn facts(&self) -> Result<&Facts> {

@@ -215,7 +215,7 @@ fn execute(
     verb: &str,
 ) -> Result<i32> {
     let applier = Applier {
-        target: crate::target::Target::new(host),
+        target: crate::target::Target::new(host).with_hook(&context.ui),
         file,
         lock,
         ui: &context.ui,

@@ -69,7 +69,7 @@ impl Invocation {
     pub fn display(&self) -> String {
         self.argv
             .iter()
-            .map(|arg| crate::secret::mask(arg))
+            .map(|arg| crate::mask::mask(arg))
             .map(|arg| {
                 if !arg.is_empty()
                     && arg
@@ -253,25 +253,26 @@ impl Host for ReadOnly<'_> {
     }
 }
 
-/// `-v`: shows every command on stderr before it runs, as a person would type it.
-pub struct Verbose<'a>(pub &'a dyn Host);
+/// `-v`: hands every command to `echo` before it runs, as a person would type it. Where the
+/// line goes is the caller's business: nothing under `host/` prints.
+pub struct Verbose<'a> {
+    pub host: &'a dyn Host,
+    pub echo: &'a dyn Fn(&str),
+}
 
 impl Host for Verbose<'_> {
     fn name(&self) -> &str {
-        self.0.name()
+        self.host.name()
     }
 
     fn run(&self, invocation: &Invocation) -> Result<Output> {
-        crate::output::emit(&format!("+ {}\n", invocation.display()), true);
-        self.0.run(invocation)
+        (self.echo)(&invocation.display());
+        self.host.run(invocation)
     }
 
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
-        crate::output::emit(
-            &format!("+ {} {} (Ollama API)\n", request.method, request.path),
-            true,
-        );
-        self.0.http(request, on_line)
+        (self.echo)(&format!("{} {} (Ollama API)", request.method, request.path));
+        self.host.http(request, on_line)
     }
 }
 

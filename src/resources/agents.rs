@@ -51,6 +51,10 @@ impl Resource for Agent {
         ResourceId(format!("agent:{}", self.label))
     }
 
+    fn noun(&self) -> &'static str {
+        "a launch agent"
+    }
+
     fn desired(&self) -> Option<Value> {
         Some(agent_value(self.plist_text(), true))
     }

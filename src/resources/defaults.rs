@@ -94,6 +94,10 @@ impl Resource for DefaultsKey {
         id_for(&self.domain, &self.key, self.current_host)
     }
 
+    fn noun(&self) -> &'static str {
+        "a defaults key"
+    }
+
     fn desired(&self) -> Option<Value> {
         self.value.clone()
     }

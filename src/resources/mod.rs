@@ -11,6 +11,7 @@ pub mod power;
 pub mod services;
 pub mod spotlight;
 
+use crate::host::Invocation;
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::Result;
@@ -43,6 +44,20 @@ pub enum Restart {
     OllamaServer,
 }
 
+/// `activateSettings` lives inside a private framework, not on PATH.
+pub const ACTIVATE_SETTINGS: &str =
+    "/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings";
+
+/// How a restart went, for the caller to tell the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Restarted {
+    /// It ran; the line says so.
+    Done(String),
+    /// It did not run, and nothing is wrong for that (an app that was not running has
+    /// nothing stale to reload; a logout is the user's to do): a warning.
+    Warning(String),
+}
+
 impl Restart {
     pub fn describe(&self) -> String {
         match self {
@@ -52,11 +67,46 @@ impl Restart {
             Restart::OllamaServer => "restart the Ollama server".to_string(),
         }
     }
+
+    /// Runs it on the host. `owed` are the resources whose writes need it, as written: a
+    /// restart may check that they took effect. Failing to restart an app is a warning; an
+    /// Ollama server that does not come back with its variables is an error, because the
+    /// variables were the point.
+    pub fn run(&self, target: &Target, owed: &[&AnyResource]) -> Result<Restarted> {
+        let argv: Vec<String> = match self {
+            Restart::Kill(app) => vec!["killall".into(), app.clone()],
+            Restart::ActivateSettings => vec![ACTIVATE_SETTINGS.into(), "-u".into()],
+            Restart::OllamaServer => return ollama_server::restart_for(target, owed),
+            Restart::Logout(why) => {
+                return Ok(Restarted::Warning(format!(
+                    "log out and back in for some changes to show: {why}"
+                )));
+            }
+        };
+        let invocation = Invocation::write(argv);
+        Ok(match target.host().run(&invocation) {
+            Ok(output) if output.success() => {
+                Restarted::Done(format!("Restarted: {}", self.describe()))
+            }
+            // An app that is not running has nothing stale to reload; nix-darwin and
+            // mathiasbynens/dotfiles ignore killall's status for the same reason.
+            Ok(output) => Restarted::Warning(format!(
+                "`{}` exited with status {}: {}",
+                invocation.display(),
+                output.status,
+                output.stderr.trim()
+            )),
+            Err(err) => Restarted::Warning(format!("{err:#}")),
+        })
+    }
 }
 
 /// One kind of thing macllm manages. `read` never changes the machine.
 pub trait Resource {
     fn id(&self) -> ResourceId;
+
+    /// What kind of thing it is, for messages (`a defaults key`).
+    fn noun(&self) -> &'static str;
 
     /// What the spec asks for; `None` means "must not be there".
     fn desired(&self) -> Option<Value>;

@@ -107,6 +107,10 @@ impl Resource for OllamaEnv {
         ResourceId(format!("ollama_env:{}", self.name))
     }
 
+    fn noun(&self) -> &'static str {
+        "an Ollama server setting"
+    }
+
     fn desired(&self) -> Option<Value> {
         env_value(Some(self.value.clone()), Some(self.value.clone()))
     }

@@ -8,16 +8,14 @@
 //! compared as a normalised Modelfile text whose parameters are typed and sorted.
 
 use super::{Resource, ResourceId};
-use crate::ollama::client::{Client, Progress};
+use crate::ollama::client::Client;
 use crate::ollama::parameters::parse_show;
-use crate::output::emit;
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 
 /// A model name as Ollama displays and records it (`details.parent_model`, the `from` of a
 /// created model's layers): `DisplayShortest` of ollama/ollama `types/model/name.go`, which
@@ -41,57 +39,6 @@ pub fn full_name(model: &str) -> String {
     }
 }
 
-/// Shows pull and create progress: a bar on a terminal, a line per step otherwise.
-struct ProgressView {
-    terminal: bool,
-    last: String,
-    last_percent: u64,
-}
-
-impl ProgressView {
-    fn new() -> ProgressView {
-        ProgressView {
-            // Several hosts at once collect their output: no bar redrawn in place then.
-            terminal: std::io::stderr().is_terminal() && !crate::output::capturing(),
-            last: String::new(),
-            last_percent: u64::MAX,
-        }
-    }
-
-    fn show(&mut self, model: &str, progress: &Progress) {
-        match (progress.total, progress.completed) {
-            (Some(total), completed) if total > 0 => {
-                let done = completed.unwrap_or(0);
-                let percent = done * 100 / total;
-                if self.terminal {
-                    let width = 30;
-                    let filled = (percent as usize * width / 100).min(width);
-                    emit(
-                        &format!(
-                            "\r{model}: {} [{}{}] {percent:>3}% of {:.1} GB{}",
-                            progress.status,
-                            "#".repeat(filled),
-                            " ".repeat(width - filled),
-                            total as f64 / 1e9,
-                            if done >= total { "\n" } else { "" }
-                        ),
-                        true,
-                    );
-                } else if percent / 25 != self.last_percent / 25 || self.last != progress.status {
-                    emit(&format!("{model}: {} {percent}%\n", progress.status), true);
-                }
-                self.last_percent = percent;
-            }
-            _ => {
-                if progress.status != self.last {
-                    emit(&format!("{model}: {}\n", progress.status), true);
-                }
-            }
-        }
-        self.last = progress.status.clone();
-    }
-}
-
 /// A base model that must be present.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OllamaPull {
@@ -101,6 +48,10 @@ pub struct OllamaPull {
 impl Resource for OllamaPull {
     fn id(&self) -> ResourceId {
         ResourceId(format!("ollama_pull:{}", full_name(&self.model)))
+    }
+
+    fn noun(&self) -> &'static str {
+        "an Ollama model"
     }
 
     fn desired(&self) -> Option<Value> {
@@ -119,8 +70,8 @@ impl Resource for OllamaPull {
         let client = Client::new(target.host());
         match value {
             Some(_) => {
-                let mut view = ProgressView::new();
-                client.pull(&self.model, &mut |p| view.show(&self.model, p))
+                let mut view = target.hook().progress_view(&self.model);
+                client.pull(&self.model, &mut *view)
             }
             None => client.delete(&self.model),
         }
@@ -257,6 +208,10 @@ impl Resource for OllamaModel {
         ResourceId(format!("ollama_model:{}", self.name))
     }
 
+    fn noun(&self) -> &'static str {
+        "an Ollama model"
+    }
+
     fn desired(&self) -> Option<Value> {
         None
     }
@@ -319,8 +274,8 @@ impl Resource for OllamaModel {
                 self.name
             );
         }
-        let mut view = ProgressView::new();
-        client.create(&self.create_request(), &mut |p| view.show(&self.name, p))?;
+        let mut view = target.hook().progress_view(&self.name);
+        client.create(&self.create_request(), &mut *view)?;
         if client.show(&self.name)?.is_none() {
             bail!("Ollama reported success but has no model {}", self.name);
         }

@@ -3,7 +3,9 @@
 //! service is restarted with `launchctl kickstart -k`, the desktop app is quit and reopened
 //! (the app's own server restart reuses its stale environment, 4.1).
 
+use super::ollama_env::server_uses;
 use super::services::{Domain, domain_target, launchctl};
+use super::{AnyResource, Restarted};
 use crate::host::{Invocation, run_ok};
 use crate::ollama::client::Client;
 use crate::target::Target;
@@ -112,6 +114,41 @@ impl Server {
             anyhow::anyhow!("Ollama's log has no `server config` line to verify with")
         })
     }
+}
+
+/// Restarts Ollama once, waits for it and checks, from the `server config` line of its log,
+/// that it now runs with every variable in `owed` (the variables just set).
+pub fn restart_for(target: &Target, owed: &[&AnyResource]) -> Result<Restarted> {
+    let server = Server::detect(target)?;
+    target.hook().step("Restarting the Ollama server...");
+    let env = server.restart(target)?;
+    let mut wrong = Vec::new();
+    for resource in owed {
+        let AnyResource::OllamaEnv(variable) = resource else {
+            continue;
+        };
+        let logged = env.get(&variable.name).map(String::as_str).unwrap_or("");
+        match server_uses(&variable.name, &variable.value, logged) {
+            Some(true) => {}
+            Some(false) => wrong.push(format!(
+                "  {}: set {}, the server reports `{logged}`",
+                variable.name, variable.value
+            )),
+            None => target.warn(format!(
+                "{} cannot be verified after the restart: Ollama reads it but does not log it",
+                variable.name
+            )),
+        }
+    }
+    if !wrong.is_empty() {
+        bail!(
+            "Ollama restarted but does not use what was set:\n{}\nhint: the desktop app overrides OLLAMA_HOST, OLLAMA_MODELS and OLLAMA_CONTEXT_LENGTH from its own settings",
+            wrong.join("\n")
+        );
+    }
+    Ok(Restarted::Done(
+        "Restarted: the Ollama server, and it reports the new variables".to_string(),
+    ))
 }
 
 fn homebrew_plist(target: &Target) -> Result<Option<plist::Dictionary>> {

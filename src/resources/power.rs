@@ -97,6 +97,10 @@ impl Resource for PowerSetting {
         })
     }
 
+    fn noun(&self) -> &'static str {
+        "a power setting"
+    }
+
     fn desired(&self) -> Option<Value> {
         Some(Value::Integer(self.value))
     }
@@ -191,6 +195,10 @@ pub const TIME_MACHINE_DOMAIN: &str = "/Library/Preferences/com.apple.TimeMachin
 impl Resource for TimeMachine {
     fn id(&self) -> ResourceId {
         ResourceId("time_machine:automatic_backups".to_string())
+    }
+
+    fn noun(&self) -> &'static str {
+        "a Time Machine setting"
     }
 
     fn desired(&self) -> Option<Value> {

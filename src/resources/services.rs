@@ -158,6 +158,10 @@ impl Resource for Service {
         ResourceId(format!("service:{}/{}", self.domain.name(), self.label))
     }
 
+    fn noun(&self) -> &'static str {
+        "a launchd service"
+    }
+
     fn desired(&self) -> Option<Value> {
         Some(Value::Bool(self.enabled))
     }

@@ -37,6 +37,10 @@ impl Resource for SpotlightFolder {
         ResourceId(format!("spotlight:{}", self.path))
     }
 
+    fn noun(&self) -> &'static str {
+        "a Spotlight setting"
+    }
+
     fn desired(&self) -> Option<Value> {
         Some(Value::Bool(self.indexed))
     }
@@ -115,6 +119,10 @@ pub fn parse_mdutil_status(text: &str) -> Option<bool> {
 impl Resource for SpotlightVolume {
     fn id(&self) -> ResourceId {
         ResourceId(format!("spotlight-volume:{}", self.volume))
+    }
+
+    fn noun(&self) -> &'static str {
+        "a Spotlight setting"
     }
 
     fn desired(&self) -> Option<Value> {

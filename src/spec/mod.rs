@@ -303,7 +303,7 @@ pub(crate) fn expand_sections(
     }
     for declared in &mut resources {
         declared.origin = origin.clone();
-        declared.sensitive = crate::secret::contains_secret(
+        declared.sensitive = crate::mask::contains_secret(
             &serde_json::to_string(&declared.resource).unwrap_or_default(),
         );
     }
