@@ -1,6 +1,6 @@
 //! Secrets: the only user of `keyring` (Keychain on macOS, the kernel keyring on Linux).
-//! Values fetched in a run are remembered (`mask.rs`) so every output can mask them, and
-//! state files keep a keyed digest (HMAC-SHA256 under a key kept in the keyring too), never the value.
+//! Values fetched in a run are remembered so every output can mask them, and state files
+//! keep a keyed digest (HMAC-SHA256 under a key kept in the keyring too), never the value.
 
 use anyhow::{Context, Result, anyhow};
 
@@ -13,7 +13,7 @@ fn entry(name: &str) -> Result<keyring::Entry> {
         .with_context(|| format!("opening the keyring entry `{name}`"))
 }
 
-/// Reads a secret and remembers it for masking.
+/// Reads a secret and remembers it for masking (`mask.rs`).
 pub fn get(name: &str) -> Result<String> {
     let value = entry(name)?.get_password().map_err(|err| match err {
         keyring::Error::NoEntry => anyhow!(
