@@ -15,7 +15,7 @@ fn every_shipped_module_plans_on_every_preset() {
                 ""
             };
             mac.spec(&format!("macllm: 1\nuse:\n  - module: {name}{with}\n"));
-            let plan = mac.on(&["plan"]);
+            let plan = mac.on(&["plan"]).output();
             assert_eq!(plan.status, 0, "{name} on {}: {}", preset.name, plan.stderr);
             assert!(
                 plan.stdout.contains("will be"),
@@ -136,11 +136,11 @@ fn the_hardware_examples_apply_cleanly_to_their_presets() {
         )
         .unwrap();
         mac.spec(&text);
-        let plan = mac.on(&["--strict", "plan"]);
+        let plan = mac.on(&["--strict", "plan"]).output();
         assert_eq!(plan.status, 0, "{example}: {}", plan.stderr);
-        let apply = mac.on(&["--strict", "apply", "--yes"]);
+        let apply = mac.on(&["--strict", "apply", "--yes"]).output();
         assert_eq!(apply.status, 0, "{example}: {}", apply.stderr);
-        let again = mac.on(&["plan", "--detailed-exitcode"]);
+        let again = mac.on(&["plan", "--detailed-exitcode"]).output();
         assert_eq!(again.status, 0, "{example} converged: {}", again.stdout);
         mac.on(&["destroy", "--yes"]).expect(0);
     }

@@ -1,6 +1,6 @@
 //! Crashes, failures, concurrent writers, corrupt state and hostile values.
 
-use crate::harness::{Mac, QUIET_UI};
+use crate::harness::{Mac, QUIET_PLAN, QUIET_UI};
 use macllm::sandbox::{ENV_DELAY_MS, ENV_FAIL};
 use std::time::{Duration, Instant};
 
@@ -93,26 +93,34 @@ fn a_second_apply_is_refused_by_the_lock() {
 fn a_failing_write_stops_the_walk_and_the_rerun_converges() {
     let mac = Mac::new();
     mac.spec(QUIET_UI);
-    let mut command = mac.command(&["--host", "sandbox:mac", "apply", "--yes"]);
-    command.env(ENV_FAIL, "defaults write com.apple.dock mineffect");
-    let run = crate::harness::run(command).expect(1);
-    assert!(
-        run.stderr
-            .contains("applying defaults:com.apple.dock:mineffect"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("injected failure"), "{}", run.stderr);
+    mac.on(&["apply", "--yes"])
+        .env(ENV_FAIL, "defaults write com.apple.dock mineffect")
+        .status(1)
+        .stdout(QUIET_PLAN)
+        .stderr("defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creating...
+defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creation complete after [DURATION]
+defaults:NSGlobalDomain:NSWindowResizeTime: Creating...
+defaults:NSGlobalDomain:NSWindowResizeTime: Creation complete after [DURATION]
+defaults:com.apple.dock:autohide: Modifying...
+defaults:com.apple.dock:autohide: Modifications complete after [DURATION]
+defaults:com.apple.dock:autohide-delay: Creating...
+defaults:com.apple.dock:autohide-delay: Creation complete after [DURATION]
+defaults:com.apple.dock:autohide-time-modifier: Creating...
+defaults:com.apple.dock:autohide-time-modifier: Creation complete after [DURATION]
+defaults:com.apple.dock:launchanim: Creating...
+defaults:com.apple.dock:launchanim: Creation complete after [DURATION]
+defaults:com.apple.dock:mineffect: Modifying...
+Restarted: killall Dock
+Restarted: activateSettings -u
+error: applying defaults:com.apple.dock:mineffect: `defaults write com.apple.dock mineffect -string scale` exited with status 1: defaults: injected failure (sandbox test hook MACLLM_SANDBOX_FAIL)
+")
+        .run();
     let state = mac.state();
     let record = &state["resources"]["defaults:com.apple.dock:mineffect"];
     assert_eq!(record["original"], serde_json::json!({"string": "genie"}));
     assert!(record["applied"].is_null(), "in flight: {record}");
     // Writes that completed before the failure still get their restart.
-    assert!(
-        mac.restarts().contains("activateSettings -u"),
-        "{}",
-        mac.restarts()
-    );
+    assert_eq!(mac.restarts(), "killall Dock\nactivateSettings -u\n");
     assert!(
         !state["resources"]
             .as_object()

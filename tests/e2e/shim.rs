@@ -43,7 +43,7 @@ impl Shim {
         command
     }
 
-    fn local(&self, mac: &Mac, args: &[&str]) -> crate::harness::Run {
+    fn local(&self, mac: &Mac, args: &[&str]) -> crate::harness::Output {
         let mut all = vec!["--host", "local"];
         all.extend_from_slice(args);
         run(self.command(mac, "macllm", &all))

@@ -14,7 +14,7 @@ fn become_root(mac: &Mac) {
 }
 
 fn loaded(mac: &Mac, service: &str) -> bool {
-    mac.sh(&["launchctl", "print", service]).status == 0
+    mac.sh(&["launchctl", "print", service]).output().status == 0
 }
 
 #[test]
@@ -422,7 +422,7 @@ fn bad_system_input_is_refused_with_its_line() {
     let before = mac.snapshot();
     for (body, what, line, message) in cases {
         mac.spec(&format!("macllm: 1\n{body}"));
-        let run = mac.on(&["plan"]);
+        let run = mac.on(&["plan"]).output();
         assert_eq!(run.status, 1, "{what}: {}", run.stderr);
         assert!(
             run.stderr.contains(&format!("--> macllm.yaml:{line}:")),
