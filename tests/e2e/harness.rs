@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_macllm");
 
+pub use macllm::sandbox::FAIL_FILE;
 pub use macllm::sandbox::presets::PRESETS;
 use macllm::sandbox::{ENV_DELAY_MS, ENV_FAIL};
 
@@ -287,6 +288,12 @@ impl Test {
 
     pub fn env(mut self, name: impl Into<OsString>, value: impl Into<OsString>) -> Test {
         self.command.env(name.into(), value.into());
+        self
+    }
+
+    /// Replaces `text` with `placeholder` in what the run printed, before comparing.
+    pub fn redact(mut self, text: impl Into<String>, placeholder: &str) -> Test {
+        self.redactions.push((text.into(), placeholder.to_string()));
         self
     }
 
