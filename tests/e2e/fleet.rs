@@ -2,7 +2,7 @@
 //! multi-call shim for its own emulated Mac (`SetEnv` in its config), so `--host ssh:...`
 //! goes through the system ssh client, a remote shell and the quoting function.
 
-use crate::harness::{BIN, FAIL_FILE, Mac};
+use crate::harness::{BIN, FAIL_FILE, LLAMA31_PULL, Mac};
 use crate::robustness::{HOSTILE, hostile_spec};
 use crate::sshd::{Keys, Sshd, free_port, shim};
 use macllm::host::ssh::ENV_SSH_CONFIG;
@@ -96,6 +96,10 @@ fn one_spec_on_three_macs_over_ssh_with_one_host_down() {
     let down_block = format!(
         "=== ssh:[DOWN] ===\nerror: {refused}\nhint: check that `ssh 127.0.0.1` works without a password prompt (BatchMode)\n"
     );
+    // The Ollama server's restart and the pull, as a host's block reports them.
+    let pulled = format!(
+        "Restarting the Ollama server...\nRestarted: the Ollama server, and it reports the new variables\nollama_pull:llama3.1:8b: Creating...\n{LLAMA31_PULL}ollama_pull:llama3.1:8b: Creation complete after [DURATION]\n"
+    );
     fleet(&["apply", "--yes"])
         .status(1)
         .stdout(&format!(
@@ -112,7 +116,7 @@ macllm will perform the following actions on ssh:[MAC1]:
 After the changes: killall Dock, restart the Ollama server.
 defaults:com.apple.dock:tilesize: Modifying...
 defaults:com.apple.dock:tilesize: Modifications complete after [DURATION]
-{all_keys}{PULLED}Restarted: killall Dock
+{all_keys}{pulled}Restarted: killall Dock
 
 Apply complete! Resources: 12 added, 1 changed, 0 destroyed.
 
@@ -122,7 +126,7 @@ macllm will perform the following actions on ssh:[MAC2]:
 
 {HOSTILE_CREATED}{OLLAMA_CREATED}Plan: 12 to add, 0 to change, 0 to destroy.
 After the changes: restart the Ollama server.
-{all_keys}{PULLED}
+{all_keys}{pulled}
 Apply complete! Resources: 12 added, 0 changed, 0 destroyed.
 
 === ssh:[MAC3] ===
@@ -131,7 +135,7 @@ macllm will perform the following actions on ssh:[MAC3]:
 
 {HOSTILE_CREATED}{OLLAMA_CREATED}Plan: 12 to add, 0 to change, 0 to destroy.
 After the changes: restart the Ollama server.
-{all_keys}{PULLED}
+{all_keys}{pulled}
 Apply complete! Resources: 12 added, 0 changed, 0 destroyed.
 
 === ssh:[FAILING] ===
@@ -398,28 +402,6 @@ const OLLAMA_DELETED: &str = r#"  # ollama_pull:llama3.1:8b will be deleted (it 
     # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
 
 "#;
-
-/// The Ollama server's restart and the pull, as a host's block reports them.
-const PULLED: &str = "Restarting the Ollama server...
-Restarted: the Ollama server, and it reports the new variables
-ollama_pull:llama3.1:8b: Creating...
-llama3.1:8b: pulling manifest
-llama3.1:8b: pulling c29184222396 0%
-llama3.1:8b: pulling c29184222396 36%
-llama3.1:8b: pulling c29184222396 60%
-llama3.1:8b: pulling c29184222396 85%
-llama3.1:8b: pulling c29184222396 100%
-llama3.1:8b: pulling 86d3115c9700 100%
-llama3.1:8b: pulling 094a3f8c4d9f 0%
-llama3.1:8b: pulling 094a3f8c4d9f 100%
-llama3.1:8b: pulling 56bb8bd477a5 100%
-llama3.1:8b: pulling 76dc987db4a2 0%
-llama3.1:8b: pulling 76dc987db4a2 100%
-llama3.1:8b: verifying sha256 digest
-llama3.1:8b: writing manifest
-llama3.1:8b: success
-ollama_pull:llama3.1:8b: Creation complete after [DURATION]
-";
 
 /// The rows of `plan` about hostile keys `keys`.
 fn rows(plan: &str, keys: std::ops::RangeInclusive<usize>) -> String {

@@ -18,11 +18,29 @@ use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_macllm");
 
-pub use macllm::sandbox::FAIL_FILE;
 pub use macllm::sandbox::presets::PRESETS;
 use macllm::sandbox::{ENV_DELAY_MS, ENV_FAIL};
+pub use macllm::sandbox::{ENV_SANDBOX, FAIL_FILE, PROGRAMS};
 
 pub const QUIET_UI: &str = include_str!("../../examples/quiet-ui.yaml");
+
+/// What pulling llama3.1:8b from the emulated registry reports, from manifest to success.
+pub const LLAMA31_PULL: &str = "llama3.1:8b: pulling manifest
+llama3.1:8b: pulling c29184222396 0%
+llama3.1:8b: pulling c29184222396 36%
+llama3.1:8b: pulling c29184222396 60%
+llama3.1:8b: pulling c29184222396 85%
+llama3.1:8b: pulling c29184222396 100%
+llama3.1:8b: pulling 86d3115c9700 100%
+llama3.1:8b: pulling 094a3f8c4d9f 0%
+llama3.1:8b: pulling 094a3f8c4d9f 100%
+llama3.1:8b: pulling 56bb8bd477a5 100%
+llama3.1:8b: pulling 76dc987db4a2 0%
+llama3.1:8b: pulling 76dc987db4a2 100%
+llama3.1:8b: verifying sha256 digest
+llama3.1:8b: writing manifest
+llama3.1:8b: success
+";
 
 /// What `plan` prints for QUIET_UI on a fresh m2-16gb-sonoma.
 pub const QUIET_PLAN: &str = r#"
@@ -427,9 +445,9 @@ pub fn redact(text: &str, work: &Path, extra: &[(String, String)]) -> String {
     for json in ["\"lineage\": \"", "\"lineage\":\""] {
         text = after(&text, json, hex, uuid, "[LINEAGE]");
     }
-    text = after(&text, " after ", digit, digit, "[DURATION]");
-    // `after 0s` reads `after [DURATION]s` by now; the unit goes with the number.
-    text = text.replace("[DURATION]s", "[DURATION]");
+    // Apply's progress: `... complete after 0s`; the unit goes with the number.
+    text = after(&text, " complete after ", digit, digit, "[DURATION]");
+    text = text.replace(" complete after [DURATION]s", " complete after [DURATION]");
     text.split_inclusive('\n').map(nslog).collect()
 }
 
