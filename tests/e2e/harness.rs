@@ -258,14 +258,14 @@ pub struct Test {
     work: PathBuf,
     status: i32,
     stdout: Expected,
-    stderr: String,
+    stderr: Expected,
     redactions: Vec<(String, String)>,
 }
 
 enum Expected {
     Text(String),
     Json(serde_json::Value),
-    /// The caller compares it (a domain's bytes before and after).
+    /// The caller looks at it (a domain's bytes before and after, a sweep's long plans).
     Returned,
 }
 
@@ -277,7 +277,7 @@ impl Test {
             work: work.to_path_buf(),
             status: 0,
             stdout: Expected::Text(String::new()),
-            stderr: String::new(),
+            stderr: Expected::Text(String::new()),
             redactions: Vec::new(),
         }
     }
@@ -300,7 +300,19 @@ impl Test {
     }
 
     pub fn stderr(mut self, text: &str) -> Test {
-        self.stderr = text.to_string();
+        self.stderr = Expected::Text(text.to_string());
+        self
+    }
+
+    /// Leaves stdout to the caller, who must look at what [`Test::run`] returns.
+    pub fn stdout_any(mut self) -> Test {
+        self.stdout = Expected::Returned;
+        self
+    }
+
+    /// Leaves stderr to the caller, who must look at what [`Test::run`] returns.
+    pub fn stderr_any(mut self) -> Test {
+        self.stderr = Expected::Returned;
         self
     }
 
@@ -317,9 +329,8 @@ impl Test {
 
     /// Runs it, checks status and stderr, and returns stdout for the caller to compare.
     #[track_caller]
-    pub fn stdout_of(mut self) -> String {
-        self.stdout = Expected::Returned;
-        self.run().stdout
+    pub fn stdout_of(self) -> String {
+        self.stdout_any().run().stdout
     }
 
     /// Runs it and compares status, stdout and stderr with what was stated; on any mismatch
@@ -342,19 +353,23 @@ impl Test {
                 self.status, output.status
             );
         }
-        let stdout = redact(&output.stdout);
-        match &self.stdout {
-            Expected::Text(want) => compare(&mut report, "stdout", want, &stdout),
-            Expected::Json(want) => {
-                let want = serde_json::to_string_pretty(want).unwrap() + "\n";
-                let got = serde_json::from_str::<serde_json::Value>(&stdout)
-                    .map(|v| serde_json::to_string_pretty(&v).unwrap() + "\n")
-                    .unwrap_or(stdout);
-                compare(&mut report, "stdout (JSON)", &want, &got);
+        for (name, expected, got) in [
+            ("stdout", &self.stdout, &output.stdout),
+            ("stderr", &self.stderr, &output.stderr),
+        ] {
+            let got = redact(got);
+            match expected {
+                Expected::Text(want) => compare(&mut report, name, want, &got),
+                Expected::Json(want) => {
+                    let want = serde_json::to_string_pretty(want).unwrap() + "\n";
+                    let got = serde_json::from_str::<serde_json::Value>(&got)
+                        .map(|v| serde_json::to_string_pretty(&v).unwrap() + "\n")
+                        .unwrap_or(got);
+                    compare(&mut report, &format!("{name} (JSON)"), &want, &got);
+                }
+                Expected::Returned => {}
             }
-            Expected::Returned => {}
         }
-        compare(&mut report, "stderr", &self.stderr, &redact(&output.stderr));
         if !report.is_empty() {
             let stdout = stdout_for_show(&self.stdout, &redact(&output.stdout));
             let stderr = redact(&output.stderr);

@@ -458,7 +458,10 @@ fn saved_plans_apply_exactly_and_are_refused_when_stale() {
         "50",
     ])
     .run();
-    mac.on(&["apply", "quiet.plan"]).status(1).stderr("error: Saved plan is stale: defaults:com.apple.dock:tilesize changed on the host since the plan was made
+    mac.on(&["apply", "quiet.plan"])
+        .status(1)
+        .stderr(
+            "error: Saved plan is stale: defaults:com.apple.dock:tilesize changed on the host since the plan was made
 hint: run `macllm plan --out` again
 ",
         )
@@ -528,14 +531,18 @@ To perform exactly these actions, run the following command to apply:
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
     // The state moved on (serial bumped), so the same saved plan is refused now.
-    mac.on(&["apply", "quiet.plan"]).status(1).stderr("error: Saved plan is stale: the state changed since the plan was made (plan: no state, now: lineage [LINEAGE] serial 20)
+    mac.on(&["apply", "quiet.plan"])
+        .status(1)
+        .stderr(
+            "error: Saved plan is stale: the state changed since the plan was made (plan: no state, now: lineage [LINEAGE] serial 20)
 hint: run `macllm plan --out` again
 ",
         )
         .run();
     mac.macllm(&["--host", "sandbox:elsewhere", "apply", "quiet.plan"])
         .status(1)
-        .stderr("Created an emulated Mac (Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5) in elsewhere
+        .stderr(
+            "Created an emulated Mac (Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5) in elsewhere
 error: the saved plan is for `sandbox:mac`, not `sandbox:elsewhere`
 hint: pass `--host sandbox:mac`
 ",
@@ -1030,7 +1037,8 @@ fn readme_walkthrough_word_for_word() {
     };
     demo(&["plan", "--spec", "examples/quiet-ui.yaml"])
         .stdout(&QUIET_PLAN.replace("sandbox:mac", "sandbox:demo-mac"))
-        .stderr("Created an emulated Mac (Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5) in demo-mac
+        .stderr(
+            "Created an emulated Mac (Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5) in demo-mac
 ",
         )
         .run();

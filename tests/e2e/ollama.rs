@@ -258,7 +258,10 @@ Restarted: the Ollama server, and it reports the new variables
 fn invented_and_malformed_variables_are_refused() {
     let mac = Mac::new();
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_THREADS: 8\n");
-    mac.on(&["plan"]).status(1).stderr("error: ollama.env.OLLAMA_NUM_THREADS: `OLLAMA_NUM_THREADS` is not a variable Ollama reads
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: ollama.env.OLLAMA_NUM_THREADS: `OLLAMA_NUM_THREADS` is not a variable Ollama reads
  --> macllm.yaml:4:25
   |
 4 |     OLLAMA_NUM_THREADS: 8
@@ -286,13 +289,17 @@ Plan: 1 to add, 0 to change, 0 to destroy.
 After the changes: restart the Ollama server.
 "#,
         )
-        .stderr("warning: `OLLAMA_NUM_THREADS` is not a variable Ollama reads (kept because of --allow-unknown-env; use the Modelfile parameter `num_thread` (ollama.models[].parameters.num_thread))
+        .stderr(
+            "warning: `OLLAMA_NUM_THREADS` is not a variable Ollama reads (kept because of --allow-unknown-env; use the Modelfile parameter `num_thread` (ollama.models[].parameters.num_thread))
 ",
         )
         .run();
 
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_KEEP_ALIVE: 1d\n");
-    mac.on(&["plan"]).status(1).stderr("error: ollama.env.OLLAMA_KEEP_ALIVE: OLLAMA_KEEP_ALIVE: `1d` is not a duration: write it like 5m, 1h30m, 300 (seconds) or -1 (forever); `d` and `w` are not units
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: ollama.env.OLLAMA_KEEP_ALIVE: OLLAMA_KEEP_ALIVE: `1d` is not a duration: write it like 5m, 1h30m, 300 (seconds) or -1 (forever); `d` and `w` are not units
  --> macllm.yaml:4:24
   |
 4 |     OLLAMA_KEEP_ALIVE: 1d
@@ -301,7 +308,10 @@ After the changes: restart the Ollama server.
         )
         .run();
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_FLASH_ATTENTION: off\n");
-    mac.on(&["plan"]).status(1).stderr("error: ollama.env.OLLAMA_FLASH_ATTENTION: OLLAMA_FLASH_ATTENTION: `off` is not true or false; Ollama would read it as true (any non-empty value but 0/false is true)
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: ollama.env.OLLAMA_FLASH_ATTENTION: OLLAMA_FLASH_ATTENTION: `off` is not true or false; Ollama would read it as true (any non-empty value but 0/false is true)
  --> macllm.yaml:4:29
   |
 4 |     OLLAMA_FLASH_ATTENTION: off
@@ -310,7 +320,10 @@ After the changes: restart the Ollama server.
         )
         .run();
     mac.spec("macllm: 1\nollama:\n  models:\n    - name: x\n      from: llama3.2:3b\n      parameters: {num_ctx: \"8192\"}\n");
-    mac.on(&["plan"]).status(1).stderr(r#"error: ollama.models[0].parameters.num_ctx: `num_ctx` must be an integer, not a string
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            r#"error: ollama.models[0].parameters.num_ctx: `num_ctx` must be an integer, not a string
  --> macllm.yaml:6:29
   |
 6 |       parameters: {num_ctx: "8192"}
@@ -319,7 +332,10 @@ After the changes: restart the Ollama server.
         )
         .run();
     mac.spec("macllm: 1\nollama:\n  models:\n    - name: x\n      from: llama3.2:3b\n      parameters: {tfs_z: 1}\n");
-    mac.on(&["plan"]).status(1).stderr("error: ollama.models[0].parameters.tfs_z: parameter `tfs_z` is removed in v0.5.2
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: ollama.models[0].parameters.tfs_z: parameter `tfs_z` is removed in v0.5.2
  --> macllm.yaml:6:27
   |
 6 |       parameters: {tfs_z: 1}
@@ -334,7 +350,10 @@ hint: Ollama's parameters are num_ctx, num_batch, num_gpu, main_gpu, use_mmap, n
 fn homebrews_own_variables_cannot_be_overridden_by_setenv() {
     let mac = Mac::new();
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_FLASH_ATTENTION: false\n");
-    mac.on(&["plan"]).status(1).stderr("error: reading ollama_env:OLLAMA_FLASH_ATTENTION: Homebrew's service sets OLLAMA_FLASH_ATTENTION=1 in its own plist, which beats `launchctl setenv`, and `brew services` rewrites that plist on every start
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading ollama_env:OLLAMA_FLASH_ATTENTION: Homebrew's service sets OLLAMA_FLASH_ATTENTION=1 in its own plist, which beats `launchctl setenv`, and `brew services` rewrites that plist on every start
 hint: run `brew services stop ollama` and serve Ollama from an agent of your own (`agents:`, with `environment:`)
 ",
         )
@@ -508,7 +527,8 @@ macllm will perform the following actions on sandbox:mac:
 Plan: 1 to add, 0 to change, 0 to destroy.
 ",
         )
-        .stderr("ollama_pull:no-such-model:1b: Creating...
+        .stderr(
+            "ollama_pull:no-such-model:1b: Creating...
 no-such-model:1b: pulling manifest
 error: applying ollama_pull:no-such-model:1b: Ollama answered 200: pull model manifest: file does not exist
 ",
@@ -518,7 +538,10 @@ error: applying ollama_pull:no-such-model:1b: Ollama answered 200: pull model ma
     mac.sh(&["launchctl", "bootout", "gui/501/homebrew.mxcl.ollama"])
         .run();
     mac.spec("macllm: 1\nollama:\n  pull: [llama3.2:3b]\n");
-    mac.on(&["plan"]).status(1).stderr("error: reading ollama_pull:llama3.2:3b: Ollama is not running on sandbox:mac (nothing answers at 127.0.0.1:11434 on the emulated Mac in mac (connection refused))
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading ollama_pull:llama3.2:3b: Ollama is not running on sandbox:mac (nothing answers at 127.0.0.1:11434 on the emulated Mac in mac (connection refused))
 hint: start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST
 ",
         )
@@ -633,7 +656,10 @@ ollama_model:terse-llama: Restore complete after [DURATION]
         .run();
     // Nothing listens on the old port once the server is gone.
     drop(_served);
-    local(&["plan"]).status(1).stderr("error: reading ollama_model:terse-llama: Ollama is not running on local (nothing answers at http://[OLLAMA_HOST] (io: Connection refused (os error 111)))
+    local(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading ollama_model:terse-llama: Ollama is not running on local (nothing answers at http://[OLLAMA_HOST] (io: Connection refused (os error 111)))
 hint: start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST
 ",
         )
@@ -688,7 +714,8 @@ Plan: 1 to add, 0 to change, 0 to destroy.
 Warning: ollama_model:llama-long needs about 9.6 GiB (weights 1.9 GiB + KV cache 7.0 GiB for num_ctx 65536 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the largest num_ctx that fits is 25088
 "#,
         )
-        .stderr("error: --strict: 1 model(s) would not fit in this Mac's GPU memory (see the warnings above)
+        .stderr(
+            "error: --strict: 1 model(s) would not fit in this Mac's GPU memory (see the warnings above)
 ",
         )
         .run();
@@ -734,7 +761,8 @@ llama3.2:3b (2.02 GB) on Apple M1, 2 run(s)
 Every generated token reads the whole model, so no Apple M1 can generate this model faster than 33.8 tokens/s.
 ",
         )
-        .stderr("llama3.2:3b: run 1 of 2...
+        .stderr(
+            "llama3.2:3b: run 1 of 2...
 llama3.2:3b: run 2 of 2...
 ",
         )
@@ -820,7 +848,9 @@ Models at num_ctx 2048 (or their trained context if shorter), 1 slot, q8_0 KV ca
 ",
         )
         .run();
-    small.on(&["recommend", "--json"]).stdout(r#"{
+    small.on(&["recommend", "--json"])
+        .stdout(
+            r#"{
   "chip": "Apple M1",
   "format_version": "1.0",
   "gpu_budget_bytes": 5726623060,

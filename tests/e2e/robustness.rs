@@ -97,7 +97,8 @@ fn a_failing_write_stops_the_walk_and_the_rerun_converges() {
         .env(ENV_FAIL, "defaults write com.apple.dock mineffect")
         .status(1)
         .stdout(QUIET_PLAN)
-        .stderr("defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creating...
+        .stderr(
+            "defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creating...
 defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creation complete after [DURATION]
 defaults:NSGlobalDomain:NSWindowResizeTime: Creating...
 defaults:NSGlobalDomain:NSWindowResizeTime: Creation complete after [DURATION]
@@ -113,7 +114,8 @@ defaults:com.apple.dock:mineffect: Modifying...
 Restarted: killall Dock
 Restarted: activateSettings -u
 error: applying defaults:com.apple.dock:mineffect: `defaults write com.apple.dock mineffect -string scale` exited with status 1: defaults: injected failure (sandbox test hook MACLLM_SANDBOX_FAIL)
-")
+",
+        )
         .run();
     let state = mac.state();
     let record = &state["resources"]["defaults:com.apple.dock:mineffect"];

@@ -220,7 +220,8 @@ fn apple_agents_are_disabled_and_sip_keeps_them_running_until_login() {
     loaded(&mac, "gui/501/com.apple.photoanalysisd");
     mac.on(&["plan", "--detailed-exitcode"])
         .status(2)
-        .stdout("
+        .stdout(
+            "
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
@@ -228,9 +229,12 @@ macllm will perform the following actions on sandbox:mac:
 
 Plan: 0 to add, 1 to change, 0 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-")
+",
+        )
         .run();
-    mac.on(&["apply", "--yes"]).stdout("
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
@@ -244,7 +248,9 @@ Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
 warning: service:gui/com.apple.photoanalysisd: SIP refused to stop com.apple.photoanalysisd now; it is disabled from the next login on
 warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
-").run();
+",
+        )
+        .run();
     // macOS 14 speaks the modern vocabulary (fixture launchctl-print-disabled-modern-lines.txt).
     mac.sh(&["launchctl", "print-disabled", "gui/501"])
         .stdout(
@@ -255,10 +261,14 @@ service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
 ",
         )
         .run();
-    mac.on(&["plan", "--detailed-exitcode"]).stdout("
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
 No changes. The host matches the spec.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-").run();
+",
+        )
+        .run();
 
     mac.sh(&["launchctl", "enable", "gui/501/com.apple.photoanalysisd"])
         .run();
@@ -277,7 +287,9 @@ last "macllm apply":
         )
         .run();
 
-    mac.on(&["destroy", "--yes"]).stdout(r#"
+    mac.on(&["destroy", "--yes"])
+        .stdout(
+            r#"
 Note: Objects have changed outside of macllm
 
 macllm detected the following changes made outside of macllm since the
@@ -299,7 +311,9 @@ Plan: 0 to add, 0 to change, 1 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 
 Destroy complete! Resources: 1 destroyed.
-"#).run();
+"#,
+        )
+        .run();
     mac.sh(&["launchctl", "print-disabled", "gui/501"])
         .stdout(
             "disabled services = {
@@ -429,13 +443,19 @@ warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): usin
 service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
 spotlight:~/.ollama/models: Modifying...
 spotlight:~/.ollama/models: Modifications complete after [DURATION]
-").run();
+",
+        )
+        .run();
     loaded(&mac, "user/501/com.example.ollama");
-    mac.on(&["plan", "--detailed-exitcode"]).stdout("
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
 No changes. The host matches the spec.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-").run();
+",
+        )
+        .run();
     mac.on(&["destroy", "--yes"]).stdout(&format!("
 macllm will perform the following actions on sandbox:mac:
 
@@ -469,7 +489,9 @@ agent:com.example.keep-awake: Restore complete after [DURATION]
 agent:com.example.ollama: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 agent:com.example.ollama: Restore complete after [DURATION]
-").run();
+",
+        )
+        .run();
     not_loaded(&mac, "user/501/com.example.ollama");
 }
 
@@ -477,7 +499,9 @@ agent:com.example.ollama: Restore complete after [DURATION]
 fn monterey_uses_the_legacy_vocabulary_and_macllm_reads_it() {
     let mac = Mac::with_preset("m1-8gb-monterey");
     mac.spec("macllm: 1\nservices:\n  - label: com.apple.photoanalysisd\n    enabled: false\n");
-    mac.on(&["apply", "--yes"]).stdout("
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
@@ -491,7 +515,9 @@ Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
 warning: service:gui/com.apple.photoanalysisd: SIP refused to stop com.apple.photoanalysisd now; it is disabled from the next login on
 warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
-").run();
+",
+        )
+        .run();
     mac.sh(&["launchctl", "print-disabled", "gui/501"])
         .stdout(
             "disabled services = {
@@ -501,10 +527,14 @@ service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
 ",
         )
         .run();
-    mac.on(&["plan", "--detailed-exitcode"]).stdout("
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
 No changes. The host matches the spec.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-").run();
+",
+        )
+        .run();
 }
 
 #[test]
@@ -569,7 +599,9 @@ warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is prote
 service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
 spotlight:~/.ollama/models: Modifying...
 spotlight:~/.ollama/models: Modifications complete after [DURATION]
-").run();
+",
+        )
+        .run();
     mac.sh(&[
         "cat",
         "/Users/admin/Library/LaunchAgents/com.example.ollama.plist",
@@ -635,16 +667,22 @@ spotlight:~/.ollama/models: Modifications complete after [DURATION]
         "/Users/admin/.ollama/models.noindex/blobs/sha256-x",
     ])
     .run();
-    mac.on(&["plan", "--detailed-exitcode"]).stdout("
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
 No changes. The host matches the spec.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-").run();
+",
+        )
+        .run();
 
     // A changed variable is a diff of the plist's lines.
     mac.spec(&SERVE.replace("OLLAMA_KEEP_ALIVE: 5m", "OLLAMA_KEEP_ALIVE: 30m"));
-    mac.on(&["plan"]).stdout("
+    mac.on(&["plan"])
+        .stdout(
+            "
 macllm will perform the following actions on sandbox:mac:
 
   # agent:com.example.ollama will be updated in-place
@@ -702,8 +740,12 @@ Plan: 0 to add, 1 to change, 0 to destroy.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-").run();
-    mac.on(&["apply", "--yes"]).stdout("
+",
+        )
+        .run();
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
 macllm will perform the following actions on sandbox:mac:
 
   # agent:com.example.ollama will be updated in-place
@@ -765,15 +807,23 @@ Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is prote
 Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
 ").stderr("agent:com.example.ollama: Modifying...
 agent:com.example.ollama: Modifications complete after [DURATION]
-").run();
-    mac.on(&["plan", "--detailed-exitcode"]).stdout("
+",
+        )
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
 No changes. The host matches the spec.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-").run();
+",
+        )
+        .run();
 
-    mac.on(&["destroy", "--yes"]).stdout("
+    mac.on(&["destroy", "--yes"])
+        .stdout(
+            "
 macllm will perform the following actions on sandbox:mac:
 
   # spotlight:~/.ollama/models will be restored to its original value
@@ -889,7 +939,9 @@ agent:com.example.keep-awake: Restoring...
 agent:com.example.keep-awake: Restore complete after [DURATION]
 agent:com.example.ollama: Restoring...
 agent:com.example.ollama: Restore complete after [DURATION]
-").run();
+",
+        )
+        .run();
     mac.sh(&[
         "test",
         "-e",
@@ -1162,8 +1214,13 @@ power:autorestart: Restore complete after [DURATION]
 fn power_settings_a_mac_does_not_have_are_refused_at_plan_time() {
     let mac = Mac::with_preset("m4max-64gb-sequoia");
     mac.spec("macllm: 1\npower:\n  all:\n    autorestart: true\n");
-    mac.on(&["plan"]).status(1).stderr("error: reading power:autorestart: this Mac's pmset does not report `autorestart` for Battery Power or AC Power (`pmset -g custom`): the setting is not supported here
-").run();
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading power:autorestart: this Mac's pmset does not report `autorestart` for Battery Power or AC Power (`pmset -g custom`): the setting is not supported here
+",
+        )
+        .run();
     mac.spec("macllm: 1\npower:\n  battery:\n    sleep: 5\n");
     mac.become_root();
     mac.on(&["apply", "--yes"])
@@ -1222,8 +1279,13 @@ AC Power:
         .run();
     let mini = Mac::with_preset("m4pro-48gb-sequoia");
     mini.spec("macllm: 1\npower:\n  battery:\n    sleep: 5\n");
-    mini.on(&["plan"]).status(1).stderr("error: reading power:battery:sleep: this Mac has no Battery Power power source (`pmset -g custom` shows AC Power)
-").run();
+    mini.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading power:battery:sleep: this Mac has no Battery Power power source (`pmset -g custom` shows AC Power)
+",
+        )
+        .run();
 }
 
 #[test]
@@ -1231,9 +1293,14 @@ fn apple_system_daemons_are_refused_before_anything_changes() {
     let mac = Mac::new();
     mac.become_root();
     mac.spec("macllm: 1\nservices:\n  - label: com.apple.metadata.mds\n    domain: system\n    enabled: false\n");
-    mac.on(&["plan"]).status(1).stderr("error: reading service:system/com.apple.metadata.mds: com.apple.metadata.mds is protected by System Integrity Protection (/System/Library/LaunchDaemons/com.apple.metadata.mds.plist): macOS will not let it be stopped or disabled
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading service:system/com.apple.metadata.mds: com.apple.metadata.mds is protected by System Integrity Protection (/System/Library/LaunchDaemons/com.apple.metadata.mds.plist): macOS will not let it be stopped or disabled
 hint: remove it from the spec; only jobs outside /System/Library can be managed
-").run();
+",
+        )
+        .run();
 }
 
 #[test]
