@@ -3,7 +3,7 @@
 //! goes through the system ssh client, a remote shell and the quoting function.
 
 use crate::harness::{BIN, FAIL_FILE, LLAMA31_PULL, Mac};
-use crate::robustness::{HOSTILE, hostile_spec};
+use crate::robustness::{HOSTILE, HOSTILE_CREATED, hostile_spec};
 use crate::sshd::{Keys, Sshd, free_port, shim};
 use macllm::host::ssh::ENV_SSH_CONFIG;
 use std::path::Path;
@@ -298,43 +298,6 @@ No changes. ssh:[DOWN] has no state at state/ssh-[DOWN].json: macllm manages not
         .run();
     assert!(!Path::new("/tmp/macllm-pwned").exists());
 }
-
-/// The plan's rows for the hostile keys, each followed by a blank line.
-const HOSTILE_CREATED: &str = "  # defaults:com.example.hostile:key 0 $;\" will be created
-  + value = \"it's \\\"quoted\\\" and 'single'\"
-
-  # defaults:com.example.hostile:key 1 $;\" will be created
-  + value = \"$(touch /tmp/macllm-pwned) `id` $HOME ${PATH}\"
-
-  # defaults:com.example.hostile:key 2 $;\" will be created
-  + value = \"a; rm -rf / && echo done | cat > x\"
-
-  # defaults:com.example.hostile:key 3 $;\" will be created
-  ~ value = <<-EOT
-          + line one
-          + line two
-          + \ttabbed
-        EOT
-
-  # defaults:com.example.hostile:key 4 $;\" will be created
-  + value = \"ünïcødé ✓ 日本語 🦙\"
-
-  # defaults:com.example.hostile:key 5 $;\" will be created
-  + value = \"  leading and trailing spaces  \"
-
-  # defaults:com.example.hostile:key 6 $;\" will be created
-  + value = \"-string\"
-
-  # defaults:com.example.hostile:key 7 $;\" will be created
-  + value = \"<dict><key>not</key><string>xml</string></dict>\"
-
-  # defaults:com.example.hostile:key 8 $;\" will be created
-  + value = \"(not, an, array)\"
-
-  # defaults:com.example.hostile:key 9 $;\" will be created
-  + value = \"back\\\\slash \\\\n not a newline\"
-
-";
 
 const HOSTILE_DELETED: &str =
     "  # defaults:com.example.hostile:key 9 $;\" will be deleted (it was absent before macllm)

@@ -19,8 +19,8 @@ use std::process::{Child, Command, Stdio};
 pub const BIN: &str = env!("CARGO_BIN_EXE_macllm");
 
 pub use macllm::sandbox::presets::PRESETS;
-use macllm::sandbox::{ENV_DELAY_MS, ENV_FAIL};
-pub use macllm::sandbox::{ENV_SANDBOX, FAIL_FILE, PROGRAMS};
+pub use macllm::sandbox::{ENV_DELAY_MS, ENV_FAIL};
+pub use macllm::sandbox::{ENV_SANDBOX, ENV_TRACE, FAIL_FILE, PROGRAMS};
 
 pub const QUIET_UI: &str = include_str!("../../examples/quiet-ui.yaml");
 
@@ -40,6 +40,33 @@ llama3.1:8b: pulling 76dc987db4a2 100%
 llama3.1:8b: verifying sha256 digest
 llama3.1:8b: writing manifest
 llama3.1:8b: success
+";
+
+/// What `apply` of QUIET_UI reports on stderr as it goes.
+pub const QUIET_APPLY_PROGRESS: &str =
+    "defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creating...
+defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creation complete after [DURATION]
+defaults:NSGlobalDomain:NSWindowResizeTime: Creating...
+defaults:NSGlobalDomain:NSWindowResizeTime: Creation complete after [DURATION]
+defaults:com.apple.dock:autohide: Modifying...
+defaults:com.apple.dock:autohide: Modifications complete after [DURATION]
+defaults:com.apple.dock:autohide-delay: Creating...
+defaults:com.apple.dock:autohide-delay: Creation complete after [DURATION]
+defaults:com.apple.dock:autohide-time-modifier: Creating...
+defaults:com.apple.dock:autohide-time-modifier: Creation complete after [DURATION]
+defaults:com.apple.dock:launchanim: Creating...
+defaults:com.apple.dock:launchanim: Creation complete after [DURATION]
+defaults:com.apple.dock:mineffect: Modifying...
+defaults:com.apple.dock:mineffect: Modifications complete after [DURATION]
+defaults:com.apple.dock:show-recents: Modifying...
+defaults:com.apple.dock:show-recents: Modifications complete after [DURATION]
+defaults:com.apple.dock:tilesize: Modifying...
+defaults:com.apple.dock:tilesize: Modifications complete after [DURATION]
+Restarted: killall Dock
+defaults:com.apple.finder:DisableAllAnimations: Creating...
+defaults:com.apple.finder:DisableAllAnimations: Creation complete after [DURATION]
+Restarted: killall Finder
+Restarted: activateSettings -u
 ";
 
 /// What `plan` prints for QUIET_UI on a fresh m2-16gb-sonoma.
@@ -167,8 +194,9 @@ impl Mac {
         self.macllm(&all)
     }
 
-    /// `macllm --host sandbox:mac ARGS` started in the background, its output piped.
-    pub fn spawn_on(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+    /// `macllm --host sandbox:mac ARGS` started in the background with ENV, its output piped:
+    /// state what it must print, then [`Test::run`] waits for it. [`Test::pid`] names it.
+    pub fn spawn_on(&self, args: &[&str], env: &[(&str, &str)]) -> Test {
         let mut all = vec!["--host", "sandbox:mac"];
         all.extend_from_slice(args);
         let mut command = self.command(&all);
@@ -177,7 +205,10 @@ impl Mac {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        command.spawn().unwrap()
+        let child = command.spawn().unwrap();
+        let mut test = Test::new(command, &self.work);
+        test.child = Some(child);
+        test
     }
 
     /// One emulated command, as a user would type it.
@@ -255,6 +286,8 @@ fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
 #[must_use = "a Test does nothing until `.run()`"]
 pub struct Test {
     command: Command,
+    /// Started already (see [`Mac::spawn_on`]): `run` waits for it instead.
+    child: Option<Child>,
     work: PathBuf,
     status: i32,
     stdout: Expected,
@@ -274,6 +307,7 @@ impl Test {
     pub fn new(command: Command, work: &Path) -> Test {
         Test {
             command,
+            child: None,
             work: work.to_path_buf(),
             status: 0,
             stdout: Expected::Text(String::new()),
@@ -327,6 +361,18 @@ impl Test {
         self
     }
 
+    /// The process id of a test started with [`Mac::spawn_on`].
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("a spawned test").id()
+    }
+
+    /// Stops a test started with [`Mac::spawn_on`] at once, as a user's kill -9 would.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().expect("a spawned test");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// Runs it, checks status and stderr, and returns stdout for the caller to compare.
     #[track_caller]
     pub fn stdout_of(self) -> String {
@@ -338,7 +384,10 @@ impl Test {
     #[track_caller]
     pub fn run(mut self) -> Output {
         let shown = describe(&self.command, &self.work);
-        let output = self.command.stdin(Stdio::null()).output().unwrap();
+        let output = match self.child.take() {
+            Some(child) => child.wait_with_output().unwrap(),
+            None => self.command.stdin(Stdio::null()).output().unwrap(),
+        };
         let output = Output {
             status: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -522,32 +571,6 @@ fn nslog(line: &str) -> String {
         return line.to_string();
     }
     format!("[TIME] {program}[[PID]]{tail}")
-}
-
-impl Output {
-    /// The old check, status only (transitional: tests move to [`Test`]).
-    #[track_caller]
-    pub fn expect(self, status: i32) -> Output {
-        assert_eq!(
-            self.status, status,
-            "exit status\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-impl Test {
-    /// The old check, status only (transitional: tests move to [`Test::run`]).
-    #[track_caller]
-    pub fn expect(self, status: i32) -> Output {
-        self.output().expect(status)
-    }
-
-    /// Runs it and checks nothing (transitional).
-    pub fn output(mut self) -> Output {
-        run(std::mem::replace(&mut self.command, Command::new(BIN)))
-    }
 }
 
 /// Runs a command and returns what it printed, checking nothing: for the old style of test.

@@ -1,6 +1,6 @@
 //! plan -> apply -> plan -> drift -> destroy, as README's walkthrough does it.
 
-use crate::harness::{Mac, QUIET_PLAN, QUIET_UI};
+use crate::harness::{Mac, QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI};
 
 #[test]
 fn round_trip_converges_detects_drift_and_restores_byte_equal_domains() {
@@ -1284,33 +1284,6 @@ defaults:NSGlobalDomain:NSWindowResizeTime: Restore complete after [DURATION]
 defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Restoring...
 defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Restore complete after [DURATION]
 Restarted: killall Dock
-Restarted: killall Finder
-Restarted: activateSettings -u
-";
-
-/// What `apply` of QUIET_UI reports on stderr as it goes.
-const QUIET_APPLY_PROGRESS: &str =
-    "defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creating...
-defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creation complete after [DURATION]
-defaults:NSGlobalDomain:NSWindowResizeTime: Creating...
-defaults:NSGlobalDomain:NSWindowResizeTime: Creation complete after [DURATION]
-defaults:com.apple.dock:autohide: Modifying...
-defaults:com.apple.dock:autohide: Modifications complete after [DURATION]
-defaults:com.apple.dock:autohide-delay: Creating...
-defaults:com.apple.dock:autohide-delay: Creation complete after [DURATION]
-defaults:com.apple.dock:autohide-time-modifier: Creating...
-defaults:com.apple.dock:autohide-time-modifier: Creation complete after [DURATION]
-defaults:com.apple.dock:launchanim: Creating...
-defaults:com.apple.dock:launchanim: Creation complete after [DURATION]
-defaults:com.apple.dock:mineffect: Modifying...
-defaults:com.apple.dock:mineffect: Modifications complete after [DURATION]
-defaults:com.apple.dock:show-recents: Modifying...
-defaults:com.apple.dock:show-recents: Modifications complete after [DURATION]
-defaults:com.apple.dock:tilesize: Modifying...
-defaults:com.apple.dock:tilesize: Modifications complete after [DURATION]
-Restarted: killall Dock
-defaults:com.apple.finder:DisableAllAnimations: Creating...
-defaults:com.apple.finder:DisableAllAnimations: Creation complete after [DURATION]
 Restarted: killall Finder
 Restarted: activateSettings -u
 ";
