@@ -288,6 +288,8 @@ pub struct Test {
     command: Command,
     /// Started already (see [`Mac::spawn_on`]): `run` waits for it instead.
     child: Option<Child>,
+    /// Run elsewhere and saved (see [`Test::recorded`]): `run` only compares.
+    recorded: Option<(String, Output)>,
     work: PathBuf,
     status: i32,
     stdout: Expected,
@@ -308,12 +310,30 @@ impl Test {
         Test {
             command,
             child: None,
+            recorded: None,
             work: work.to_path_buf(),
             status: 0,
             stdout: Expected::Text(String::new()),
             stderr: Expected::Text(String::new()),
             redactions: Vec::new(),
         }
+    }
+
+    /// A run that a script made in `work`, saved as NAME.status, NAME.out and NAME.err:
+    /// state what it must have printed, then [`Test::run`] compares.
+    pub fn recorded(work: &Path, name: &str) -> Test {
+        let read = |ext: &str| {
+            std::fs::read_to_string(work.join(format!("{name}.{ext}")))
+                .unwrap_or_else(|err| panic!("{name}.{ext}: {err}"))
+        };
+        let output = Output {
+            status: read("status").trim().parse().unwrap(),
+            stdout: read("out"),
+            stderr: read("err"),
+        };
+        let mut test = Test::new(Command::new("true"), work);
+        test.recorded = Some((format!("the script's step `{name}`"), output));
+        test
     }
 
     pub fn status(mut self, status: i32) -> Test {
@@ -379,19 +399,25 @@ impl Test {
         self.stdout_any().run().stdout
     }
 
-    /// Runs it and compares status, stdout and stderr with what was stated; on any mismatch
-    /// shows all of them, then panics.
-    #[track_caller]
-    pub fn run(mut self) -> Output {
-        let shown = describe(&self.command, &self.work);
+    fn execute(&mut self) -> Output {
         let output = match self.child.take() {
             Some(child) => child.wait_with_output().unwrap(),
             None => self.command.stdin(Stdio::null()).output().unwrap(),
         };
-        let output = Output {
+        Output {
             status: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs it and compares status, stdout and stderr with what was stated; on any mismatch
+    /// shows all of them, then panics.
+    #[track_caller]
+    pub fn run(mut self) -> Output {
+        let (shown, output) = match self.recorded.take() {
+            Some(recorded) => recorded,
+            None => (describe(&self.command, &self.work), self.execute()),
         };
         let redact = |text: &str| redact(text, &self.work, &self.redactions);
         let mut report = String::new();
@@ -571,14 +597,4 @@ fn nslog(line: &str) -> String {
         return line.to_string();
     }
     format!("[TIME] {program}[[PID]]{tail}")
-}
-
-/// Runs a command and returns what it printed, checking nothing: for the old style of test.
-pub fn run(mut command: Command) -> Output {
-    let output = command.stdin(Stdio::null()).output().unwrap();
-    Output {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
