@@ -4,11 +4,13 @@
 //! once before it fails.
 //!
 //! Text that differs from machine to machine is redacted before comparing: the working folder
-//! becomes `[WORK]`, pids `[PID]`, timestamps `[TIME]`, durations `[DURATION]` and state
-//! lineages `[LINEAGE]`; a test adds its own (ports) with [`Test::redact`].
+//! becomes `[WORK]`, pids `[PID]`, timestamps `[TIME]` (NSLog's prefix too), apply's durations
+//! `[DURATION]` and state lineages `[LINEAGE]`; a test adds its own (ports) with
+//! [`Test::redact`]. `E2E_RECORD=FILE` collects mismatches instead of failing (see `record`).
 //!
-//! This file is the only one that names `macllm::sandbox`, so that the emulator can move to a
-//! crate of its own with one place to follow it.
+//! This file is the only one of the suite that names `macllm::sandbox`, so that the emulator
+//! can move to a crate of its own with one place to follow it; `sshd.rs` keeps one use because
+//! `benches/fleet.rs` includes it by path, without this harness.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
