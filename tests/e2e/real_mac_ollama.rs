@@ -11,16 +11,13 @@ const SPEC: &str = "macllm: 1\nollama:\n  env:\n    OLLAMA_KEEP_ALIVE: -1\n    O
 fn variables_are_verified_in_the_form_the_server_logs_them() {
     let mac = Mac::new();
     mac.spec(SPEC);
-    let apply = mac.on(&["apply", "--yes"]);
-    assert_eq!(
-        (apply.status, apply.stdout.as_str(), apply.stderr.as_str()),
-        (0, APPLY_STDOUT, APPLY_STDERR)
-    );
-    let again = mac.on(&["plan", "--detailed-exitcode"]);
-    assert_eq!(
-        (again.status, again.stdout.as_str(), again.stderr.as_str()),
-        (0, "\nNo changes. The host matches the spec.\n", "")
-    );
+    mac.on(&["apply", "--yes"])
+        .stdout(APPLY_STDOUT)
+        .stderr(APPLY_STDERR)
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
 }
 
 const APPLY_STDOUT: &str = r#"
@@ -73,13 +70,13 @@ Apply complete! Resources: 4 added, 0 changed, 0 destroyed.
 "#;
 
 const APPLY_STDERR: &str = r#"ollama_env:OLLAMA_AUTH: Creating...
-ollama_env:OLLAMA_AUTH: Creation complete after 0s
+ollama_env:OLLAMA_AUTH: Creation complete after [DURATION]
 ollama_env:OLLAMA_DEBUG: Creating...
-ollama_env:OLLAMA_DEBUG: Creation complete after 0s
+ollama_env:OLLAMA_DEBUG: Creation complete after [DURATION]
 ollama_env:OLLAMA_KEEP_ALIVE: Creating...
-ollama_env:OLLAMA_KEEP_ALIVE: Creation complete after 0s
+ollama_env:OLLAMA_KEEP_ALIVE: Creation complete after [DURATION]
 ollama_env:OLLAMA_ORIGINS: Creating...
-ollama_env:OLLAMA_ORIGINS: Creation complete after 0s
+ollama_env:OLLAMA_ORIGINS: Creation complete after [DURATION]
 Restarting the Ollama server...
 warning: OLLAMA_AUTH cannot be verified after the restart: Ollama reads it but does not log it
 Restarted: the Ollama server, and it reports the new variables
@@ -91,16 +88,13 @@ fn a_base_given_by_its_full_registry_name_converges() {
     mac.spec(
         "macllm: 1\nollama:\n  models:\n    - name: fit\n      from: registry.ollama.ai/library/llama3.2:3b\n      parameters: { num_ctx: 4096 }\n",
     );
-    let apply = mac.on(&["apply", "--yes"]);
-    assert_eq!(
-        (apply.status, apply.stdout.as_str(), apply.stderr.as_str()),
-        (0, FULL_NAME_STDOUT, FULL_NAME_STDERR)
-    );
-    let again = mac.on(&["plan", "--detailed-exitcode"]);
-    assert_eq!(
-        (again.status, again.stdout.as_str(), again.stderr.as_str()),
-        (0, "\nNo changes. The host matches the spec.\n", "")
-    );
+    mac.on(&["apply", "--yes"])
+        .stdout(FULL_NAME_STDOUT)
+        .stderr(FULL_NAME_STDERR)
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
 }
 
 const FULL_NAME_STDOUT: &str = r#"
@@ -131,5 +125,5 @@ fit: using existing layer sha256:dd56c7962561a828a0007b3c3708d096e4e6ea71cc749d5
 fit: creating new layer sha256:2ddc2012d468e62e6ca237f0db4b9496906340ec431b28c27edc069ad00e1993
 fit: writing manifest
 fit: success
-ollama_model:fit: Creation complete after 0s
+ollama_model:fit: Creation complete after [DURATION]
 "#;

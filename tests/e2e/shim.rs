@@ -1,11 +1,18 @@
 //! The emulated Mac as real processes on PATH (the multi-call shim), so `--host local` is
 //! tested end to end through `std::process`.
 
-use crate::harness::{BIN, Mac, QUIET_UI, run};
+use crate::harness::{
+    BIN, ENV_SANDBOX, ENV_TRACE, Mac, PROGRAMS, QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI, Test,
+};
 use crate::robustness::{HOSTILE, hostile_spec};
-use emulated_mac::{ENV_SANDBOX, ENV_TRACE, PROGRAMS};
 use std::path::PathBuf;
 use std::process::Command;
+
+/// The shim answers programs looked up on PATH; macllm runs activateSettings by its full
+/// path, which does not exist here, so the global domain's restart is only warned about.
+const NO_ACTIVATE_SETTINGS: &str = "warning: cannot run `/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings`: it is not installed on this machine
+hint: macllm manages macOS; elsewhere use an emulated Mac with `--host sandbox:DIR`
+";
 
 struct Shim {
     bin: PathBuf,
@@ -43,10 +50,15 @@ impl Shim {
         command
     }
 
-    fn local(&self, mac: &Mac, args: &[&str]) -> crate::harness::Run {
+    fn local(&self, mac: &Mac, args: &[&str]) -> Test {
         let mut all = vec!["--host", "local"];
         all.extend_from_slice(args);
-        run(self.command(mac, "macllm", &all))
+        Test::new(self.command(mac, "macllm", &all), &mac.work)
+    }
+
+    /// An emulated program run as a real process from the shim's folder.
+    fn program(&self, mac: &Mac, program: &str, args: &[&str]) -> Test {
+        Test::new(self.command(mac, program, args), &mac.work)
     }
 
     fn take_trace(&self) -> Vec<String> {
@@ -62,13 +74,12 @@ fn local_host_round_trip_through_the_shim() {
     let shim = Shim::install(&mac);
     mac.spec(QUIET_UI);
     let before = mac.export("com.apple.dock");
+    let local_plan = QUIET_PLAN.replace("sandbox:mac", "local");
 
-    let plan = shim.local(&mac, &["plan", "--detailed-exitcode"]).expect(2);
-    assert!(
-        plan.stdout.contains("~ value = 48 -> 36"),
-        "{}",
-        plan.stdout
-    );
+    shim.local(&mac, &["plan", "--detailed-exitcode"])
+        .status(2)
+        .stdout(&local_plan)
+        .run();
     // One `defaults export` per domain, however many keys: 3 domains here.
     let spawned = shim.take_trace();
     assert_eq!(
@@ -81,34 +92,142 @@ fn local_host_round_trip_through_the_shim() {
     );
     assert_eq!(spawned.len(), 3, "{spawned:?}");
 
-    shim.local(&mac, &["apply", "--yes"]).expect(0);
-    assert_eq!(
-        mac.read("com.apple.dock", "tilesize").expect(0).stdout,
-        "36\n"
-    );
-    shim.local(&mac, &["plan", "--detailed-exitcode"]).expect(0);
+    shim.local(&mac, &["apply", "--yes"])
+        .stdout(&format!(
+            "{local_plan}\nApply complete! Resources: 6 added, 4 changed, 0 destroyed.\n"
+        ))
+        .stderr(
+            &QUIET_APPLY_PROGRESS.replace("Restarted: activateSettings -u\n", NO_ACTIVATE_SETTINGS),
+        )
+        .run();
+    mac.read("com.apple.dock", "tilesize").stdout("36\n").run();
+    shim.local(&mac, &["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
     assert!(mac.work.join("state/local.json").exists());
 
-    run(shim.command(
+    shim.program(
         &mac,
         "defaults",
         &["write", "com.apple.dock", "tilesize", "-int", "64"],
-    ))
-    .expect(0);
-    let drift = shim.local(&mac, &["drift"]).expect(2);
-    assert!(
-        drift.stdout.contains("~ value = 36 -> 64"),
-        "{}",
-        drift.stdout
-    );
-    let facts = shim.local(&mac, &["facts"]).expect(0);
-    assert!(
-        facts.stdout.contains("chip:     Apple M2"),
-        "{}",
-        facts.stdout
-    );
+    )
+    .run();
+    shim.local(&mac, &["drift"])
+        .status(2)
+        .stdout(
+            r#"
+Note: Objects have changed outside of macllm
 
-    shim.local(&mac, &["destroy", "--yes"]).expect(0);
+macllm detected the following changes made outside of macllm since the
+last "macllm apply":
+
+  # defaults:com.apple.dock:tilesize has changed
+  ~ value = 36 -> 64
+"#,
+        )
+        .run();
+    shim.local(&mac, &["facts"])
+        .stdout(
+            "host:     local
+hostname: mini-m2.local
+chip:     Apple M2
+memory:   16 GB (17179869184 bytes), 100 GB/s
+cores:    8 (4 performance + 4 efficiency)
+GPU:      10 cores
+macOS:    14.5 (23F79)
+uid:      501
+",
+        )
+        .run();
+
+    shim.local(&mac, &["destroy", "--yes"])
+        .stdout(
+            r#"
+Note: Objects have changed outside of macllm
+
+macllm detected the following changes made outside of macllm since the
+last "macllm apply":
+
+  # defaults:com.apple.dock:tilesize has changed
+  ~ value = 36 -> 64
+
+Unless you have made equivalent changes to your spec, the following plan
+may include actions to undo or respond to these changes.
+
+─────────────────────────────────────────────────────────────────────────────
+
+macllm will perform the following actions on local:
+
+  # defaults:com.apple.finder:DisableAllAnimations will be deleted (it was absent before macllm)
+  - value = true -> null
+    # then: killall Finder
+
+  # defaults:com.apple.dock:tilesize will be restored to its original value
+  ~ value = 64 -> 48
+    # then: killall Dock
+
+  # defaults:com.apple.dock:show-recents will be restored to its original value
+  ~ value = false -> true
+    # then: killall Dock
+
+  # defaults:com.apple.dock:mineffect will be restored to its original value
+  ~ value = "scale" -> "genie"
+    # then: killall Dock
+
+  # defaults:com.apple.dock:launchanim will be deleted (it was absent before macllm)
+  - value = false -> null
+    # then: killall Dock
+
+  # defaults:com.apple.dock:autohide-time-modifier will be deleted (it was absent before macllm)
+  - value = 0.15 -> null
+    # then: killall Dock
+
+  # defaults:com.apple.dock:autohide-delay will be deleted (it was absent before macllm)
+  - value = 0.0 -> null
+    # then: killall Dock
+
+  # defaults:com.apple.dock:autohide will be restored to its original value
+  ~ value = true -> false
+    # then: killall Dock
+
+  # defaults:NSGlobalDomain:NSWindowResizeTime will be deleted (it was absent before macllm)
+  - value = 0.001 -> null
+    # then: activateSettings -u
+
+  # defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled will be deleted (it was absent before macllm)
+  - value = false -> null
+    # then: activateSettings -u
+
+Plan: 0 to add, 0 to change, 10 to destroy.
+After the changes: killall Dock, killall Finder, activateSettings -u.
+
+Destroy complete! Resources: 10 destroyed.
+"#,
+        )
+        .stderr(&format!("defaults:com.apple.finder:DisableAllAnimations: Restoring...
+defaults:com.apple.finder:DisableAllAnimations: Restore complete after [DURATION]
+defaults:com.apple.dock:tilesize: Restoring...
+defaults:com.apple.dock:tilesize: Restore complete after [DURATION]
+defaults:com.apple.dock:show-recents: Restoring...
+defaults:com.apple.dock:show-recents: Restore complete after [DURATION]
+defaults:com.apple.dock:mineffect: Restoring...
+defaults:com.apple.dock:mineffect: Restore complete after [DURATION]
+defaults:com.apple.dock:launchanim: Restoring...
+defaults:com.apple.dock:launchanim: Restore complete after [DURATION]
+defaults:com.apple.dock:autohide-time-modifier: Restoring...
+defaults:com.apple.dock:autohide-time-modifier: Restore complete after [DURATION]
+defaults:com.apple.dock:autohide-delay: Restoring...
+defaults:com.apple.dock:autohide-delay: Restore complete after [DURATION]
+defaults:com.apple.dock:autohide: Restoring...
+defaults:com.apple.dock:autohide: Restore complete after [DURATION]
+defaults:NSGlobalDomain:NSWindowResizeTime: Restoring...
+defaults:NSGlobalDomain:NSWindowResizeTime: Restore complete after [DURATION]
+defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Restoring...
+defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Restore complete after [DURATION]
+Restarted: killall Dock
+Restarted: killall Finder
+{NO_ACTIVATE_SETTINGS}"))
+        .run();
     assert_eq!(before, mac.export("com.apple.dock"));
 }
 
@@ -117,13 +236,18 @@ fn hostile_values_survive_real_processes() {
     let mac = Mac::new();
     let shim = Shim::install(&mac);
     mac.spec(&hostile_spec());
-    shim.local(&mac, &["apply", "--yes"]).expect(0);
-    shim.local(&mac, &["plan", "--detailed-exitcode"]).expect(0);
+    shim.local(&mac, &["apply", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    shim.local(&mac, &["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
     for (i, value) in HOSTILE.iter().enumerate() {
         let key = format!("key {i} $;\"");
-        let read =
-            run(shim.command(&mac, "defaults", &["read", "com.example.hostile", &key])).expect(0);
-        assert_eq!(read.stdout, format!("{value}\n"), "{key}");
+        shim.program(&mac, "defaults", &["read", "com.example.hostile", &key])
+            .stdout(&format!("{value}\n"))
+            .run();
     }
 }
 
@@ -133,10 +257,8 @@ fn the_shim_without_a_sandbox_says_how_to_use_it() {
     let shim = Shim::install(&mac);
     let mut command = Command::new(shim.bin.join("defaults"));
     command.arg("domains").env_remove(ENV_SANDBOX);
-    let output = run(command).expect(127);
-    assert!(
-        output.stderr.contains("set MACLLM_SANDBOX=DIR"),
-        "{}",
-        output.stderr
-    );
+    Test::new(command, &mac.work)
+        .status(127)
+        .stderr("defaults: this is macllm's emulated-Mac shim; set MACLLM_SANDBOX=DIR to use it\n")
+        .run();
 }

@@ -5,78 +5,324 @@ use crate::harness::Mac;
 const SERVE: &str = include_str!("../../examples/serve-models.yaml");
 const ALWAYS_ON: &str = include_str!("../../examples/always-on.yaml");
 
-fn become_root(mac: &Mac) {
-    let machine = mac.dir.join("machine.json");
-    let text = std::fs::read_to_string(&machine)
-        .unwrap()
-        .replace("\"uid\": 501", "\"uid\": 0");
-    std::fs::write(&machine, text).unwrap();
+/// The plan's rows for SERVE's two LaunchAgents, created.
+const AGENTS_CREATED: &str = "  # agent:com.example.ollama will be created
+  ~ value = <<-EOT
+          + {
+          +   \"loaded\": true,
+          +   \"plist\": <<EOT
+          +     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+          +     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+          +     <plist version=\"1.0\">
+          +     <dict>
+          +     \t<key>EnvironmentVariables</key>
+          +     \t<dict>
+          +     \t\t<key>OLLAMA_FLASH_ATTENTION</key>
+          +     \t\t<string>1</string>
+          +     \t\t<key>OLLAMA_KEEP_ALIVE</key>
+          +     \t\t<string>5m</string>
+          +     \t\t<key>OLLAMA_NUM_PARALLEL</key>
+          +     \t\t<string>1</string>
+          +     \t</dict>
+          +     \t<key>KeepAlive</key>
+          +     \t<true/>
+          +     \t<key>Label</key>
+          +     \t<string>com.example.ollama</string>
+          +     \t<key>LimitLoadToSessionType</key>
+          +     \t<array>
+          +     \t\t<string>Aqua</string>
+          +     \t\t<string>Background</string>
+          +     \t\t<string>LoginWindow</string>
+          +     \t\t<string>StandardIO</string>
+          +     \t\t<string>System</string>
+          +     \t</array>
+          +     \t<key>ProcessType</key>
+          +     \t<string>Interactive</string>
+          +     \t<key>ProgramArguments</key>
+          +     \t<array>
+          +     \t\t<string>/opt/homebrew/bin/ollama</string>
+          +     \t\t<string>serve</string>
+          +     \t</array>
+          +     \t<key>RunAtLoad</key>
+          +     \t<true/>
+          +     \t<key>StandardErrorPath</key>
+          +     \t<string>/tmp/ollama.log</string>
+          +     \t<key>StandardOutPath</key>
+          +     \t<string>/tmp/ollama.log</string>
+          +     </dict>
+          +     </plist>
+          +     EOT,
+          + }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.ollama.plist
+
+  # agent:com.example.keep-awake will be created
+  ~ value = <<-EOT
+          + {
+          +   \"loaded\": true,
+          +   \"plist\": <<EOT
+          +     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+          +     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+          +     <plist version=\"1.0\">
+          +     <dict>
+          +     \t<key>KeepAlive</key>
+          +     \t<true/>
+          +     \t<key>Label</key>
+          +     \t<string>com.example.keep-awake</string>
+          +     \t<key>LimitLoadToSessionType</key>
+          +     \t<array>
+          +     \t\t<string>Aqua</string>
+          +     \t\t<string>Background</string>
+          +     \t\t<string>LoginWindow</string>
+          +     \t\t<string>StandardIO</string>
+          +     \t\t<string>System</string>
+          +     \t</array>
+          +     \t<key>ProgramArguments</key>
+          +     \t<array>
+          +     \t\t<string>/usr/bin/caffeinate</string>
+          +     \t\t<string>-i</string>
+          +     \t\t<string>-s</string>
+          +     \t</array>
+          +     \t<key>RunAtLoad</key>
+          +     \t<true/>
+          +     </dict>
+          +     </plist>
+          +     EOT,
+          + }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.keep-awake.plist
+
+";
+
+/// The same rows on destroy, in reverse order.
+const AGENTS_DELETED: &str = "  # agent:com.example.keep-awake will be deleted (it was absent before macllm)
+  ~ value = <<-EOT
+          - {
+          -   \"loaded\": true,
+          -   \"plist\": <<EOT
+          -     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+          -     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+          -     <plist version=\"1.0\">
+          -     <dict>
+          -     \t<key>KeepAlive</key>
+          -     \t<true/>
+          -     \t<key>Label</key>
+          -     \t<string>com.example.keep-awake</string>
+          -     \t<key>LimitLoadToSessionType</key>
+          -     \t<array>
+          -     \t\t<string>Aqua</string>
+          -     \t\t<string>Background</string>
+          -     \t\t<string>LoginWindow</string>
+          -     \t\t<string>StandardIO</string>
+          -     \t\t<string>System</string>
+          -     \t</array>
+          -     \t<key>ProgramArguments</key>
+          -     \t<array>
+          -     \t\t<string>/usr/bin/caffeinate</string>
+          -     \t\t<string>-i</string>
+          -     \t\t<string>-s</string>
+          -     \t</array>
+          -     \t<key>RunAtLoad</key>
+          -     \t<true/>
+          -     </dict>
+          -     </plist>
+          -     EOT,
+          - }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.keep-awake.plist
+
+  # agent:com.example.ollama will be deleted (it was absent before macllm)
+  ~ value = <<-EOT
+          - {
+          -   \"loaded\": true,
+          -   \"plist\": <<EOT
+          -     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+          -     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+          -     <plist version=\"1.0\">
+          -     <dict>
+          -     \t<key>EnvironmentVariables</key>
+          -     \t<dict>
+          -     \t\t<key>OLLAMA_FLASH_ATTENTION</key>
+          -     \t\t<string>1</string>
+          -     \t\t<key>OLLAMA_KEEP_ALIVE</key>
+          -     \t\t<string>5m</string>
+          -     \t\t<key>OLLAMA_NUM_PARALLEL</key>
+          -     \t\t<string>1</string>
+          -     \t</dict>
+          -     \t<key>KeepAlive</key>
+          -     \t<true/>
+          -     \t<key>Label</key>
+          -     \t<string>com.example.ollama</string>
+          -     \t<key>LimitLoadToSessionType</key>
+          -     \t<array>
+          -     \t\t<string>Aqua</string>
+          -     \t\t<string>Background</string>
+          -     \t\t<string>LoginWindow</string>
+          -     \t\t<string>StandardIO</string>
+          -     \t\t<string>System</string>
+          -     \t</array>
+          -     \t<key>ProcessType</key>
+          -     \t<string>Interactive</string>
+          -     \t<key>ProgramArguments</key>
+          -     \t<array>
+          -     \t\t<string>/opt/homebrew/bin/ollama</string>
+          -     \t\t<string>serve</string>
+          -     \t</array>
+          -     \t<key>RunAtLoad</key>
+          -     \t<true/>
+          -     \t<key>StandardErrorPath</key>
+          -     \t<string>/tmp/ollama.log</string>
+          -     \t<key>StandardOutPath</key>
+          -     \t<string>/tmp/ollama.log</string>
+          -     </dict>
+          -     </plist>
+          -     EOT,
+          - }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.ollama.plist
+
+";
+
+/// A loaded job: `launchctl print` answers with its dump, which is the emulator's business;
+/// here only that it is there and running.
+fn loaded(mac: &Mac, service: &str) {
+    let print = mac.sh(&["launchctl", "print", service]).stdout_of();
+    assert!(
+        print.starts_with(&format!("{service} = {{\n")) && print.contains("\tstate = running\n"),
+        "{print}"
+    );
 }
 
-fn loaded(mac: &Mac, service: &str) -> bool {
-    mac.sh(&["launchctl", "print", service]).status == 0
+/// A job that is not loaded, in launchctl's own words (`gui/501/LABEL` or `user/501/LABEL`).
+fn not_loaded(mac: &Mac, service: &str) {
+    let mut parts = service.splitn(3, '/');
+    let (kind, uid, label) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let domain = match kind {
+        "gui" => format!("user gui: {uid}"),
+        _ => format!("uid: {uid}"),
+    };
+    mac.sh(&["launchctl", "print", service])
+        .status(113)
+        .stderr(&format!(
+            "Bad request.\nCould not find service \"{label}\" in domain for {domain}\n"
+        ))
+        .run();
 }
 
 #[test]
 fn apple_agents_are_disabled_and_sip_keeps_them_running_until_login() {
     let mac = Mac::new();
     mac.spec("macllm: 1\nservices:\n  - label: com.apple.photoanalysisd\n    enabled: false\n");
-    assert!(loaded(&mac, "gui/501/com.apple.photoanalysisd"));
-    let plan = mac.on(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(
-        plan.stdout.contains("# service:gui/com.apple.photoanalysisd will be updated in-place\n  ~ value = true -> false\n"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("protected by SIP and keeps running until the next login"),
-        "{}",
-        plan.stdout
-    );
-    let apply = mac.on(&["apply", "--yes"]).expect(0);
-    assert!(
-        apply
-            .stderr
-            .contains("SIP refused to stop com.apple.photoanalysisd"),
-        "{}",
-        apply.stderr
-    );
+    loaded(&mac, "gui/501/com.apple.photoanalysisd");
+    mac.on(&["plan", "--detailed-exitcode"])
+        .status(2)
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.apple.photoanalysisd will be updated in-place
+  ~ value = true -> false
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+",
+        )
+        .run();
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.apple.photoanalysisd will be updated in-place
+  ~ value = true -> false
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+").stderr("service:gui/com.apple.photoanalysisd: Modifying...
+warning: service:gui/com.apple.photoanalysisd: SIP refused to stop com.apple.photoanalysisd now; it is disabled from the next login on
+warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
+",
+        )
+        .run();
     // macOS 14 speaks the modern vocabulary (fixture launchctl-print-disabled-modern-lines.txt).
-    let disabled = mac
-        .sh(&["launchctl", "print-disabled", "gui/501"])
-        .expect(0);
-    assert!(
-        disabled
-            .stdout
-            .contains("\t\"com.apple.photoanalysisd\" => disabled\n"),
-        "{}",
-        disabled.stdout
-    );
-    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
+    mac.sh(&["launchctl", "print-disabled", "gui/501"])
+        .stdout(
+            "disabled services = {
+\t\"com.apple.ManagedClientAgent.enrollagent\" => disabled
+\t\"com.apple.photoanalysisd\" => disabled
+}
+",
+        )
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
+No changes. The host matches the spec.
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+",
+        )
+        .run();
 
     mac.sh(&["launchctl", "enable", "gui/501/com.apple.photoanalysisd"])
-        .expect(0);
-    let drift = mac.on(&["drift"]).expect(2);
-    assert!(
-        drift.stdout.contains(
-            "# service:gui/com.apple.photoanalysisd has changed\n  ~ value = false -> true\n"
-        ),
-        "{}",
-        drift.stdout
-    );
+        .run();
+    mac.on(&["drift"])
+        .status(2)
+        .stdout(
+            r#"
+Note: Objects have changed outside of macllm
 
-    mac.on(&["destroy", "--yes"]).expect(0);
-    let disabled = mac
-        .sh(&["launchctl", "print-disabled", "gui/501"])
-        .expect(0);
-    assert!(
-        disabled
-            .stdout
-            .contains("\"com.apple.photoanalysisd\" => enabled"),
-        "{}",
-        disabled.stdout
-    );
+macllm detected the following changes made outside of macllm since the
+last "macllm apply":
+
+  # service:gui/com.apple.photoanalysisd has changed
+  ~ value = false -> true
+"#,
+        )
+        .run();
+
+    mac.on(&["destroy", "--yes"])
+        .stdout(
+            r#"
+Note: Objects have changed outside of macllm
+
+macllm detected the following changes made outside of macllm since the
+last "macllm apply":
+
+  # service:gui/com.apple.photoanalysisd has changed
+  ~ value = false -> true
+
+Unless you have made equivalent changes to your spec, the following plan
+may include actions to undo or respond to these changes.
+
+─────────────────────────────────────────────────────────────────────────────
+
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.apple.photoanalysisd is already at its original value and will no longer be managed
+
+Plan: 0 to add, 0 to change, 1 to destroy.
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+
+Destroy complete! Resources: 1 destroyed.
+"#,
+        )
+        .run();
+    mac.sh(&["launchctl", "print-disabled", "gui/501"])
+        .stdout(
+            "disabled services = {
+\t\"com.apple.ManagedClientAgent.enrollagent\" => disabled
+\t\"com.apple.photoanalysisd\" => enabled
+}
+",
+        )
+        .run();
 }
 
 #[test]
@@ -93,48 +339,202 @@ fn third_party_jobs_are_stopped_and_started_again() {
         "gui/501",
         "/Library/LaunchAgents/com.example.helper.plist",
     ])
-    .expect(0);
+    .run();
     mac.spec("macllm: 1\nservices:\n  - label: com.example.helper\n    enabled: false\n");
-    mac.on(&["apply", "--yes"]).expect(0);
-    assert!(!loaded(&mac, "gui/501/com.example.helper"));
-    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
-    mac.on(&["destroy", "--yes"]).expect(0);
-    assert!(loaded(&mac, "gui/501/com.example.helper"));
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.example.helper will be updated in-place
+  ~ value = true -> false
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+",
+        )
+        .stderr(
+            "service:gui/com.example.helper: Modifying...
+service:gui/com.example.helper: Modifications complete after [DURATION]
+",
+        )
+        .run();
+    not_loaded(&mac, "gui/501/com.example.helper");
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
+No changes. The host matches the spec.
+",
+        )
+        .run();
+    mac.on(&["destroy", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.example.helper will be restored to its original value
+  ~ value = false -> true
+
+Plan: 0 to add, 0 to change, 1 to destroy.
+
+Destroy complete! Resources: 1 destroyed.
+",
+        )
+        .stderr(
+            "service:gui/com.example.helper: Restoring...
+service:gui/com.example.helper: Restore complete after [DURATION]
+",
+        )
+        .run();
+    loaded(&mac, "gui/501/com.example.helper");
 }
 
 #[test]
 fn over_ssh_the_user_domain_is_used_with_a_warning() {
     let mac = Mac::with_preset("m2-16gb-sonoma-ssh");
     mac.spec(SERVE);
-    let plan = mac.on(&["plan"]).expect(0);
-    assert!(
-        plan.stdout.contains("gui/501 does not exist on this host"),
-        "{}",
-        plan.stdout
-    );
-    mac.on(&["apply", "--yes"]).expect(0);
-    assert!(loaded(&mac, "user/501/com.example.ollama"));
-    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
-    mac.on(&["destroy", "--yes"]).expect(0);
-    assert!(!loaded(&mac, "user/501/com.example.ollama"));
+    mac.on(&["plan"]).stdout(&format!("
+macllm will perform the following actions on sandbox:mac:
+
+{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # service:gui/com.apple.photoanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # spotlight:~/.ollama/models will be updated in-place
+  ~ value = true -> false
+    # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
+
+Plan: 2 to add, 3 to change, 0 to destroy.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+")).run();
+    mac.on(&["apply", "--yes"]).stdout(&format!("
+macllm will perform the following actions on sandbox:mac:
+
+{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # service:gui/com.apple.photoanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # spotlight:~/.ollama/models will be updated in-place
+  ~ value = true -> false
+    # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
+
+Plan: 2 to add, 3 to change, 0 to destroy.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+
+Apply complete! Resources: 2 added, 3 changed, 0 destroyed.
+")).stderr("agent:com.example.ollama: Creating...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.ollama: Creation complete after [DURATION]
+agent:com.example.keep-awake: Creating...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.keep-awake: Creation complete after [DURATION]
+service:gui/com.apple.mediaanalysisd: Modifying...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+service:gui/com.apple.mediaanalysisd: Modifications complete after [DURATION]
+service:gui/com.apple.photoanalysisd: Modifying...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
+spotlight:~/.ollama/models: Modifying...
+spotlight:~/.ollama/models: Modifications complete after [DURATION]
+",
+        )
+        .run();
+    loaded(&mac, "user/501/com.example.ollama");
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
+No changes. The host matches the spec.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+",
+        )
+        .run();
+    mac.on(&["destroy", "--yes"]).stdout(&format!("
+macllm will perform the following actions on sandbox:mac:
+
+  # spotlight:~/.ollama/models will be restored to its original value
+  ~ value = false -> true
+    # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
+
+  # service:gui/com.apple.photoanalysisd will be restored to its original value
+  ~ value = false -> true
+
+  # service:gui/com.apple.mediaanalysisd will be restored to its original value
+  ~ value = false -> true
+
+{AGENTS_DELETED}Plan: 0 to add, 0 to change, 5 to destroy.
+Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+
+Destroy complete! Resources: 5 destroyed.
+")).stderr("spotlight:~/.ollama/models: Restoring...
+spotlight:~/.ollama/models: Restore complete after [DURATION]
+service:gui/com.apple.photoanalysisd: Restoring...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
+service:gui/com.apple.photoanalysisd: Restore complete after [DURATION]
+service:gui/com.apple.mediaanalysisd: Restoring...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
+service:gui/com.apple.mediaanalysisd: Restore complete after [DURATION]
+agent:com.example.keep-awake: Restoring...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.keep-awake: Restore complete after [DURATION]
+agent:com.example.ollama: Restoring...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.ollama: Restore complete after [DURATION]
+",
+        )
+        .run();
+    not_loaded(&mac, "user/501/com.example.ollama");
 }
 
 #[test]
 fn monterey_uses_the_legacy_vocabulary_and_macllm_reads_it() {
     let mac = Mac::with_preset("m1-8gb-monterey");
     mac.spec("macllm: 1\nservices:\n  - label: com.apple.photoanalysisd\n    enabled: false\n");
-    mac.on(&["apply", "--yes"]).expect(0);
-    let disabled = mac
-        .sh(&["launchctl", "print-disabled", "gui/501"])
-        .expect(0);
-    assert!(
-        disabled
-            .stdout
-            .contains("\t\"com.apple.photoanalysisd\" => true\n"),
-        "{}",
-        disabled.stdout
-    );
-    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.apple.photoanalysisd will be updated in-place
+  ~ value = true -> false
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+").stderr("service:gui/com.apple.photoanalysisd: Modifying...
+warning: service:gui/com.apple.photoanalysisd: SIP refused to stop com.apple.photoanalysisd now; it is disabled from the next login on
+warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
+",
+        )
+        .run();
+    mac.sh(&["launchctl", "print-disabled", "gui/501"])
+        .stdout(
+            "disabled services = {
+\t\"com.apple.ManagedClientAgent.enrollagent\" => true
+\t\"com.apple.photoanalysisd\" => true
+}
+",
+        )
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
+No changes. The host matches the spec.
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+",
+        )
+        .run();
 }
 
 #[test]
@@ -142,298 +542,890 @@ fn the_serving_example_round_trips() {
     let mac = Mac::new();
     mac.spec(SERVE);
     mac.sh(&["mkdir", "-p", "/Users/admin/.ollama/models/blobs"])
-        .expect(0);
+        .run();
     mac.sh(&["tee", "/Users/admin/.ollama/models/blobs/sha256-x"])
-        .expect(0);
+        .run();
     let before = mac.snapshot();
-    let plan = mac.on(&["plan"]).expect(0);
-    assert_eq!(before, mac.snapshot(), "plan is read-only");
-    assert!(
-        plan.stdout
-            .contains("# agent:com.example.ollama will be created"),
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("# method: noindex"), "{}", plan.stdout);
-    assert!(
-        plan.stdout
-            .contains("Plan: 2 to add, 3 to change, 0 to destroy."),
-        "{}",
-        plan.stdout
-    );
+    mac.on(&["plan"]).stdout(&format!("
+macllm will perform the following actions on sandbox:mac:
 
-    mac.on(&["apply", "--yes"]).expect(0);
-    let agent = mac
-        .sh(&[
-            "cat",
-            "/Users/admin/Library/LaunchAgents/com.example.ollama.plist",
-        ])
-        .expect(0);
-    assert!(
-        agent
-            .stdout
-            .contains("<key>ProcessType</key>\n\t<string>Interactive</string>"),
-        "{}",
-        agent.stdout
-    );
-    assert!(
-        agent
-            .stdout
-            .contains("<key>OLLAMA_KEEP_ALIVE</key>\n\t\t<string>5m</string>"),
-        "{}",
-        agent.stdout
-    );
+{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # service:gui/com.apple.photoanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # spotlight:~/.ollama/models will be updated in-place
+  ~ value = true -> false
+    # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
+
+Plan: 2 to add, 3 to change, 0 to destroy.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+")).run();
+    assert_eq!(before, mac.snapshot(), "plan is read-only");
+
+    mac.on(&["apply", "--yes"]).stdout(&format!("
+macllm will perform the following actions on sandbox:mac:
+
+{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # service:gui/com.apple.photoanalysisd will be updated in-place
+  ~ value = true -> false
+
+  # spotlight:~/.ollama/models will be updated in-place
+  ~ value = true -> false
+    # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
+
+Plan: 2 to add, 3 to change, 0 to destroy.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+
+Apply complete! Resources: 2 added, 3 changed, 0 destroyed.
+")).stderr("agent:com.example.ollama: Creating...
+agent:com.example.ollama: Creation complete after [DURATION]
+agent:com.example.keep-awake: Creating...
+agent:com.example.keep-awake: Creation complete after [DURATION]
+service:gui/com.apple.mediaanalysisd: Modifying...
+warning: service:gui/com.apple.mediaanalysisd: SIP refused to stop com.apple.mediaanalysisd now; it is disabled from the next login on
+warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+service:gui/com.apple.mediaanalysisd: Modifications complete after [DURATION]
+service:gui/com.apple.photoanalysisd: Modifying...
+warning: service:gui/com.apple.photoanalysisd: SIP refused to stop com.apple.photoanalysisd now; it is disabled from the next login on
+warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
+spotlight:~/.ollama/models: Modifying...
+spotlight:~/.ollama/models: Modifications complete after [DURATION]
+",
+        )
+        .run();
+    mac.sh(&[
+        "cat",
+        "/Users/admin/Library/LaunchAgents/com.example.ollama.plist",
+    ])
+    .stdout("<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+<plist version=\"1.0\">
+<dict>
+\t<key>EnvironmentVariables</key>
+\t<dict>
+\t\t<key>OLLAMA_FLASH_ATTENTION</key>
+\t\t<string>1</string>
+\t\t<key>OLLAMA_KEEP_ALIVE</key>
+\t\t<string>5m</string>
+\t\t<key>OLLAMA_NUM_PARALLEL</key>
+\t\t<string>1</string>
+\t</dict>
+\t<key>KeepAlive</key>
+\t<true/>
+\t<key>Label</key>
+\t<string>com.example.ollama</string>
+\t<key>LimitLoadToSessionType</key>
+\t<array>
+\t\t<string>Aqua</string>
+\t\t<string>Background</string>
+\t\t<string>LoginWindow</string>
+\t\t<string>StandardIO</string>
+\t\t<string>System</string>
+\t</array>
+\t<key>ProcessType</key>
+\t<string>Interactive</string>
+\t<key>ProgramArguments</key>
+\t<array>
+\t\t<string>/opt/homebrew/bin/ollama</string>
+\t\t<string>serve</string>
+\t</array>
+\t<key>RunAtLoad</key>
+\t<true/>
+\t<key>StandardErrorPath</key>
+\t<string>/tmp/ollama.log</string>
+\t<key>StandardOutPath</key>
+\t<string>/tmp/ollama.log</string>
+</dict>
+</plist>")
+    .run();
     mac.sh(&[
         "plutil",
         "-lint",
         "/Users/admin/Library/LaunchAgents/com.example.ollama.plist",
     ])
-    .expect(0);
-    let print = mac
-        .sh(&["launchctl", "print", "gui/501/com.example.ollama"])
-        .expect(0);
-    assert!(print.stdout.contains("state = running"), "{}", print.stdout);
-    let link = mac
-        .sh(&["readlink", "/Users/admin/.ollama/models"])
-        .expect(0);
-    assert_eq!(link.stdout, "/Users/admin/.ollama/models.noindex\n");
+    .stdout(
+        "/Users/admin/Library/LaunchAgents/com.example.ollama.plist: OK
+",
+    )
+    .run();
+    loaded(&mac, "gui/501/com.example.ollama");
+    mac.sh(&["readlink", "/Users/admin/.ollama/models"])
+        .stdout("/Users/admin/.ollama/models.noindex\n")
+        .run();
     mac.sh(&[
         "test",
         "-f",
         "/Users/admin/.ollama/models.noindex/blobs/sha256-x",
     ])
-    .expect(0);
-    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
+    .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
+No changes. The host matches the spec.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+",
+        )
+        .run();
 
     // A changed variable is a diff of the plist's lines.
     mac.spec(&SERVE.replace("OLLAMA_KEEP_ALIVE: 5m", "OLLAMA_KEEP_ALIVE: 30m"));
-    let plan = mac.on(&["plan"]).expect(0);
-    assert!(
-        plan.stdout.contains("-     \t\t<string>5m</string>"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("+     \t\t<string>30m</string>"),
-        "{}",
-        plan.stdout
-    );
-    mac.on(&["apply", "--yes"]).expect(0);
-    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
+    mac.on(&["plan"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
 
-    mac.on(&["destroy", "--yes"]).expect(0);
+  # agent:com.example.ollama will be updated in-place
+  ~ value = <<-EOT
+            {
+              \"loaded\": true,
+              \"plist\": <<EOT
+                <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+                <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+                <plist version=\"1.0\">
+                <dict>
+                \t<key>EnvironmentVariables</key>
+                \t<dict>
+                \t\t<key>OLLAMA_FLASH_ATTENTION</key>
+                \t\t<string>1</string>
+                \t\t<key>OLLAMA_KEEP_ALIVE</key>
+          -     \t\t<string>5m</string>
+          +     \t\t<string>30m</string>
+                \t\t<key>OLLAMA_NUM_PARALLEL</key>
+                \t\t<string>1</string>
+                \t</dict>
+                \t<key>KeepAlive</key>
+                \t<true/>
+                \t<key>Label</key>
+                \t<string>com.example.ollama</string>
+                \t<key>LimitLoadToSessionType</key>
+                \t<array>
+                \t\t<string>Aqua</string>
+                \t\t<string>Background</string>
+                \t\t<string>LoginWindow</string>
+                \t\t<string>StandardIO</string>
+                \t\t<string>System</string>
+                \t</array>
+                \t<key>ProcessType</key>
+                \t<string>Interactive</string>
+                \t<key>ProgramArguments</key>
+                \t<array>
+                \t\t<string>/opt/homebrew/bin/ollama</string>
+                \t\t<string>serve</string>
+                \t</array>
+                \t<key>RunAtLoad</key>
+                \t<true/>
+                \t<key>StandardErrorPath</key>
+                \t<string>/tmp/ollama.log</string>
+                \t<key>StandardOutPath</key>
+                \t<string>/tmp/ollama.log</string>
+                </dict>
+                </plist>
+                EOT,
+            }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.ollama.plist
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+",
+        )
+        .run();
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # agent:com.example.ollama will be updated in-place
+  ~ value = <<-EOT
+            {
+              \"loaded\": true,
+              \"plist\": <<EOT
+                <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+                <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+                <plist version=\"1.0\">
+                <dict>
+                \t<key>EnvironmentVariables</key>
+                \t<dict>
+                \t\t<key>OLLAMA_FLASH_ATTENTION</key>
+                \t\t<string>1</string>
+                \t\t<key>OLLAMA_KEEP_ALIVE</key>
+          -     \t\t<string>5m</string>
+          +     \t\t<string>30m</string>
+                \t\t<key>OLLAMA_NUM_PARALLEL</key>
+                \t\t<string>1</string>
+                \t</dict>
+                \t<key>KeepAlive</key>
+                \t<true/>
+                \t<key>Label</key>
+                \t<string>com.example.ollama</string>
+                \t<key>LimitLoadToSessionType</key>
+                \t<array>
+                \t\t<string>Aqua</string>
+                \t\t<string>Background</string>
+                \t\t<string>LoginWindow</string>
+                \t\t<string>StandardIO</string>
+                \t\t<string>System</string>
+                \t</array>
+                \t<key>ProcessType</key>
+                \t<string>Interactive</string>
+                \t<key>ProgramArguments</key>
+                \t<array>
+                \t\t<string>/opt/homebrew/bin/ollama</string>
+                \t\t<string>serve</string>
+                \t</array>
+                \t<key>RunAtLoad</key>
+                \t<true/>
+                \t<key>StandardErrorPath</key>
+                \t<string>/tmp/ollama.log</string>
+                \t<key>StandardOutPath</key>
+                \t<string>/tmp/ollama.log</string>
+                </dict>
+                </plist>
+                EOT,
+            }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.ollama.plist
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+").stderr("agent:com.example.ollama: Modifying...
+agent:com.example.ollama: Modifications complete after [DURATION]
+",
+        )
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
+No changes. The host matches the spec.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+",
+        )
+        .run();
+
+    mac.on(&["destroy", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # spotlight:~/.ollama/models will be restored to its original value
+  ~ value = false -> true
+    # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
+
+  # service:gui/com.apple.photoanalysisd will be restored to its original value
+  ~ value = false -> true
+
+  # service:gui/com.apple.mediaanalysisd will be restored to its original value
+  ~ value = false -> true
+
+  # agent:com.example.keep-awake will be deleted (it was absent before macllm)
+  ~ value = <<-EOT
+          - {
+          -   \"loaded\": true,
+          -   \"plist\": <<EOT
+          -     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+          -     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+          -     <plist version=\"1.0\">
+          -     <dict>
+          -     \t<key>KeepAlive</key>
+          -     \t<true/>
+          -     \t<key>Label</key>
+          -     \t<string>com.example.keep-awake</string>
+          -     \t<key>LimitLoadToSessionType</key>
+          -     \t<array>
+          -     \t\t<string>Aqua</string>
+          -     \t\t<string>Background</string>
+          -     \t\t<string>LoginWindow</string>
+          -     \t\t<string>StandardIO</string>
+          -     \t\t<string>System</string>
+          -     \t</array>
+          -     \t<key>ProgramArguments</key>
+          -     \t<array>
+          -     \t\t<string>/usr/bin/caffeinate</string>
+          -     \t\t<string>-i</string>
+          -     \t\t<string>-s</string>
+          -     \t</array>
+          -     \t<key>RunAtLoad</key>
+          -     \t<true/>
+          -     </dict>
+          -     </plist>
+          -     EOT,
+          - }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.keep-awake.plist
+
+  # agent:com.example.ollama will be deleted (it was absent before macllm)
+  ~ value = <<-EOT
+          - {
+          -   \"loaded\": true,
+          -   \"plist\": <<EOT
+          -     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+          -     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+          -     <plist version=\"1.0\">
+          -     <dict>
+          -     \t<key>EnvironmentVariables</key>
+          -     \t<dict>
+          -     \t\t<key>OLLAMA_FLASH_ATTENTION</key>
+          -     \t\t<string>1</string>
+          -     \t\t<key>OLLAMA_KEEP_ALIVE</key>
+          -     \t\t<string>30m</string>
+          -     \t\t<key>OLLAMA_NUM_PARALLEL</key>
+          -     \t\t<string>1</string>
+          -     \t</dict>
+          -     \t<key>KeepAlive</key>
+          -     \t<true/>
+          -     \t<key>Label</key>
+          -     \t<string>com.example.ollama</string>
+          -     \t<key>LimitLoadToSessionType</key>
+          -     \t<array>
+          -     \t\t<string>Aqua</string>
+          -     \t\t<string>Background</string>
+          -     \t\t<string>LoginWindow</string>
+          -     \t\t<string>StandardIO</string>
+          -     \t\t<string>System</string>
+          -     \t</array>
+          -     \t<key>ProcessType</key>
+          -     \t<string>Interactive</string>
+          -     \t<key>ProgramArguments</key>
+          -     \t<array>
+          -     \t\t<string>/opt/homebrew/bin/ollama</string>
+          -     \t\t<string>serve</string>
+          -     \t</array>
+          -     \t<key>RunAtLoad</key>
+          -     \t<true/>
+          -     \t<key>StandardErrorPath</key>
+          -     \t<string>/tmp/ollama.log</string>
+          -     \t<key>StandardOutPath</key>
+          -     \t<string>/tmp/ollama.log</string>
+          -     </dict>
+          -     </plist>
+          -     EOT,
+          - }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.ollama.plist
+
+Plan: 0 to add, 0 to change, 5 to destroy.
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+
+Destroy complete! Resources: 5 destroyed.
+").stderr("spotlight:~/.ollama/models: Restoring...
+spotlight:~/.ollama/models: Restore complete after [DURATION]
+service:gui/com.apple.photoanalysisd: Restoring...
+warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+service:gui/com.apple.photoanalysisd: Restore complete after [DURATION]
+service:gui/com.apple.mediaanalysisd: Restoring...
+warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+service:gui/com.apple.mediaanalysisd: Restore complete after [DURATION]
+agent:com.example.keep-awake: Restoring...
+agent:com.example.keep-awake: Restore complete after [DURATION]
+agent:com.example.ollama: Restoring...
+agent:com.example.ollama: Restore complete after [DURATION]
+",
+        )
+        .run();
     mac.sh(&[
         "test",
         "-e",
         "/Users/admin/Library/LaunchAgents/com.example.ollama.plist",
     ])
-    .expect(1);
-    assert!(!loaded(&mac, "gui/501/com.example.ollama"));
+    .status(1)
+    .run();
+    not_loaded(&mac, "gui/501/com.example.ollama");
     mac.sh(&["test", "-L", "/Users/admin/.ollama/models"])
-        .expect(1);
+        .status(1)
+        .run();
     mac.sh(&["test", "-f", "/Users/admin/.ollama/models/blobs/sha256-x"])
-        .expect(0);
-    assert!(loaded(&mac, "gui/501/com.apple.photoanalysisd"));
+        .run();
+    loaded(&mac, "gui/501/com.apple.photoanalysisd");
 }
 
 #[test]
 fn root_settings_plan_without_root_and_apply_only_with_it() {
     let mac = Mac::with_preset("m4pro-48gb-sequoia");
     mac.spec(ALWAYS_ON);
-    let original_custom = mac.sh(&["pmset", "-g", "custom"]).expect(0).stdout;
-    let plan = mac.on(&["plan"]).expect(0);
-    assert!(
-        plan.stdout
-            .contains("# power:sleep will be updated in-place"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains(
-            "# time_machine:automatic_backups will be updated in-place\n  ~ value = true -> false\n"
-        ),
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("need root"), "{}", plan.stdout);
+    let original_custom = mac.sh(&["pmset", "-g", "custom"]).stdout_of();
+    mac.on(&["plan"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # power:autorestart will be updated in-place
+  ~ value = 0 -> 1
+    # needs root (sudo)
+
+  # power:disksleep will be updated in-place
+  ~ value = 10 -> 0
+    # needs root (sudo)
+
+  # power:powernap will be updated in-place
+  ~ value = 1 -> 0
+    # needs root (sudo)
+
+  # power:sleep will be updated in-place
+  ~ value = 1 -> 0
+    # needs root (sudo)
+
+  # spotlight-volume:/ will be updated in-place
+  ~ value = true -> false
+    # method: mdutil -i (whole volume)
+    # needs root (sudo)
+
+  # time_machine:automatic_backups will be updated in-place
+  ~ value = true -> false
+    # needs root (sudo)
+
+Plan: 0 to add, 6 to change, 0 to destroy.
+Warning: some changes need root: apply will stop before changing anything unless run with sudo
+",
+        )
+        .run();
     let before = mac.snapshot();
-    let apply = mac.on(&["apply", "--yes"]).expect(1);
-    assert!(apply.stderr.contains("  power:sleep\n"), "{}", apply.stderr);
-    assert!(
-        apply.stderr.contains("  spotlight-volume:/\n"),
-        "{}",
-        apply.stderr
-    );
+    mac.on(&["apply", "--yes"])
+        .status(1)
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # power:autorestart will be updated in-place
+  ~ value = 0 -> 1
+    # needs root (sudo)
+
+  # power:disksleep will be updated in-place
+  ~ value = 10 -> 0
+    # needs root (sudo)
+
+  # power:powernap will be updated in-place
+  ~ value = 1 -> 0
+    # needs root (sudo)
+
+  # power:sleep will be updated in-place
+  ~ value = 1 -> 0
+    # needs root (sudo)
+
+  # spotlight-volume:/ will be updated in-place
+  ~ value = true -> false
+    # method: mdutil -i (whole volume)
+    # needs root (sudo)
+
+  # time_machine:automatic_backups will be updated in-place
+  ~ value = true -> false
+    # needs root (sudo)
+
+Plan: 0 to add, 6 to change, 0 to destroy.
+Warning: some changes need root: apply will stop before changing anything unless run with sudo
+",
+        )
+        .stderr(
+            "error: these changes need root and nothing was changed:
+  power:autorestart
+  power:disksleep
+  power:powernap
+  power:sleep
+  spotlight-volume:/
+  time_machine:automatic_backups
+hint: run the same command with sudo
+",
+        )
+        .run();
     assert_eq!(before, mac.snapshot(), "nothing changed");
 
-    become_root(&mac);
-    mac.on(&["apply", "--yes"]).expect(0);
-    let custom = mac.sh(&["pmset", "-g", "custom"]).expect(0).stdout;
-    let blocks = macllm::resources::power::parse_custom(&custom);
-    assert_eq!(blocks["AC Power"]["sleep"], 0);
-    assert!(
-        !blocks.contains_key("Battery Power"),
-        "a Mac mini has no battery"
-    );
-    assert_eq!(blocks["AC Power"]["displaysleep"], 10);
-    let status = mac.sh(&["mdutil", "-s", "/"]).expect(0);
-    assert_eq!(status.stdout, "/:\n\tIndexing disabled.\n");
-    let backup = mac.sh(&[
-        "defaults",
-        "read",
-        "/Library/Preferences/com.apple.TimeMachine",
-        "AutoBackup",
-    ]);
-    assert_eq!(backup.expect(0).stdout, "0\n");
-    mac.on(&["plan", "--detailed-exitcode"]).expect(0);
+    mac.become_root();
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
 
-    mac.on(&["destroy", "--yes"]).expect(0);
-    assert_eq!(
-        mac.sh(&["pmset", "-g", "custom"]).expect(0).stdout,
-        original_custom
-    );
-    assert_eq!(
-        mac.sh(&["mdutil", "-s", "/"]).expect(0).stdout,
-        "/:\n\tIndexing enabled.\n"
-    );
+  # power:autorestart will be updated in-place
+  ~ value = 0 -> 1
+    # needs root (sudo)
+
+  # power:disksleep will be updated in-place
+  ~ value = 10 -> 0
+    # needs root (sudo)
+
+  # power:powernap will be updated in-place
+  ~ value = 1 -> 0
+    # needs root (sudo)
+
+  # power:sleep will be updated in-place
+  ~ value = 1 -> 0
+    # needs root (sudo)
+
+  # spotlight-volume:/ will be updated in-place
+  ~ value = true -> false
+    # method: mdutil -i (whole volume)
+    # needs root (sudo)
+
+  # time_machine:automatic_backups will be updated in-place
+  ~ value = true -> false
+    # needs root (sudo)
+
+Plan: 0 to add, 6 to change, 0 to destroy.
+
+Apply complete! Resources: 0 added, 6 changed, 0 destroyed.
+",
+        )
+        .stderr(
+            "power:autorestart: Modifying...
+power:autorestart: Modifications complete after [DURATION]
+power:disksleep: Modifying...
+power:disksleep: Modifications complete after [DURATION]
+power:powernap: Modifying...
+power:powernap: Modifications complete after [DURATION]
+power:sleep: Modifying...
+power:sleep: Modifications complete after [DURATION]
+spotlight-volume:/: Modifying...
+spotlight-volume:/: Modifications complete after [DURATION]
+time_machine:automatic_backups: Modifying...
+time_machine:automatic_backups: Modifications complete after [DURATION]
+",
+        )
+        .run();
+    // A Mac mini has no battery: one block.
+    mac.sh(&["pmset", "-g", "custom"])
+        .stdout(
+            "AC Power:
+ standby              0
+ Sleep On Power Button 1
+ autorestart          1
+ hibernatefile        /var/vm/sleepimage
+ powernap             0
+ networkoversleep     0
+ disksleep            0
+ sleep                0
+ hibernatemode        0
+ ttyskeepawake        1
+ displaysleep         10
+ tcpkeepalive         1
+ powermode            0
+ womp                 1
+",
+        )
+        .run();
+    mac.sh(&["mdutil", "-s", "/"])
+        .stdout("/:\n\tIndexing disabled.\n")
+        .run();
     mac.sh(&[
         "defaults",
         "read",
         "/Library/Preferences/com.apple.TimeMachine",
         "AutoBackup",
     ])
-    .expect(0);
+    .stdout("0\n")
+    .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "
+No changes. The host matches the spec.
+",
+        )
+        .run();
+
+    mac.on(&["destroy", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # time_machine:automatic_backups will be restored to its original value
+  ~ value = false -> true
+    # needs root (sudo)
+
+  # spotlight-volume:/ will be restored to its original value
+  ~ value = false -> true
+    # method: mdutil -i (whole volume)
+    # needs root (sudo)
+
+  # power:sleep will be restored to its original value
+  ~ value = 0 -> 1
+    # needs root (sudo)
+
+  # power:powernap will be restored to its original value
+  ~ value = 0 -> 1
+    # needs root (sudo)
+
+  # power:disksleep will be restored to its original value
+  ~ value = 0 -> 10
+    # needs root (sudo)
+
+  # power:autorestart will be restored to its original value
+  ~ value = 1 -> 0
+    # needs root (sudo)
+
+Plan: 0 to add, 0 to change, 6 to destroy.
+
+Destroy complete! Resources: 6 destroyed.
+",
+        )
+        .stderr(
+            "time_machine:automatic_backups: Restoring...
+time_machine:automatic_backups: Restore complete after [DURATION]
+spotlight-volume:/: Restoring...
+spotlight-volume:/: Restore complete after [DURATION]
+power:sleep: Restoring...
+power:sleep: Restore complete after [DURATION]
+power:powernap: Restoring...
+power:powernap: Restore complete after [DURATION]
+power:disksleep: Restoring...
+power:disksleep: Restore complete after [DURATION]
+power:autorestart: Restoring...
+power:autorestart: Restore complete after [DURATION]
+",
+        )
+        .run();
+    mac.sh(&["pmset", "-g", "custom"])
+        .stdout(&original_custom)
+        .run();
+    mac.sh(&["mdutil", "-s", "/"])
+        .stdout("/:\n\tIndexing enabled.\n")
+        .run();
+    mac.sh(&[
+        "defaults",
+        "read",
+        "/Library/Preferences/com.apple.TimeMachine",
+        "AutoBackup",
+    ])
+    .stdout(
+        "1
+",
+    )
+    .run();
 }
 
 #[test]
 fn power_settings_a_mac_does_not_have_are_refused_at_plan_time() {
     let mac = Mac::with_preset("m4max-64gb-sequoia");
     mac.spec("macllm: 1\npower:\n  all:\n    autorestart: true\n");
-    let plan = mac.on(&["plan"]).expect(1);
-    assert!(
-        plan.stderr.contains("does not report `autorestart`"),
-        "{}",
-        plan.stderr
-    );
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading power:autorestart: this Mac's pmset does not report `autorestart` for Battery Power or AC Power (`pmset -g custom`): the setting is not supported here
+",
+        )
+        .run();
     mac.spec("macllm: 1\npower:\n  battery:\n    sleep: 5\n");
-    become_root(&mac);
-    mac.on(&["apply", "--yes"]).expect(0);
-    let custom = mac.sh(&["pmset", "-g", "custom"]).expect(0).stdout;
-    assert_eq!(
-        macllm::resources::power::parse_custom(&custom)["Battery Power"]["sleep"],
-        5
-    );
+    mac.become_root();
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # power:battery:sleep will be updated in-place
+  ~ value = 1 -> 5
+    # needs root (sudo)
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+",
+        )
+        .stderr(
+            "power:battery:sleep: Modifying...
+power:battery:sleep: Modifications complete after [DURATION]
+",
+        )
+        .run();
+    mac.sh(&["pmset", "-g", "custom"])
+        .stdout(
+            "Battery Power:
+ standby              1
+ Sleep On Power Button 1
+ hibernatefile        /var/vm/sleepimage
+ powernap             1
+ networkoversleep     0
+ disksleep            10
+ sleep                5
+ hibernatemode        3
+ ttyskeepawake        1
+ displaysleep         2
+ tcpkeepalive         1
+ lessbright           1
+ powermode            0
+ womp                 0
+AC Power:
+ standby              1
+ Sleep On Power Button 1
+ hibernatefile        /var/vm/sleepimage
+ powernap             1
+ networkoversleep     0
+ disksleep            10
+ sleep                1
+ hibernatemode        3
+ ttyskeepawake        1
+ displaysleep         10
+ tcpkeepalive         1
+ powermode            0
+ womp                 1
+",
+        )
+        .run();
     let mini = Mac::with_preset("m4pro-48gb-sequoia");
     mini.spec("macllm: 1\npower:\n  battery:\n    sleep: 5\n");
-    let plan = mini.on(&["plan"]).expect(1);
-    assert!(
-        plan.stderr
-            .contains("this Mac has no Battery Power power source"),
-        "{}",
-        plan.stderr
-    );
+    mini.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading power:battery:sleep: this Mac has no Battery Power power source (`pmset -g custom` shows AC Power)
+",
+        )
+        .run();
 }
 
 #[test]
 fn apple_system_daemons_are_refused_before_anything_changes() {
     let mac = Mac::new();
-    become_root(&mac);
+    mac.become_root();
     mac.spec("macllm: 1\nservices:\n  - label: com.apple.metadata.mds\n    domain: system\n    enabled: false\n");
-    let plan = mac.on(&["plan"]).expect(1);
-    assert!(
-        plan.stderr
-            .contains("com.apple.metadata.mds is protected by System Integrity Protection"),
-        "{}",
-        plan.stderr
-    );
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: reading service:system/com.apple.metadata.mds: com.apple.metadata.mds is protected by System Integrity Protection (/System/Library/LaunchDaemons/com.apple.metadata.mds.plist): macOS will not let it be stopped or disabled
+hint: remove it from the spec; only jobs outside /System/Library can be managed
+",
+        )
+        .run();
 }
 
 #[test]
 fn bad_system_input_is_refused_with_its_line() {
     let mac = Mac::new();
-    let cases: &[(&str, &str, usize, &str)] = &[
+    // (spec body, what, the whole of stderr)
+    let cases: &[(&str, &str, &str)] = &[
         (
             "services:\n  - label: com.apple.photoanalysisd\n    domain: gui2\n    enabled: false\n",
             "unknown domain",
-            4,
-            "unknown variant `gui2`",
+            "error: services[0].domain: unknown variant `gui2`, expected one of `gui`, `user`, `system`
+ --> macllm.yaml:4:13
+  |
+4 |     domain: gui2
+  |             ^
+",
         ),
         (
             "services:\n  - label: \"com.x; rm -rf /\"\n    enabled: false\n",
             "shell metacharacter",
-            3,
-            "is not a launchd label",
+            r#"error: services[0].label: `com.x; rm -rf /` is not a launchd label: use letters, digits, `.`, `-` and `_` (like `com.example.ollama`)
+ --> macllm.yaml:3:12
+  |
+3 |   - label: "com.x; rm -rf /"
+  |            ^
+"#,
         ),
         (
             "agents:\n  - label: com.example.x\n    program_arguments: [ollama, serve]\n",
             "relative program",
-            4,
-            "`ollama` is not an absolute path",
+            "error: agents[0].program_arguments[0]: `ollama` is not an absolute path
+ --> macllm.yaml:4:25
+  |
+4 |     program_arguments: [ollama, serve]
+  |                         ^
+",
         ),
         (
             "agents:\n  - label: com.example.x\n    program_arguments: [/bin/x]\n    path: ~/Library/LaunchAgents/com.example.y.plist\n",
             "label differs from file",
-            5,
-            "the file is named `com.example.y.plist` but the label is `com.example.x`",
+            "error: agents[0].path: the file is named `com.example.y.plist` but the label is `com.example.x`: launchd agents are found by `<label>.plist`
+ --> macllm.yaml:5:11
+  |
+5 |     path: ~/Library/LaunchAgents/com.example.y.plist
+  |           ^
+hint: name the file `com.example.x.plist`, or leave `path` out
+",
         ),
         (
             "agents:\n  - label: com.example.x\n    program_arguments: [/bin/x]\n    nice: -5\n",
             "negative nice",
-            5,
-            "out of range for a LaunchAgent",
+            "error: agents[0].nice: nice -5 is out of range for a LaunchAgent: 0 to 19 (negative values need a root LaunchDaemon)
+ --> macllm.yaml:5:11
+  |
+5 |     nice: -5
+  |           ^
+hint: use `process_type: Interactive` to run at full priority
+",
         ),
         (
             "agents:\n  - label: com.example.x\n    program_arguments: [/bin/x]\n    standard_out_path: ~/x.log\n",
             "tilde in a plist path",
-            5,
-            "launchd does not expand `~`",
+            "error: agents[0].standard_out_path: `~/x.log` is not an absolute path
+ --> macllm.yaml:5:24
+  |
+5 |     standard_out_path: ~/x.log
+  |                        ^
+hint: launchd does not expand `~`; write the full path, as in /Users/NAME/...
+",
         ),
         (
             "spotlight:\n  - path: ~/m\n    volume: /\n    indexed: false\n",
             "path and volume",
-            3,
-            "exactly one of `path`",
+            "error: spotlight[0]: give exactly one of `path` (a folder) or `volume` (a mount point)
+ --> macllm.yaml:3:5
+  |
+3 |   - path: ~/m
+  |     ^
+",
         ),
         (
             "spotlight:\n  - path: ~/m\n    indexed: false\n    method: never_index\n",
             "unknown method",
-            5,
-            "unknown method `never_index`",
+            "error: spotlight[0].method: unknown method `never_index`; folders support `noindex` (mdutil switches whole volumes, and `.metadata_never_index` is ignored inside a volume on current macOS)
+ --> macllm.yaml:5:13
+  |
+5 |     method: never_index
+  |             ^
+",
         ),
         (
             "power:\n  all:\n    sleeep: 0\n",
             "unknown power setting",
-            4,
-            "unknown power setting `sleeep`",
+            "error: power.all.sleeep: unknown power setting `sleeep`; macllm manages sleep, displaysleep, disksleep, standby, hibernatemode, powernap, autorestart, womp, ttyskeepawake, tcpkeepalive, proximitywake, networkoversleep, lowpowermode
+ --> macllm.yaml:4:13
+  |
+4 |     sleeep: 0
+  |             ^
+",
         ),
         (
             "power:\n  all:\n    powernap: 3\n",
             "switch given a number",
-            4,
-            "`powernap` is a switch",
+            "error: power.all.powernap: `powernap` is a switch: true or false, not an integer
+ --> macllm.yaml:4:15
+  |
+4 |     powernap: 3
+  |               ^
+",
         ),
         (
             "time_machine:\n  automatic_backups: sometimes\n",
             "not a boolean",
-            3,
-            "automatic_backups",
+            r#"error: time_machine.automatic_backups: invalid type: string "sometimes", expected a boolean
+ --> macllm.yaml:3:22
+  |
+3 |   automatic_backups: sometimes
+  |                      ^
+"#,
         ),
     ];
     let before = mac.snapshot();
-    for (body, what, line, message) in cases {
+    for (body, _what, stderr) in cases {
         mac.spec(&format!("macllm: 1\n{body}"));
-        let run = mac.on(&["plan"]);
-        assert_eq!(run.status, 1, "{what}: {}", run.stderr);
-        assert!(
-            run.stderr.contains(&format!("--> macllm.yaml:{line}:")),
-            "{what}: line {line}\n{}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains(message),
-            "{what}: `{message}`\n{}",
-            run.stderr
-        );
+        mac.on(&["plan"]).status(1).stderr(stderr).run();
     }
     assert_eq!(before, mac.snapshot());
 }
