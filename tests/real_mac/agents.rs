@@ -55,18 +55,6 @@ fn created_block() -> String {
     block
 }
 
-/// `launchctl print DOMAIN/LABEL` succeeds, within a few seconds on a real Mac (launchd
-/// acts asynchronously).
-fn loaded(mac: &Mac, service: &str, wanted: bool) -> bool {
-    for _ in 0..50 {
-        if mac.tool(&["launchctl", "print", service]).success() == wanted {
-            return true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    false
-}
-
 #[test]
 fn a_launch_agent_is_written_bootstrapped_and_removed_again() {
     let mac = Mac::new();
@@ -92,7 +80,7 @@ fn a_launch_agent_is_written_bootstrapped_and_removed_again() {
     assert_eq!(mac.tool(&["cat", &file]).expect(0).stdout, PLIST);
     let lint = mac.tool(&["plutil", "-lint", &file]).expect(0);
     assert_eq!(lint.stdout, format!("{file}: OK\n"));
-    assert!(loaded(&mac, &service, true), "{service} is not loaded");
+    assert!(mac.launchd_has(&service, true), "{service} is not loaded");
     let again = mac.macllm(&["plan", "--detailed-exitcode"]).expect(0);
     assert_eq!(
         without_session_warnings(&mac, &again.stdout),
@@ -101,7 +89,10 @@ fn a_launch_agent_is_written_bootstrapped_and_removed_again() {
 
     // Booted out by hand: drift shows `loaded` going false, and apply loads it again.
     mac.tool(&["launchctl", "bootout", &service]).expect(0);
-    assert!(loaded(&mac, &service, false), "{service} is still loaded");
+    assert!(
+        mac.launchd_has(&service, false),
+        "{service} is still loaded"
+    );
     let drift = mac.macllm(&["drift"]).expect(2);
     let drift_text = without_session_warnings(&mac, &drift.stdout);
     assert!(
@@ -118,7 +109,7 @@ fn a_launch_agent_is_written_bootstrapped_and_removed_again() {
         "{}",
         reapply.stdout
     );
-    assert!(loaded(&mac, &service, true), "{service} is not loaded");
+    assert!(mac.launchd_has(&service, true), "{service} is not loaded");
 
     let destroy = mac.macllm(&["destroy", "--yes"]).expect(0);
     assert!(
@@ -128,6 +119,9 @@ fn a_launch_agent_is_written_bootstrapped_and_removed_again() {
         "{}",
         destroy.stdout
     );
-    assert!(loaded(&mac, &service, false), "{service} is still loaded");
+    assert!(
+        mac.launchd_has(&service, false),
+        "{service} is still loaded"
+    );
     assert!(!mac.exists(&file), "{file} is still there");
 }

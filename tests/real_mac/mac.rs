@@ -191,6 +191,18 @@ impl Mac {
         }
     }
 
+    /// Whether `launchctl print SERVICE` comes to succeed (`wanted`) or fail, within ten
+    /// seconds: launchd acts asynchronously on a real Mac.
+    pub fn launchd_has(&self, service: &str, wanted: bool) -> bool {
+        for _ in 0..50 {
+            if self.tool(&["launchctl", "print", service]).success() == wanted {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        false
+    }
+
     /// Whether `test -e PATH` holds on the Mac (the program, not bash's builtin).
     pub fn exists(&self, path: &str) -> bool {
         self.tool(&["test", "-e", path]).success()

@@ -22,5 +22,6 @@
 mod agents;
 mod defaults;
 mod facts;
+mod guard;
 mod mac;
 mod spotlight;
