@@ -10,10 +10,12 @@
 //!
 //! What the tests touch on a real Mac, all under names no one else uses, and put back by a
 //! guard that runs even when a test fails (`mac::Guard`): the preference domains
-//! `com.macllm.ci-test.*` (plain and `-currentHost`), the LaunchAgent
-//! `com.macllm.ci-test.agent` (`/usr/bin/true`) and its plist in `~/Library/LaunchAgents`,
-//! and the folder `/tmp/macllm-ci-test.spotlight`. A test refuses to start when one of them
-//! is already there (left by a run that was killed), rather than take it over.
+//! `com.macllm.ci-test.*` (plain and `-currentHost`), the LaunchAgents
+//! `com.macllm.ci-test.agent` and `.guard-agent` (`/usr/bin/true`) with their plists in
+//! `~/Library/LaunchAgents`, and the folders `/tmp/macllm-ci-test.spotlight` and `.guard`. A
+//! test refuses to start when one of them is already there (left by a run that was killed),
+//! rather than take it over. The one trace left is launchd's "enabled" override for the
+//! agents' labels, which `launchctl enable` records and nothing without root removes.
 //!
 //! Outputs that differ between Macs (facts, the user name, timestamps, whether a GUI login
 //! exists) are checked against what the same Mac's own tools say, or by structure; the rest
