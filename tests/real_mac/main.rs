@@ -15,7 +15,7 @@
 //! `~/Library/LaunchAgents`, and the folders `/tmp/macllm-ci-test.spotlight` and `.guard`. A
 //! test refuses to start when one of them is already there (left by a run that was killed),
 //! rather than take it over. The one trace left is launchd's "enabled" override for the
-//! agents' labels, which `launchctl enable` records and nothing without root removes.
+//! agents' labels, which `launchctl enable` records and launchctl has no command to remove.
 //!
 //! Outputs that differ between Macs (facts, the user name, timestamps, whether a GUI login
 //! exists) are checked against what the same Mac's own tools say, or by structure; the rest
