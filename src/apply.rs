@@ -141,17 +141,22 @@ impl Applier<'_> {
             for warning in target.take_warnings() {
                 self.ui.warn(&warning);
             }
-            if read_back != expected {
+            let (settled, wanted) = (
+                resource.before_restart(read_back.clone()),
+                resource.before_restart(expected.clone()),
+            );
+            if settled != wanted {
                 let show = |v: &Option<crate::value::Value>| {
                     v.as_ref().map_or("absent".to_string(), |v| v.inline())
                 };
                 bail!(
                     "did not converge: wrote {} but read back {}",
-                    show(&expected),
-                    show(&read_back)
+                    show(&wanted),
+                    show(&settled)
                 );
             }
-            applied = read_back;
+            // What settles with the restart is recorded as expected; the restart checks it.
+            applied = expected;
         }
         if change.action == Action::Restore {
             state.resources.remove(&change.id);

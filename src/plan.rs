@@ -165,6 +165,7 @@ pub fn plan(
                     _ => Action::Update,
                 };
                 changes.push(change(
+                    &planner.target,
                     &declared.resource,
                     &declared.depends_on,
                     action,
@@ -270,6 +271,7 @@ impl Planner<'_> {
             let record = &records[&id];
             let before = self.read(&record.resource)?;
             restores.push(change(
+                &self.target,
                 &record.resource,
                 &record.depends_on,
                 Action::Restore,
@@ -283,6 +285,7 @@ impl Planner<'_> {
 }
 
 fn change(
+    target: &Target,
     resource: &AnyResource,
     depends_on: &[ResourceId],
     action: Action,
@@ -300,7 +303,9 @@ fn change(
         depends_on: depends_on.to_vec(),
         restart: r.restart(),
         needs_root: r.needs_root(),
-        notes: r.notes(),
+        // A method the host no longer offers (a restore after Ollama was removed) only loses
+        // its note, never the change.
+        notes: r.notes_on(target).unwrap_or_else(|_| r.notes()),
         sensitive,
     }
 }

@@ -55,12 +55,40 @@ const DEFAULT_ORIGINS: [&str; 17] = [
     "vscode-file://*",
 ];
 
-/// Read by envconfig but absent from `AsMap` (on darwin).
-const NOT_LOGGED: [&str; 2] = ["OLLAMA_AUTH", "OLLAMA_VULKAN"];
+/// The server variables `AsMap` holds on darwin (envconfig/config.go 311-364); the rest
+/// (`OLLAMA_AUTH`, `OLLAMA_VULKAN`, names Ollama does not read) never reach the log.
+const LOGGED: [&str; 26] = [
+    "LLAMA_ARG_FIT",
+    "LLAMA_ARG_FIT_TARGET",
+    "OLLAMA_CONTEXT_LENGTH",
+    "OLLAMA_DEBUG",
+    "OLLAMA_DEBUG_LOG_REQUESTS",
+    "OLLAMA_EDITOR",
+    "OLLAMA_FLASH_ATTENTION",
+    "OLLAMA_GO_TEMPLATE",
+    "OLLAMA_GPU_OVERHEAD",
+    "OLLAMA_HOST",
+    "OLLAMA_IGPU_ENABLE",
+    "OLLAMA_KEEP_ALIVE",
+    "OLLAMA_KV_CACHE_TYPE",
+    "OLLAMA_LLM_LIBRARY",
+    "OLLAMA_LOAD_TIMEOUT",
+    "OLLAMA_MAX_LOADED_MODELS",
+    "OLLAMA_MAX_QUEUE",
+    "OLLAMA_MAX_TRANSFER_STREAMS",
+    "OLLAMA_MODELS",
+    "OLLAMA_NOHISTORY",
+    "OLLAMA_NOPRUNE",
+    "OLLAMA_NO_CLOUD",
+    "OLLAMA_NUM_PARALLEL",
+    "OLLAMA_ORIGINS",
+    "OLLAMA_REMOTES",
+    "OLLAMA_SCHED_SPREAD",
+];
 
 /// What the server logs for `name` set to `value` (a value macllm's checks accepted).
 pub fn logged_form(name: &str, value: &str) -> Logged {
-    if NOT_LOGGED.contains(&name) {
+    if !LOGGED.contains(&name) {
         return Logged::NotLogged;
     }
     let value = envconfig_var(value);
@@ -419,6 +447,7 @@ mod tests {
         assert_eq!(logged("OLLAMA_NUM_PARALLEL", "4"), "4");
         assert_eq!(logged("OLLAMA_MODELS", "'/x y'"), "/x y");
         assert_eq!(logged_form("OLLAMA_AUTH", "1"), Logged::NotLogged);
+        assert_eq!(logged_form("OLLAMA_NUM_THREADS", "8"), Logged::NotLogged);
     }
 
     /// A real macOS line (Ollama 0.33.0 run as `ollama serve`, 2026-08-29, a user's pasted

@@ -137,6 +137,18 @@ pub trait Resource {
         Vec::new()
     }
 
+    /// [`Resource::notes`] for kinds whose method depends on the host.
+    fn notes_on(&self, _target: &Target) -> Result<Vec<String>> {
+        Ok(self.notes())
+    }
+
+    /// The part of a value that a write makes true at once: apply compares this right after
+    /// writing, and what settles only with the restart that follows (a server's view of its
+    /// own environment) is checked by that restart.
+    fn before_restart(&self, value: Option<Value>) -> Option<Value> {
+        value
+    }
+
     /// Things a user should know before applying (e.g. a domain that needs Full Disk Access).
     fn warnings(&self) -> Vec<String> {
         Vec::new()

@@ -9,6 +9,7 @@ use super::agents::ALL_SESSIONS;
 use super::ollama_server::Server;
 use super::{Resource, ResourceId, Restart};
 use crate::host::{Invocation, run_ok};
+use crate::ollama::client::Client;
 use crate::ollama::server_config::{self, Logged};
 use crate::target::Target;
 use crate::value::Value;
@@ -102,6 +103,78 @@ impl OllamaEnv {
     }
 }
 
+impl OllamaEnv {
+    /// What the running server uses for this variable, from the last `server config` line
+    /// of its log; `false` when no server runs, absent when the server never logs it.
+    fn server_field(&self, target: &Target, server: &Server) -> Result<Option<Value>> {
+        if server_config::logged_form(&self.name, &self.value) == Logged::NotLogged {
+            return Ok(None);
+        }
+        if !Client::new(target.host()).is_running() {
+            return Ok(Some(Value::Bool(false)));
+        }
+        let log = target
+            .host()
+            .run(&Invocation::read(["cat", &server.log_path(target)?]))?;
+        let logged =
+            server_config::parse_log(&log.stdout).and_then(|env| env.get(&self.name).cloned());
+        Ok(Some(logged.map_or(Value::Bool(false), Value::String)))
+    }
+
+    fn desired_server_field(&self) -> Option<Value> {
+        match server_config::logged_form(&self.name, &self.value) {
+            Logged::As(text) => Some(Value::String(text)),
+            Logged::NotLogged => None,
+        }
+    }
+}
+
+/// The value of `name` in a Homebrew service env file: `KEY=value` lines, stripped, `#`
+/// lines skipped, split at the first `=`, a later key winning (`service.rb`
+/// `effective_environment_variables`).
+fn env_file_value(text: &str, name: &str) -> Option<String> {
+    text.lines()
+        .rev()
+        .filter_map(env_file_entry)
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+fn env_file_entry(line: &str) -> Option<(&str, &str)> {
+    let line = line.trim();
+    if line.starts_with('#') {
+        return None;
+    }
+    let (key, value) = line.split_once('=')?;
+    Some((key.trim(), value.trim()))
+}
+
+/// The env file with `name` set to `value` (or removed), every other line kept as it was.
+fn edit_env_file(text: &str, name: &str, value: Option<&str>) -> String {
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|line| env_file_entry(line).is_none_or(|(key, _)| key != name))
+        .map(str::to_string)
+        .collect();
+    if let Some(value) = value {
+        lines.push(format!("{name}={value}"));
+    }
+    if lines.iter().all(|line| line.trim().is_empty()) {
+        return String::new();
+    }
+    lines.join("\n") + "\n"
+}
+
+fn field(value: Option<&Value>, name: &str) -> Option<String> {
+    match value {
+        Some(Value::Dict(fields)) => match fields.get(name) {
+            Some(Value::String(v)) => Some(v.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 impl Resource for OllamaEnv {
     fn id(&self) -> ResourceId {
         ResourceId(format!("ollama_env:{}", self.name))
@@ -115,35 +188,94 @@ impl Resource for OllamaEnv {
         env_value(Some(self.value.clone()), Some(self.value.clone()))
     }
 
+    fn desired_on(&self, target: &Target) -> Result<Option<Value>> {
+        let mut fields = match Server::detect(target)? {
+            Server::HomebrewEnvFile { .. } => {
+                BTreeMap::from([("env_file".to_string(), Value::String(self.value.clone()))])
+            }
+            Server::Homebrew { .. } | Server::App => match self.desired() {
+                Some(Value::Dict(fields)) => fields,
+                _ => BTreeMap::new(),
+            },
+        };
+        if let Some(server) = self.desired_server_field() {
+            fields.insert("server".to_string(), server);
+        }
+        Ok(Some(Value::Dict(fields)))
+    }
+
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let server = Server::detect(target)?;
-        if let Some(fixed) = server.fixed_variables(target)?.get(&self.name)
-            && *fixed != self.value
-        {
-            bail!(
-                "Homebrew's service sets {}={fixed} in its own plist, which beats `launchctl setenv`, and `brew services` rewrites that plist on every start\nhint: run `brew services stop ollama` and serve Ollama from an agent of your own (`agents:`, with `environment:`)",
-                self.name
-            );
+        let mut fields = match &server {
+            Server::HomebrewEnvFile { env_file } => {
+                let file = target.host().run(&Invocation::read(["cat", env_file]))?;
+                let value = env_file_value(&file.stdout, &self.name).filter(|_| file.success());
+                match value {
+                    Some(value) => BTreeMap::from([("env_file".to_string(), Value::String(value))]),
+                    None => BTreeMap::new(),
+                }
+            }
+            Server::Homebrew { .. } | Server::App => {
+                if let Some(fixed) = server.fixed_variables(target)?.get(&self.name)
+                    && *fixed != self.value
+                {
+                    bail!(
+                        "Homebrew's service sets {}={fixed} in its own plist, which beats `launchctl setenv`, and this Homebrew (older than 6.0.15) rewrites that plist on every start\nhint: `brew upgrade` (Homebrew 6.0.15 reads ~/.homebrew/services/ollama.env, which can override it), or run `brew services stop ollama` and serve Ollama from an agent of your own (`agents:`, with `environment:`)",
+                        self.name
+                    );
+                }
+                let live = run_ok(
+                    target.host(),
+                    &Invocation::read(["launchctl", "getenv", &self.name]),
+                )?;
+                // `getenv` of an unset variable prints nothing (reference macos-commands 2.6).
+                let live = Some(live.trim_end_matches('\n').to_string()).filter(|v| !v.is_empty());
+                match env_value(live, self.read_at_login(target)?) {
+                    Some(Value::Dict(fields)) => fields,
+                    _ => BTreeMap::new(),
+                }
+            }
+        };
+        // Nothing of macllm's on the Mac: the variable is absent, whatever the server uses.
+        if fields.is_empty() {
+            return Ok(None);
         }
-        let live = run_ok(
-            target.host(),
-            &Invocation::read(["launchctl", "getenv", &self.name]),
-        )?;
-        // `getenv` of an unset variable prints nothing (reference macos-commands 2.6).
-        let live = Some(live.trim_end_matches('\n').to_string()).filter(|v| !v.is_empty());
-        Ok(env_value(live, self.read_at_login(target)?))
+        if let Some(used) = self.server_field(target, &server)? {
+            fields.insert("server".to_string(), used);
+        }
+        Ok(Some(Value::Dict(fields)))
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let host = target.host();
+        let wanted = field(value, "env_file").or_else(|| field(value, "live"));
+        if let Server::HomebrewEnvFile { env_file } = Server::detect(target)? {
+            let current = host.run(&Invocation::read(["cat", env_file.as_str()]))?;
+            let text = if current.success() {
+                current.stdout
+            } else {
+                String::new()
+            };
+            let edited = edit_env_file(&text, &self.name, wanted.as_deref());
+            if edited.is_empty() {
+                run_ok(host, &Invocation::write(["rm", "-f", env_file.as_str()]))?;
+                return Ok(());
+            }
+            if let Some((dir, _)) = env_file.rsplit_once('/') {
+                run_ok(host, &Invocation::write(["mkdir", "-p", dir]))?;
+            }
+            run_ok(
+                host,
+                &Invocation::write(["tee", env_file.as_str()]).with_stdin(edited.into_bytes()),
+            )?;
+            // Homebrew skips a group- or world-writable env file whole (`service.rb`).
+            run_ok(
+                host,
+                &Invocation::write(["chmod", "600", env_file.as_str()]),
+            )?;
+            return Ok(());
+        }
         let path = self.agent_path(target)?;
-        let wanted = match value {
-            Some(Value::Dict(fields)) => match fields.get("live") {
-                Some(Value::String(v)) => Some(v.clone()),
-                _ => None,
-            },
-            _ => None,
-        };
         match wanted {
             Some(value) => {
                 run_ok(
@@ -170,15 +302,26 @@ impl Resource for OllamaEnv {
         Ok(())
     }
 
+    /// The server's own view changes only with its restart, which runs after the writes
+    /// and checks it then.
+    fn before_restart(&self, value: Option<Value>) -> Option<Value> {
+        match value {
+            Some(Value::Dict(mut fields)) => {
+                fields.remove("server");
+                Some(Value::Dict(fields))
+            }
+            other => other,
+        }
+    }
+
     fn restart(&self) -> Option<Restart> {
         Some(Restart::OllamaServer)
     }
 
-    fn notes(&self) -> Vec<String> {
-        vec![format!(
-            "launchctl setenv now, and at every login by the agent {}",
-            login_agent_label(&self.name)
-        )]
+    fn notes_on(&self, target: &Target) -> Result<Vec<String>> {
+        Ok(vec![
+            Server::detect(target)?.delivery(&login_agent_label(&self.name)),
+        ])
     }
 }
 

@@ -1,7 +1,17 @@
-//! How Ollama runs on a host, and restarting it so it reads its environment again. Ollama
-//! reads its variables only when `ollama serve` starts (reference/ollama.md 4): Homebrew's
-//! service is restarted with `launchctl kickstart -k`, the desktop app is quit and reopened
-//! (the app's own server restart reuses its stale environment, 4.1).
+//! How Ollama runs on a host, where its variables must go to reach it, and restarting it so
+//! it reads them again. Ollama reads its variables only when `ollama serve` starts
+//! (reference/ollama.md 4):
+//!
+//! - Homebrew 6.0.15 and newer merges `$HOMEBREW_USER_CONFIG_HOME/services/ollama.env` over
+//!   the formula's variables into the service plist at every `brew services start/restart`
+//!   (Homebrew/brew PR #23312, `service.rb` `effective_environment_variables`), so the
+//!   variables are in the plist at boot: the durable way, and it may override the two
+//!   variables the formula sets itself;
+//! - older Homebrew: `launchctl setenv` and a login agent that repeats it, restarted with
+//!   `launchctl kickstart -k`; at boot the agent races Homebrew's RunAtLoad server and may
+//!   lose (ollama/ollama#12916), which a plan then shows as drift;
+//! - the desktop app: the same setenv and agent (Ollama's FAQ), the app quit and reopened
+//!   (its own server restart reuses its stale environment, 4.1).
 
 use super::ollama_env::server_uses;
 use super::services::{Domain, domain_target, launchctl};
@@ -16,9 +26,18 @@ use std::collections::BTreeMap;
 pub const HOMEBREW_LABEL: &str = "homebrew.mxcl.ollama";
 pub const APP_PATH: &str = "/Applications/Ollama.app";
 
+/// Where Homebrew lives on Apple silicon (`/usr/local` was Intel's).
+const BREW: &str = "/opt/homebrew/bin/brew";
+
+/// The first Homebrew that reads `services/<formula>.env` (tag 6.0.15).
+const ENV_FILE_SINCE: [u32; 3] = [6, 0, 15];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Server {
-    /// `brew services`: a LaunchAgent whose plist Homebrew rewrites on every start.
+    /// `brew services` of Homebrew 6.0.15+: variables go to `env_file`.
+    HomebrewEnvFile { env_file: String },
+    /// `brew services` of an older Homebrew: a LaunchAgent whose plist Homebrew rewrites on
+    /// every start, so variables go through `launchctl setenv`.
     Homebrew { domain: String },
     /// Ollama.app: it starts `ollama serve` with its own environment.
     App,
@@ -33,7 +52,12 @@ impl Server {
             .run(&Invocation::read(["launchctl", "print", &service]))?
             .success()
         {
-            return Ok(Server::Homebrew { domain });
+            return Ok(match homebrew_config_home(target)? {
+                Some(config) => Server::HomebrewEnvFile {
+                    env_file: format!("{config}/services/ollama.env"),
+                },
+                None => Server::Homebrew { domain },
+            });
         }
         if host
             .run(&Invocation::read(["test", "-d", APP_PATH]))?
@@ -51,7 +75,7 @@ impl Server {
     /// environment it read (`msg="server config"`, reference/ollama.md 0.9).
     pub fn log_path(&self, target: &Target) -> Result<String> {
         Ok(match self {
-            Server::Homebrew { .. } => {
+            Server::Homebrew { .. } | Server::HomebrewEnvFile { .. } => {
                 let plist = homebrew_plist(target)?;
                 plist
                     .as_ref()
@@ -66,6 +90,18 @@ impl Server {
 
     /// Variables Homebrew's own plist sets: they beat `launchctl setenv` (a job's
     /// EnvironmentVariables win over the domain's), so macllm cannot change them this way.
+    /// How the variables travel, for the plan.
+    pub fn delivery(&self, label: &str) -> String {
+        match self {
+            Server::HomebrewEnvFile { env_file } => format!(
+                "in {env_file}, which `brew services restart ollama` merges into the service's plist"
+            ),
+            Server::Homebrew { .. } | Server::App => format!(
+                "launchctl setenv now, and at every login by the agent {label} (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)"
+            ),
+        }
+    }
+
     pub fn fixed_variables(&self, target: &Target) -> Result<BTreeMap<String, String>> {
         let Server::Homebrew { .. } = self else {
             return Ok(BTreeMap::new());
@@ -86,6 +122,12 @@ impl Server {
     pub fn restart(&self, target: &Target) -> Result<BTreeMap<String, String>> {
         let host = target.host();
         match self {
+            Server::HomebrewEnvFile { .. } => {
+                run_ok(
+                    host,
+                    &Invocation::write([BREW, "services", "restart", "ollama"]),
+                )?;
+            }
             Server::Homebrew { domain } => {
                 launchctl(
                     host,
@@ -149,6 +191,37 @@ pub fn restart_for(target: &Target, owed: &[&AnyResource]) -> Result<Restarted> 
     Ok(Restarted::Done(
         "Restarted: the Ollama server, and it reports the new variables".to_string(),
     ))
+}
+
+/// `$HOMEBREW_USER_CONFIG_HOME` when this Mac's Homebrew reads service env files, else
+/// `None`. Homebrew resolves it as `$XDG_CONFIG_HOME/homebrew`, else
+/// `$HOMEBREW_XDG_CONFIG_HOME/homebrew`, else `~/.homebrew` (Homebrew/brew `bin/brew`
+/// 161-171), in the environment `brew` runs in: the one macllm's commands get on this host.
+fn homebrew_config_home(target: &Target) -> Result<Option<String>> {
+    let host = target.host();
+    let version = host.run(&Invocation::read([BREW, "--version"]))?;
+    // `Homebrew 6.0.18`, or `Homebrew 6.0.18-113-gecbeb2e` between tags.
+    let numbers: Vec<u32> = version
+        .stdout
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("Homebrew "))
+        .unwrap_or_default()
+        .split(['.', '-'])
+        .take(3)
+        .map_while(|part| part.parse().ok())
+        .collect();
+    if !version.success() || numbers.len() < 3 || numbers[..3] < ENV_FILE_SINCE[..] {
+        return Ok(None);
+    }
+    for variable in ["XDG_CONFIG_HOME", "HOMEBREW_XDG_CONFIG_HOME"] {
+        let set = host.run(&Invocation::read(["printenv", variable]))?;
+        let value = set.stdout.trim_end_matches('\n');
+        if set.success() && !value.is_empty() {
+            return Ok(Some(format!("{value}/homebrew")));
+        }
+    }
+    Ok(Some(format!("{}/.homebrew", target.facts()?.home)))
 }
 
 fn homebrew_plist(target: &Target) -> Result<Option<plist::Dictionary>> {

@@ -261,6 +261,15 @@ impl Mac {
         std::fs::read_to_string(self.dir.join("var/log/restarts.log")).unwrap_or_default()
     }
 
+    /// Sets one field of the emulated Mac's machine.json (its hardware, Homebrew, test hooks).
+    pub fn set_machine(&self, field: &str, value: serde_json::Value) {
+        let path = self.dir.join("machine.json");
+        let mut machine: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        machine[field] = value;
+        std::fs::write(&path, serde_json::to_string_pretty(&machine).unwrap()).unwrap();
+    }
+
     /// Makes the emulated user root (uid 0 in machine.json), as `sudo` would.
     pub fn become_root(&self) {
         let machine = self.dir.join("machine.json");

@@ -41,62 +41,62 @@ macllm will perform the following actions on sandbox:mac:
   # ollama_env:OLLAMA_FLASH_ATTENTION will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "1",
-          +   "live": "1",
+          +   "env_file": "1",
+          +   "server": "true",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_FLASH_ATTENTION
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_KEEP_ALIVE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "5m",
-          +   "live": "5m",
+          +   "env_file": "5m",
+          +   "server": "5m0s",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_KV_CACHE_TYPE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "q8_0",
-          +   "live": "q8_0",
+          +   "env_file": "q8_0",
+          +   "server": "q8_0",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KV_CACHE_TYPE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_MAX_LOADED_MODELS will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "1",
-          +   "live": "1",
+          +   "env_file": "1",
+          +   "server": "1",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_MAX_LOADED_MODELS
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_MAX_QUEUE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "64",
-          +   "live": "64",
+          +   "env_file": "64",
+          +   "server": "64",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_MAX_QUEUE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_NUM_PARALLEL will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "1",
-          +   "live": "1",
+          +   "env_file": "1",
+          +   "server": "1",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_model:llama3.2-3b-tuned will be created
   ~ value = <<-EOT
@@ -126,62 +126,62 @@ macllm will perform the following actions on sandbox:mac:
   # ollama_env:OLLAMA_FLASH_ATTENTION will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "1",
-          +   "live": "1",
+          +   "env_file": "1",
+          +   "server": "true",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_FLASH_ATTENTION
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_KEEP_ALIVE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "30m",
-          +   "live": "30m",
+          +   "env_file": "30m",
+          +   "server": "30m0s",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_KV_CACHE_TYPE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "q8_0",
-          +   "live": "q8_0",
+          +   "env_file": "q8_0",
+          +   "server": "q8_0",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KV_CACHE_TYPE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_MAX_LOADED_MODELS will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "2",
-          +   "live": "2",
+          +   "env_file": "2",
+          +   "server": "2",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_MAX_LOADED_MODELS
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_MAX_QUEUE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "64",
-          +   "live": "64",
+          +   "env_file": "64",
+          +   "server": "64",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_MAX_QUEUE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_NUM_PARALLEL will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "2",
-          +   "live": "2",
+          +   "env_file": "2",
+          +   "server": "2",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_model:llama3.2-3b-tuned will be created
   ~ value = <<-EOT
@@ -234,9 +234,13 @@ No changes. The host matches the spec.
 ",
         )
         .run();
+    // Homebrew 6.0.15+ on the preset: the variables live in the service env file, from which
+    // `brew services` wrote them into the service's plist.
     large
-        .sh(&["launchctl", "getenv", "OLLAMA_NUM_PARALLEL"])
-        .stdout("2\n")
+        .sh(&["cat", "/Users/admin/.homebrew/services/ollama.env"])
+        .stdout(
+            "OLLAMA_FLASH_ATTENTION=1\nOLLAMA_KEEP_ALIVE=30m\nOLLAMA_KV_CACHE_TYPE=q8_0\nOLLAMA_MAX_LOADED_MODELS=2\nOLLAMA_MAX_QUEUE=64\nOLLAMA_NUM_PARALLEL=2\n",
+        )
         .run();
 }
 

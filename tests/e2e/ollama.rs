@@ -57,6 +57,9 @@ fn getenv(mac: &Mac, name: &str, value: &str) {
 #[test]
 fn server_variables_round_trip_with_one_verified_restart() {
     let mac = Mac::new();
+    // Homebrew before 6.0.15: launchctl setenv and login agents (real_mac_ollama.rs has the
+    // env file of newer ones).
+    mac.set_machine("homebrew_version", serde_json::json!("6.0.14"));
     mac.spec(ENV_SPEC);
     mac.on(&["plan", "--detailed-exitcode"])
         .status(2)
@@ -69,20 +72,22 @@ macllm will perform the following actions on sandbox:mac:
           + {
           +   "at_login": "10m",
           +   "live": "10m",
+          +   "server": "10m0s",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
 
   # ollama_env:OLLAMA_NUM_PARALLEL will be created
   ~ value = <<-EOT
           + {
           +   "at_login": "2",
           +   "live": "2",
+          +   "server": "2",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
 
 Plan: 2 to add, 0 to change, 0 to destroy.
 After the changes: restart the Ollama server.
@@ -100,20 +105,22 @@ macllm will perform the following actions on sandbox:mac:
           + {
           +   "at_login": "10m",
           +   "live": "10m",
+          +   "server": "10m0s",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
 
   # ollama_env:OLLAMA_NUM_PARALLEL will be created
   ~ value = <<-EOT
           + {
           +   "at_login": "2",
           +   "live": "2",
+          +   "server": "2",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
 
 Plan: 2 to add, 0 to change, 0 to destroy.
 After the changes: restart the Ollama server.
@@ -181,6 +188,7 @@ last "macllm apply":
               "at_login": "2",
           -   "live": "2",
           +   "live": false,
+              "server": "2",
             }
         EOT
 "#,
@@ -201,6 +209,7 @@ last "macllm apply":
               "at_login": "2",
           -   "live": "2",
           +   "live": false,
+              "server": "2",
             }
         EOT
 
@@ -216,20 +225,22 @@ macllm will perform the following actions on sandbox:mac:
           - {
           -   "at_login": "2",
           -   "live": false,
+          -   "server": "2",
           - }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
 
   # ollama_env:OLLAMA_KEEP_ALIVE will be deleted (it was absent before macllm)
   ~ value = <<-EOT
           - {
           -   "at_login": "10m",
           -   "live": "10m",
+          -   "server": "10m0s",
           - }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
 
 Plan: 0 to add, 0 to change, 2 to destroy.
 After the changes: restart the Ollama server.
@@ -278,12 +289,11 @@ macllm will perform the following actions on sandbox:mac:
   # ollama_env:OLLAMA_NUM_THREADS will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "8",
-          +   "live": "8",
+          +   "env_file": "8",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_THREADS
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
 Plan: 1 to add, 0 to change, 0 to destroy.
 After the changes: restart the Ollama server.
@@ -346,15 +356,18 @@ hint: Ollama's parameters are num_ctx, num_batch, num_gpu, main_gpu, use_mmap, n
         .run();
 }
 
+/// Before Homebrew 6.0.15 the formula's own variables cannot be changed from outside its
+/// plist; from 6.0.15 the service env file overrides them (real_mac_ollama.rs).
 #[test]
 fn homebrews_own_variables_cannot_be_overridden_by_setenv() {
     let mac = Mac::new();
+    mac.set_machine("homebrew_version", serde_json::json!("6.0.14"));
     mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_FLASH_ATTENTION: false\n");
     mac.on(&["plan"])
         .status(1)
         .stderr(
-            "error: reading ollama_env:OLLAMA_FLASH_ATTENTION: Homebrew's service sets OLLAMA_FLASH_ATTENTION=1 in its own plist, which beats `launchctl setenv`, and `brew services` rewrites that plist on every start
-hint: run `brew services stop ollama` and serve Ollama from an agent of your own (`agents:`, with `environment:`)
+            "error: reading ollama_env:OLLAMA_FLASH_ATTENTION: Homebrew's service sets OLLAMA_FLASH_ATTENTION=1 in its own plist, which beats `launchctl setenv`, and this Homebrew (older than 6.0.15) rewrites that plist on every start
+hint: `brew upgrade` (Homebrew 6.0.15 reads ~/.homebrew/services/ollama.env, which can override it), or run `brew services stop ollama` and serve Ollama from an agent of your own (`agents:`, with `environment:`)
 ",
         )
         .run();

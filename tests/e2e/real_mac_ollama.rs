@@ -26,42 +26,41 @@ macllm will perform the following actions on sandbox:mac:
   # ollama_env:OLLAMA_AUTH will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "1",
-          +   "live": "1",
+          +   "env_file": "1",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_AUTH
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_DEBUG will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "1",
-          +   "live": "1",
+          +   "env_file": "1",
+          +   "server": "DEBUG",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_DEBUG
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_KEEP_ALIVE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "-1",
-          +   "live": "-1",
+          +   "env_file": "-1",
+          +   "server": "2562047h47m16.854775807s",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_env:OLLAMA_ORIGINS will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "*",
-          +   "live": "*",
+          +   "env_file": "*",
+          +   "server": "[* http://localhost https://localhost http://localhost:* https://localhost:* http://127.0.0.1 https://127.0.0.1 http://127.0.0.1:* https://127.0.0.1:* http://0.0.0.0 https://0.0.0.0 http://0.0.0.0:* https://0.0.0.0:* app://* file://* tauri://* vscode-webview://* vscode-file://*]",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_ORIGINS
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
 Plan: 4 to add, 0 to change, 0 to destroy.
 After the changes: restart the Ollama server.
@@ -126,4 +125,196 @@ fit: creating new layer sha256:2ddc2012d468e62e6ca237f0db4b9496906340ec431b28c27
 fit: writing manifest
 fit: success
 ollama_model:fit: Creation complete after [DURATION]
+"#;
+
+/// Homebrew 6.0.15 and newer: the variables go to `~/.homebrew/services/ollama.env` (mode
+/// 0600: Homebrew skips a group- or world-writable file), `brew services restart` bakes them
+/// into the service plist, so they survive a reboot, and the two variables the formula sets
+/// itself can be overridden. Before, macllm refused OLLAMA_FLASH_ATTENTION here.
+#[test]
+fn homebrews_env_file_carries_the_variables_across_a_reboot() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 3\n    OLLAMA_FLASH_ATTENTION: false\n");
+    mac.on(&["apply", "--yes"])
+        .stdout(&format!(
+            "{ENV_FILE_PLAN}\nApply complete! Resources: 2 added, 0 changed, 0 destroyed.\n"
+        ))
+        .stderr(
+            "ollama_env:OLLAMA_FLASH_ATTENTION: Creating...
+ollama_env:OLLAMA_FLASH_ATTENTION: Creation complete after [DURATION]
+ollama_env:OLLAMA_NUM_PARALLEL: Creating...
+ollama_env:OLLAMA_NUM_PARALLEL: Creation complete after [DURATION]
+Restarting the Ollama server...
+Restarted: the Ollama server, and it reports the new variables
+",
+        )
+        .run();
+    let env_file = mac.dir.join("Users/admin/.homebrew/services/ollama.env");
+    assert_eq!(
+        std::fs::read_to_string(&env_file).unwrap(),
+        "OLLAMA_FLASH_ATTENTION=0\nOLLAMA_NUM_PARALLEL=3\n"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    mac.macllm(&["sandbox", "reboot", "mac"])
+        .stdout("Rebooted the emulated Mac in mac\n")
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+    mac.on(&["destroy", "--yes"])
+        .stdout(&format!(
+            "{}\nDestroy complete! Resources: 2 destroyed.\n",
+            ENV_FILE_DESTROY_PLAN
+        ))
+        .stderr(
+            "ollama_env:OLLAMA_NUM_PARALLEL: Restoring...
+ollama_env:OLLAMA_NUM_PARALLEL: Restore complete after [DURATION]
+ollama_env:OLLAMA_FLASH_ATTENTION: Restoring...
+ollama_env:OLLAMA_FLASH_ATTENTION: Restore complete after [DURATION]
+Restarting the Ollama server...
+Restarted: the Ollama server, and it reports the new variables
+",
+        )
+        .run();
+    assert!(!env_file.exists());
+}
+
+const ENV_FILE_PLAN: &str = r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_env:OLLAMA_FLASH_ATTENTION will be created
+  ~ value = <<-EOT
+          + {
+          +   "env_file": "0",
+          +   "server": "false",
+          + }
+        EOT
+    # then: restart the Ollama server
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
+
+  # ollama_env:OLLAMA_NUM_PARALLEL will be created
+  ~ value = <<-EOT
+          + {
+          +   "env_file": "3",
+          +   "server": "3",
+          + }
+        EOT
+    # then: restart the Ollama server
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
+
+Plan: 2 to add, 0 to change, 0 to destroy.
+After the changes: restart the Ollama server.
+"#;
+
+const ENV_FILE_DESTROY_PLAN: &str = r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_env:OLLAMA_NUM_PARALLEL will be deleted (it was absent before macllm)
+  ~ value = <<-EOT
+          - {
+          -   "env_file": "3",
+          -   "server": "3",
+          - }
+        EOT
+    # then: restart the Ollama server
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
+
+  # ollama_env:OLLAMA_FLASH_ATTENTION will be deleted (it was absent before macllm)
+  ~ value = <<-EOT
+          - {
+          -   "env_file": "0",
+          -   "server": "false",
+          - }
+        EOT
+    # then: restart the Ollama server
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
+
+Plan: 0 to add, 0 to change, 2 to destroy.
+After the changes: restart the Ollama server.
+"#;
+
+/// Before Homebrew 6.0.15 the variables go through `launchctl setenv` and a login agent,
+/// which at boot loses the race with Homebrew's RunAtLoad server (ollama/ollama#12916): the
+/// plan reads what the running server uses, so the rebooted Mac shows drift instead of "No
+/// changes" (which it said before), and an apply restarts the server into the spec again.
+#[test]
+fn a_reboot_that_the_server_won_shows_as_drift() {
+    let mac = Mac::new();
+    mac.set_machine("homebrew_version", serde_json::json!("6.0.14"));
+    mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 3\n");
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    mac.macllm(&["sandbox", "reboot", "mac"])
+        .stdout("Rebooted the emulated Mac in mac\n")
+        .run();
+    mac.on(&["drift"])
+        .status(2)
+        .stdout(&format!("\n{REBOOT_DRIFT}"))
+        .run();
+    mac.on(&["apply", "--yes"])
+        .stdout(&format!(
+            "\n{REBOOT_DRIFT}
+Unless you have made equivalent changes to your spec, the following plan
+may include actions to undo or respond to these changes.
+
+─────────────────────────────────────────────────────────────────────────────
+
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_env:OLLAMA_NUM_PARALLEL will be updated in-place
+  ~ value = <<-EOT
+            {{
+              \"at_login\": \"3\",
+              \"live\": \"3\",
+          -   \"server\": \"1\",
+          +   \"server\": \"3\",
+            }}
+        EOT
+    # then: restart the Ollama server
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+After the changes: restart the Ollama server.
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+"
+        ))
+        .stderr(
+            "ollama_env:OLLAMA_NUM_PARALLEL: Modifying...
+ollama_env:OLLAMA_NUM_PARALLEL: Modifications complete after [DURATION]
+Restarting the Ollama server...
+Restarted: the Ollama server, and it reports the new variables
+",
+        )
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+    // With the boot race won (launchd documents no order), the reboot keeps the spec.
+    mac.set_machine("setenv_agents_win_boot_race", serde_json::json!(true));
+    mac.macllm(&["sandbox", "reboot", "mac"])
+        .stdout("Rebooted the emulated Mac in mac\n")
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+}
+
+const REBOOT_DRIFT: &str = r#"Note: Objects have changed outside of macllm
+
+macllm detected the following changes made outside of macllm since the
+last "macllm apply":
+
+  # ollama_env:OLLAMA_NUM_PARALLEL has changed
+  ~ value = <<-EOT
+            {
+              "at_login": "3",
+              "live": "3",
+          -   "server": "3",
+          +   "server": "1",
+            }
+        EOT
 "#;

@@ -28,6 +28,7 @@ pub mod output;
 pub mod plutil;
 pub mod pmset;
 pub mod presets;
+pub mod printenv;
 pub mod sw_vers;
 pub mod sysctl;
 pub mod system_profiler;
@@ -64,6 +65,7 @@ pub const PROGRAMS: &[&str] = &[
     "test",
     "chmod",
     "brew",
+    "printenv",
     "plutil",
     "system_profiler",
     "curl",
@@ -121,6 +123,7 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         "pmset" => pmset::run_as(machine, program, args),
         "tmutil" => tmutil::run(machine, args),
         "brew" => brew::run(machine, args),
+        "printenv" => printenv::run(args),
         "cat" | "tee" | "mkdir" | "rm" | "mv" | "ln" | "readlink" | "test" | "chmod" => {
             files::run(machine, &name, args, stdin)
         }
