@@ -362,7 +362,7 @@ pub fn expand_spotlight(
             if !volume.starts_with('/') {
                 return Err(at(
                     &child(&path, key("volume")),
-                    format!("`{volume}` is not a mount point such as `/`"),
+                    format!("`{volume}` is not a mount point such as `/System/Volumes/Data`"),
                 ));
             }
             AnyResource::SpotlightVolume(SpotlightVolume {

@@ -116,3 +116,228 @@ fn powermode_values_are_checked_at_their_line() {
         );
     }
 }
+
+const SPOTLIGHT_STATE: &str = "var/db/spotlight.json";
+
+fn spotlight_state(mac: &Mac, json: &str) {
+    std::fs::create_dir_all(mac.dir.join("var/db")).unwrap();
+    std::fs::write(mac.dir.join(SPOTLIGHT_STATE), json).unwrap();
+}
+
+fn volume_spec(volume: &str, indexed: bool) -> String {
+    format!("macllm: 1\nspotlight:\n  - volume: {volume}\n    indexed: {indexed}\n")
+}
+
+const NO_CHANGES: &str = "\nNo changes. The host matches the spec.\n";
+
+/// Since APFS volume groups `/` is the sealed system volume and user data (`~/.ollama`) is on
+/// `/System/Volumes/Data`, with its own `mdutil` state: a spec naming `/` gets a warning
+/// saying so; the data volume is switched on its own.
+#[test]
+fn the_root_volume_is_warned_about_and_the_data_volume_is_switched_on_its_own() {
+    let mac = Mac::with_preset("m4pro-48gb-sequoia");
+    mac.spec(&volume_spec("/", false));
+    assert_eq!(
+        outputs(mac.on(&["plan"]), 0),
+        (
+            format!(
+                "\nmacllm will perform the following actions on sandbox:mac:\n\n  \
+                 # spotlight-volume:/ will be updated in-place\n  \
+                 ~ value = true -> false\n    \
+                 # method: mdutil -i (whole volume)\n    \
+                 # needs root (sudo)\n\n\
+                 Plan: 0 to add, 1 to change, 0 to destroy.\n\
+                 Warning: spotlight-volume:/: `/` is the sealed system volume; user data \
+                 (~/.ollama, /Users) is on /System/Volumes/Data, which has its own Spotlight \
+                 state: use `volume: /System/Volumes/Data`\n{ROOT_WARNING}"
+            ),
+            String::new()
+        )
+    );
+    mac.spec(&volume_spec("/System/Volumes/Data", false));
+    assert_eq!(
+        outputs(mac.on(&["plan"]), 0),
+        (
+            format!(
+                "\nmacllm will perform the following actions on sandbox:mac:\n\n  \
+                 # spotlight-volume:/System/Volumes/Data will be updated in-place\n  \
+                 ~ value = true -> false\n    \
+                 # method: mdutil -i (whole volume)\n    \
+                 # needs root (sudo)\n\n\
+                 Plan: 0 to add, 1 to change, 0 to destroy.\n{ROOT_WARNING}"
+            ),
+            String::new()
+        )
+    );
+    become_root(&mac);
+    mac.on(&["apply", "--yes"]).expect(0);
+    assert_eq!(
+        mac.sh(&["mdutil", "-a", "-s"]).expect(0).stdout,
+        "/:\n\tIndexing enabled.\n/System/Volumes/Data:\n\tIndexing disabled.\n"
+    );
+    assert_eq!(
+        outputs(mac.on(&["plan"]), 0),
+        (NO_CHANGES.to_string(), String::new())
+    );
+}
+
+/// Every `mdutil -s` state a real Mac prints (reference/macos-commands.md 3.1,
+/// issue10-research.md section 6), produced by the emulated Mac from its state file: read
+/// as indexed or not, or refused with what mdutil said and why; never misread.
+#[test]
+fn every_mdutil_state_is_read_or_refused_with_why() {
+    let data = "/System/Volumes/Data";
+    let cases: Vec<(&str, &str, &str, Result<(), String>)> = vec![
+        (
+            r#"{"volumes": {"/System/Volumes/Data": "disabled"}}"#,
+            data,
+            "",
+            Ok(()),
+        ),
+        (
+            r#"{"volumes": {"/System/Volumes/Data": "off"}}"#,
+            data,
+            "",
+            Ok(()),
+        ),
+        (
+            r#"{"volumes": {"/Volumes/Backup": "no_index"}}"#,
+            "/Volumes/Backup",
+            "Volumes/Backup",
+            Ok(()),
+        ),
+        (
+            r#"{"volumes": {}}"#,
+            "/Volumes/X",
+            "Volumes/X/.metadata_never_index",
+            Ok(()),
+        ),
+        (
+            r#"{"volumes": {"/Volumes/kymedia": "server_search"}}"#,
+            "/Volumes/kymedia",
+            "Volumes/kymedia",
+            Err(
+                "error: reading spotlight-volume:/Volumes/kymedia: /Volumes/kymedia is a network \
+                 volume that its server searches (`mdutil -s` says `Server search enabled.`): \
+                 this Mac keeps no index of it to switch\nhint: remove it from `spotlight:`\n"
+                    .to_string(),
+            ),
+        ),
+        (
+            r#"{"volumes": {"/System/Volumes/Data": "unknown"}}"#,
+            data,
+            "",
+            Err(
+                "error: reading spotlight-volume:/System/Volumes/Data: `mdutil -s \
+                 /System/Volumes/Data` says `Error: unknown indexing state.`: mdutil answers for \
+                 volumes only, so /System/Volumes/Data is not a mount point, or its Spotlight \
+                 store is damaged\nhint: for a folder use `path:` (the .noindex method); a \
+                 damaged store comes back after `sudo mdutil -i on /System/Volumes/Data`\n"
+                    .to_string(),
+            ),
+        ),
+        (
+            r#"{"volumes": {}}"#,
+            "/Users/admin",
+            "",
+            Err(
+                "error: reading spotlight-volume:/Users/admin: `mdutil -s /Users/admin` says \
+                 `Error: unknown indexing state.`: mdutil answers for volumes only, so \
+                 /Users/admin is not a mount point, or its Spotlight store is damaged\nhint: for \
+                 a folder use `path:` (the .noindex method); a damaged store comes back after \
+                 `sudo mdutil -i on /Users/admin`\n"
+                    .to_string(),
+            ),
+        ),
+        (
+            r#"{"volumes": {}, "server_disabled": true}"#,
+            data,
+            "",
+            Err(
+                "error: reading spotlight-volume:/System/Volumes/Data: Spotlight's server is \
+                 disabled on this Mac (`mdutil -s /System/Volumes/Data` says `Spotlight server is \
+                 disabled.`): mdutil can neither read nor change any volume's indexing\nhint: \
+                 nothing can be switched while mds is off; remove the volume from `spotlight:` \
+                 for this Mac\n"
+                    .to_string(),
+            ),
+        ),
+        (
+            r#"{"volumes": {}}"#,
+            "/Volumes/nowhere",
+            "",
+            Err(
+                "error: reading spotlight-volume:/Volumes/nowhere: /Volumes/nowhere does not \
+                 exist on this Mac (`mdutil -s` says: Error: invalid path `/Volumes/nowhere'.)\n"
+                    .to_string(),
+            ),
+        ),
+    ];
+    for (state, volume, make, expected) in cases {
+        let mac = Mac::with_preset("m4pro-48gb-sequoia");
+        if let Some(file) = make.strip_suffix("/.metadata_never_index") {
+            std::fs::create_dir_all(mac.dir.join(file)).unwrap();
+            std::fs::write(mac.dir.join(make), "").unwrap();
+        } else if !make.is_empty() {
+            std::fs::create_dir_all(mac.dir.join(make)).unwrap();
+        }
+        spotlight_state(&mac, state);
+        mac.spec(&volume_spec(volume, false));
+        let got = match &expected {
+            Ok(()) => outputs(mac.on(&["plan"]), 0),
+            Err(_) => outputs(mac.on(&["plan"]), 1),
+        };
+        let want = match expected {
+            Ok(()) => (NO_CHANGES.to_string(), String::new()),
+            Err(stderr) => (String::new(), stderr),
+        };
+        assert_eq!(got, want, "{state} {volume}");
+    }
+}
+
+/// `.metadata_never_index` at a volume's root keeps it off whatever `mdutil -i on` does: the
+/// plan shows the change, and apply refuses it naming the file, before running mdutil.
+#[test]
+fn a_never_index_marker_is_named_when_indexing_is_asked_for() {
+    let mac = Mac::with_preset("m4pro-48gb-sequoia");
+    std::fs::create_dir_all(mac.dir.join("Volumes/X")).unwrap();
+    std::fs::write(mac.dir.join("Volumes/X/.metadata_never_index"), "").unwrap();
+    mac.spec(&volume_spec("/Volumes/X", true));
+    become_root(&mac);
+    assert_eq!(
+        outputs(mac.on(&["plan"]), 0),
+        (
+            "\nmacllm will perform the following actions on sandbox:mac:\n\n  \
+             # spotlight-volume:/Volumes/X will be updated in-place\n  \
+             ~ value = false -> true\n    \
+             # method: mdutil -i (whole volume)\n    \
+             # needs root (sudo)\n\n\
+             Plan: 0 to add, 1 to change, 0 to destroy.\n"
+                .to_string(),
+            String::new()
+        )
+    );
+    let before = mac.snapshot();
+    let (stdout, stderr) = outputs(mac.on(&["apply", "--yes"]), 1);
+    assert_eq!(
+        stdout,
+        "\nmacllm will perform the following actions on sandbox:mac:\n\n  \
+         # spotlight-volume:/Volumes/X will be updated in-place\n  \
+         ~ value = false -> true\n    \
+         # method: mdutil -i (whole volume)\n    \
+         # needs root (sudo)\n\n\
+         Plan: 0 to add, 1 to change, 0 to destroy.\n"
+    );
+    assert_eq!(
+        stderr,
+        "spotlight-volume:/Volumes/X: Modifying...\n\
+         error: applying spotlight-volume:/Volumes/X: `mdutil -i on` cannot index /Volumes/X: a \
+         .metadata_never_index file at its root keeps Spotlight off\n\
+         hint: remove /Volumes/X/.metadata_never_index\n"
+    );
+    assert_eq!(
+        before,
+        mac.snapshot(),
+        "mdutil was not asked to change anything"
+    );
+}
