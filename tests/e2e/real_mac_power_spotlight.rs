@@ -341,3 +341,36 @@ fn a_never_index_marker_is_named_when_indexing_is_asked_for() {
         "mdutil was not asked to change anything"
     );
 }
+
+/// No shipped example or module names `/` for Spotlight: each plans on an M4 Pro without the
+/// system-volume warning.
+#[test]
+fn no_example_or_module_points_spotlight_at_the_system_volume() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mac = Mac::with_preset("m4pro-48gb-sequoia");
+    for folder in ["examples", "modules"] {
+        let mut names: Vec<_> = std::fs::read_dir(root.join(folder))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        names.sort();
+        for path in names {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let spec = if folder == "modules" {
+                let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+                format!("macllm: 1\nuse:\n  - module: {name}\n")
+            } else {
+                text
+            };
+            mac.spec(&spec);
+            let plan = mac.on(&["plan"]);
+            assert!(
+                !plan.stdout.contains("sealed system volume"),
+                "{}: {}",
+                path.display(),
+                plan.stdout
+            );
+        }
+    }
+}

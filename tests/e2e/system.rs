@@ -260,7 +260,9 @@ fn root_settings_plan_without_root_and_apply_only_with_it() {
     let apply = mac.on(&["apply", "--yes"]).expect(1);
     assert!(apply.stderr.contains("  power:sleep\n"), "{}", apply.stderr);
     assert!(
-        apply.stderr.contains("  spotlight-volume:/\n"),
+        apply
+            .stderr
+            .contains("  spotlight-volume:/System/Volumes/Data\n"),
         "{}",
         apply.stderr
     );
@@ -276,8 +278,11 @@ fn root_settings_plan_without_root_and_apply_only_with_it() {
         "a Mac mini has no battery"
     );
     assert_eq!(blocks["AC Power"]["displaysleep"], 10);
-    let status = mac.sh(&["mdutil", "-s", "/"]).expect(0);
-    assert_eq!(status.stdout, "/:\n\tIndexing disabled.\n");
+    let status = mac.sh(&["mdutil", "-s", "/System/Volumes/Data"]).expect(0);
+    assert_eq!(
+        status.stdout,
+        "/System/Volumes/Data:\n\tIndexing disabled.\n"
+    );
     let backup = mac.sh(&[
         "defaults",
         "read",
@@ -293,8 +298,10 @@ fn root_settings_plan_without_root_and_apply_only_with_it() {
         original_custom
     );
     assert_eq!(
-        mac.sh(&["mdutil", "-s", "/"]).expect(0).stdout,
-        "/:\n\tIndexing enabled.\n"
+        mac.sh(&["mdutil", "-s", "/System/Volumes/Data"])
+            .expect(0)
+            .stdout,
+        "/System/Volumes/Data:\n\tIndexing enabled.\n"
     );
     mac.sh(&[
         "defaults",
