@@ -38,23 +38,62 @@ impl Source {
     }
 }
 
-/// Settings macllm manages, with whether they are on/off switches. Names as pmset takes them
-/// (pmset.m); minutes for the sleep timers, 0 = never.
-pub const SETTINGS: &[(&str, bool)] = &[
-    ("sleep", false),
-    ("displaysleep", false),
-    ("disksleep", false),
-    ("standby", false),
-    ("hibernatemode", false),
-    ("powernap", true),
-    ("autorestart", true),
-    ("womp", true),
-    ("ttyskeepawake", true),
-    ("tcpkeepalive", true),
-    ("proximitywake", true),
-    ("networkoversleep", true),
-    ("lowpowermode", true),
+/// What values a setting takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Minutes for the sleep timers (0 = never), or another count.
+    Number,
+    /// On or off: true/false, or 1/0.
+    Switch,
+    /// `powermode`: 0 automatic, 1 low power, 2 high power (pmset.m 4444-4448 refuses others).
+    Mode,
+}
+
+/// Settings macllm manages, with the values they take. Names as pmset takes them (pmset.m).
+///
+/// `lowpowermode` and `powermode` are one setting (`LowPowerMode`) under two names: pmset
+/// shows `powermode` on Macs with High Power Mode (M4 Pro Mac mini, M4 Max MacBook Pro) and
+/// `lowpowermode` on the others, never both (apple-oss-distributions/PowerManagement
+/// `pmset/pmset.m` 1143-1153, tag PowerManagement-1846.0.25.0.1, commit d415e45).
+pub const SETTINGS: &[(&str, Kind)] = &[
+    ("sleep", Kind::Number),
+    ("displaysleep", Kind::Number),
+    ("disksleep", Kind::Number),
+    ("standby", Kind::Number),
+    ("hibernatemode", Kind::Number),
+    ("powernap", Kind::Switch),
+    ("autorestart", Kind::Switch),
+    ("womp", Kind::Switch),
+    ("ttyskeepawake", Kind::Switch),
+    ("tcpkeepalive", Kind::Switch),
+    ("proximitywake", Kind::Switch),
+    ("networkoversleep", Kind::Switch),
+    ("lowpowermode", Kind::Switch),
+    ("powermode", Kind::Mode),
 ];
+
+/// The setting reported under `name`'s other name, and what to write instead, when a Mac
+/// reports that one (pmset.m 1143-1153).
+fn other_name(name: &str) -> Option<(&'static str, String)> {
+    match name {
+        "lowpowermode" => Some((
+            "powermode",
+            "this Mac has High Power Mode: its pmset reports `powermode` (0 automatic, 1 low \
+             power, 2 high power) instead of `lowpowermode` (`pmset -g custom`)\n\
+             hint: write `powermode: 1` for low power or `powermode: 0` for automatic"
+                .to_string(),
+        )),
+        "powermode" => Some((
+            "lowpowermode",
+            "this Mac has no High Power Mode: its pmset reports `lowpowermode` (on or off) \
+             instead of `powermode` (`pmset -g custom`)\n\
+             hint: write `lowpowermode: true` for low power or `lowpowermode: false` for \
+             automatic"
+                .to_string(),
+        )),
+        _ => None,
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PowerSetting {
@@ -134,6 +173,13 @@ impl Resource for PowerSetting {
             );
         }
         if found.is_empty() {
+            if let Some((other, message)) = other_name(&self.name)
+                && present
+                    .iter()
+                    .any(|block| blocks[*block].contains_key(other))
+            {
+                bail!("{message}");
+            }
             // pmset lists every setting a Mac supports; one it does not list cannot be
             // restored after a write (there is no "unset"), so refuse it before any change.
             bail!(

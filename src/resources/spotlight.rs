@@ -106,13 +106,96 @@ impl Resource for SpotlightFolder {
     }
 }
 
-/// `mdutil -s VOLUME`: the volume line, then a TAB and the state (fixtures mdutil-s-*.txt).
-pub fn parse_mdutil_status(text: &str) -> Option<bool> {
-    let state = text.lines().nth(1)?.trim();
+/// What `mdutil -s VOLUME` says about a volume's indexing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Indexing {
+    On,
+    Off,
+    /// Off because of a `.metadata_never_index` file at the volume's root, which `mdutil -i on`
+    /// does not override.
+    OffByMarker,
+}
+
+impl Indexing {
+    pub fn indexed(self) -> bool {
+        self == Indexing::On
+    }
+}
+
+/// `mdutil -s VOLUME`: the volume as mdutil resolved it and a colon, then a TAB and the state
+/// (reference/macos-commands.md 3.1, fixtures mdutil-s-*.txt), or one line that is not about
+/// the volume. Every state seen on real Macs is either read or refused with why
+/// (/work/notes/issue10-research.md section 6; the emulator cites each capture):
+///
+/// - `Indexing enabled.` (also with a trailing space, as an affected Mac printed it),
+///   `Indexing disabled.`, `Indexing and searching disabled.`, `No index.` (a volume without
+///   an index store), and `Indexing and searching disabled because of .metadata_never_index
+///   file at root of volume.`
+/// - refused: `Server search enabled.` (a network volume its server searches), `Error:
+///   unknown indexing state.` (not a mount point, or a damaged store), `Spotlight server is
+///   disabled.` (mds is off, or mdutil runs in an app sandbox), `Error: invalid path`.
+pub fn parse_mdutil_status(volume: &str, text: &str) -> Result<Indexing, String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    if lines.contains(&"Spotlight server is disabled.") {
+        return Err(format!(
+            "Spotlight's server is disabled on this Mac (`mdutil -s {volume}` says `Spotlight \
+             server is disabled.`): mdutil can neither read nor change any volume's indexing\n\
+             hint: nothing can be switched while mds is off; remove the volume from `spotlight:` \
+             for this Mac"
+        ));
+    }
+    if let Some(invalid) = lines.iter().find(|l| l.starts_with("Error: invalid path")) {
+        return Err(format!(
+            "{volume} does not exist on this Mac (`mdutil -s` says: {invalid})"
+        ));
+    }
+    let state = match lines.as_slice() {
+        [header, state] if header.ends_with(':') => *state,
+        _ => {
+            return Err(format!(
+                "`mdutil -s {volume}` printed something macllm does not know: {}",
+                text.trim()
+            ));
+        }
+    };
     match state {
-        "Indexing enabled." => Some(true),
-        "Indexing disabled." | "Indexing and searching disabled." | "No index." => Some(false),
-        _ => None,
+        "Indexing enabled." => Ok(Indexing::On),
+        "Indexing disabled." | "Indexing and searching disabled." | "No index." => {
+            Ok(Indexing::Off)
+        }
+        _ if state
+            .starts_with("Indexing and searching disabled because of .metadata_never_index") =>
+        {
+            Ok(Indexing::OffByMarker)
+        }
+        "Server search enabled." => Err(format!(
+            "{volume} is a network volume that its server searches (`mdutil -s` says `Server \
+             search enabled.`): this Mac keeps no index of it to switch\n\
+             hint: remove it from `spotlight:`"
+        )),
+        "Error: unknown indexing state." => Err(format!(
+            "`mdutil -s {volume}` says `Error: unknown indexing state.`: mdutil answers for \
+             volumes only, so {volume} is not a mount point, or its Spotlight store is damaged\n\
+             hint: for a folder use `path:` (the .noindex method); a damaged store comes back \
+             after `sudo mdutil -i on {volume}`"
+        )),
+        other => Err(format!(
+            "`mdutil -s {volume}` printed a state macllm does not know: {other}"
+        )),
+    }
+}
+
+impl SpotlightVolume {
+    fn status(&self, target: &Target) -> Result<Indexing> {
+        let status = run_ok(
+            target.host(),
+            &Invocation::read(["mdutil", "-s", &self.volume]),
+        )?;
+        parse_mdutil_status(&self.volume, &status).map_err(anyhow::Error::msg)
     }
 }
 
@@ -130,22 +213,19 @@ impl Resource for SpotlightVolume {
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
-        let status = run_ok(
-            target.host(),
-            &Invocation::read(["mdutil", "-s", &self.volume]),
-        )?;
-        match parse_mdutil_status(&status) {
-            Some(indexed) => Ok(Some(Value::Bool(indexed))),
-            None => bail!(
-                "`mdutil -s {}` printed a state macllm does not know: {}",
-                self.volume,
-                status.trim()
-            ),
-        }
+        Ok(Some(Value::Bool(self.status(target)?.indexed())))
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let on = matches!(value, Some(Value::Bool(true)));
+        if on && self.status(target)? == Indexing::OffByMarker {
+            bail!(
+                "`mdutil -i on` cannot index {volume}: a .metadata_never_index file at its root \
+                 keeps Spotlight off\nhint: remove {root}/.metadata_never_index",
+                volume = self.volume,
+                root = self.volume.trim_end_matches('/'),
+            );
+        }
         run_ok(
             target.host(),
             &Invocation::write(["mdutil", "-i", if on { "on" } else { "off" }, &self.volume]),
@@ -160,6 +240,21 @@ impl Resource for SpotlightVolume {
     fn notes(&self) -> Vec<String> {
         vec!["method: mdutil -i (whole volume)".to_string()]
     }
+
+    /// Since macOS 10.15 `/` is the sealed system volume and user data (`~/.ollama`) lives on
+    /// the data volume, `/System/Volumes/Data`, whose indexing `mdutil` keeps apart (`mdutil
+    /// -a -s` lists both; reference/real-mac.md, tldr-pages PR #5087, Ellerhold/fs2es-indexer#24).
+    fn warnings(&self) -> Vec<String> {
+        if self.volume.trim_end_matches('/').is_empty() {
+            return vec![format!(
+                "{}: `/` is the sealed system volume; user data (~/.ollama, /Users) is on \
+                 /System/Volumes/Data, which has its own Spotlight state: use `volume: \
+                 /System/Volumes/Data`",
+                self.id()
+            )];
+        }
+        Vec::new()
+    }
 }
 
 #[cfg(test)]
@@ -167,12 +262,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mdutil_states_from_the_fixtures() {
-        assert_eq!(parse_mdutil_status("/:\n\tIndexing enabled.\n"), Some(true));
+    fn mdutil_states_from_the_fixtures_and_captures() {
+        let read = |text: &str| parse_mdutil_status("/V", text);
+        assert_eq!(read("/:\n\tIndexing enabled.\n"), Ok(Indexing::On));
         assert_eq!(
-            parse_mdutil_status("/Volumes/TDD-ROM:\n\tIndexing and searching disabled.\n"),
-            Some(false)
+            read("/System/Volumes/Data:\n\tIndexing enabled. \n"),
+            Ok(Indexing::On)
         );
-        assert_eq!(parse_mdutil_status("/:\n\tSomething else.\n"), None);
+        assert_eq!(read("/:\n\tIndexing disabled.\n"), Ok(Indexing::Off));
+        assert_eq!(
+            read("/Volumes/TDD-ROM:\n\tIndexing and searching disabled.\n"),
+            Ok(Indexing::Off)
+        );
+        assert_eq!(read("/.MobileBackups:\n\tNo index.\n"), Ok(Indexing::Off));
+        assert_eq!(
+            read(
+                "/Volumes/X:\n\tIndexing and searching disabled because of \
+                 .metadata_never_index file at root of volume.\n"
+            ),
+            Ok(Indexing::OffByMarker)
+        );
+        for (text, says) in [
+            (
+                "/System/Volumes/Data/Volumes/kymedia:\n\tServer search enabled.\n",
+                "network volume",
+            ),
+            (
+                "/System/Volumes/Data:\n\tError: unknown indexing state.\n",
+                "not a mount point, or its Spotlight store is damaged",
+            ),
+            ("Spotlight server is disabled.\n", "server is disabled"),
+            ("Error: invalid path `/V'.\n", "does not exist"),
+            ("/:\n\tSomething else.\n", "a state macllm does not know"),
+            ("", "something macllm does not know"),
+            ("/:\n", "something macllm does not know"),
+        ] {
+            let err = read(text).unwrap_err();
+            assert!(err.contains(says), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn only_the_root_volume_is_warned_about() {
+        let volume = |v: &str| SpotlightVolume {
+            volume: v.to_string(),
+            indexed: false,
+        };
+        assert_eq!(volume("/").warnings().len(), 1);
+        assert!(volume("/System/Volumes/Data").warnings().is_empty());
+        assert!(volume("/Volumes/Media").warnings().is_empty());
     }
 }

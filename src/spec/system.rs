@@ -7,7 +7,7 @@ use super::yaml_value::YamlValue;
 use super::{At, Declared, SpecError, child, dependencies, key};
 use crate::resources::AnyResource;
 use crate::resources::agents::{ALL_SESSIONS, Agent, default_path};
-use crate::resources::power::{PowerSetting, SETTINGS, Source, TimeMachine};
+use crate::resources::power::{Kind, PowerSetting, SETTINGS, Source, TimeMachine};
 use crate::resources::services::{Domain, Service};
 use crate::resources::spotlight::{SpotlightFolder, SpotlightVolume};
 use crate::value::Value;
@@ -362,7 +362,7 @@ pub fn expand_spotlight(
             if !volume.starts_with('/') {
                 return Err(at(
                     &child(&path, key("volume")),
-                    format!("`{volume}` is not a mount point such as `/`"),
+                    format!("`{volume}` is not a mount point such as `/System/Volumes/Data`"),
                 ));
             }
             AnyResource::SpotlightVolume(SpotlightVolume {
@@ -395,7 +395,7 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
     ] {
         for (name, raw) in settings {
             let path = vec![key("power"), key(field), key(&name)];
-            let Some((_, switch)) = SETTINGS.iter().find(|(known, _)| *known == name) else {
+            let Some((_, kind)) = SETTINGS.iter().find(|(known, _)| *known == name) else {
                 let known: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
                 return Err(at(
                     &path,
@@ -405,11 +405,12 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
                     ),
                 ));
             };
-            let value = match (raw, switch) {
-                (YamlValue::Bool(b), true) => i64::from(b),
-                (YamlValue::Int(i @ (0 | 1)), true) => i,
-                (YamlValue::Int(i), false) if i >= 0 => i,
-                (other, true) => {
+            let value = match (raw, kind) {
+                (YamlValue::Bool(b), Kind::Switch) => i64::from(b),
+                (YamlValue::Int(i @ (0 | 1)), Kind::Switch) => i,
+                (YamlValue::Int(i), Kind::Number) if i >= 0 => i,
+                (YamlValue::Int(i @ 0..=2), Kind::Mode) => i,
+                (other, Kind::Switch) => {
                     return Err(at(
                         &path,
                         format!(
@@ -418,12 +419,24 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
                         ),
                     ));
                 }
-                (other, false) => {
+                (other, Kind::Number) => {
                     return Err(at(
                         &path,
                         format!(
                             "`{name}` takes minutes (0 = never), not {}",
                             other.describe()
+                        ),
+                    ));
+                }
+                (other, Kind::Mode) => {
+                    let what = match other {
+                        YamlValue::Int(i) => i.to_string(),
+                        other => other.describe().to_string(),
+                    };
+                    return Err(at(
+                        &path,
+                        format!(
+                            "`{name}` is 0 (automatic), 1 (low power) or 2 (high power), not {what}"
                         ),
                     ));
                 }

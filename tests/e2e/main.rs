@@ -8,6 +8,7 @@ mod lifecycle;
 mod modules;
 mod ollama;
 mod real_mac_ollama;
+mod real_mac_power_spotlight;
 mod robustness;
 mod secrets;
 mod shim;

@@ -984,7 +984,7 @@ macllm will perform the following actions on sandbox:mac:
   ~ value = 1 -> 0
     # needs root (sudo)
 
-  # spotlight-volume:/ will be updated in-place
+  # spotlight-volume:/System/Volumes/Data will be updated in-place
   ~ value = true -> false
     # method: mdutil -i (whole volume)
     # needs root (sudo)
@@ -1021,7 +1021,7 @@ macllm will perform the following actions on sandbox:mac:
   ~ value = 1 -> 0
     # needs root (sudo)
 
-  # spotlight-volume:/ will be updated in-place
+  # spotlight-volume:/System/Volumes/Data will be updated in-place
   ~ value = true -> false
     # method: mdutil -i (whole volume)
     # needs root (sudo)
@@ -1040,7 +1040,7 @@ Warning: some changes need root: apply will stop before changing anything unless
   power:disksleep
   power:powernap
   power:sleep
-  spotlight-volume:/
+  spotlight-volume:/System/Volumes/Data
   time_machine:automatic_backups
 hint: run the same command with sudo
 ",
@@ -1070,7 +1070,7 @@ macllm will perform the following actions on sandbox:mac:
   ~ value = 1 -> 0
     # needs root (sudo)
 
-  # spotlight-volume:/ will be updated in-place
+  # spotlight-volume:/System/Volumes/Data will be updated in-place
   ~ value = true -> false
     # method: mdutil -i (whole volume)
     # needs root (sudo)
@@ -1093,8 +1093,8 @@ power:powernap: Modifying...
 power:powernap: Modifications complete after [DURATION]
 power:sleep: Modifying...
 power:sleep: Modifications complete after [DURATION]
-spotlight-volume:/: Modifying...
-spotlight-volume:/: Modifications complete after [DURATION]
+spotlight-volume:/System/Volumes/Data: Modifying...
+spotlight-volume:/System/Volumes/Data: Modifications complete after [DURATION]
 time_machine:automatic_backups: Modifying...
 time_machine:automatic_backups: Modifications complete after [DURATION]
 ",
@@ -1121,8 +1121,8 @@ time_machine:automatic_backups: Modifications complete after [DURATION]
 ",
         )
         .run();
-    mac.sh(&["mdutil", "-s", "/"])
-        .stdout("/:\n\tIndexing disabled.\n")
+    mac.sh(&["mdutil", "-s", "/System/Volumes/Data"])
+        .stdout("/System/Volumes/Data:\n\tIndexing disabled.\n")
         .run();
     mac.sh(&[
         "defaults",
@@ -1149,7 +1149,7 @@ macllm will perform the following actions on sandbox:mac:
   ~ value = false -> true
     # needs root (sudo)
 
-  # spotlight-volume:/ will be restored to its original value
+  # spotlight-volume:/System/Volumes/Data will be restored to its original value
   ~ value = false -> true
     # method: mdutil -i (whole volume)
     # needs root (sudo)
@@ -1178,8 +1178,8 @@ Destroy complete! Resources: 6 destroyed.
         .stderr(
             "time_machine:automatic_backups: Restoring...
 time_machine:automatic_backups: Restore complete after [DURATION]
-spotlight-volume:/: Restoring...
-spotlight-volume:/: Restore complete after [DURATION]
+spotlight-volume:/System/Volumes/Data: Restoring...
+spotlight-volume:/System/Volumes/Data: Restore complete after [DURATION]
 power:sleep: Restoring...
 power:sleep: Restore complete after [DURATION]
 power:powernap: Restoring...
@@ -1194,8 +1194,8 @@ power:autorestart: Restore complete after [DURATION]
     mac.sh(&["pmset", "-g", "custom"])
         .stdout(&original_custom)
         .run();
-    mac.sh(&["mdutil", "-s", "/"])
-        .stdout("/:\n\tIndexing enabled.\n")
+    mac.sh(&["mdutil", "-s", "/System/Volumes/Data"])
+        .stdout("/System/Volumes/Data:\n\tIndexing enabled.\n")
         .run();
     mac.sh(&[
         "defaults",
@@ -1394,7 +1394,7 @@ hint: launchd does not expand `~`; write the full path, as in /Users/NAME/...
         (
             "power:\n  all:\n    sleeep: 0\n",
             "unknown power setting",
-            "error: power.all.sleeep: unknown power setting `sleeep`; macllm manages sleep, displaysleep, disksleep, standby, hibernatemode, powernap, autorestart, womp, ttyskeepawake, tcpkeepalive, proximitywake, networkoversleep, lowpowermode
+            "error: power.all.sleeep: unknown power setting `sleeep`; macllm manages sleep, displaysleep, disksleep, standby, hibernatemode, powernap, autorestart, womp, ttyskeepawake, tcpkeepalive, proximitywake, networkoversleep, lowpowermode, powermode
  --> macllm.yaml:4:13
   |
 4 |     sleeep: 0

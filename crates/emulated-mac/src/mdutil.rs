@@ -44,8 +44,34 @@
 //!   nothing (reference 3.2).
 //! - `-p -t -V -L -r -X -P` are refused as not emulated.
 //!
+//! States a real Mac reaches by itself, which a test sets in the state file (issue 10; the
+//! "find_string id" numbers are public files of the search index, as
+//! /work/notes/issue10-research.md section 6 cites them):
+//! - `no_index`: `\tNo index.` (fixture `mdutil-a-s-and-usage-2016.txt`, `/.MobileBackups`;
+//!   SMB and Time Machine mounts in a public Go test of `mdutil -a -s`, id 71525596464).
+//!   `-i on` turns indexing on, `-i off` leaves `Indexing and searching disabled.`
+//!   (UNCONFIRMED, as for any volume without a store).
+//! - `server_search`: `\tServer search enabled.`, a network volume searched by its server:
+//!   `mdutil -s /Volumes/kymedia` printed `/System/Volumes/Data/Volumes/kymedia:` then that line
+//!   (id 14277725604). `-i`/`-d` on it: `Error: unable to perform operation.  (-1)` and no
+//!   change (UNCONFIRMED).
+//! - `unknown`: a volume whose Spotlight store is damaged prints `\tError: unknown indexing
+//!   state.` (`/System/Volumes/Data:\n\tError: unknown indexing state.\n` verbatim from an
+//!   affected Mac, id 68606928184). `sudo mdutil -a -i off` on macOS 15 printed the NSLog
+//!   line, `Error: unable to perform operation.  (-1)` and that state for the Data volume
+//!   (id 44592278695): `-i off` and `-d` fail so here. `-i on` repairs it: Qt's CI turns
+//!   indexing back on volume by volume to "Fix unknown indexing state" (qt/qt5
+//!   `coin/provisioning/common/macos/disable_spotlight.sh` at commit
+//!   0b23c3afcda228e4cd6298d1d050a577a63297f1, lines 18-22, `fixUnknownIndexingState`).
+//! - `"server_disabled": true` (mds unloaded): every `-s VOLUME` prints only `Spotlight
+//!   server is disabled.` (no volume line) and `-a -s` prints nothing (a public Go test's
+//!   fake mdutil, id 71525596464; `mdutil -s /` and Data both said so, id 68835163479); `-i`
+//!   prints the same line (a 2019 note: `sudo mdutil -a -i on` "throws Spotlight server is
+//!   disabled", id 4634496370). Nothing changes. Output shape UNCONFIRMED beyond those.
+//!
 //! States are kept in `var/db/spotlight.json` (`{"volumes": {"/": "enabled", ...}}`, one of
-//! `enabled`, `disabled`, `off`); a volume not listed is enabled.
+//! `enabled`, `disabled`, `off`, `no_index`, `server_search`, `unknown`; and
+//! `"server_disabled": true`); a volume not listed is enabled.
 
 use super::files::{self, Kind};
 use super::getopt::getopt;
@@ -84,7 +110,7 @@ NOTE: Run as owner for network homes, otherwise run as root.
 
 /// A volume's indexing level (mds `kMDConfigSearchLevel*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Indexing and searching on.
     Enabled,
@@ -93,12 +119,23 @@ pub enum Level {
     /// `kMDConfigSearchLevelOff`, or search-only without a store: "Indexing and searching
     /// disabled."
     Off,
+    /// "No index." (a volume without an index store, such as a Time Machine mount).
+    NoIndex,
+    /// "Server search enabled." (a network volume its server searches).
+    ServerSearch,
+    /// "Error: unknown indexing state." (a damaged Spotlight store).
+    Unknown,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SpotlightState {
     pub volumes: BTreeMap<String, Level>,
+    /// Spotlight's server (mds) is unloaded: mdutil answers `Spotlight server is disabled.`
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub server_disabled: bool,
 }
+
+pub const SERVER_DISABLED: &str = "Spotlight server is disabled.\n";
 
 /// Every volume's state (volumes not recorded are enabled).
 pub fn load(machine: &Machine) -> SpotlightState {
@@ -211,6 +248,9 @@ fn state_text(machine: &Machine, state: &SpotlightState, key: &str) -> &'static 
         Level::Enabled => "Indexing enabled.",
         Level::Disabled => "Indexing disabled.",
         Level::Off => "Indexing and searching disabled.",
+        Level::NoIndex => "No index.",
+        Level::ServerSearch => "Server search enabled.",
+        Level::Unknown => "Error: unknown indexing state.",
     }
 }
 
@@ -300,6 +340,15 @@ pub fn run(machine: &Machine, args: &[String]) -> Output {
     let mut out = Output::ok("");
     let mut state = load(machine);
     let before = state.clone();
+    if state.server_disabled {
+        // mds is not there to ask: one line per volume named, none for `-a -s`.
+        if !(all && action == Action::Status) {
+            for _ in &targets {
+                out.stdout.push_str(SERVER_DISABLED);
+            }
+        }
+        return out;
+    }
     for (index, target) in targets.iter().enumerate() {
         match target {
             Target::Invalid => {
@@ -340,12 +389,20 @@ fn change(
     action: Action,
     out: &mut Output,
 ) {
+    let current = state.volumes.get(key).copied().unwrap_or(Level::Enabled);
     let level = match action {
         Action::Status => return,
         Action::Erase => None,
         Action::On => Some(Level::Enabled),
         Action::Off if has_store(machine, key) => Some(Level::Disabled),
         Action::Off | Action::Disable => Some(Level::Off),
+    };
+    // A damaged store refuses to be switched off (id 44592278695) but `-i on` repairs it
+    // (Qt's fixUnknownIndexingState); a server-searched volume cannot be switched at all.
+    let refused = match current {
+        Level::Unknown => matches!(action, Action::Off | Action::Disable),
+        Level::ServerSearch => action != Action::Erase,
+        _ => false,
     };
     let search_level = match action {
         Action::Off => Some("kMDConfigSearchLevelFSSearchOnly"),
@@ -358,7 +415,7 @@ fn change(
             &format!("mdutil disabling Spotlight: {echo} -> {search_level}"),
         ));
     }
-    if !machine.is_root() {
+    if !machine.is_root() || refused {
         out.stdout
             .push_str("Error: unable to perform operation.  (-1)\n");
         return;
@@ -537,6 +594,102 @@ mod tests {
         std::fs::write(m.dir.join("Volumes/X/.metadata_never_index"), "").unwrap();
         let out = mdutil(&m, &["-s", "/Volumes/X"]).stdout;
         assert!(out.contains("because of .metadata_never_index file at root of volume."));
+    }
+
+    fn set_state(m: &Machine, json: &str) {
+        std::fs::create_dir_all(m.dir.join("var/db")).unwrap();
+        std::fs::write(m.dir.join(STATE_FILE), json).unwrap();
+    }
+
+    /// `No index.` (fixture `mdutil-a-s-and-usage-2016.txt`) and `Server search enabled.` for
+    /// a network volume, echoed under the Data volume (id 14277725604: `mdutil -s
+    /// /Volumes/kymedia` -> `/System/Volumes/Data/Volumes/kymedia:` / `\tServer search
+    /// enabled.`). A server-searched volume is not switched.
+    #[test]
+    fn no_index_and_server_search_from_the_state_file() {
+        let (_dir, mut m) = mac("m4pro-48gb-sequoia");
+        std::fs::create_dir_all(m.dir.join("Volumes/kymedia")).unwrap();
+        std::fs::create_dir_all(m.dir.join("Volumes/Backup")).unwrap();
+        set_state(
+            &m,
+            r#"{"volumes": {"/Volumes/kymedia": "server_search", "/Volumes/Backup": "no_index"}}"#,
+        );
+        let out = mdutil(&m, &["-s", "/Volumes/kymedia"]);
+        assert_eq!(
+            (out.status, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                0,
+                "/System/Volumes/Data/Volumes/kymedia:\n\tServer search enabled.\n",
+                ""
+            )
+        );
+        assert_eq!(
+            mdutil(&m, &["-s", "/Volumes/Backup"]).stdout,
+            "/System/Volumes/Data/Volumes/Backup:\n\tNo index.\n"
+        );
+        m.info.uid = 0;
+        let out = mdutil(&m, &["-i", "off", "/Volumes/kymedia"]);
+        assert_eq!(
+            out.stdout,
+            "/System/Volumes/Data/Volumes/kymedia:\nError: unable to perform operation.  (-1)\n\
+             \tServer search enabled.\n"
+        );
+        let out = mdutil(&m, &["-i", "on", "/Volumes/Backup"]);
+        assert!(out.stdout.ends_with("\tIndexing enabled.\n"));
+    }
+
+    /// A damaged store: `/System/Volumes/Data:\n\tError: unknown indexing state.\n` (id
+    /// 68606928184); `-i off` fails with the NSLog line and `Error: unable to perform
+    /// operation.  (-1)` before the state (id 44592278695, macOS 15); `-i on` repairs it
+    /// (qt/qt5 disable_spotlight.sh `fixUnknownIndexingState`).
+    #[test]
+    fn a_damaged_store_reports_an_unknown_state_until_indexing_is_turned_on() {
+        let (_dir, mut m) = mac("m4pro-48gb-sequoia");
+        set_state(&m, r#"{"volumes": {"/System/Volumes/Data": "unknown"}}"#);
+        let out = mdutil(&m, &["-s", "/System/Volumes/Data"]);
+        assert_eq!(
+            out.stdout,
+            "/System/Volumes/Data:\n\tError: unknown indexing state.\n"
+        );
+        assert_eq!(mdutil(&m, &["-s", "/"]).stdout, "/:\n\tIndexing enabled.\n");
+        m.info.uid = 0;
+        let out = mdutil(&m, &["-i", "off", "/System/Volumes/Data"]);
+        assert_eq!(
+            out.stdout,
+            "/System/Volumes/Data:\nError: unable to perform operation.  (-1)\n\
+             \tError: unknown indexing state.\n"
+        );
+        assert!(out.stderr.ends_with(
+            " mdutil disabling Spotlight: /System/Volumes/Data -> kMDConfigSearchLevelFSSearchOnly\n"
+        ));
+        let out = mdutil(&m, &["-i", "on", "/System/Volumes/Data"]);
+        assert_eq!(out.stdout, "/System/Volumes/Data:\n\tIndexing enabled.\n");
+        assert_eq!(load(&m), SpotlightState::default());
+    }
+
+    /// mds unloaded: `Spotlight server is disabled.` alone for each volume asked about, nothing
+    /// for `-a -s` (ids 71525596464, 68835163479), the same line for `-i` (id 4634496370).
+    #[test]
+    fn a_disabled_server_answers_for_no_volume() {
+        let (_dir, mut m) = mac("m2-16gb-sonoma");
+        set_state(&m, r#"{"volumes": {}, "server_disabled": true}"#);
+        let out = mdutil(&m, &["-s", "/"]);
+        assert_eq!(
+            (out.status, out.stdout.as_str(), out.stderr.as_str()),
+            (0, "Spotlight server is disabled.\n", "")
+        );
+        assert_eq!(
+            mdutil(&m, &["-s", "/", "/System/Volumes/Data"]).stdout,
+            "Spotlight server is disabled.\nSpotlight server is disabled.\n"
+        );
+        assert_eq!(mdutil(&m, &["-a", "-s"]).stdout, "");
+        m.info.uid = 0;
+        let before = load(&m);
+        assert_eq!(
+            mdutil(&m, &["-a", "-i", "on"]).stdout,
+            "Spotlight server is disabled.\nSpotlight server is disabled.\n"
+        );
+        assert_eq!(load(&m), before);
     }
 
     /// Usage without a volume; `-i` takes on/off only (`-Eia off` printed `Error: unexpected

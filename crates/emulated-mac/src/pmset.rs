@@ -33,7 +33,9 @@
 //!   Power` for hardware without it). The published source has that function but not its
 //!   call site (stripped); that both keywords reach it is from public use
 //!   (alfredapp/low-power-mode-workflow#4, reference 4.1): UNCONFIRMED. Display shows
-//!   `powermode` on hardware with High Power Mode, `lowpowermode` otherwise.
+//!   `powermode` on hardware with High Power Mode, `lowpowermode` otherwise, never both
+//!   (pmset.m 1143-1153; the checks are 4422-4507; tag PowerManagement-1846.0.25.0.1, commit
+//!   d415e45501842834a280930c3eed9186544a67f0).
 //! - `restoredefaults`: `Restored Default settings.`, or `You're not privileged.` (status 0
 //!   either way, pmset.m ignores the result).
 //!
@@ -1035,6 +1037,71 @@ mod tests {
             pmset(&mbp, &["-g"])
                 .stdout
                 .contains(" powermode            2\n")
+        );
+    }
+
+    /// pmset.m at PowerManagement-1846.0.25.0.1 (apple-oss-distributions/PowerManagement,
+    /// commit d415e45501842834a280930c3eed9186544a67f0): lines 1143-1153 print the
+    /// `LowPowerMode` setting as `powermode` when `IOPMFeatureIsAvailable(HighPowerMode)`, never
+    /// `lowpowermode` next to it; `checkAndSetPowerModeIntValue` (4422-4507) takes strtol base
+    /// 0 over the whole word, prints `Unsupported mode %ld` outside 0..2, checks battery before
+    /// AC, and writes only after every check passed. An M4 Pro Mac mini has High Power Mode.
+    #[test]
+    fn powermode_on_a_high_power_mac_follows_check_and_set_power_mode() {
+        let (_dir, mut m) = mac("m4pro-48gb-sequoia");
+        let custom = pmset(&m, &["-g", "custom"]).stdout;
+        assert!(custom.contains("\n powermode            0\n"), "{custom}");
+        assert!(!custom.contains("lowpowermode"), "{custom}");
+        assert_eq!(
+            pmset(&m, &["-a", "powermode", "2"]).stdout,
+            "'pmset' must be run as root...\n"
+        );
+        sudo(&mut m);
+        for (value, stored) in [("2", 2), ("1", 1), ("0x2", 2), ("0", 0)] {
+            let out = pmset(&m, &["-a", "powermode", value]);
+            assert_eq!(
+                (out.status, out.stdout.as_str(), out.stderr.as_str()),
+                (0, "", ""),
+                "{value}"
+            );
+            assert_eq!(
+                load(&m).profiles[AC_POWER]["lowpowermode"],
+                Value::from(stored)
+            );
+            assert!(
+                pmset(&m, &["-g", "custom"])
+                    .stdout
+                    .contains(&format!(" powermode            {stored}\n"))
+            );
+        }
+        let before = load(&m);
+        for (value, said) in [
+            ("3", "Unsupported mode 3\n"),
+            ("-1", "Unsupported mode -1\n"),
+            ("abc", ""),
+            ("2x", ""),
+        ] {
+            let out = pmset(&m, &["-a", "powermode", value, "sleep", "0"]);
+            assert_eq!(
+                (out.status, out.stdout.clone(), out.stderr.as_str()),
+                (1, format!("{said}{USAGE}"), ""),
+                "{value}"
+            );
+        }
+        let out = pmset(&m, &["-a", "powermode"]);
+        assert_eq!((out.status, out.stdout.as_str()), (1, USAGE));
+        assert_eq!(load(&m), before, "nothing written after a refused value");
+        let (_dir, mut mini) = mac("m2-16gb-sonoma");
+        sudo(&mut mini);
+        let out = pmset(&mini, &["-a", "powermode", "2"]);
+        assert_eq!(
+            out.stdout,
+            format!("HighPowerMode not supported on AC Power\n{USAGE}")
+        );
+        assert!(
+            pmset(&mini, &["-g", "custom"])
+                .stdout
+                .contains(" lowpowermode         0\n")
         );
     }
 
