@@ -87,7 +87,7 @@ pub struct Recommendation {
 const REFERENCE_MODEL: &str = "llama3.1:8b";
 
 pub fn recommend(facts: &Facts) -> Recommendation {
-    let budget = gpu_budget_bytes(facts.memory_bytes);
+    let budget = gpu_budget_bytes(facts);
     let tier = tier(facts);
     let mut models: Vec<ModelFit> = catalog::all()
         .iter()
@@ -142,7 +142,7 @@ pub fn bound_tokens_per_second(facts: &Facts, size: u64) -> Option<f64> {
 /// 8192 up to 16 GB, 16384 above. A 24 GB Mac is in the "16 GB" tier with 16384.
 fn tier(facts: &Facts) -> Tier {
     let gb = facts.memory_gb;
-    let budget = gpu_budget_bytes(facts.memory_bytes);
+    let budget = gpu_budget_bytes(facts);
     let name = if gb <= 8 {
         "8 GB"
     } else if gb < 32 {

@@ -1,0 +1,94 @@
+//! How much memory a real Mac lets the GPU use, through the real binary: Metal's working set
+//! (`recommendedMaxWorkingSetSize`, what Ollama counts as VRAM) is 2/3 of memory below 36 GiB
+//! and 3/4 from 36 GiB (a 36 GB M4 Max logs 28991.03 MB; notes/issue10-research.md section
+//! 7), and `sysctl iogpu.wired_limit_mb` replaces it when set.
+
+use crate::harness::Mac;
+
+/// A 36 GB M4 Max (the 14-core CPU, 32-core GPU part, 410 GB/s: Apple's MacBook Pro specs):
+/// the 64 GB preset with its machine.json edited, as other tests edit the uid.
+fn m4_max_36gb() -> Mac {
+    let mac = Mac::with_preset("m4max-64gb-sequoia");
+    let machine = mac.dir.join("machine.json");
+    let text = std::fs::read_to_string(&machine).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["memory_bytes"] = (36u64 << 30).into();
+    json["performance_cores"] = 10.into();
+    json["gpu_cores"] = 32.into();
+    json["memory_bandwidth_gbps"] = 410.0.into();
+    std::fs::write(&machine, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    // The Ollama server started when the Mac was created; start it again on the new memory.
+    mac.sh(&[
+        "launchctl",
+        "kickstart",
+        "-k",
+        "gui/501/homebrew.mxcl.ollama",
+    ])
+    .expect(0);
+    mac
+}
+
+/// qwen2.5:14b (8.4 GiB of weights, 48 layers, 8 KV heads of 128) with three slots of
+/// 30720 tokens at f16: 16.9 GiB of KV cache, about 26.0 GiB in all. It fits in 3/4 of
+/// 36 GiB (27 GiB), not in 2/3 (24 GiB).
+const SPEC: &str = "macllm: 1
+ollama:
+  env: { OLLAMA_NUM_PARALLEL: 3 }
+  models:
+    - name: qwen-long
+      from: qwen2.5:14b
+      parameters: { num_ctx: 30720 }
+";
+
+const PLAN: &str = r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_env:OLLAMA_NUM_PARALLEL will be created
+  ~ value = <<-EOT
+          + {
+          +   "at_login": "3",
+          +   "live": "3",
+          + }
+        EOT
+    # then: restart the Ollama server
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL
+
+  # ollama_model:qwen-long will be created
+  ~ value = <<-EOT
+          + FROM qwen2.5:14b
+          + TEMPLATE "<|im_start|>system\n{{ if .System }}{{ .System }}{{ else }}You are Qwen, created by Alibaba Cloud. You are a helpful assistant.{{ end }}\n{{- if .Tools }}\n\n# Tools\n\n<tools>\n{{ range .Tools }}{{ . }}\n{{ end }}</tools>{{ end }}<|im_end|>\n{{ if .Prompt }}<|im_start|>user\n{{ .Prompt }}<|im_end|>\n{{ end }}<|im_start|>assistant\n{{ .Response }}<|im_end|>"
+          + PARAMETER num_ctx 30720
+          + LICENSE "Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/\n\n(The emulated registry keeps only the first lines of this license.)"
+          + 
+        EOT
+
+Plan: 2 to add, 0 to change, 0 to destroy.
+After the changes: restart the Ollama server.
+"#;
+
+/// What the emulated Ollama logged at start about its VRAM.
+fn total_vram(mac: &Mac) -> String {
+    let log = mac
+        .sh(&["cat", "/opt/homebrew/var/log/ollama.log"])
+        .expect(0)
+        .stdout;
+    let line = log
+        .lines()
+        .rfind(|line| line.contains("vram-based default context"))
+        .unwrap();
+    line[line.find("total_vram=").unwrap()..].to_string()
+}
+
+#[test]
+fn a_36_gb_mac_lets_the_gpu_have_three_quarters_of_its_memory() {
+    let mac = m4_max_36gb();
+    mac.spec(SPEC);
+    let plan = mac.on(&["plan"]).expect(0);
+    assert_eq!(plan.stdout, PLAN);
+    assert_eq!(plan.stderr, "");
+    // The emulated Ollama agrees: 27 GiB of VRAM.
+    assert_eq!(
+        total_vram(&mac),
+        "total_vram=\"27.0 GiB\" default_num_ctx=32768"
+    );
+}
