@@ -73,8 +73,11 @@ pub struct ModelFit {
 pub struct Recommendation {
     pub chip: String,
     pub memory_gb: u64,
-    /// What Metal lets the GPU wire (`sizing::gpu_budget_bytes`).
+    /// What Metal lets the GPU wire (`sizing::gpu_budget_bytes`): `iogpu.wired_limit_mb`
+    /// when set.
     pub gpu_budget_bytes: u64,
+    /// `iogpu.wired_limit_mb` when set (non-zero).
+    pub gpu_wired_limit_mb: Option<u64>,
     pub memory_bandwidth_gbps: Option<f64>,
     /// Ollama's own `num_ctx` on this Mac when nothing sets one.
     pub ollama_default_context: u64,
@@ -98,6 +101,7 @@ pub fn recommend(facts: &Facts) -> Recommendation {
         chip: facts.chip.clone(),
         memory_gb: facts.memory_gb,
         gpu_budget_bytes: budget,
+        gpu_wired_limit_mb: crate::sizing::wired_limit_mb(facts),
         memory_bandwidth_gbps: facts.memory_bandwidth_gbps,
         ollama_default_context: default_context(budget),
         tier,
@@ -301,7 +305,7 @@ fn row(cells: &[String], widths: &[usize], left: usize) -> String {
 
 pub fn render(r: &Recommendation) -> String {
     let mut out = format!(
-        "\n{}, {} GB: the GPU may use about {}; Ollama's default num_ctx here is {}.\n",
+        "\n{}, {} GB: the GPU may use about {}{}; Ollama's default num_ctx here is {}.\n",
         if r.chip.is_empty() {
             "This Mac"
         } else {
@@ -309,6 +313,8 @@ pub fn render(r: &Recommendation) -> String {
         },
         r.memory_gb,
         gib(r.gpu_budget_bytes),
+        r.gpu_wired_limit_mb
+            .map_or(String::new(), |mb| format!(" (iogpu.wired_limit_mb={mb})")),
         r.ollama_default_context
     );
     match r.memory_bandwidth_gbps {
@@ -598,6 +604,24 @@ mod tests {
         let pro = recommend(&preset("m4pro-48gb-sequoia"));
         assert!(!model(&pro, "llama3.3:70b").fits);
         assert!(model(&pro, "qwen2.5:32b").fits);
+    }
+
+    /// `sudo sysctl iogpu.wired_limit_mb=14336` on a 16 GB mini: 14 GiB for the GPU, so
+    /// gemma2:27b still does not fit but the budget, the table and the text follow it.
+    #[test]
+    fn the_wired_limit_is_the_budget() {
+        let mut facts = preset("m2-16gb-sonoma");
+        let before = recommend(&facts);
+        facts.gpu_wired_limit_mb = Some(14336);
+        let r = recommend(&facts);
+        assert_eq!(r.gpu_budget_bytes, 14 << 30);
+        assert_eq!(r.gpu_wired_limit_mb, Some(14336));
+        let qwen = |r: &Recommendation| model(r, "qwen2.5:14b").max_num_ctx_f16;
+        assert!(qwen(&r) > qwen(&before), "{} {}", qwen(&r), qwen(&before));
+        assert!(render(&r).contains(
+            "Apple M2, 16 GB: the GPU may use about 14.0 GiB (iogpu.wired_limit_mb=14336);"
+        ));
+        assert!(render(&before).contains("Apple M2, 16 GB: the GPU may use about 10.7 GiB;"));
     }
 
     #[test]

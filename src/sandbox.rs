@@ -118,6 +118,8 @@ pub fn facts_of_preset(preset: &Preset) -> Facts {
         home: format!("/Users/{}", info.user),
         memory_bandwidth_gbps,
         gpu_cores: Some(info.gpu_cores),
+        // A fresh Mac: the system default.
+        gpu_wired_limit_mb: Some(0),
         user: info.user,
     }
 }

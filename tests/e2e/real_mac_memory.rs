@@ -28,6 +28,15 @@ fn m4_max_36gb() -> Mac {
     mac
 }
 
+/// `sudo`: uid 0 in machine.json, as other tests do.
+fn set_uid(mac: &Mac, uid: u32) {
+    let machine = mac.dir.join("machine.json");
+    let text = std::fs::read_to_string(&machine).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["uid"] = uid.into();
+    std::fs::write(&machine, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+}
+
 /// qwen2.5:14b (8.4 GiB of weights, 48 layers, 8 KV heads of 128) with three slots of
 /// 30720 tokens at f16: 16.9 GiB of KV cache, about 26.0 GiB in all. It fits in 3/4 of
 /// 36 GiB (27 GiB), not in 2/3 (24 GiB).
@@ -90,5 +99,53 @@ fn a_36_gb_mac_lets_the_gpu_have_three_quarters_of_its_memory() {
     assert_eq!(
         total_vram(&mac),
         "total_vram=\"27.0 GiB\" default_num_ctx=32768"
+    );
+}
+
+/// `sudo sysctl -w iogpu.wired_limit_mb=24576` gives the GPU 24 GiB: the same plan now warns,
+/// naming the setting, and the facts show it.
+#[test]
+fn iogpu_wired_limit_mb_replaces_the_default_budget() {
+    let mac = m4_max_36gb();
+    mac.spec(SPEC);
+    assert_eq!(
+        mac.sh(&["sysctl", "iogpu.wired_limit_mb"]).expect(0).stdout,
+        "iogpu.wired_limit_mb: 0\n"
+    );
+    set_uid(&mac, 0);
+    let set = mac
+        .sh(&["sysctl", "-w", "iogpu.wired_limit_mb=24576"])
+        .expect(0);
+    assert_eq!(set.stdout, "iogpu.wired_limit_mb: 0 -> 24576\n");
+    set_uid(&mac, 501);
+    let plan = mac.on(&["plan"]).expect(0);
+    assert_eq!(
+        plan.stdout,
+        format!(
+            "{PLAN}Warning: ollama_model:qwen-long needs about 26.0 GiB (weights 8.4 GiB + KV cache 16.9 GiB for num_ctx 30720 x 3 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 24.0 GiB of its 36.0 GiB (iogpu.wired_limit_mb=24576); the largest num_ctx that fits is 26880\n"
+        )
+    );
+    assert_eq!(plan.stderr, "");
+    let strict = mac.on(&["--strict", "plan"]).expect(1);
+    assert!(
+        strict.stderr.contains("--strict: 1 model(s) would not fit"),
+        "{}",
+        strict.stderr
+    );
+    let facts: serde_json::Value =
+        serde_json::from_str(&mac.on(&["facts", "--json"]).expect(0).stdout).unwrap();
+    assert_eq!(facts["gpu_wired_limit_mb"], 24576);
+    // The emulated Ollama, started again, sees the same 24 GiB.
+    mac.sh(&[
+        "launchctl",
+        "kickstart",
+        "-k",
+        "gui/501/homebrew.mxcl.ollama",
+    ])
+    .expect(0);
+    mac.on(&["plan"]).expect(0);
+    assert_eq!(
+        total_vram(&mac),
+        "total_vram=\"24.0 GiB\" default_num_ctx=32768"
     );
 }
