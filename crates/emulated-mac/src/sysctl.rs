@@ -165,9 +165,17 @@ fn oids(machine: &Machine) -> Vec<Oid> {
         // hw.perflevel* at all (reference 4.3).
         Oid::read("hw.nperflevels", 2, Kind::Int),
     ];
+    // M5 Pro and M5 Max name their two clusters `Super` and `Performance`; there is no
+    // `Efficiency` level (users' captures: an M5 Pro prints `hw.perflevel0.name: Super`,
+    // `hw.perflevel1.name: Performance` with 5 + 10 cores, find_string id 61427770540; an
+    // 18-core part 6 Super + 12 Performance, id 70527169612). Earlier chips: reference 4.3.
+    let names = match info.chip.as_str() {
+        "Apple M5 Pro" | "Apple M5 Max" => ["Super", "Performance"],
+        _ => ["Performance", "Efficiency"],
+    };
     for (level, cores, name) in [
-        (0, info.performance_cores, "Performance"),
-        (1, info.efficiency_cores, "Efficiency"),
+        (0, info.performance_cores, names[0]),
+        (1, info.efficiency_cores, names[1]),
     ] {
         let prefix = format!("hw.perflevel{level}");
         for leaf in [
@@ -654,6 +662,30 @@ mod tests {
             &["-n", "hw.perflevel0.name", "machdep.cpu.core_count"],
         );
         assert_eq!(out.stdout, "Performance\n16\n");
+    }
+
+    /// M5 Pro and M5 Max call their clusters Super and Performance (see `oids`).
+    #[test]
+    fn m5_max_levels_are_super_and_performance() {
+        let (_dir, mut machine) = mac("m4max-64gb-sequoia");
+        machine.info.chip = "Apple M5 Max".to_string();
+        machine.info.performance_cores = 6;
+        machine.info.efficiency_cores = 12;
+        let out = sysctl(
+            &machine,
+            &[
+                "hw.nperflevels",
+                "hw.perflevel0.name",
+                "hw.perflevel0.physicalcpu",
+                "hw.perflevel1.name",
+                "hw.perflevel1.physicalcpu",
+            ],
+        );
+        assert_eq!(
+            out.stdout,
+            "hw.nperflevels: 2\nhw.perflevel0.name: Super\nhw.perflevel0.physicalcpu: 6\n\
+             hw.perflevel1.name: Performance\nhw.perflevel1.physicalcpu: 12\n"
+        );
     }
 
     /// Model identifiers from public model tables (see `model_identifier`).
