@@ -118,8 +118,9 @@ impl Facts {
             .get("machdep.cpu.brand_string")
             .map(|v| v.trim().to_string())
             .unwrap_or_default();
-        let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&chip, cpu_cores);
         let gpu_cores = gpu_cores(host);
+        let memory_bandwidth_gbps =
+            crate::chips::memory_bandwidth_gbps(&chip, cpu_cores, gpu_cores);
         let wide = |key: &str| values.get(key).and_then(|v| v.trim().parse::<u64>().ok());
         let gpu_wired_limit_mb = wide("iogpu.wired_limit_mb")
             .or_else(|| wide("debug.iogpu.wired_limit").map(|bytes| bytes >> 20));

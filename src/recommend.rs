@@ -575,7 +575,7 @@ mod tests {
         pro.chip = "Apple M1 Pro".to_string();
         pro.memory_bytes = 32 << 30;
         pro.memory_gb = 32;
-        pro.memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&pro.chip, 10);
+        pro.memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&pro.chip, 10, Some(16));
         let q8 = model(&recommend(&pro), "llama3.1:8b-instruct-q8_0")
             .bound_tokens_per_second
             .unwrap();

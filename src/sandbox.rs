@@ -103,6 +103,7 @@ pub fn facts_of_preset(preset: &Preset) -> Facts {
     let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(
         &info.chip,
         info.performance_cores + info.efficiency_cores,
+        Some(info.gpu_cores),
     );
     Facts {
         hostname: info.hostname,

@@ -149,3 +149,61 @@ fn iogpu_wired_limit_mb_replaces_the_default_budget() {
         "total_vram=\"24.0 GiB\" default_num_ctx=32768"
     );
 }
+
+/// An M5 Max with the 32-core GPU and 36 GB (its base configuration: 18-core CPU, 460 GB/s;
+/// Apple's MacBook Pro specs), on macOS 26.3: the bandwidth of that part, not the 40-core
+/// one's 614 GB/s, and a 27 GiB budget. (The build number is a placeholder.)
+#[test]
+fn an_m5_max_with_the_32_core_gpu_has_460_gb_s() {
+    let mac = Mac::with_preset("m4max-64gb-sequoia");
+    let machine = mac.dir.join("machine.json");
+    let text = std::fs::read_to_string(&machine).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["chip"] = "Apple M5 Max".into();
+    json["memory_bytes"] = (36u64 << 30).into();
+    json["performance_cores"] = 6.into();
+    json["efficiency_cores"] = 12.into();
+    json["gpu_cores"] = 32.into();
+    json["memory_bandwidth_gbps"] = 460.0.into();
+    json["product_version"] = "26.3".into();
+    json["build_version"] = "25D125".into();
+    std::fs::write(&machine, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    assert_eq!(
+        mac.sh(&["sysctl", "hw.perflevel0.name", "hw.perflevel1.name"])
+            .expect(0)
+            .stdout,
+        "hw.perflevel0.name: Super\nhw.perflevel1.name: Performance\n"
+    );
+    let facts = mac.on(&["facts", "--json"]).expect(0);
+    assert_eq!(
+        facts.stdout,
+        r#"{
+  "chip": "Apple M5 Max",
+  "cpu_cores": 18,
+  "efficiency_cores": 12,
+  "format_version": "1.0",
+  "gpu_cores": 32,
+  "gpu_wired_limit_mb": 0,
+  "home": "/Users/admin",
+  "host": "sandbox:mac",
+  "hostname": "mbp-m4max.local",
+  "macos_build": "25D125",
+  "macos_version": "26.3",
+  "memory_bandwidth_gbps": 460.0,
+  "memory_bytes": 38654705664,
+  "memory_gb": 36,
+  "performance_cores": 6,
+  "uid": 501,
+  "user": "admin"
+}
+"#
+    );
+    assert_eq!(facts.stderr, "");
+    let recommend = mac.on(&["recommend"]).expect(0).stdout;
+    assert!(
+        recommend.starts_with(
+            "\nApple M5 Max, 36 GB: the GPU may use about 27.0 GiB; Ollama's default num_ctx here is 32768.\nMemory bandwidth 460 GB/s.\n"
+        ),
+        "{recommend}"
+    );
+}
