@@ -1,7 +1,7 @@
 //! What macllm knows about a host, read once per run through the machine interface with a
 //! fixed few processes: one `sysctl` (named output, `-i` so Intel Macs without
-//! `hw.perflevel*` still answer), `sw_vers`, `id -u`, `id -un` and `system_profiler` for the
-//! GPU core count.
+//! `hw.perflevel*`, and releases without one of the GPU wired-limit names, still answer),
+//! `sw_vers`, `id -u`, `id -un` and `system_profiler` for the GPU core count.
 
 use crate::host::{Host, Invocation, run_ok};
 use anyhow::{Context, Result};
@@ -30,6 +30,11 @@ pub struct Facts {
     pub gpu_cores: Option<u32>,
     /// Apple's figure for the chip (`crate::chips`); `None` when the chip is not known.
     pub memory_bandwidth_gbps: Option<f64>,
+    /// The GPU wired-memory limit in MiB set with `sudo sysctl iogpu.wired_limit_mb=N`; 0 when
+    /// unset (the system default, Metal's working set: `sizing::gpu_budget_bytes`), `None` when
+    /// the Mac has no such setting. Ventura and earlier name it `debug.iogpu.wired_limit`, in
+    /// bytes (converted here). It lasts until reboot (notes/issue10-research.md section 7).
+    pub gpu_wired_limit_mb: Option<u64>,
 }
 
 const SYSCTL_KEYS: &[&str] = &[
@@ -39,6 +44,10 @@ const SYSCTL_KEYS: &[&str] = &[
     "hw.perflevel0.physicalcpu",
     "hw.perflevel1.physicalcpu",
     "kern.hostname",
+    // Sonoma and later; older releases print `unknown oid` for it, which `-i` silences.
+    "iogpu.wired_limit_mb",
+    // Ventura and earlier (bytes).
+    "debug.iogpu.wired_limit",
 ];
 
 /// The GPU core count, if this Mac reports one (Apple silicon does).
@@ -109,9 +118,14 @@ impl Facts {
             .get("machdep.cpu.brand_string")
             .map(|v| v.trim().to_string())
             .unwrap_or_default();
-        let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&chip, cpu_cores);
         let gpu_cores = gpu_cores(host);
+        let memory_bandwidth_gbps =
+            crate::chips::memory_bandwidth_gbps(&chip, cpu_cores, gpu_cores);
+        let wide = |key: &str| values.get(key).and_then(|v| v.trim().parse::<u64>().ok());
+        let gpu_wired_limit_mb = wide("iogpu.wired_limit_mb")
+            .or_else(|| wide("debug.iogpu.wired_limit").map(|bytes| bytes >> 20));
         Ok(Facts {
+            gpu_wired_limit_mb,
             gpu_cores,
             hostname: values
                 .get("kern.hostname")
@@ -130,5 +144,44 @@ impl Facts {
             user,
             home,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::SandboxHost;
+
+    fn edit_machine(dir: &std::path::Path, key: &str, value: serde_json::Value) {
+        let file = dir.join("machine.json");
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        json[key] = value;
+        std::fs::write(&file, json.to_string()).unwrap();
+    }
+
+    /// `iogpu.wired_limit_mb` is read in the same `sysctl` run as the rest: 0 when unset, the
+    /// value once root set it; a Monterey Mac, whose sysctl does not know the name (classic
+    /// sysctl stops at an unknown name without `-i`), still answers, with Ventura's name.
+    #[test]
+    fn the_gpu_wired_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = SandboxHost::open_or_create(&dir.path().join("mac")).unwrap();
+        let mac = dir.path().join("mac");
+        let facts = Facts::read(&host).unwrap();
+        assert_eq!(facts.gpu_wired_limit_mb, Some(0));
+        assert_eq!(facts.memory_gb, 16);
+        edit_machine(&mac, "uid", 0.into());
+        let set = ["sysctl", "-w", "iogpu.wired_limit_mb=12288"];
+        let out = host.run(&Invocation::write(set)).unwrap();
+        assert_eq!(out.stdout, "iogpu.wired_limit_mb: 0 -> 12288\n");
+        assert_eq!(Facts::read(&host).unwrap().gpu_wired_limit_mb, Some(12288));
+        edit_machine(&mac, "product_version", "12.7.6".into());
+        let facts = Facts::read(&host).unwrap();
+        assert_eq!(facts.gpu_wired_limit_mb, Some(0));
+        assert_eq!((facts.memory_gb, facts.cpu_cores), (16, 8));
+        let set = ["sysctl", "debug.iogpu.wired_limit=10737418240"];
+        host.run(&Invocation::write(set)).unwrap();
+        assert_eq!(Facts::read(&host).unwrap().gpu_wired_limit_mb, Some(10240));
     }
 }

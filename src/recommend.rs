@@ -73,8 +73,11 @@ pub struct ModelFit {
 pub struct Recommendation {
     pub chip: String,
     pub memory_gb: u64,
-    /// What Metal lets the GPU wire (`sizing::gpu_budget_bytes`).
+    /// What Metal lets the GPU wire (`sizing::gpu_budget_bytes`): `iogpu.wired_limit_mb`
+    /// when set.
     pub gpu_budget_bytes: u64,
+    /// `iogpu.wired_limit_mb` when set (non-zero).
+    pub gpu_wired_limit_mb: Option<u64>,
     pub memory_bandwidth_gbps: Option<f64>,
     /// Ollama's own `num_ctx` on this Mac when nothing sets one.
     pub ollama_default_context: u64,
@@ -87,7 +90,7 @@ pub struct Recommendation {
 const REFERENCE_MODEL: &str = "llama3.1:8b";
 
 pub fn recommend(facts: &Facts) -> Recommendation {
-    let budget = gpu_budget_bytes(facts.memory_bytes);
+    let budget = gpu_budget_bytes(facts);
     let tier = tier(facts);
     let mut models: Vec<ModelFit> = catalog::all()
         .iter()
@@ -98,6 +101,7 @@ pub fn recommend(facts: &Facts) -> Recommendation {
         chip: facts.chip.clone(),
         memory_gb: facts.memory_gb,
         gpu_budget_bytes: budget,
+        gpu_wired_limit_mb: crate::sizing::wired_limit_mb(facts),
         memory_bandwidth_gbps: facts.memory_bandwidth_gbps,
         ollama_default_context: default_context(budget),
         tier,
@@ -142,7 +146,7 @@ pub fn bound_tokens_per_second(facts: &Facts, size: u64) -> Option<f64> {
 /// 8192 up to 16 GB, 16384 above. A 24 GB Mac is in the "16 GB" tier with 16384.
 fn tier(facts: &Facts) -> Tier {
     let gb = facts.memory_gb;
-    let budget = gpu_budget_bytes(facts.memory_bytes);
+    let budget = gpu_budget_bytes(facts);
     let name = if gb <= 8 {
         "8 GB"
     } else if gb < 32 {
@@ -301,7 +305,7 @@ fn row(cells: &[String], widths: &[usize], left: usize) -> String {
 
 pub fn render(r: &Recommendation) -> String {
     let mut out = format!(
-        "\n{}, {} GB: the GPU may use about {}; Ollama's default num_ctx here is {}.\n",
+        "\n{}, {} GB: the GPU may use about {}{}; Ollama's default num_ctx here is {}.\n",
         if r.chip.is_empty() {
             "This Mac"
         } else {
@@ -309,6 +313,8 @@ pub fn render(r: &Recommendation) -> String {
         },
         r.memory_gb,
         gib(r.gpu_budget_bytes),
+        r.gpu_wired_limit_mb
+            .map_or(String::new(), |mb| format!(" (iogpu.wired_limit_mb={mb})")),
         r.ollama_default_context
     );
     match r.memory_bandwidth_gbps {
@@ -569,7 +575,7 @@ mod tests {
         pro.chip = "Apple M1 Pro".to_string();
         pro.memory_bytes = 32 << 30;
         pro.memory_gb = 32;
-        pro.memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&pro.chip, 10);
+        pro.memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(&pro.chip, 10, Some(16));
         let q8 = model(&recommend(&pro), "llama3.1:8b-instruct-q8_0")
             .bound_tokens_per_second
             .unwrap();
@@ -598,6 +604,24 @@ mod tests {
         let pro = recommend(&preset("m4pro-48gb-sequoia"));
         assert!(!model(&pro, "llama3.3:70b").fits);
         assert!(model(&pro, "qwen2.5:32b").fits);
+    }
+
+    /// `sudo sysctl iogpu.wired_limit_mb=14336` on a 16 GB mini: 14 GiB for the GPU, so
+    /// gemma2:27b still does not fit but the budget, the table and the text follow it.
+    #[test]
+    fn the_wired_limit_is_the_budget() {
+        let mut facts = preset("m2-16gb-sonoma");
+        let before = recommend(&facts);
+        facts.gpu_wired_limit_mb = Some(14336);
+        let r = recommend(&facts);
+        assert_eq!(r.gpu_budget_bytes, 14 << 30);
+        assert_eq!(r.gpu_wired_limit_mb, Some(14336));
+        let qwen = |r: &Recommendation| model(r, "qwen2.5:14b").max_num_ctx_f16;
+        assert!(qwen(&r) > qwen(&before), "{} {}", qwen(&r), qwen(&before));
+        assert!(render(&r).contains(
+            "Apple M2, 16 GB: the GPU may use about 14.0 GiB (iogpu.wired_limit_mb=14336);"
+        ));
+        assert!(render(&before).contains("Apple M2, 16 GB: the GPU may use about 10.7 GiB;"));
     }
 
     #[test]

@@ -103,6 +103,7 @@ pub fn facts_of_preset(preset: &Preset) -> Facts {
     let memory_bandwidth_gbps = crate::chips::memory_bandwidth_gbps(
         &info.chip,
         info.performance_cores + info.efficiency_cores,
+        Some(info.gpu_cores),
     );
     Facts {
         hostname: info.hostname,
@@ -118,6 +119,8 @@ pub fn facts_of_preset(preset: &Preset) -> Facts {
         home: format!("/Users/{}", info.user),
         memory_bandwidth_gbps,
         gpu_cores: Some(info.gpu_cores),
+        // A fresh Mac: the system default.
+        gpu_wired_limit_mb: Some(0),
         user: info.user,
     }
 }

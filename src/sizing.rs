@@ -16,15 +16,54 @@ pub fn kv_bytes_per_element(cache_type: &str) -> f64 {
     }
 }
 
-/// What Metal lets a process wire by default: about 2/3 of unified memory up to 36 GB and
-/// 3/4 above (`recommendedMaxWorkingSetSize` as llama.cpp logs it; the `iogpu.wired_limit_mb`
-/// sysctl raises it). UNCONFIRMED beyond these commonly logged ratios.
-pub fn gpu_budget_bytes(memory_bytes: u64) -> u64 {
-    if memory_bytes <= 36 << 30 {
+/// What Metal lets the GPU wire by default (`recommendedMaxWorkingSetSize`, which Ollama
+/// counts as VRAM), from users' ggml-metal logs (notes/issue10-research.md section 7):
+///
+/// - below 36 GiB, 2/3 (16 GiB logs 11453.25 MB, 24 GiB 17179.89 MB, 32 GiB 22906.50 MB);
+/// - from 36 GiB, 3/4 (a 36 GB M4 Max and a 36 GB M3 Max log 28991.03 MB, a 64 GB M2 Max
+///   51539.61 MB, 128 GB Macs on macOS 15 103079.22 MB);
+/// - 128 GiB on macOS 26 and later, 0.84 (115448.73 MB = 107.52 GiB on an M5 Max under
+///   Darwin 25.3 and on an M4 Max with Metal 4; antirez/ds4 PR #893 measured 107.52 GiB on
+///   two machines).
+///
+/// UNCONFIRMED: 96 GiB (no log found; 3/4 assumed) and more than 128 GiB on macOS 26 (0.84
+/// assumed, as at 128 GiB).
+pub fn default_working_set(memory_bytes: u64, macos_major: u32) -> u64 {
+    if memory_bytes < 36 << 30 {
         memory_bytes / 3 * 2
+    } else if memory_bytes >= 128 << 30 && macos_major >= 26 {
+        memory_bytes / 25 * 21
     } else {
         memory_bytes / 4 * 3
     }
+}
+
+/// What this Mac lets the GPU use: `iogpu.wired_limit_mb` when set (non-zero), which
+/// Metal's working set then follows exactly (llmfit PR #754 measured 12000 and 14000 MiB on
+/// a 16 GB M3; antirez/ds4 PR #893 112.00 GiB with 114688), else [`default_working_set`]
+/// for its memory and macOS.
+pub fn gpu_budget_bytes(facts: &Facts) -> u64 {
+    if let Some(limit) = wired_limit_mb(facts) {
+        return limit << 20;
+    }
+    let major = facts
+        .macos_version
+        .split('.')
+        .next()
+        .and_then(|major| major.parse().ok())
+        .unwrap_or(0);
+    default_working_set(facts.memory_bytes, major)
+}
+
+/// `iogpu.wired_limit_mb` when it is set (0 means the system default).
+pub fn wired_limit_mb(facts: &Facts) -> Option<u64> {
+    facts.gpu_wired_limit_mb.filter(|&mb| mb > 0)
+}
+
+/// Where the budget comes from, for messages: ` (iogpu.wired_limit_mb=N)` when the sysctl
+/// sets it, else nothing.
+pub fn budget_source(facts: &Facts) -> String {
+    wired_limit_mb(facts).map_or(String::new(), |mb| format!(" (iogpu.wired_limit_mb={mb})"))
 }
 
 /// Compute buffers and the runtime beside weights and cache; llama.cpp's Metal compute
@@ -81,7 +120,7 @@ impl Fit {
         cache_type: &str,
     ) -> Fit {
         let per_token = shape.kv_bytes_per_token(cache_type) * parallel.max(1) as f64;
-        let budget = gpu_budget_bytes(facts.memory_bytes);
+        let budget = gpu_budget_bytes(facts);
         let room = budget.saturating_sub(weights + OVERHEAD_BYTES) as f64;
         Fit {
             weights,
@@ -157,7 +196,7 @@ pub fn check(
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
     let cache_type = env.get("OLLAMA_KV_CACHE_TYPE").copied().unwrap_or("f16");
-    let budget = gpu_budget_bytes(facts.memory_bytes);
+    let budget = gpu_budget_bytes(facts);
     let mut warnings = Vec::new();
     for (id, base, num_ctx) in models {
         let full = crate::resources::ollama_models::full_name(&base);
@@ -194,13 +233,14 @@ pub fn check(
         let fit = Fit::estimate(facts, weights, &shape, num_ctx, parallel, cache_type);
         if !fit.fits() {
             warnings.push(format!(
-                "{id} needs about {} (weights {} + KV cache {} for num_ctx {num_ctx} x {parallel} parallel at {cache_type} + {} overhead) but this Mac lets the GPU use about {} of its {}; the largest num_ctx that fits is {}",
+                "{id} needs about {} (weights {} + KV cache {} for num_ctx {num_ctx} x {parallel} parallel at {cache_type} + {} overhead) but this Mac lets the GPU use about {} of its {}{}; the largest num_ctx that fits is {}",
                 gib(fit.total()),
                 gib(fit.weights),
                 gib(fit.kv_cache),
                 gib(OVERHEAD_BYTES),
                 gib(fit.budget),
                 gib(facts.memory_bytes),
+                budget_source(facts),
                 fit.max_context
             ));
         }
@@ -218,6 +258,47 @@ mod tests {
         );
         facts.memory_bytes = gb << 30;
         facts
+    }
+
+    /// The logged `recommendedMaxWorkingSetSize` figures (`default_working_set`), in MB as
+    /// ggml-metal prints them, within a 16 KiB page and the print's rounding.
+    #[test]
+    fn the_budget_follows_metals_working_set() {
+        let mb = |gib: u64, major: u32| default_working_set(gib << 30, major) as f64 / 1e6;
+        for (gib, major, logged) in [
+            (16, 14, 11453.25),
+            (24, 15, 17179.89),
+            (32, 15, 22906.50),
+            (36, 15, 28991.03),
+            (64, 14, 51539.61),
+            (128, 15, 103079.22),
+            (128, 26, 115448.73),
+        ] {
+            let got = mb(gib, major);
+            assert!((got - logged).abs() < 0.025, "{gib} GiB on {major}: {got}");
+        }
+        // 36 GiB is 3/4 of it: 27 GiB, not 24.
+        let mut facts = facts(36);
+        facts.macos_version = "15.5".to_string();
+        assert_eq!(gpu_budget_bytes(&facts), 27 << 30);
+        facts.memory_bytes = 128 << 30;
+        assert_eq!(gpu_budget_bytes(&facts), 96 << 30);
+        facts.macos_version = "26.3".to_string();
+        assert_eq!(gib(gpu_budget_bytes(&facts)), "107.5 GiB");
+    }
+
+    /// A non-zero `iogpu.wired_limit_mb` is the budget, in MiB; 0 is the default.
+    #[test]
+    fn the_wired_limit_sets_the_budget() {
+        let mut facts = facts(16);
+        facts.gpu_wired_limit_mb = Some(0);
+        assert_eq!(gpu_budget_bytes(&facts), (16u64 << 30) / 3 * 2);
+        assert_eq!(budget_source(&facts), "");
+        facts.gpu_wired_limit_mb = Some(14000);
+        assert_eq!(gpu_budget_bytes(&facts), 14000 << 20);
+        assert_eq!(budget_source(&facts), " (iogpu.wired_limit_mb=14000)");
+        facts.gpu_wired_limit_mb = None;
+        assert_eq!(gpu_budget_bytes(&facts), (16u64 << 30) / 3 * 2);
     }
 
     #[test]

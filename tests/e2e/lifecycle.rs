@@ -799,6 +799,7 @@ fn json_output_is_one_document_with_a_format_version() {
             "efficiency_cores": 4,
             "format_version": "1.0",
             "gpu_cores": 10,
+            "gpu_wired_limit_mb": 0,
             "home": "/Users/admin",
             "host": "sandbox:mac",
             "hostname": "mini-m2.local",

@@ -867,6 +867,7 @@ Models at num_ctx 2048 (or their trained context if shorter), 1 slot, q8_0 KV ca
   "chip": "Apple M1",
   "format_version": "1.0",
   "gpu_budget_bytes": 5726623060,
+  "gpu_wired_limit_mb": null,
   "host": "sandbox:mac",
   "memory_bandwidth_gbps": 68.25,
   "memory_gb": 8,

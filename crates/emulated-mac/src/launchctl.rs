@@ -1375,8 +1375,10 @@ pub fn process_environment(
 /// into a GUI session when `gui_session`): `setenv` values are gone, jobs bootstrapped from
 /// outside the standard directories are gone, plists in the standard directories load
 /// unless disabled, and `RunAtLoad`/`KeepAlive` jobs run. The override databases persist
-/// (reference 2.2). See [`launchd_db::boot`].
+/// (reference 2.2). See [`launchd_db::boot`]. Values set with `sysctl` are gone too
+/// ([`crate::sysctl::boot`]).
 pub fn reboot(machine: &Machine) -> Result<()> {
+    crate::sysctl::boot(machine)?;
     let mut db = launchd_db::load(machine)?;
     launchd_db::boot(machine, &mut db)?;
     launchd_db::save(machine, &db)

@@ -25,7 +25,9 @@
 //!
 //! Values come from `machine.json`; the writable ones (`kern.hostname`, the GPU wired-memory
 //! limit) are kept in `var/run/sysctl.json` inside the emulated Mac once set. Like the
-//! kernel's, they would not survive a reboot; the emulated Mac has no reboot.
+//! kernel's, they do not survive a reboot ([`boot`], called by `launchctl::reboot`): a user
+//! reports `iogpu.wired_limit_mb` reading 0 again after a reboot until a daemon set it anew
+//! (notes/issue10-research.md section 7, find_string id 59125888048).
 
 use super::getopt::getopt;
 use super::libc::strtol;
@@ -163,9 +165,17 @@ fn oids(machine: &Machine) -> Vec<Oid> {
         // hw.perflevel* at all (reference 4.3).
         Oid::read("hw.nperflevels", 2, Kind::Int),
     ];
+    // M5 Pro and M5 Max name their two clusters `Super` and `Performance`; there is no
+    // `Efficiency` level (users' captures: an M5 Pro prints `hw.perflevel0.name: Super`,
+    // `hw.perflevel1.name: Performance` with 5 + 10 cores, find_string id 61427770540; an
+    // 18-core part 6 Super + 12 Performance, id 70527169612). Earlier chips: reference 4.3.
+    let names = match info.chip.as_str() {
+        "Apple M5 Pro" | "Apple M5 Max" => ["Super", "Performance"],
+        _ => ["Performance", "Efficiency"],
+    };
     for (level, cores, name) in [
-        (0, info.performance_cores, "Performance"),
-        (1, info.efficiency_cores, "Efficiency"),
+        (0, info.performance_cores, names[0]),
+        (1, info.efficiency_cores, names[1]),
     ] {
         let prefix = format!("hw.perflevel{level}");
         for leaf in [
@@ -227,6 +237,35 @@ pub fn hostname(machine: &Machine) -> String {
 /// sethostname(3): changes `kern.hostname` until reboot. The caller checks for root.
 pub fn set_hostname(machine: &Machine, name: &str) -> Result<()> {
     save_state(machine, "kern.hostname", name)
+}
+
+/// The GPU wired-memory limit in bytes when one is set (0 is the system default): Sonoma and
+/// later's `iogpu.wired_limit_mb` (MiB: antirez/ds4 PR #893 measured 112.00 GiB with
+/// 114688), Ventura and earlier's `debug.iogpu.wired_limit` (bytes). Metal's
+/// `recommendedMaxWorkingSetSize` follows it (see `ollama::perf`).
+pub fn gpu_wired_limit_bytes(machine: &Machine) -> Option<u64> {
+    let state = load_state(machine);
+    let (major, ..) = version_triple(&machine.info.product_version);
+    let (name, shift) = if major >= 14 {
+        ("iogpu.wired_limit_mb", 20)
+    } else {
+        ("debug.iogpu.wired_limit", 0)
+    };
+    let value: i64 = state.get(name)?.parse().ok()?;
+    u64::try_from(value)
+        .ok()
+        .filter(|&v| v > 0)
+        .map(|v| v << shift)
+}
+
+/// A reboot: every value written since the last boot is gone (the module comment).
+pub fn boot(machine: &Machine) -> Result<()> {
+    match std::fs::remove_file(machine.dir.join(STATE_FILE)) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            Err(err).context("forgetting the values sysctl set before the reboot")
+        }
+        _ => Ok(()),
+    }
 }
 
 fn load_state(machine: &Machine) -> BTreeMap<String, String> {
@@ -625,6 +664,30 @@ mod tests {
         assert_eq!(out.stdout, "Performance\n16\n");
     }
 
+    /// M5 Pro and M5 Max call their clusters Super and Performance (see `oids`).
+    #[test]
+    fn m5_max_levels_are_super_and_performance() {
+        let (_dir, mut machine) = mac("m4max-64gb-sequoia");
+        machine.info.chip = "Apple M5 Max".to_string();
+        machine.info.performance_cores = 6;
+        machine.info.efficiency_cores = 12;
+        let out = sysctl(
+            &machine,
+            &[
+                "hw.nperflevels",
+                "hw.perflevel0.name",
+                "hw.perflevel0.physicalcpu",
+                "hw.perflevel1.name",
+                "hw.perflevel1.physicalcpu",
+            ],
+        );
+        assert_eq!(
+            out.stdout,
+            "hw.nperflevels: 2\nhw.perflevel0.name: Super\nhw.perflevel0.physicalcpu: 6\n\
+             hw.perflevel1.name: Performance\nhw.perflevel1.physicalcpu: 12\n"
+        );
+    }
+
     /// Model identifiers from public model tables (see `model_identifier`).
     #[test]
     fn model_per_preset() {
@@ -712,6 +775,27 @@ mod tests {
         );
         let out = sysctl(&machine, &["-n", "iogpu.wired_limit_mb"]);
         assert_eq!(out.stdout, "12288\n");
+    }
+
+    /// The value set as root lasts until reboot (the module comment), as does a host name.
+    #[test]
+    fn written_values_are_lost_at_reboot() {
+        let (_dir, mut machine) = mac("m4max-64gb-sequoia");
+        machine.info.uid = 0;
+        let out = sysctl(&machine, &["-w", "iogpu.wired_limit_mb=57344"]);
+        assert_eq!(out.stdout, "iogpu.wired_limit_mb: 0 -> 57344\n");
+        assert_eq!(gpu_wired_limit_bytes(&machine), Some(56 << 30));
+        crate::launchctl::reboot(&machine).unwrap();
+        assert_eq!(
+            sysctl(&machine, &["iogpu.wired_limit_mb"]).stdout,
+            "iogpu.wired_limit_mb: 0\n"
+        );
+        assert_eq!(gpu_wired_limit_bytes(&machine), None);
+        // Ventura and earlier: bytes.
+        let (_dir, mut monterey) = mac("m1-8gb-monterey");
+        monterey.info.uid = 0;
+        sysctl(&monterey, &["debug.iogpu.wired_limit=6442450944"]);
+        assert_eq!(gpu_wired_limit_bytes(&monterey), Some(6 << 30));
     }
 
     /// sysctl.c: read-only names and bad numbers are refused before the kernel is asked.
