@@ -1,4 +1,4 @@
-//! The HTTP API of `ollama serve` 0.32.3 (ollama/ollama `server/routes.go GenerateRoutes`
+//! The HTTP API of `ollama serve` 0.32.15 (ollama/ollama `server/routes.go GenerateRoutes`
 //! and its handlers, `server/create.go`, `server/images.go PullModel`,
 //! `server/download.go`; reference ollama.md sections 1 and 2, checklist 6). Each handler
 //! cites the code it follows; every error body is `{"error":"…"}` with the texts of the
@@ -1336,14 +1336,13 @@ fn create_events(server: &Running, req: &CreateRequest, events: &mut Vec<Event>)
             J::Arr(caps.iter().map(J::from_value).collect()),
         ));
     }
-    let config_layer =
-        match store.new_layer(&store::config_blob(&config, &layers), store::CONFIG_MEDIA) {
-            Ok(layer) => layer,
-            Err(e) => {
-                events.push(Event::Error(e.to_string(), 500));
-                return;
-            }
-        };
+    let config_layer = match store.new_layer(&store::config_blob(&config), store::CONFIG_MEDIA) {
+        Ok(layer) => layer,
+        Err(e) => {
+            events.push(Event::Error(e.to_string(), 500));
+            return;
+        }
+    };
     for layer in &layers {
         if !layer.status.is_empty() {
             events.push(Event::Line(progress(&layer.status)));
@@ -1576,6 +1575,42 @@ fn option_int(options: &[(String, J)], key: &str) -> Option<i64> {
         })
 }
 
+/// `api.DefaultOptions()` (ollama/ollama v0.32.15 `api/types.go` 1096-1122) for the sampling
+/// and runner options a request sends on to the runner: the server's defaults under the
+/// model's params layer under the request's `options` (`modelOptions`, `server/routes.go`
+/// 125-159). `num_ctx` is left out: its default is `OLLAMA_CONTEXT_LENGTH` or the VRAM tier.
+/// `repeat_penalty` is 1.0 since v0.32.10 (commit 6a261db7d, "api: stop applying
+/// repeat_penalty 1.1 to models that don't set one"); it was 1.1 up to v0.32.9.
+pub const DEFAULT_OPTIONS: &[(&str, f64)] = &[
+    ("num_predict", -1.0),
+    ("num_keep", 4.0),
+    ("temperature", 0.8),
+    ("top_k", 40.0),
+    ("top_p", 0.9),
+    ("typical_p", 1.0),
+    ("repeat_last_n", 64.0),
+    ("repeat_penalty", 1.0),
+    ("presence_penalty", 0.0),
+    ("frequency_penalty", 0.0),
+    ("seed", -1.0),
+    ("num_batch", 512.0),
+    ("num_gpu", -1.0),
+    ("num_thread", 0.0),
+    ("draft_num_predict", 4.0),
+];
+
+/// The options a request runs with: `DEFAULT_OPTIONS`, then the model's, then the request's
+/// (later entries win in `option_int`/`option_f64`).
+pub fn effective_options(model: &[(String, J)], request: &[(String, J)]) -> Vec<(String, J)> {
+    let mut merged: Vec<(String, J)> = DEFAULT_OPTIONS
+        .iter()
+        .map(|(k, v)| (k.to_string(), J::Float(*v)))
+        .collect();
+    merged.extend(model.iter().cloned());
+    merged.extend(request.iter().cloned());
+    merged
+}
+
 /// A deterministic 64-bit FNV-1a hash (for canned answers and token ids).
 fn fnv(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -1786,8 +1821,7 @@ fn generate(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply
     {
         return Reply::error(500, &message);
     }
-    let mut merged = model.options.clone();
-    merged.extend(request_options);
+    let merged = effective_options(&model.options, &request_options);
     let vram = perf::hardware(machine).vram(server.env.gpu_overhead());
     let trained = model.arch_u64("context_length");
     let mut num_ctx = match option_int(&merged, "num_ctx") {
@@ -1954,6 +1988,27 @@ mod tests {
             Err("option \"stop\" must be of type array".into())
         );
         assert!(check_options(&opts(serde_json::json!({"tfs_z": "x", "num_ctx": 8192.5}))).is_ok());
+    }
+
+    /// `DefaultOptions` at v0.32.15: no repeat penalty unless the model or request sets one
+    /// (commit 6a261db7d, v0.32.10); the model's params, then the request's, win.
+    #[test]
+    fn default_options_since_v0_32_10() {
+        let last = |opts: &[(String, J)], key: &str| {
+            opts.iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let plain = effective_options(&[], &[]);
+        assert_eq!(last(&plain, "repeat_penalty"), Some(J::Float(1.0)));
+        assert_eq!(last(&plain, "temperature"), Some(J::Float(0.8)));
+        assert_eq!(option_int(&plain, "num_predict"), Some(-1));
+        let model = vec![("repeat_penalty".to_string(), J::Float(1.05))];
+        let request = vec![("temperature".to_string(), J::Float(0.0))];
+        let merged = effective_options(&model, &request);
+        assert_eq!(last(&merged, "repeat_penalty"), Some(J::Float(1.05)));
+        assert_eq!(last(&merged, "temperature"), Some(J::Float(0.0)));
     }
 
     #[test]

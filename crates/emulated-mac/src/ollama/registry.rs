@@ -558,6 +558,10 @@ impl BaseModel {
                 None,
             ));
         }
+        // The config blob the library model was pushed with. Library models were pushed by
+        // Ollama releases before v0.32.7, whose `createConfigLayer` still wrote
+        // `rootfs.diff_ids` (removed in commit 5a173edb6), so a pulled model keeps it; only
+        // models created by this server lack it (`store::config_blob`).
         let config = J::obj([
             ("model_format", J::str("gguf")),
             ("model_family", J::str(self.architecture)),

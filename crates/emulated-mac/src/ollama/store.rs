@@ -1,5 +1,5 @@
 //! The model store, laid out as Ollama lays it out under `OLLAMA_MODELS` (ollama/ollama
-//! `manifest/paths.go`, `manifest/manifest.go`, `server/images.go GetModel` at v0.32.3):
+//! `manifest/paths.go`, `manifest/manifest.go`, `server/images.go GetModel` at v0.32.15):
 //!
 //! - `manifests/<host>/<namespace>/<model>/<tag>`: the manifest JSON (`schemaVersion`,
 //!   `mediaType`, `config`, `layers` with `mediaType`, `digest`, `size` and, for a model
@@ -502,22 +502,16 @@ pub fn file_type_of(kv: &serde_json::Map<String, serde_json::Value>) -> Option<F
         .and_then(FileType::from_number)
 }
 
-/// A config blob for a created model (`createConfigLayer`): the config with `rootfs.diff_ids`
-/// set to the layers' digests.
-pub fn config_blob(config: &[(String, J)], layers: &[Layer]) -> Vec<u8> {
+/// A config blob for a created model (`createConfigLayer`, ollama/ollama v0.32.15
+/// `server/create.go` 1424-1430): `json.NewEncoder` of `model.ConfigV2` (`types/model/config.go`),
+/// whose fields come in struct order with `architecture` and `os` last. Since v0.32.7 (commit
+/// 5a173edb6, "manifests: remove OCI rootfs from the model config") there is no
+/// `rootfs.diff_ids`, so the config no longer depends on the layers and a created model's
+/// config and manifest digests differ from v0.32.3's.
+pub fn config_blob(config: &[(String, J)]) -> Vec<u8> {
     let mut fields: Vec<(String, J)> = config.to_vec();
     fields.push(("architecture".into(), J::str("amd64")));
     fields.push(("os".into(), J::str("linux")));
-    fields.push((
-        "rootfs".into(),
-        J::obj([
-            ("type", J::str("layers")),
-            (
-                "diff_ids",
-                J::Arr(layers.iter().map(|l| J::str(l.digest.clone())).collect()),
-            ),
-        ]),
-    ));
     registry::encoder_line(&J::Obj(fields))
 }
 

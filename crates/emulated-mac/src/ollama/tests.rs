@@ -1,5 +1,5 @@
 //! One test per emulated behaviour, each naming the fixture (reference
-//! `fixtures/ollama/*.json`) or the ollama/ollama v0.32.3 source it follows.
+//! `fixtures/ollama/*.json`) or the ollama/ollama v0.32.15 source it follows.
 
 use super::*;
 use crate::http::HttpRequest;
@@ -295,7 +295,7 @@ fn environment_is_the_jobs_process_environment() {
 // ---------------------------------------------------------------------------------------
 // Startup log and environment parsing.
 
-/// `server/routes.go:1947` logs `msg="server config" env="map[…]"` first at every start
+/// `server/routes.go:1951` (v0.32.15) logs `msg="server config" env="map[…]"` first at every start
 /// (reference 3.1 constructed example); Homebrew's plist values are visible in it.
 #[test]
 fn startup_log_has_the_server_config_line() {
@@ -307,14 +307,14 @@ fn startup_log_has_the_server_config_line() {
     assert!(config.starts_with("time=20"), "{config}");
     assert!(
         config.contains(
-            " level=INFO source=routes.go:1947 msg=\"server config\" env=\"map[HTTPS_PROXY: HTTP_PROXY: LLAMA_ARG_FIT: LLAMA_ARG_FIT_TARGET: NO_PROXY: OLLAMA_CONTEXT_LENGTH:0 OLLAMA_DEBUG:INFO OLLAMA_DEBUG_LOG_REQUESTS:false OLLAMA_EDITOR: OLLAMA_FLASH_ATTENTION:true OLLAMA_GO_TEMPLATE:true OLLAMA_GPU_OVERHEAD:0 OLLAMA_HOST:http://127.0.0.1:11434 OLLAMA_IGPU_ENABLE: OLLAMA_KEEP_ALIVE:5m0s OLLAMA_KV_CACHE_TYPE:q8_0 OLLAMA_LLM_LIBRARY: OLLAMA_LOAD_TIMEOUT:5m0s OLLAMA_MAX_LOADED_MODELS:0 OLLAMA_MAX_QUEUE:512 OLLAMA_MAX_TRANSFER_STREAMS:4 OLLAMA_MODELS:/Users/admin/.ollama/models OLLAMA_NOHISTORY:false OLLAMA_NOPRUNE:false OLLAMA_NO_CLOUD:false OLLAMA_NUM_PARALLEL:1 OLLAMA_ORIGINS:[http://localhost https://localhost http://localhost:* https://localhost:* http://127.0.0.1 https://127.0.0.1 http://127.0.0.1:* https://127.0.0.1:* http://0.0.0.0 https://0.0.0.0 http://0.0.0.0:* https://0.0.0.0:* app://* file://* tauri://* vscode-webview://* vscode-file://*] OLLAMA_REMOTES:[ollama.com] OLLAMA_SCHED_SPREAD:false http_proxy: https_proxy: no_proxy:]\""
+            " level=INFO source=routes.go:1951 msg=\"server config\" env=\"map[HTTPS_PROXY: HTTP_PROXY: LLAMA_ARG_FIT: LLAMA_ARG_FIT_TARGET: NO_PROXY: OLLAMA_CONTEXT_LENGTH:0 OLLAMA_DEBUG:INFO OLLAMA_DEBUG_LOG_REQUESTS:false OLLAMA_EDITOR: OLLAMA_FLASH_ATTENTION:true OLLAMA_GO_TEMPLATE:true OLLAMA_GPU_OVERHEAD:0 OLLAMA_HOST:http://127.0.0.1:11434 OLLAMA_IGPU_ENABLE: OLLAMA_KEEP_ALIVE:5m0s OLLAMA_KV_CACHE_TYPE:q8_0 OLLAMA_LLM_LIBRARY: OLLAMA_LOAD_TIMEOUT:5m0s OLLAMA_MAX_LOADED_MODELS:0 OLLAMA_MAX_QUEUE:512 OLLAMA_MAX_TRANSFER_STREAMS:4 OLLAMA_MODELS:/Users/admin/.ollama/models OLLAMA_NOHISTORY:false OLLAMA_NOPRUNE:false OLLAMA_NO_CLOUD:false OLLAMA_NUM_PARALLEL:1 OLLAMA_ORIGINS:[http://localhost https://localhost http://localhost:* https://localhost:* http://127.0.0.1 https://127.0.0.1 http://127.0.0.1:* https://127.0.0.1:* http://0.0.0.0 https://0.0.0.0 http://0.0.0.0:* https://0.0.0.0:* app://* file://* tauri://* vscode-webview://* vscode-file://*] OLLAMA_REMOTES:[ollama.com] OLLAMA_SCHED_SPREAD:false http_proxy: https_proxy: no_proxy:]\""
         ),
         "{config}"
     );
-    assert!(lines[1].ends_with("source=routes.go:1949 msg=\"Ollama cloud disabled: false\""));
+    assert!(lines[1].ends_with("source=routes.go:1953 msg=\"Ollama cloud disabled: false\""));
     assert!(
         lines[2].ends_with(
-            "source=routes.go:2004 msg=\"Listening on 127.0.0.1:11434 (version 0.32.3)\""
+            "source=routes.go:2008 msg=\"Listening on 127.0.0.1:11434 (version 0.32.15)\""
         ),
         "{}",
         lines[2]
@@ -322,7 +322,7 @@ fn startup_log_has_the_server_config_line() {
     // 16 GB: 2/3 is 10.7 GiB of working set, below the 23 GiB tier.
     assert!(
         lines[3].ends_with(
-            "source=routes.go:2054 msg=\"vram-based default context\" total_vram=\"10.7 GiB\" default_num_ctx=4096"
+            "source=routes.go:2058 msg=\"vram-based default context\" total_vram=\"10.7 GiB\" default_num_ctx=4096"
         ),
         "{}",
         lines[3]
@@ -654,7 +654,7 @@ fn version_and_status() {
         (
             200,
             "application/json; charset=utf-8",
-            r#"{"version":"0.32.3"}"#
+            r#"{"version":"0.32.15"}"#
         )
     );
     assert_eq!(call(&machine, "HEAD", "/api/version", None).body, "");
@@ -935,6 +935,30 @@ fn create_inherits_and_merges() {
         base_model.messages,
         vec![("user".to_string(), "old".to_string())]
     );
+}
+
+/// A created model's config blob is `model.ConfigV2` without `rootfs` (v0.32.7, commit
+/// 5a173edb6; research note 1.9): `model_format` … `file_type`, the non-empty optional fields,
+/// then `architecture`, `os`. A pulled library model keeps the `rootfs` it was pushed with.
+#[test]
+fn created_config_has_no_rootfs_since_v0_32_7() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let created = post(
+        &machine,
+        "/api/create",
+        json!({"model": "cfg", "from": "llama3.2:3b", "parser": "qwen3", "stream": false}),
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let server = server::running(&machine).unwrap();
+    let config = |name: &str| {
+        let manifest = server.store.manifest(&names::Name::parse(name)).unwrap();
+        String::from_utf8(server.store.read_blob(&manifest.config.digest).unwrap()).unwrap()
+    };
+    assert_eq!(
+        config("cfg"),
+        "{\"model_format\":\"gguf\",\"model_family\":\"llama\",\"model_families\":[\"llama\"],\"model_type\":\"3.2B\",\"file_type\":\"Q4_K_M\",\"parser\":\"qwen3\",\"architecture\":\"amd64\",\"os\":\"linux\"}\n"
+    );
+    assert!(config("llama3.2:3b").contains("\"rootfs\":{\"type\":\"layers\",\"diff_ids\":["));
 }
 
 /// Parameters are stored verbatim, wrong types included (`setParameters` only encodes); the
@@ -1478,9 +1502,9 @@ fn http_server_answers_over_tcp() {
     );
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
     assert!(reply.contains("\r\nContent-Type: application/json; charset=utf-8\r\n"));
-    assert!(reply.contains("\r\nContent-Length: 20\r\n"));
+    assert!(reply.contains("\r\nContent-Length: 21\r\n"));
     assert!(
-        reply.ends_with("\r\n\r\n{\"version\":\"0.32.3\"}"),
+        reply.ends_with("\r\n\r\n{\"version\":\"0.32.15\"}"),
         "{reply}"
     );
     let body = r#"{"model":"nonexistent"}"#;
