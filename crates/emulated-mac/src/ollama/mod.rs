@@ -20,9 +20,13 @@
 //! - `names.rs`, `gofmt.rs`, `sha256.rs`, `perf.rs`: model names, Go's text formats,
 //!   digests, and the speed model behind the timing fields.
 //!
-//! Not emulated: `/api/chat`, `/api/embed`, `/api/embeddings`, `/api/push`, the OpenAI and
-//! Anthropic routes, cloud models (`:cloud`), safetensors imports, request logging
-//! (`[GIN]` lines), gin's trailing-slash redirects; they answer 404 like unknown paths.
+//! `/api/chat`, `/api/embed`, `/api/embeddings` and `/api/push` answer with the real shapes
+//! and error texts, so that Ollama's own clients can be pointed at `macllm sandbox serve`;
+//! their outputs are deterministic (canned words, hash-seeded vectors), not a model's.
+//!
+//! Not emulated: the OpenAI and Anthropic routes, cloud models (`:cloud`), safetensors
+//! imports, request logging (`[GIN]` lines), gin's trailing-slash redirects; they answer 404
+//! like unknown paths.
 
 pub mod api;
 pub mod envconfig;

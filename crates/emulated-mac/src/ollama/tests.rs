@@ -1589,3 +1589,433 @@ fn blobs_and_create_from_files() {
     assert_eq!(show["details"]["parent_model"], "");
     assert_eq!(show["template"], "{{ .Prompt }}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Chat, embeddings and push (ollama/ollama v0.32.15; research note issue10 section 1.10).
+
+/// `created_at` is the clock's; the tests put a fixed text in its place.
+fn fixed_time(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("\"created_at\":\"") {
+        let start = i + "\"created_at\":\"".len();
+        out.push_str(&rest[..start]);
+        out.push('T');
+        let end = rest[start..].find('"').unwrap();
+        rest = &rest[start + end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `ChatResponse` (api/types.go 520-564): field order `model`, `created_at`, `message`
+/// (`role`, `content`), `done`, `done_reason`, metrics; `stream:false` is the last chunk with
+/// the whole content (`writeChatResponse`), streams are NDJSON chunks then the last one.
+#[test]
+fn chat_answers_like_the_native_runner() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let body = json!({"model": "llama3.2:3b", "stream": false,
+                      "messages": [{"role": "user", "content": "Why is the sky blue?"}],
+                      "options": {"num_predict": 4}});
+    let response = post(&machine, "/api/chat", body.clone());
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.content_type, "application/json; charset=utf-8");
+    let v = json_of(&response);
+    assert_eq!(
+        fixed_time(&response.body),
+        format!(
+            "{{\"model\":\"llama3.2:3b\",\"created_at\":\"T\",\"message\":{{\"role\":\"assistant\",\"content\":\"This is an emulated\"}},\"done\":true,\"done_reason\":\"length\",\"total_duration\":{},\"load_duration\":{},\"prompt_eval_count\":{},\"prompt_eval_duration\":{},\"eval_count\":4,\"eval_duration\":{}}}",
+            v["total_duration"],
+            v["load_duration"],
+            v["prompt_eval_count"],
+            v["prompt_eval_duration"],
+            v["eval_duration"]
+        )
+    );
+    for key in [
+        "total_duration",
+        "load_duration",
+        "prompt_eval_count",
+        "prompt_eval_duration",
+        "eval_duration",
+    ] {
+        assert!(v[key].as_i64().unwrap() > 0, "{key}");
+    }
+    // Streaming (the default): a chunk per word, then the last chunk with the metrics.
+    let streamed = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "llama3.2:3b", "options": {"num_predict": 2},
+               "messages": [{"role": "user", "content": "Why is the sky blue?"}]}),
+    );
+    assert_eq!(streamed.content_type, "application/x-ndjson");
+    let text = fixed_time(&streamed.body);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(
+        lines[0],
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":"This"},"done":false}"#
+    );
+    assert_eq!(
+        lines[1],
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":" is"},"done":false}"#
+    );
+    assert!(lines[2].starts_with(r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":""},"done":true,"done_reason":"length","total_duration":"#), "{}", lines[2]);
+    // Deterministic: the same request, the same words.
+    let again = json_of(&post(&machine, "/api/chat", body));
+    assert_eq!(again["message"], v["message"]);
+}
+
+/// Load and unload without messages (routes.go 2506-2516, 2643-2652), and the error texts:
+/// routes_generate_test.go 857 (`"test" does not support thinking`), 911 (`"bert" does not
+/// support chat`), `model '<as sent>' not found`, `model is required`, `CheckCapabilities`.
+#[test]
+fn chat_load_unload_and_errors() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let load = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "llama3.2:3b", "messages": []}),
+    );
+    assert_eq!(
+        fixed_time(&load.body),
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":""},"done":true,"done_reason":"load"}"#
+    );
+    assert_eq!(
+        json_of(&call(&machine, "GET", "/api/ps", None))["models"][0]["name"],
+        "llama3.2:3b"
+    );
+    let unload = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "llama3.2:3b", "keep_alive": 0}),
+    );
+    assert_eq!(
+        fixed_time(&unload.body),
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":""},"done":true,"done_reason":"unload"}"#
+    );
+    assert_eq!(
+        call(&machine, "GET", "/api/ps", None).body,
+        r#"{"models":[]}"#
+    );
+    let cases = [
+        (
+            json!({"messages": []}),
+            400,
+            r#"{"error":"model is required"}"#,
+        ),
+        (
+            json!({"model": "nope"}),
+            404,
+            r#"{"error":"model 'nope' not found"}"#,
+        ),
+        (
+            json!({"model": "a:b:c:d"}),
+            400,
+            r#"{"error":"invalid model name"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "think": true, "messages": [{"role": "user", "content": "x"}]}),
+            400,
+            r#"{"error":"\"llama3.2:3b\" does not support thinking"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "top_logprobs": 21}),
+            400,
+            r#"{"error":"top_logprobs must be between 0 and 20"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "messages": "hi"}),
+            400,
+            r#"{"error":"json: cannot unmarshal string into Go struct field ChatRequest.messages of type []api.Message"}"#,
+        ),
+    ];
+    for (body, status, text) in cases {
+        let reply = post(&machine, "/api/chat", body.clone());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (status, text),
+            "{body}"
+        );
+    }
+    // A template without `.Tools` gives no tools capability.
+    post(
+        &machine,
+        "/api/create",
+        json!({"model": "plain", "from": "llama3.2:3b", "template": "{{ .Prompt }}", "stream": false}),
+    );
+    let tools = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "plain", "messages": [{"role": "user", "content": "x"}],
+               "tools": [{"type": "function", "function": {"name": "f"}}]}),
+    );
+    assert_eq!(
+        (tools.status, tools.body.as_str()),
+        (
+            400,
+            r#"{"error":"registry.ollama.ai/library/plain:latest does not support tools"}"#
+        )
+    );
+    assert_eq!(call(&machine, "GET", "/api/chat", None).status, 405);
+}
+
+/// `EmbedHandler`: L2-normalised float32 vectors of the model's `embedding_length`, cut and
+/// renormalised by `dimensions`; `[]`/`""` only loads; error texts as routes.go 795-1024 and
+/// `handleScheduleError` write them.
+#[test]
+fn embed_returns_normalised_vectors() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let response = post(
+        &machine,
+        "/api/embed",
+        json!({"model": "llama3.2:3b", "input": ["why is the sky blue?", "why is grass green?"]}),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.content_type, "application/json; charset=utf-8");
+    let v = json_of(&response);
+    let vectors = v["embeddings"].as_array().unwrap();
+    assert_eq!(vectors.len(), 2);
+    for vector in vectors {
+        let vector = vector.as_array().unwrap();
+        assert_eq!(vector.len(), 3072, "llama3.2:3b's llama.embedding_length");
+        let norm: f64 = vector.iter().map(|x| x.as_f64().unwrap().powi(2)).sum();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    }
+    assert_ne!(vectors[0], vectors[1]);
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert!(
+        response
+            .body
+            .starts_with("{\"model\":\"llama3.2:3b\",\"embeddings\":[[")
+    );
+    assert!(response.body.contains("]],\"total_duration\":"), "{keys:?}");
+    assert!(response.body.contains(",\"load_duration\":"));
+    assert!(
+        response
+            .body
+            .ends_with(&format!(",\"prompt_eval_count\":{}}}", 2 * (5 + 2)))
+    );
+    // The same text gives the same vector, the name in other case too; a string input is one
+    // vector.
+    let single = json_of(&post(
+        &machine,
+        "/api/embed",
+        json!({"model": "LLAMA3.2:3B", "input": "why is the sky blue?"}),
+    ));
+    assert_eq!(single["embeddings"][0], vectors[0]);
+    // `dimensions`: cut, normalised again.
+    let cut = json_of(&post(
+        &machine,
+        "/api/embed",
+        json!({"model": "llama3.2:3b", "input": "why is the sky blue?", "dimensions": 4}),
+    ));
+    let cut: Vec<f32> = cut["embeddings"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    let first4: Vec<f32> = vectors[0].as_array().unwrap()[..4]
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(cut, api::normalize(&first4));
+    let cases = [
+        (
+            json!({"model": "llama3.2:3b", "input": []}),
+            200,
+            r#"{"model":"llama3.2:3b","embeddings":[]}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": ""}),
+            200,
+            r#"{"model":"llama3.2:3b","embeddings":[]}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": [1]}),
+            400,
+            r#"{"error":"invalid input type"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": 1}),
+            400,
+            r#"{"error":"invalid input type"}"#,
+        ),
+        (
+            json!({"input": "x"}),
+            404,
+            r#"{"error":"model '' not found"}"#,
+        ),
+        (
+            json!({"model": "nope", "input": "x"}),
+            404,
+            r#"{"error":"model \"nope\" not found, try pulling it first"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": "x".repeat(40_000), "truncate": false,
+                   "options": {"num_ctx": 2048}}),
+            400,
+            r#"{"error":"the input length exceeds the context length"}"#,
+        ),
+    ];
+    for (body, status, text) in cases {
+        let reply = post(&machine, "/api/embed", body.clone());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (status, text),
+            "{body}"
+        );
+    }
+}
+
+/// `EmbeddingsHandler` (legacy): the runner's vector as float64, not normalised.
+#[test]
+fn legacy_embeddings_are_not_normalised() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let response = post(
+        &machine,
+        "/api/embeddings",
+        json!({"model": "llama3.2:3b", "prompt": "why is the sky blue?"}),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert!(response.body.starts_with("{\"embedding\":["));
+    let v = json_of(&response);
+    let vector: Vec<f64> = v["embedding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(vector.len(), 3072);
+    let norm: f64 = vector.iter().map(|x| x * x).sum::<f64>().sqrt();
+    assert!(norm > 2.0, "not normalised: {norm}");
+    // The same direction as /api/embed's vector.
+    let embed = json_of(&post(
+        &machine,
+        "/api/embed",
+        json!({"model": "llama3.2:3b", "input": "why is the sky blue?"}),
+    ));
+    let unit = embed["embeddings"][0][0].as_f64().unwrap();
+    assert!((vector[0] / norm - unit).abs() < 1e-5);
+    let cases = [
+        (
+            json!({"model": "llama3.2:3b", "prompt": ""}),
+            200,
+            r#"{"embedding":[]}"#,
+        ),
+        (
+            json!({"prompt": "x"}),
+            400,
+            r#"{"error":"model is required"}"#,
+        ),
+        (
+            json!({"model": "nope", "prompt": "x"}),
+            404,
+            r#"{"error":"model \"nope\" not found, try pulling it first"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "prompt": 1}),
+            400,
+            r#"{"error":"json: cannot unmarshal number into Go struct field EmbeddingRequest.prompt of type string"}"#,
+        ),
+    ];
+    for (body, status, text) in cases {
+        let reply = post(&machine, "/api/embeddings", body.clone());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (status, text),
+            "{body}"
+        );
+    }
+}
+
+/// `PushModel` statuses (images.go 931-995, upload.go 319-405), not `docs/api.md`'s
+/// `starting upload`; `stream:false` is the last object (`waitForStream`).
+#[test]
+fn push_streams_the_codes_statuses() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    post(
+        &machine,
+        "/api/copy",
+        json!({"source": "llama3.2:3b", "destination": "jdoe/mine"}),
+    );
+    post(
+        &machine,
+        "/api/create",
+        json!({"model": "jdoe/tuned", "from": "llama3.2:3b", "system": "Be brief.", "stream": false}),
+    );
+    let server = server::running(&machine).unwrap();
+    let base = server
+        .store
+        .manifest(&names::Name::parse("llama3.2:3b"))
+        .unwrap();
+    let pushed = post(&machine, "/api/push", json!({"model": "jdoe/mine"}));
+    assert_eq!(pushed.content_type, "application/x-ndjson");
+    let mut expected = vec![r#"{"status":"retrieving manifest"}"#.to_string()];
+    for layer in base.layers.iter().chain(std::iter::once(&base.config)) {
+        expected.push(format!(
+            r#"{{"status":"pushing {}","digest":"{}","total":{},"completed":{}}}"#,
+            &layer.digest[7..19],
+            layer.digest,
+            layer.size,
+            layer.size
+        ));
+    }
+    expected.push(r#"{"status":"pushing manifest"}"#.into());
+    expected.push(r#"{"status":"success"}"#.into());
+    assert_eq!(pushed.body, expected.join("\n") + "\n");
+    // New blobs (the system layer, the config) upload in ticks, `completed` omitted at 0.
+    let tuned = post(&machine, "/api/push", json!({"name": "jdoe/tuned"}));
+    let statuses = statuses(&tuned);
+    assert_eq!(statuses.first().unwrap(), "retrieving manifest");
+    assert_eq!(
+        &statuses[statuses.len() - 2..],
+        ["pushing manifest", "success"]
+    );
+    let manifest = server
+        .store
+        .manifest(&names::Name::parse("jdoe/tuned"))
+        .unwrap();
+    let config = &manifest.config;
+    let short = &config.digest[7..19];
+    assert!(tuned.body.contains(&format!(
+        "{{\"status\":\"pushing {short}\",\"digest\":\"{}\",\"total\":{}}}\n{{\"status\":\"pushing {short}\",\"digest\":\"{}\",\"total\":{},\"completed\":{}}}\n",
+        config.digest, config.size, config.digest, config.size, config.size
+    )), "{}", tuned.body);
+    let quiet = post(
+        &machine,
+        "/api/push",
+        json!({"model": "jdoe/mine", "stream": false}),
+    );
+    assert_eq!(
+        (
+            quiet.status,
+            quiet.content_type.as_str(),
+            quiet.body.as_str()
+        ),
+        (200, "application/json", r#"{"status":"success"}"#)
+    );
+    let missing = post(&machine, "/api/push", json!({"model": "jdoe/gone"}));
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (
+            200,
+            "{\"status\":\"retrieving manifest\"}\n{\"status\":\"couldn't retrieve manifest\"}\n{\"error\":\"open /Users/admin/.ollama/models/manifests/registry.ollama.ai/jdoe/gone/latest: no such file or directory\"}\n"
+        )
+    );
+    let library = post(
+        &machine,
+        "/api/push",
+        json!({"model": "llama3.2:3b", "stream": false}),
+    );
+    assert_eq!(
+        (library.status, library.body.as_str()),
+        (500, r#"{"error":"unauthorized: access denied"}"#)
+    );
+    let required = post(&machine, "/api/push", json!({}));
+    assert_eq!(
+        (required.status, required.body.as_str()),
+        (400, r#"{"error":"model is required"}"#)
+    );
+}
