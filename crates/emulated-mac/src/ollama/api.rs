@@ -21,6 +21,7 @@ use super::perf;
 use super::registry::{self, FileType};
 use super::server::{Loaded, Running};
 use super::store::{self, Layer, Model, Store};
+use super::templates;
 use crate::http::HttpRequest;
 use crate::machine::Machine;
 use std::time::{Duration, SystemTime};
@@ -413,7 +414,7 @@ fn capabilities(model: &Model) -> Option<J> {
 fn tags(server: &Running) -> Reply {
     let mut entries: Vec<(i64, J)> = Vec::new();
     for name in server.store.names() {
-        let Some(model) = server.store.model(&name) else {
+        let Some(model) = server.model(&name) else {
             continue;
         };
         let short = name.display_shortest();
@@ -571,7 +572,7 @@ fn show(server: &Running, request: &HttpRequest) -> Reply {
     };
     let name = existing(&server.store, &name);
     let display = name.display_shortest();
-    let Some(mut model) = server.store.model(&name) else {
+    let Some(mut model) = server.model(&name) else {
         return Reply::error(404, &format!("model '{display}' not found"));
     };
     if !system.is_empty() {
@@ -597,7 +598,9 @@ fn show(server: &Running, request: &HttpRequest) -> Reply {
     text("license", model.licenses.join("\n"));
     text("modelfile", modelfile(&model, &options));
     text("parameters", parameters);
-    text("template", model.template.clone());
+    // `selectedModelTemplate` (routes.go 1572, 1623-1630): the GGUF's Jinja template when the
+    // model runs native, else the Go TEMPLATE.
+    text("template", templates::selected_template(&model));
     text("system", model.system.clone());
     text("renderer", model.config_str("renderer"));
     text("parser", model.config_str("parser"));
@@ -1788,7 +1791,7 @@ fn generate(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply
         Err(Some(_)) => return Reply::error(400, "invalid model name"),
     };
     let name = existing(&server.store, &name);
-    let Some(model) = server.store.model(&name) else {
+    let Some(model) = server.model(&name) else {
         return Reply::error(404, &format!("model '{raw}' not found"));
     };
     let created = || J::str(gofmt::rfc3339_nano(SystemTime::now()));
@@ -2135,7 +2138,7 @@ fn chat(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply {
         Err(Some(_)) => return Reply::error(400, "invalid model name"),
     };
     let name = existing(&server.store, &name);
-    let Some(model) = server.store.model(&name) else {
+    let Some(model) = server.model(&name) else {
         return Reply::error(404, &format!("model '{raw}' not found"));
     };
     if messages.is_empty() && keep_alive == Some(0) {
@@ -2310,7 +2313,7 @@ fn embed(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply {
         Some(_) => return Reply::error(400, "invalid input type"),
     };
     let name = existing(&server.store, &name);
-    let Some(model) = server.store.model(&name) else {
+    let Some(model) = server.model(&name) else {
         return Reply::error(
             404,
             &format!(
@@ -2399,7 +2402,7 @@ fn embeddings(machine: &Machine, server: &Running, request: &HttpRequest) -> Rep
     // No `getExistingName` here: the name is looked up as given (case-insensitively, as the
     // store's file system on a Mac does).
     let name = existing(&server.store, &name);
-    let Some(model) = server.store.model(&name) else {
+    let Some(model) = server.model(&name) else {
         return Reply::error(
             404,
             &format!(

@@ -38,6 +38,7 @@ pub mod perf;
 pub mod registry;
 pub mod server;
 pub mod store;
+pub mod templates;
 
 use super::launchd_db::LaunchdDb;
 use super::machine::Machine;

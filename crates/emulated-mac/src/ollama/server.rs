@@ -457,6 +457,14 @@ pub struct Running {
 
 impl Running {
     /// Records the models in memory after a request changed them.
+    /// `GetModel` for this server: the stored model with the server's `OLLAMA_GO_TEMPLATE`
+    /// (`goTemplateEnvSet`: any non-empty value counts as set), which decides its template.
+    pub fn model(&self, name: &super::names::Name) -> Option<super::store::Model> {
+        let mut model = self.store.model(name)?;
+        model.go_template_env = self.env.explicit_bool("OLLAMA_GO_TEMPLATE");
+        Some(model)
+    }
+
     pub fn save_loaded(&self, machine: &Machine, loaded: Vec<Loaded>) {
         let mut state = load_state(machine).unwrap_or_default();
         if let Some(server) = state.servers.get_mut(&self.job.key())

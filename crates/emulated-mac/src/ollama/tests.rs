@@ -2019,3 +2019,121 @@ fn push_streams_the_codes_statuses() {
         (400, r#"{"error":"model is required"}"#)
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Which template `/api/show` returns (`selectedModelTemplate`; research note 2.3).
+
+/// `TestShowTemplateUsesSelectedRuntimeTemplate` (ollama/ollama v0.32.15
+/// `server/routes_test.go` 807-833): a GGUF whose `tokenizer.chat_template` has tools and
+/// thinking, a TEMPLATE with thinking only, `OLLAMA_GO_TEMPLATE` unset → `template` is the
+/// chat template.
+#[test]
+fn show_template_uses_the_selected_runtime_template() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let chat_template =
+        "{% if tools %}{{ tools }}{% endif %}{% set content = (content.split('</think>')|last) %}";
+    let go_template = "{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{ end }}";
+    let gguf = json!({"kv": {"general.architecture": "llama",
+                             "tokenizer.chat_template": chat_template}})
+    .to_string();
+    let digest = format!("sha256:{}", crate::ollama::sha256_hex(gguf.as_bytes()));
+    let request = HttpRequest {
+        method: "POST".into(),
+        path: format!("/api/blobs/{digest}"),
+        body: Some(gguf),
+    };
+    assert_eq!(handle(&machine, &request).unwrap().status, 201);
+    let created = post(
+        &machine,
+        "/api/create",
+        json!({"model": "show-template", "files": {"model.gguf": digest},
+               "template": go_template, "stream": false}),
+    );
+    assert_eq!(created.body, r#"{"status":"success"}"#);
+    let show = json_of(&post(
+        &machine,
+        "/api/show",
+        json!({"model": "show-template"}),
+    ));
+    assert_eq!(show["template"], chat_template);
+    assert_eq!(
+        show["capabilities"],
+        json!(["tools", "thinking", "completion"])
+    );
+    // The Modelfile keeps the TEMPLATE layer; `model_info` never shows the chat template.
+    assert!(
+        show["modelfile"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("TEMPLATE {go_template}\n"))
+    );
+    assert!(show["model_info"].get("tokenizer.chat_template").is_none());
+}
+
+/// A custom `template:` on llama3.1 (whose GGUF template has tools and a tool round trip)
+/// without `.Tools` is replaced by the GGUF's Jinja template in `/api/show`; the library's
+/// own TEMPLATE, which has the round trip too, is kept; gemma2 (no tools either way) keeps
+/// its TEMPLATE. `OLLAMA_GO_TEMPLATE=1` keeps every TEMPLATE, `=0` (set, false) shows the
+/// Jinja template of every model that has one (`shouldUseGoTemplate`, `goTemplateEnvSet`).
+#[test]
+fn a_custom_template_is_replaced_where_the_real_server_replaces_it() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    for model in ["llama3.1:8b", "gemma2:9b"] {
+        let pulled = post(
+            &machine,
+            "/api/pull",
+            json!({"model": model, "stream": false}),
+        );
+        assert_eq!(pulled.body, r#"{"status":"success"}"#);
+    }
+    let custom = "{{ range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n";
+    for (name, from) in [("custom", "llama3.1:8b"), ("custom-gemma", "gemma2:9b")] {
+        let created = post(
+            &machine,
+            "/api/create",
+            json!({"model": name, "from": from, "template": custom, "stream": false}),
+        );
+        assert_eq!(created.body, r#"{"status":"success"}"#);
+    }
+    let base = registry::find(&names::Name::parse("llama3.1:8b")).unwrap();
+    let gemma = registry::find(&names::Name::parse("gemma2:9b")).unwrap();
+    let jinja = base.chat_template.unwrap();
+    let show = |model: &str| json_of(&post(&machine, "/api/show", json!({"model": model})));
+    let custom_show = show("custom");
+    assert_eq!(custom_show["template"], jinja);
+    assert_eq!(custom_show["capabilities"], json!(["tools", "completion"]));
+    assert_eq!(show("llama3.1:8b")["template"], base.template);
+    assert_eq!(
+        show("llama3.1:8b")["capabilities"],
+        json!(["completion", "tools"])
+    );
+    assert_eq!(show("custom-gemma")["template"], custom);
+    assert_eq!(show("gemma2:9b")["template"], gemma.template);
+
+    let plist = "/Users/admin/Library/LaunchAgents/homebrew.mxcl.ollama.plist";
+    for (value, custom_template, base_template) in [
+        ("1", custom, base.template),
+        ("0", jinja, jinja),
+        ("false", jinja, jinja),
+        ("yes", custom, base.template),
+    ] {
+        ok(
+            &machine,
+            &["launchctl", "bootout", "gui/501/homebrew.mxcl.ollama"],
+        );
+        set_plist_env(&machine, plist, &[("OLLAMA_GO_TEMPLATE", value)]);
+        ok(&machine, &["launchctl", "bootstrap", "gui/501", plist]);
+        assert_eq!(
+            show("custom")["template"],
+            custom_template,
+            "OLLAMA_GO_TEMPLATE={value}"
+        );
+        assert_eq!(
+            show("llama3.1:8b")["template"],
+            base_template,
+            "OLLAMA_GO_TEMPLATE={value}"
+        );
+    }
+    // `yes` does not parse as a bool, which counts as true: every TEMPLATE is used.
+    assert_eq!(show("custom-gemma")["template"], custom);
+}
