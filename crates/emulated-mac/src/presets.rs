@@ -22,7 +22,7 @@ pub struct Preset {
     hostname: &'static str,
     /// `false`: reached only over SSH, no Aqua login, so no `gui/<uid>` launchd domain.
     gui_session: bool,
-    /// Whether Homebrew's `ollama` (0.32.3) is installed and its service started
+    /// Whether Homebrew's `ollama` (0.32.15) is installed and its service started
     /// (`brew install ollama && brew services start ollama`).
     homebrew_ollama: bool,
     /// Models already pulled into `~/.ollama/models`.

@@ -1,4 +1,4 @@
-//! The HTTP API of `ollama serve` 0.32.3 (ollama/ollama `server/routes.go GenerateRoutes`
+//! The HTTP API of `ollama serve` 0.32.15 (ollama/ollama `server/routes.go GenerateRoutes`
 //! and its handlers, `server/create.go`, `server/images.go PullModel`,
 //! `server/download.go`; reference ollama.md sections 1 and 2, checklist 6). Each handler
 //! cites the code it follows; every error body is `{"error":"…"}` with the texts of the
@@ -21,6 +21,7 @@ use super::perf;
 use super::registry::{self, FileType};
 use super::server::{Loaded, Running};
 use super::store::{self, Layer, Model, Store};
+use super::templates;
 use crate::http::HttpRequest;
 use crate::machine::Machine;
 use std::time::{Duration, SystemTime};
@@ -304,6 +305,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/copy", &["POST"]),
     ("/api/ps", &["GET"]),
     ("/api/generate", &["POST"]),
+    ("/api/chat", &["POST"]),
+    ("/api/embed", &["POST"]),
+    ("/api/embeddings", &["POST"]),
+    ("/api/push", &["POST"]),
 ];
 
 /// Answers one request for the running server. HEAD requests get GET's reply; the caller
@@ -348,6 +353,10 @@ pub fn route(machine: &Machine, server: &Running, request: &HttpRequest) -> Repl
         "/api/copy" => copy(server, request),
         "/api/ps" => ps(server),
         "/api/generate" => generate(machine, server, request),
+        "/api/chat" => chat(machine, server, request),
+        "/api/embed" => embed(machine, server, request),
+        "/api/embeddings" => embeddings(machine, server, request),
+        "/api/push" => push(server, request),
         _ => Reply::plain(404, "text/plain", "404 page not found"),
     }
 }
@@ -405,7 +414,7 @@ fn capabilities(model: &Model) -> Option<J> {
 fn tags(server: &Running) -> Reply {
     let mut entries: Vec<(i64, J)> = Vec::new();
     for name in server.store.names() {
-        let Some(model) = server.store.model(&name) else {
+        let Some(model) = server.model(&name) else {
             continue;
         };
         let short = name.display_shortest();
@@ -563,7 +572,7 @@ fn show(server: &Running, request: &HttpRequest) -> Reply {
     };
     let name = existing(&server.store, &name);
     let display = name.display_shortest();
-    let Some(mut model) = server.store.model(&name) else {
+    let Some(mut model) = server.model(&name) else {
         return Reply::error(404, &format!("model '{display}' not found"));
     };
     if !system.is_empty() {
@@ -589,7 +598,9 @@ fn show(server: &Running, request: &HttpRequest) -> Reply {
     text("license", model.licenses.join("\n"));
     text("modelfile", modelfile(&model, &options));
     text("parameters", parameters);
-    text("template", model.template.clone());
+    // `selectedModelTemplate` (routes.go 1572, 1623-1630): the GGUF's Jinja template when the
+    // model runs native, else the Go TEMPLATE.
+    text("template", templates::selected_template(&model));
     text("system", model.system.clone());
     text("renderer", model.config_str("renderer"));
     text("parser", model.config_str("parser"));
@@ -1336,14 +1347,13 @@ fn create_events(server: &Running, req: &CreateRequest, events: &mut Vec<Event>)
             J::Arr(caps.iter().map(J::from_value).collect()),
         ));
     }
-    let config_layer =
-        match store.new_layer(&store::config_blob(&config, &layers), store::CONFIG_MEDIA) {
-            Ok(layer) => layer,
-            Err(e) => {
-                events.push(Event::Error(e.to_string(), 500));
-                return;
-            }
-        };
+    let config_layer = match store.new_layer(&store::config_blob(&config), store::CONFIG_MEDIA) {
+        Ok(layer) => layer,
+        Err(e) => {
+            events.push(Event::Error(e.to_string(), 500));
+            return;
+        }
+    };
     for layer in &layers {
         if !layer.status.is_empty() {
             events.push(Event::Line(progress(&layer.status)));
@@ -1576,6 +1586,42 @@ fn option_int(options: &[(String, J)], key: &str) -> Option<i64> {
         })
 }
 
+/// `api.DefaultOptions()` (ollama/ollama v0.32.15 `api/types.go` 1096-1122) for the sampling
+/// and runner options a request sends on to the runner: the server's defaults under the
+/// model's params layer under the request's `options` (`modelOptions`, `server/routes.go`
+/// 125-159). `num_ctx` is left out: its default is `OLLAMA_CONTEXT_LENGTH` or the VRAM tier.
+/// `repeat_penalty` is 1.0 since v0.32.10 (commit 6a261db7d, "api: stop applying
+/// repeat_penalty 1.1 to models that don't set one"); it was 1.1 up to v0.32.9.
+pub const DEFAULT_OPTIONS: &[(&str, f64)] = &[
+    ("num_predict", -1.0),
+    ("num_keep", 4.0),
+    ("temperature", 0.8),
+    ("top_k", 40.0),
+    ("top_p", 0.9),
+    ("typical_p", 1.0),
+    ("repeat_last_n", 64.0),
+    ("repeat_penalty", 1.0),
+    ("presence_penalty", 0.0),
+    ("frequency_penalty", 0.0),
+    ("seed", -1.0),
+    ("num_batch", 512.0),
+    ("num_gpu", -1.0),
+    ("num_thread", 0.0),
+    ("draft_num_predict", 4.0),
+];
+
+/// The options a request runs with: `DEFAULT_OPTIONS`, then the model's, then the request's
+/// (later entries win in `option_int`/`option_f64`).
+pub fn effective_options(model: &[(String, J)], request: &[(String, J)]) -> Vec<(String, J)> {
+    let mut merged: Vec<(String, J)> = DEFAULT_OPTIONS
+        .iter()
+        .map(|(k, v)| (k.to_string(), J::Float(*v)))
+        .collect();
+    merged.extend(model.iter().cloned());
+    merged.extend(request.iter().cloned());
+    merged
+}
+
 /// A deterministic 64-bit FNV-1a hash (for canned answers and token ids).
 fn fnv(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -1745,7 +1791,7 @@ fn generate(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply
         Err(Some(_)) => return Reply::error(400, "invalid model name"),
     };
     let name = existing(&server.store, &name);
-    let Some(model) = server.store.model(&name) else {
+    let Some(model) = server.model(&name) else {
         return Reply::error(404, &format!("model '{raw}' not found"));
     };
     let created = || J::str(gofmt::rfc3339_nano(SystemTime::now()));
@@ -1786,8 +1832,7 @@ fn generate(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply
     {
         return Reply::error(500, &message);
     }
-    let mut merged = model.options.clone();
-    merged.extend(request_options);
+    let merged = effective_options(&model.options, &request_options);
     let vram = perf::hardware(machine).vram(server.env.gpu_overhead());
     let trained = model.arch_u64("context_length");
     let mut num_ctx = match option_int(&merged, "num_ctx") {
@@ -1888,6 +1933,616 @@ fn generate(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Chat, embeddings and push (ollama/ollama v0.32.15 `server/routes.go`, `api/types.go`;
+// research note issue10 section 1.10).
+
+/// The `num_ctx` a request runs with: the options', else `OLLAMA_CONTEXT_LENGTH`, else the
+/// VRAM tier, clamped to the trained context (`llamaServerRunner`).
+fn num_ctx_for(machine: &Machine, server: &Running, model: &Model, options: &[(String, J)]) -> u64 {
+    let vram = perf::hardware(machine).vram(server.env.gpu_overhead());
+    let trained = model.arch_u64("context_length");
+    let mut num_ctx = match option_int(options, "num_ctx") {
+        Some(n) if n > 0 => n as u64,
+        _ => match server.env.context_length() {
+            0 => perf::default_num_ctx(vram),
+            n => n,
+        },
+    };
+    if trained > 0 {
+        num_ctx = num_ctx.min(trained);
+    }
+    num_ctx
+}
+
+/// `keep_alive` of a request: `Ok(None)` when absent.
+fn keep_alive_field(req: &Req) -> Result<Option<i64>, Reply> {
+    match req.field("keep_alive") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => keep_alive_of(value)
+            .map(Some)
+            .map_err(|message| Reply::error(400, &message)),
+    }
+}
+
+/// The request's `options` as Go decoded them.
+fn request_options(req: &Req) -> Result<Vec<(String, J)>, Reply> {
+    Ok(req
+        .object("options", "map[string]interface {}")?
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, v)| (k.clone(), J::from_value(v)))
+        .collect())
+}
+
+/// Forgets `model` among the loaded ones (`expireRunner`).
+fn unload(machine: &Machine, server: &Running, model: &Model) {
+    let full = model.name.full();
+    let loaded: Vec<Loaded> = server
+        .state
+        .loaded
+        .iter()
+        .filter(|l| l.full != full)
+        .cloned()
+        .collect();
+    server.save_loaded(machine, loaded);
+}
+
+/// What `load_model` returns: the options, `num_ctx`, a cold load, the share on the GPU.
+type LoadedFor = (Vec<(String, J)>, u64, bool, f64);
+
+/// Loads the model as `scheduleRunner` would (options checked first: a wrong type is a 500,
+/// `handleScheduleError`'s default), returning the options, `num_ctx`, and whether the load
+/// was cold with the share on the GPU.
+fn load_model(
+    machine: &Machine,
+    server: &Running,
+    model: &Model,
+    request: &[(String, J)],
+    keep_alive: Option<i64>,
+) -> Result<LoadedFor, Reply> {
+    if let Err(message) = check_options(&model.options).and_then(|()| check_options(request)) {
+        return Err(Reply::error(500, &message));
+    }
+    let merged = effective_options(&model.options, request);
+    let num_ctx = num_ctx_for(machine, server, model, &merged);
+    let keep = keep_alive.unwrap_or_else(|| server.env.keep_alive());
+    let (loaded, cold, on_gpu) = schedule(machine, server, model, num_ctx, keep);
+    server.save_loaded(machine, loaded);
+    Ok((merged, num_ctx, cold, on_gpu))
+}
+
+/// `api.Metrics`, each field `omitempty`.
+fn metrics(fields: &mut Vec<(String, J)>, values: [(&str, i64); 6]) {
+    for (key, value) in values {
+        if value != 0 {
+            fields.push((key.to_string(), J::Int(value)));
+        }
+    }
+}
+
+/// An `api.ChatResponse` (types.go 520-550): `model`, `created_at`, `message` (`role`,
+/// `content`), `done`, `done_reason`?, the metrics.
+fn chat_chunk(model: &str, content: &str, done_reason: Option<&str>) -> Vec<(String, J)> {
+    let mut fields = vec![
+        ("model".to_string(), J::str(model)),
+        (
+            "created_at".to_string(),
+            J::str(gofmt::rfc3339_nano(SystemTime::now())),
+        ),
+        (
+            "message".to_string(),
+            J::obj([("role", J::str("assistant")), ("content", J::str(content))]),
+        ),
+        ("done".to_string(), J::Bool(done_reason.is_some())),
+    ];
+    if let Some(reason) = done_reason {
+        fields.push(("done_reason".to_string(), J::str(reason)));
+    }
+    fields
+}
+
+/// One chat message as `api.Message` decodes it: `role`, `content` (strings); the other
+/// fields are accepted and not used by the emulator.
+fn chat_message(req: &Req, value: &serde_json::Value) -> Result<(String, String), Reply> {
+    let serde_json::Value::Object(map) = value else {
+        return Err(Reply::error(
+            400,
+            &format!(
+                "json: cannot unmarshal {} into Go struct field {}.messages of type api.Message",
+                kind_of(value),
+                req.type_name
+            ),
+        ));
+    };
+    let mut out = (String::new(), String::new());
+    for (key, slot) in [("role", &mut out.0), ("content", &mut out.1)] {
+        match map.get(key) {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::String(s)) => *slot = s.clone(),
+            Some(other) => {
+                return Err(Reply::error(
+                    400,
+                    &format!(
+                        "json: cannot unmarshal {} into Go struct field Message.messages.{key} of type string",
+                        kind_of(other)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `ChatHandler` (routes.go 2440-2700), answered the way `handleNativeChat` (2949-3038) and
+/// `writeChatResponse` (2387-2438) answer for a llama-server runner: the canned words of
+/// `answer`, one NDJSON chunk each, then a last chunk with `done_reason` and the metrics;
+/// `stream:false` is that last chunk with the whole content (`application/json;
+/// charset=utf-8`, `c.JSON`). Errors (routes_generate_test.go 857, 911 for the texts):
+/// no model → 400 `model is required`; missing → 404 `model '<as sent>' not found`; `think`
+/// on a model without thinking → 400 `"<m>" does not support thinking`; no completion → 400
+/// `"<m>" does not support chat`; `tools` on a model without tools → 400 `<full name> does not
+/// support tools` (`CheckCapabilities`, images.go 543-583). Not emulated: thinking output,
+/// tool calls, `format`, images, logprobs (accepted, ignored).
+fn chat(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply {
+    let req = match decode(request, "ChatRequest") {
+        Ok(req) => req,
+        Err(reply) => return reply,
+    };
+    let decoded = (|| {
+        let raw = req.string("model")?;
+        let stream = req.stream()?;
+        let options = request_options(&req)?;
+        let messages = req
+            .array("messages", "[]api.Message")?
+            .unwrap_or_default()
+            .iter()
+            .map(|m| chat_message(&req, m))
+            .collect::<Result<Vec<_>, Reply>>()?;
+        let tools = req.array("tools", "api.Tools")?.unwrap_or_default();
+        let keep_alive = keep_alive_field(&req)?;
+        let think = match req.field("think") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Bool(b)) => Some(*b),
+            Some(serde_json::Value::String(s))
+                if ["high", "medium", "low", "max"].contains(&s.as_str()) =>
+            {
+                Some(true)
+            }
+            Some(other) => {
+                return Err(Reply::error(
+                    400,
+                    &format!(
+                        "invalid think value: {} (must be \"high\", \"medium\", \"low\", \"max\", true, or false)",
+                        other
+                    ),
+                ));
+            }
+        };
+        let top_logprobs = req
+            .field("top_logprobs")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        if !(0..=20).contains(&top_logprobs) {
+            return Err(Reply::error(400, "top_logprobs must be between 0 and 20"));
+        }
+        Ok((raw, stream, options, messages, tools, keep_alive, think))
+    })();
+    let (raw, stream, options, messages, tools, keep_alive, think) = match decoded {
+        Ok(d) => d,
+        Err(reply) => return reply,
+    };
+    let name = match parse_ref(&raw) {
+        Ok(name) => name,
+        Err(None) => return Reply::error(400, "model is required"),
+        Err(Some(_)) => return Reply::error(400, "invalid model name"),
+    };
+    let name = existing(&server.store, &name);
+    let Some(model) = server.model(&name) else {
+        return Reply::error(404, &format!("model '{raw}' not found"));
+    };
+    if messages.is_empty() && keep_alive == Some(0) {
+        unload(machine, server, &model);
+        return Reply::json(200, &J::Obj(chat_chunk(&raw, "", Some("unload"))));
+    }
+    let caps = model.capabilities();
+    if think == Some(true) && !caps.iter().any(|c| c == "thinking") {
+        return Reply::error(
+            400,
+            &format!("{} does not support thinking", gofmt::go_quote(&raw)),
+        );
+    }
+    if !caps.iter().any(|c| c == "completion") {
+        return Reply::error(
+            400,
+            &format!("{} does not support chat", gofmt::go_quote(&raw)),
+        );
+    }
+    if !tools.is_empty() && !caps.iter().any(|c| c == "tools") {
+        return Reply::error(
+            400,
+            &format!("{} does not support tools", model.name.full()),
+        );
+    }
+    let (merged, num_ctx, cold, on_gpu) =
+        match load_model(machine, server, &model, &options, keep_alive) {
+            Ok(loaded) => loaded,
+            Err(reply) => return reply,
+        };
+    if messages.is_empty() {
+        return Reply::json(200, &J::Obj(chat_chunk(&raw, "", Some("load"))));
+    }
+    // The model's MESSAGEs come first and its SYSTEM unless the request starts with one.
+    let mut all: Vec<(String, String)> = model.messages.clone();
+    all.extend(messages.iter().cloned());
+    if messages[0].0 != "system" && !model.system.is_empty() {
+        all.insert(0, ("system".into(), model.system.clone()));
+    }
+    let prompt_tokens = (8 + all.iter().map(|(_, c)| 4 + tokens(c)).sum::<u64>()).min(num_ctx);
+    let prompt: String = all
+        .iter()
+        .map(|(role, content)| format!("{role}: {content}\n"))
+        .collect();
+    let (words, capped) = answer(&prompt, &raw, option_int(&merged, "num_predict"));
+    let timing = perf::timing(
+        &perf::hardware(machine),
+        &model,
+        cold,
+        on_gpu,
+        prompt_tokens,
+        words.len() as u64,
+    );
+    let last = |content: &str| {
+        let mut fields = chat_chunk(&raw, content, Some(if capped { "length" } else { "stop" }));
+        metrics(
+            &mut fields,
+            [
+                ("total_duration", timing.total),
+                ("load_duration", timing.load),
+                ("prompt_eval_count", prompt_tokens as i64),
+                ("prompt_eval_duration", timing.prompt_eval),
+                ("eval_count", words.len() as i64),
+                ("eval_duration", timing.eval),
+            ],
+        );
+        J::Obj(fields)
+    };
+    if !stream {
+        return Reply::json(200, &last(&words.concat()));
+    }
+    let mut lines: Vec<String> = words
+        .iter()
+        .map(|word| J::Obj(chat_chunk(&raw, word, None)).to_json())
+        .collect();
+    lines.push(last("").to_json());
+    Reply {
+        status: 200,
+        content_type: NDJSON.into(),
+        body: Body::Lines(lines),
+    }
+}
+
+/// A deterministic stand-in for a model's embedding of `text`: `dimension` values in
+/// [-1, 1) from FNV-1a hashes seeded by the model's weights digest and the text, so aliases
+/// of one model agree and different texts differ. Not normalised (what the runner returns).
+pub fn raw_embedding(seed: &str, text: &str, dimension: usize) -> Vec<f32> {
+    (0..dimension)
+        .map(|i| {
+            // FNV-1a of the text, then SplitMix64's finaliser so that neighbouring indices
+            // differ in their high bits too.
+            let mut h =
+                fnv(&format!("{seed}\n{text}")) ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            h ^= h >> 31;
+            ((h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32
+        })
+        .collect()
+}
+
+/// `normalize` (routes.go 1026-1040), in float32 as Go computes it.
+pub fn normalize(vector: &[f32]) -> Vec<f32> {
+    let mut sum: f32 = 0.0;
+    for v in vector {
+        sum += v * v;
+    }
+    let norm = (1.0 / f64::from(sum).sqrt().max(1e-12)) as f32;
+    vector.iter().map(|v| v * norm).collect()
+}
+
+/// The seed and width of a model's emulated embeddings: the weights layer's digest and
+/// `<arch>.embedding_length` from its GGUF metadata.
+fn embedding_shape(model: &Model) -> (String, usize) {
+    let seed = model
+        .manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == registry::MEDIA_MODEL)
+        .map(|l| l.digest.clone())
+        .unwrap_or_default();
+    (seed, model.arch_u64("embedding_length").max(1) as usize)
+}
+
+/// `EmbedHandler` (routes.go 795-1024): `input` a string or an array of strings, each
+/// embedded, normalised, optionally cut to `dimensions` and normalised again; `[]` or `""`
+/// only loads (`{"model":…,"embeddings":[]}`). Errors: no or invalid model name → 404 `model
+/// '<as sent>' not found` / 400 `invalid model name`; a wrong input type → 400 `invalid input
+/// type`; a missing model → 404 `model "<as sent>" not found, try pulling it first`
+/// (`handleScheduleError`, 3107-3120); `truncate:false` with too long an input → 400 `the
+/// input length exceeds the context length`.
+fn embed(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply {
+    let req = match decode(request, "EmbedRequest") {
+        Ok(req) => req,
+        Err(reply) => return reply,
+    };
+    let decoded = (|| {
+        let raw = req.string("model")?;
+        let options = request_options(&req)?;
+        let keep_alive = keep_alive_field(&req)?;
+        let truncate = req.opt_bool("truncate")?;
+        let dimensions = match req.field("dimensions") {
+            None | Some(serde_json::Value::Null) => 0,
+            Some(serde_json::Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or(0),
+            Some(other) => return Err(req.type_error("dimensions", other, "int")),
+        };
+        Ok((raw, options, keep_alive, truncate, dimensions))
+    })();
+    let (raw, options, keep_alive, truncate, dimensions) = match decoded {
+        Ok(d) => d,
+        Err(reply) => return reply,
+    };
+    let name = match parse_ref(&raw) {
+        Ok(name) => name,
+        Err(None) => return Reply::error(404, &format!("model '{raw}' not found")),
+        Err(Some(_)) => return Reply::error(400, "invalid model name"),
+    };
+    let input: Vec<String> = match req.field("input") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::String(s)) if s.is_empty() => Vec::new(),
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(items)) => {
+            let mut texts = Vec::new();
+            for item in items {
+                match item {
+                    serde_json::Value::String(s) => texts.push(s.clone()),
+                    _ => return Reply::error(400, "invalid input type"),
+                }
+            }
+            texts
+        }
+        Some(_) => return Reply::error(400, "invalid input type"),
+    };
+    let name = existing(&server.store, &name);
+    let Some(model) = server.model(&name) else {
+        return Reply::error(
+            404,
+            &format!(
+                "model {} not found, try pulling it first",
+                gofmt::go_quote(&raw)
+            ),
+        );
+    };
+    let (_, num_ctx, cold, on_gpu) = match load_model(machine, server, &model, &options, keep_alive)
+    {
+        Ok(loaded) => loaded,
+        Err(reply) => return reply,
+    };
+    if input.is_empty() {
+        return Reply::json(
+            200,
+            &J::obj([("model", J::str(raw)), ("embeddings", J::Arr(Vec::new()))]),
+        );
+    }
+    let (seed, width) = embedding_shape(&model);
+    let mut vectors = Vec::new();
+    let mut total_tokens = 0u64;
+    for text in &input {
+        // BOS and EOS count against the context (`adjustTokenLimit`).
+        let count = tokens(text) + 2;
+        if truncate == Some(false) && count > num_ctx {
+            return Reply::error(400, "the input length exceeds the context length");
+        }
+        total_tokens += count.min(num_ctx);
+        let mut vector = normalize(&raw_embedding(&seed, text, width));
+        if dimensions > 0 && (dimensions as usize) < vector.len() {
+            vector = normalize(&vector[..dimensions as usize]);
+        }
+        vectors.push(J::Arr(vector.into_iter().map(J::Float32).collect()));
+    }
+    let timing = perf::timing(
+        &perf::hardware(machine),
+        &model,
+        cold,
+        on_gpu,
+        total_tokens,
+        0,
+    );
+    let mut fields = vec![
+        ("model".to_string(), J::str(raw)),
+        ("embeddings".to_string(), J::Arr(vectors)),
+    ];
+    for (key, value) in [
+        ("total_duration", timing.total),
+        ("load_duration", timing.load),
+        ("prompt_eval_count", total_tokens as i64),
+    ] {
+        if value != 0 {
+            fields.push((key.to_string(), J::Int(value)));
+        }
+    }
+    Reply::json(200, &J::Obj(fields))
+}
+
+/// `EmbeddingsHandler` (routes.go 1042-1100), the legacy route: `{"embedding":[…]}` of the
+/// runner's vector as float64, **not** normalised; an empty `prompt` only loads
+/// (`{"embedding":[]}`). Errors: no model → 400 `model is required`; a missing model → 404
+/// `model "<as sent>" not found, try pulling it first`.
+fn embeddings(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply {
+    let req = match decode(request, "EmbeddingRequest") {
+        Ok(req) => req,
+        Err(reply) => return reply,
+    };
+    let decoded = (|| {
+        Ok::<_, Reply>((
+            req.string("model")?,
+            req.string("prompt")?,
+            request_options(&req)?,
+            keep_alive_field(&req)?,
+        ))
+    })();
+    let (raw, prompt, options, keep_alive) = match decoded {
+        Ok(d) => d,
+        Err(reply) => return reply,
+    };
+    let name = match parse_ref(&raw) {
+        Ok(name) => name,
+        Err(None) => return Reply::error(400, "model is required"),
+        Err(Some(_)) => return Reply::error(400, "invalid model name"),
+    };
+    // No `getExistingName` here: the name is looked up as given (case-insensitively, as the
+    // store's file system on a Mac does).
+    let name = existing(&server.store, &name);
+    let Some(model) = server.model(&name) else {
+        return Reply::error(
+            404,
+            &format!(
+                "model {} not found, try pulling it first",
+                gofmt::go_quote(&raw)
+            ),
+        );
+    };
+    if let Err(reply) = load_model(machine, server, &model, &options, keep_alive) {
+        return reply;
+    }
+    if prompt.is_empty() {
+        return Reply::json(200, &J::obj([("embedding", J::Arr(Vec::new()))]));
+    }
+    let (seed, width) = embedding_shape(&model);
+    let vector = raw_embedding(&seed, &prompt, width);
+    Reply::json(
+        200,
+        &J::obj([(
+            "embedding",
+            J::Arr(vector.into_iter().map(|v| J::Float(f64::from(v))).collect()),
+        )]),
+    )
+}
+
+/// `PushHandler` (routes.go 1163-1210) → `PushModel` (images.go 931-995) → `uploadBlob` and
+/// `blobUpload.Wait` (upload.go 319-405): `retrieving manifest`; per layer and then the
+/// config `pushing <digest[7:19]>` with `digest`, `total` and `completed` (omitted while 0):
+/// one line with `completed == total` for a blob the registry has (the emulated registry
+/// has the library models' blobs), else a few 60 ms ticks; `pushing manifest`; `success`.
+/// A missing model: `retrieving manifest`, `couldn't retrieve manifest`, then the `open …:
+/// no such file or directory` error. The emulated registry refuses pushes into its
+/// `library` namespace with `unauthorized: access denied` (images.go 1307; ollama.com lets
+/// only its own staff push there), accepts any other namespace on `registry.ollama.ai`
+/// (and forgets what it was sent), and other hosts do not resolve on the emulated internet.
+/// (`docs/api.md` still shows `starting upload`; the code says `pushing <hex12>`.)
+fn push(server: &Running, request: &HttpRequest) -> Reply {
+    let req = match decode(request, "PushRequest") {
+        Ok(req) => req,
+        Err(reply) => return reply,
+    };
+    let decoded = (|| {
+        let model = req.string("model")?;
+        let name = req.string("name")?;
+        let stream = req.stream()?;
+        req.opt_bool("insecure")?;
+        req.string("username")?;
+        req.string("password")?;
+        Ok::<_, Reply>((if model.is_empty() { name } else { model }, stream))
+    })();
+    let (raw, stream) = match decoded {
+        Ok(d) => d,
+        Err(reply) => return reply,
+    };
+    if raw.is_empty() {
+        return Reply::error(400, "model is required");
+    }
+    let name = existing(&server.store, &Name::parse(&raw));
+    let mut events = vec![Event::Line(progress("retrieving manifest"))];
+    let Some(manifest) = server.store.manifest(&name) else {
+        events.push(Event::Line(progress("couldn't retrieve manifest")));
+        let path: String = name.parts().join("/");
+        events.push(Event::Error(
+            format!(
+                "open {}/manifests/{path}: no such file or directory",
+                server.store.mac
+            ),
+            500,
+        ));
+        return finish(events, stream);
+    };
+    if !name.host.eq_ignore_ascii_case(names::DEFAULT_HOST) {
+        let first = manifest
+            .layers
+            .first()
+            .map_or(manifest.config.digest.clone(), |l| l.digest.clone());
+        events.push(Event::Error(
+            format!(
+                "Head \"https://{}/v2/{}/{}/blobs/{first}\": dial tcp: lookup {}: no such host",
+                name.host,
+                name.namespace,
+                name.model,
+                name.host.split(':').next().unwrap_or_default()
+            ),
+            500,
+        ));
+        return finish(events, stream);
+    }
+    if name
+        .namespace
+        .eq_ignore_ascii_case(names::DEFAULT_NAMESPACE)
+    {
+        events.push(Event::Error("unauthorized: access denied".into(), 500));
+        return finish(events, stream);
+    }
+    let known: Vec<String> = registry::CATALOGUE
+        .iter()
+        .flat_map(|m| {
+            let (layers, config) = m.blobs();
+            layers
+                .into_iter()
+                .map(|b| b.digest)
+                .chain(std::iter::once(config.digest))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for layer in manifest
+        .layers
+        .iter()
+        .chain(std::iter::once(&manifest.config))
+    {
+        let short = &layer.digest[7..19];
+        let line = |completed: i64| {
+            let mut fields = vec![
+                ("status".to_string(), J::str(format!("pushing {short}"))),
+                ("digest".to_string(), J::str(layer.digest.clone())),
+                ("total".to_string(), J::Int(layer.size)),
+            ];
+            if completed > 0 {
+                fields.push(("completed".into(), J::Int(completed)));
+            }
+            Event::Line(J::Obj(fields))
+        };
+        if known.contains(&layer.digest) {
+            events.push(line(layer.size));
+            continue;
+        }
+        events.push(line(0));
+        if layer.size > 1 << 20 {
+            for fraction in [0.25, 0.5, 0.75] {
+                events.push(line((layer.size as f64 * fraction) as i64));
+            }
+        }
+        events.push(line(layer.size));
+    }
+    events.push(Event::Line(progress("pushing manifest")));
+    events.push(Event::Line(progress("success")));
+    finish(events, stream)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1954,6 +2609,27 @@ mod tests {
             Err("option \"stop\" must be of type array".into())
         );
         assert!(check_options(&opts(serde_json::json!({"tfs_z": "x", "num_ctx": 8192.5}))).is_ok());
+    }
+
+    /// `DefaultOptions` at v0.32.15: no repeat penalty unless the model or request sets one
+    /// (commit 6a261db7d, v0.32.10); the model's params, then the request's, win.
+    #[test]
+    fn default_options_since_v0_32_10() {
+        let last = |opts: &[(String, J)], key: &str| {
+            opts.iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let plain = effective_options(&[], &[]);
+        assert_eq!(last(&plain, "repeat_penalty"), Some(J::Float(1.0)));
+        assert_eq!(last(&plain, "temperature"), Some(J::Float(0.8)));
+        assert_eq!(option_int(&plain, "num_predict"), Some(-1));
+        let model = vec![("repeat_penalty".to_string(), J::Float(1.05))];
+        let request = vec![("temperature".to_string(), J::Float(0.0))];
+        let merged = effective_options(&model, &request);
+        assert_eq!(last(&merged, "repeat_penalty"), Some(J::Float(1.05)));
+        assert_eq!(last(&merged, "temperature"), Some(J::Float(0.0)));
     }
 
     #[test]

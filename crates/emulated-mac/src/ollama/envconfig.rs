@@ -1,5 +1,5 @@
 //! What `ollama serve` makes of its environment: ollama/ollama `envconfig/config.go` at
-//! v0.32.3 (identical to the reference's HEAD v0.33.0-rc2; reference ollama.md section 3.1).
+//! v0.32.15 (unchanged since v0.32.3, identical to the reference's HEAD v0.33.0-rc2; reference ollama.md section 3.1).
 //!
 //! - `Var`: surrounding spaces, then `"` and `'`, trimmed.
 //! - `Bool`/`BoolWithDefault`: `strconv.ParseBool`, and any other non-empty value is **true**

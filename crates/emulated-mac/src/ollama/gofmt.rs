@@ -18,6 +18,9 @@ pub enum J {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// A Go `float32` (embedding vectors): encoded with the shortest digits that round-trip
+    /// at 32 bits.
+    Float32(f32),
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(String, J)>),
@@ -69,6 +72,7 @@ fn write_json(value: &J, out: &mut String) {
         J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         J::Int(i) => out.push_str(&i.to_string()),
         J::Float(f) => out.push_str(&json_float(*f)),
+        J::Float32(f) => out.push_str(&json_float32(*f)),
         J::Str(s) => json_string(s, out),
         J::Arr(items) => {
             out.push('[');
@@ -124,7 +128,19 @@ fn shortest_digits(f: f64) -> (String, i32) {
         return (String::new(), 0);
     }
     // Rust's `{:e}` without a precision prints the shortest round-trip digits, as Go does.
-    let text = format!("{:e}", f.abs());
+    digits_of(&format!("{:e}", f.abs()))
+}
+
+/// `shortest_digits` at 32 bits (`strconv.FormatFloat(f, 'g', -1, 32)`).
+fn shortest_digits32(f: f32) -> (String, i32) {
+    if f == 0.0 {
+        return (String::new(), 0);
+    }
+    digits_of(&format!("{:e}", f.abs()))
+}
+
+fn digits_of(text: &str) -> (String, i32) {
+    let text = text.to_string();
     let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
@@ -190,6 +206,25 @@ fn special(f: f64) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// `encoding/json`'s float32 (`floatEncoder(32)`): the same cut-offs as for float64, digits
+/// that round-trip at 32 bits (`0.1` stays `0.1`, not `0.10000000149011612`).
+pub fn json_float32(f: f32) -> String {
+    if let Some(s) = special(f64::from(f)) {
+        return s.to_string();
+    }
+    let neg = f.is_sign_negative() && f != 0.0;
+    let (digits, dp) = shortest_digits32(f);
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let text = fmt_e(neg, &digits, dp);
+        return match text.rsplit_once("e-0") {
+            Some((head, tail)) if tail.len() == 1 => format!("{head}e-{tail}"),
+            _ => text,
+        };
+    }
+    fmt_f(neg, &digits, dp)
 }
 
 /// `encoding/json`'s float64: `8192`, `0.7`, `1000000`, `1e+21`, `1e-7`.
@@ -282,6 +317,7 @@ pub fn plain_v(value: &J) -> String {
         J::Bool(b) => b.to_string(),
         J::Int(i) => i.to_string(),
         J::Float(f) => go_float(*f),
+        J::Float32(f) => go_float(f64::from(*f)),
         J::Str(s) => s.clone(),
         J::Arr(items) => format!(
             "[{}]",
@@ -518,6 +554,10 @@ mod tests {
         assert_eq!(json_float(0.00001), "0.00001");
         assert_eq!(json_float(-2.5), "-2.5");
         assert_eq!(json_float(0.0), "0");
+        assert_eq!(json_float32(0.1), "0.1");
+        assert_eq!(json_float(f64::from(0.1f32)), "0.10000000149011612");
+        assert_eq!(json_float32(-0.018_234_5), "-0.0182345");
+        assert_eq!(json_float32(1e-7), "1e-7");
     }
 
     /// `%v`/`%#v` of float64 is `%g` with the shortest digits (issue #6763: `1e+06`).

@@ -1,11 +1,11 @@
 //! Homebrew's `ollama` on the emulated Mac, as `brew install ollama && brew services start
-//! ollama` leaves it (Homebrew/homebrew-core `Formula/o/ollama.rb` at v0.32.3, Homebrew/brew
+//! ollama` leaves it (Homebrew/homebrew-core `Formula/o/ollama.rb` at v0.32.15, Homebrew/brew
 //! `Library/Homebrew/service.rb to_plist`; reference ollama.md 4.2, macos-commands.md 5.2):
 //!
-//! - the keg `/opt/homebrew/Cellar/ollama/0.32.3/` with `libexec/ollama` (the formula builds
+//! - the keg `/opt/homebrew/Cellar/ollama/0.32.15/` with `libexec/ollama` (the formula builds
 //!   into libexec and links `bin/ollama -> ../libexec/ollama`) and the service plist;
-//! - `/opt/homebrew/opt/ollama -> ../Cellar/ollama/0.32.3` and
-//!   `/opt/homebrew/bin/ollama -> ../Cellar/ollama/0.32.3/bin/ollama`;
+//! - `/opt/homebrew/opt/ollama -> ../Cellar/ollama/0.32.15` and
+//!   `/opt/homebrew/bin/ollama -> ../Cellar/ollama/0.32.15/bin/ollama`;
 //! - `/opt/homebrew/var/log/` for the service's log;
 //! - `~/Library/LaunchAgents/homebrew.mxcl.ollama.plist`, the plist `brew services start`
 //!   copies from the keg: `Label`, `ProgramArguments [opt/ollama/bin/ollama, serve]`,
@@ -25,7 +25,12 @@ use anyhow::{Context, Result};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-pub const VERSION: &str = "0.32.3";
+/// The formula's version: the newest stable Ollama release, v0.32.15 (ollama/ollama tag
+/// `v0.32.15`, commit b7871fc0d, 2026-08-19; research note issue10 section 1). homebrew-core's
+/// stored `Formula/o/ollama.rb` (commit 03265686) is at 0.32.3; its `service do` block, which
+/// is all the emulator renders, does not depend on the version. UNCONFIRMED: the formula's
+/// bump commit to 0.32.15 was not read.
+pub const VERSION: &str = "0.32.15";
 pub const LABEL: &str = "homebrew.mxcl.ollama";
 pub const PREFIX: &str = "/opt/homebrew";
 pub const LOG: &str = "/opt/homebrew/var/log/ollama.log";

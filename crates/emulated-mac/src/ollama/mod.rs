@@ -1,14 +1,15 @@
-//! The emulated Ollama server: what `ollama serve` 0.32.3 answers on the emulated Mac, after
-//! ollama/ollama's sources at tag v0.32.3 and the research in
-//! ../shared/reference/ollama.md (cited per module).
+//! The emulated Ollama server: what `ollama serve` 0.32.15 answers on the emulated Mac, after
+//! ollama/ollama's sources at tag v0.32.15 (commit b7871fc0d) and the research in
+//! ../shared/reference/ollama.md and notes/issue10-research.md (cited per module).
 //!
-//! Why 0.32.3: it is the version Homebrew's formula installs (homebrew-core
-//! `Formula/o/ollama.rb` at the stored commit), which is what the presets emulate, and it is
-//! one release before the reference's source snapshot (v0.33.0-rc2): its
-//! `envconfig/config.go` is identical to that snapshot's, so the reference's environment
-//! tables hold as written, and every behaviour the reference dates (streamed errors carrying
-//! their HTTP status since 0.12.6, `capabilities`, `context_length` in `/api/ps`,
-//! `done_reason` load/unload, `OLLAMA_NO_CLOUD`, `LLAMA_ARG_FIT`) is present.
+//! Why 0.32.15: it is the newest stable release (v0.33.0-rc0..rc2 are pre-releases), the one
+//! Homebrew's formula installs in the presets. Its `envconfig/config.go` is identical to
+//! v0.32.3's and to the reference's HEAD, so the reference's environment tables hold as
+//! written. What changed from v0.32.3 and is emulated (research note 1.9): created models'
+//! config blobs have no `rootfs` (v0.32.7, commit 5a173edb6), `repeat_penalty` defaults to
+//! 1.0 (v0.32.10, 6a261db7d), the image-generation routes and fields are gone (commit
+//! 4713800b0; the emulator never had them), and the startup log's source lines moved
+//! (`routes.go:1951`).
 //!
 //! - `server.rs`: which `ollama serve` runs (launchd's state), its environment, the startup
 //!   log, the memory of loaded models.
@@ -19,9 +20,13 @@
 //! - `names.rs`, `gofmt.rs`, `sha256.rs`, `perf.rs`: model names, Go's text formats,
 //!   digests, and the speed model behind the timing fields.
 //!
-//! Not emulated: `/api/chat`, `/api/embed`, `/api/embeddings`, `/api/push`, the OpenAI and
-//! Anthropic routes, cloud models (`:cloud`), safetensors imports, request logging
-//! (`[GIN]` lines), gin's trailing-slash redirects; they answer 404 like unknown paths.
+//! `/api/chat`, `/api/embed`, `/api/embeddings` and `/api/push` answer with the real shapes
+//! and error texts, so that Ollama's own clients can be pointed at `macllm sandbox serve`;
+//! their outputs are deterministic (canned words, hash-seeded vectors), not a model's.
+//!
+//! Not emulated: the OpenAI and Anthropic routes, cloud models (`:cloud`), safetensors
+//! imports, request logging (`[GIN]` lines), gin's trailing-slash redirects; they answer 404
+//! like unknown paths.
 
 pub mod api;
 pub mod envconfig;
@@ -33,6 +38,7 @@ pub mod perf;
 pub mod registry;
 pub mod server;
 pub mod store;
+pub mod templates;
 
 use super::launchd_db::LaunchdDb;
 use super::machine::Machine;

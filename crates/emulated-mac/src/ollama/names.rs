@@ -1,4 +1,4 @@
-//! Model names after ollama/ollama `types/model/name.go` (v0.32.3): `[host/][namespace/]model[:tag]`
+//! Model names after ollama/ollama `types/model/name.go` (v0.32.15, unchanged since v0.32.3): `[host/][namespace/]model[:tag]`
 //! with the defaults `registry.ollama.ai`, `library`, `latest`; parts of
 //! `[A-Za-z0-9_][A-Za-z0-9_.-]*` (namespace without `.`, host may hold `:`), 1–80 characters
 //! (host up to 350); responses use `DisplayShortest` (`model:tag`, default host and namespace

@@ -5,7 +5,12 @@
 //! that metadata as JSON, so a sandbox stays small, while manifests carry the real sizes.
 //! Templates are written for the emulator in each model's real chat format (special tokens,
 //! `.Tools` where the library model supports tools), params layers carry the library's stop
-//! tokens, licence layers only the licences' first lines.
+//! tokens, licence layers only the licences' first lines. llama3.1, gemma2 and phi3 carry
+//! their real GGUF `tokenizer.chat_template` and llama3.1 its real tool round-trip
+//! TEMPLATE (sources at each constant). Not yet: llama3.2 (its blobs and template text are
+//! pinned by tests outside the emulator; it should get the same as llama3.1), mistral
+//! (v0.3's chat template has tools) and qwen2.5 (tools, `<tool_response>`): no verified
+//! text of their chat templates was at hand.
 //!
 //! Digests are real SHA-256 of the stored blobs, so `verifying sha256 digest` holds.
 
@@ -122,6 +127,10 @@ pub struct BaseModel {
     pub rope_freq_base: f64,
     pub tokenizer: &'static str,
     pub template: &'static str,
+    /// The GGUF's `tokenizer.chat_template` (Jinja), where the real model has one and a
+    /// verified source was at hand; `/api/show` may return it instead of `template`
+    /// (`templates::selected_template`).
+    pub chat_template: Option<&'static str>,
     pub system: Option<&'static str>,
     /// The params layer's JSON, if the library model has one.
     pub params: Option<&'static str>,
@@ -154,6 +163,186 @@ const MIT: &[&str] = &[
     "Microsoft.\nCopyright (c) Microsoft Corporation.\n\nMIT License\n\n(The emulated registry keeps only the first lines of this license.)",
 ];
 
+/// The Llama 3.x library template with its tool round trip (`.ToolCalls`, the `tool` role as
+/// an `ipython` turn): ollama.com/library/llama3.2 blob `966de95ca8a6`, as a user copied it
+/// verbatim (search index find_string id 49839281536, 2024-10). The llama3.1 library
+/// template has the same structure; UNCONFIRMED that it is byte for byte this text.
+const LLAMA31_TEMPLATE: &str = r#"<|start_header_id|>system<|end_header_id|>
+
+Cutting Knowledge Date: December 2023
+
+{{ if .System }}{{ .System }}
+{{- end }}
+{{- if .Tools }}When you receive a tool call response, use the output to format an answer to the orginal user question.
+
+You are a helpful assistant with tool calling capabilities.
+{{- end }}<|eot_id|>
+{{- range $i, $_ := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 }}
+{{- if eq .Role "user" }}<|start_header_id|>user<|end_header_id|>
+{{- if and $.Tools $last }}
+
+Given the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.
+
+Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}. Do not use variables.
+
+{{ range $.Tools }}
+{{- . }}
+{{ end }}
+{{ .Content }}<|eot_id|>
+{{- else }}
+
+{{ .Content }}<|eot_id|>
+{{- end }}{{ if $last }}<|start_header_id|>assistant<|end_header_id|>
+
+{{ end }}
+{{- else if eq .Role "assistant" }}<|start_header_id|>assistant<|end_header_id|>
+{{- if .ToolCalls }}
+{{ range .ToolCalls }}
+{"name": "{{ .Function.Name }}", "parameters": {{ .Function.Arguments }}}{{ end }}
+{{- else }}
+
+{{ .Content }}
+{{- end }}{{ if not $last }}<|eot_id|>{{ end }}
+{{- else if eq .Role "tool" }}<|start_header_id|>ipython<|end_header_id|>
+
+{{ .Content }}<|eot_id|>{{ if $last }}<|start_header_id|>assistant<|end_header_id|>
+
+{{ end }}
+{{- end }}
+{{- end }}
+"#;
+
+/// `tokenizer.chat_template` of Meta-Llama-3.1-8B-Instruct (tools, `tool_calls`, the
+/// `ipython` turn): ollama/ollama v0.32.15 `template/index.json` entry 24 ("llama3-instruct"),
+/// which records the Hugging Face `tokenizer_config.json` chat templates Ollama recognises.
+const LLAMA31_CHAT_TEMPLATE: &str = r#"{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = "26 Jul 2024" %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message + builtin tools #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\n\n"}}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions. To call a function, please respond with JSON for a function call." }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {%- if builtin_tools is defined and tool_call.name in builtin_tools %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- "<|python_tag|>" + tool_call.name + ".call(" }}
+            {%- for arg_name, arg_val in tool_call.arguments | items %}
+                {{- arg_name + '="' + arg_val + '"' }}
+                {%- if not loop.last %}
+                    {{- ", " }}
+                {%- endif %}
+                {%- endfor %}
+            {{- ")" }}
+        {%- else  %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- '{"name": "' + tool_call.name + '", ' }}
+            {{- '"parameters": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- "}" }}
+        {%- endif %}
+        {%- if builtin_tools is defined %}
+            {#- This means we're in ipython mode #}
+            {{- "<|eom_id|>" }}
+        {%- else %}
+            {{- "<|eot_id|>" }}
+        {%- endif %}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+"#;
+
+/// `tokenizer.chat_template` of Gemma 2 instruct (no tools, no system role):
+/// ollama/ollama v0.32.15 `template/index.json` entry 21 ("gemma-instruct").
+const GEMMA_CHAT_TEMPLATE: &str = r#"{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '
+' + message['content'] | trim + '<end_of_turn>
+' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model
+'}}{% endif %}"#;
+
+/// `tokenizer.chat_template` of Phi-3 mini instruct (user and assistant turns only):
+/// ollama/ollama v0.32.15 `template/index.json` entry 30 ("phi-3"). UNCONFIRMED which of the
+/// index's three Phi-3 revisions the library GGUF carries; none has tools.
+const PHI3_CHAT_TEMPLATE: &str = r#"{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') %}{{'<|user|>' + '
+' + message['content'] + '<|end|>' + '
+' + '<|assistant|>' + '
+'}}{% elif (message['role'] == 'assistant') %}{{message['content'] + '<|end|>' + '
+'}}{% endif %}{% endfor %}"#;
+
 pub const CATALOGUE: &[BaseModel] = &[
     BaseModel {
         names: &[
@@ -175,6 +364,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 500_000.0,
         tokenizer: "gpt2",
         template: LLAMA3_TEMPLATE,
+        chat_template: None,
         system: None,
         params: Some(LLAMA3_PARAMS),
         licenses: LLAMA32_LICENSES,
@@ -195,6 +385,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 500_000.0,
         tokenizer: "gpt2",
         template: LLAMA3_TEMPLATE,
+        chat_template: None,
         system: None,
         params: Some(LLAMA3_PARAMS),
         licenses: LLAMA32_LICENSES,
@@ -215,6 +406,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 500_000.0,
         tokenizer: "gpt2",
         template: LLAMA3_TEMPLATE,
+        chat_template: None,
         system: None,
         params: Some(LLAMA3_PARAMS),
         licenses: LLAMA32_LICENSES,
@@ -238,7 +430,8 @@ pub const CATALOGUE: &[BaseModel] = &[
         vocab_size: 128_256,
         rope_freq_base: 500_000.0,
         tokenizer: "gpt2",
-        template: LLAMA3_TEMPLATE,
+        template: LLAMA31_TEMPLATE,
+        chat_template: Some(LLAMA31_CHAT_TEMPLATE),
         system: None,
         params: Some(LLAMA3_PARAMS),
         licenses: LLAMA31_LICENSES,
@@ -259,6 +452,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 1_000_000.0,
         tokenizer: "llama",
         template: MISTRAL_TEMPLATE,
+        chat_template: None,
         system: None,
         params: Some(MISTRAL_PARAMS),
         licenses: APACHE,
@@ -279,6 +473,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 1_000_000.0,
         tokenizer: "llama",
         template: MISTRAL_TEMPLATE,
+        chat_template: None,
         system: None,
         params: Some(MISTRAL_PARAMS),
         licenses: APACHE,
@@ -299,6 +494,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 1_000_000.0,
         tokenizer: "gpt2",
         template: QWEN_TEMPLATE,
+        chat_template: None,
         system: None,
         params: None,
         licenses: APACHE,
@@ -319,6 +515,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 1_000_000.0,
         tokenizer: "gpt2",
         template: QWEN_TEMPLATE,
+        chat_template: None,
         system: None,
         params: None,
         licenses: APACHE,
@@ -339,6 +536,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 10_000.0,
         tokenizer: "llama",
         template: GEMMA_TEMPLATE,
+        chat_template: Some(GEMMA_CHAT_TEMPLATE),
         system: None,
         params: Some(GEMMA_PARAMS),
         licenses: GEMMA_LICENSES,
@@ -359,6 +557,7 @@ pub const CATALOGUE: &[BaseModel] = &[
         rope_freq_base: 10_000.0,
         tokenizer: "llama",
         template: PHI3_TEMPLATE,
+        chat_template: Some(PHI3_CHAT_TEMPLATE),
         system: None,
         params: Some(PHI3_PARAMS),
         licenses: MIT,
@@ -498,6 +697,9 @@ impl BaseModel {
         if self.tokenizer == "gpt2" {
             kv.push(("tokenizer.ggml.merges".into(), J::Arr(Vec::new())));
         }
+        if let Some(chat_template) = self.chat_template {
+            kv.push(("tokenizer.chat_template".into(), J::str(chat_template)));
+        }
         kv.sort_by(|a, b| a.0.cmp(&b.0));
         J::Obj(kv)
     }
@@ -558,6 +760,10 @@ impl BaseModel {
                 None,
             ));
         }
+        // The config blob the library model was pushed with. Library models were pushed by
+        // Ollama releases before v0.32.7, whose `createConfigLayer` still wrote
+        // `rootfs.diff_ids` (removed in commit 5a173edb6), so a pulled model keeps it; only
+        // models created by this server lack it (`store::config_blob`).
         let config = J::obj([
             ("model_format", J::str("gguf")),
             ("model_family", J::str(self.architecture)),

@@ -8,8 +8,9 @@
 //! `XPC_SERVICE_NAME`), plus `HOME`, which launchd sets for the user's jobs.
 //!
 //! Each (re)start — a pid this module has not seen — appends what ollama/ollama
-//! `server/routes.go Serve` (v0.32.3) logs first to the job's `StandardErrorPath` (the slog
-//! text handler: `time=… level=INFO source=routes.go:1947 msg="server config" env="map[…]"`,
+//! `server/routes.go Serve` (v0.32.15, lines 1951-2058) logs first to the job's
+//! `StandardErrorPath` (the slog text handler:
+//! `time=… level=INFO source=routes.go:1951 msg="server config" env="map[…]"`,
 //! then `Ollama cloud disabled`, `Listening on …`, `vram-based default context`), preceded by
 //! the `WARN`s envconfig logs for invalid values. `cmd/cmd.go RunServer` listens before
 //! `Serve`: a second server on a port in use ends with `Error: listen tcp …: bind: address
@@ -333,7 +334,7 @@ fn start(machine: &Machine, job: &Job, bound: &[String]) -> ServerState {
     lines.push(slog(
         now,
         "INFO",
-        "routes.go:1947",
+        "routes.go:1951",
         &format!(
             "msg=\"server config\" env={}",
             gofmt::slog_value(&env.values_text())
@@ -342,7 +343,7 @@ fn start(machine: &Machine, job: &Job, bound: &[String]) -> ServerState {
     lines.push(slog(
         now,
         "INFO",
-        "routes.go:1949",
+        "routes.go:1953",
         &format!(
             "msg={}",
             gofmt::slog_value(&format!("Ollama cloud disabled: {}", env.no_cloud()))
@@ -357,7 +358,7 @@ fn start(machine: &Machine, job: &Job, bound: &[String]) -> ServerState {
     lines.push(slog(
         now,
         "INFO",
-        "routes.go:2004",
+        "routes.go:2008",
         &format!(
             "msg={}",
             gofmt::slog_value(&format!(
@@ -370,7 +371,7 @@ fn start(machine: &Machine, job: &Job, bound: &[String]) -> ServerState {
     lines.push(slog(
         now,
         "INFO",
-        "routes.go:2054",
+        "routes.go:2058",
         &format!(
             "msg=\"vram-based default context\" total_vram={} default_num_ctx={}",
             gofmt::slog_value(&human_bytes2(vram)),
@@ -456,6 +457,14 @@ pub struct Running {
 
 impl Running {
     /// Records the models in memory after a request changed them.
+    /// `GetModel` for this server: the stored model with the server's `OLLAMA_GO_TEMPLATE`
+    /// (`goTemplateEnvSet`: any non-empty value counts as set), which decides its template.
+    pub fn model(&self, name: &super::names::Name) -> Option<super::store::Model> {
+        let mut model = self.store.model(name)?;
+        model.go_template_env = self.env.explicit_bool("OLLAMA_GO_TEMPLATE");
+        Some(model)
+    }
+
     pub fn save_loaded(&self, machine: &Machine, loaded: Vec<Loaded>) {
         let mut state = load_state(machine).unwrap_or_default();
         if let Some(server) = state.servers.get_mut(&self.job.key())

@@ -1,5 +1,5 @@
 //! The model store, laid out as Ollama lays it out under `OLLAMA_MODELS` (ollama/ollama
-//! `manifest/paths.go`, `manifest/manifest.go`, `server/images.go GetModel` at v0.32.3):
+//! `manifest/paths.go`, `manifest/manifest.go`, `server/images.go GetModel` at v0.32.15):
 //!
 //! - `manifests/<host>/<namespace>/<model>/<tag>`: the manifest JSON (`schemaVersion`,
 //!   `mediaType`, `config`, `layers` with `mediaType`, `digest`, `size` and, for a model
@@ -15,6 +15,7 @@ use super::gofmt::J;
 use super::names::Name;
 use super::registry::{self, FileType, MEDIA_CONFIG, MEDIA_MANIFEST};
 use super::sha256_hex;
+use super::templates;
 use crate::files;
 use crate::machine::Machine;
 use std::fs;
@@ -116,6 +117,15 @@ pub struct Model {
     pub weights: i64,
     pub adapters: Vec<String>,
     pub projectors: Vec<String>,
+    /// Whether a TEMPLATE layer exists (`HasGoTemplate`); without one `template` is the
+    /// default `{{ .Prompt }}`.
+    pub has_go_template: bool,
+    /// The weights' `tokenizer.chat_template` (Jinja), empty when the GGUF has none
+    /// (`HasChatTemplate`).
+    pub chat_template: String,
+    /// The server's `OLLAMA_GO_TEMPLATE` when set (`goTemplateEnvSet`), as it parses it;
+    /// `None` when unset or empty. Filled in by `Running::model`.
+    pub go_template_env: Option<bool>,
 }
 
 pub const DEFAULT_TEMPLATE: &str = "{{ .Prompt }}";
@@ -161,9 +171,11 @@ impl Model {
             .unwrap_or(0)
     }
 
-    /// `Capabilities()` for GGUF models: completion (no pooling), vision with a projector,
-    /// then what the Go template uses (`.Tools` → tools, `.Suffix` → insert, thinking tags)
-    /// and the config's own list (`server/images.go`, `goTemplateCapabilities`).
+    /// `Capabilities()` (ollama/ollama v0.32.15 `server/images.go` 110-420): the config's
+    /// list; for GGUF weights the Jinja template's `tools`/`thinking` when the model runs
+    /// native (`templates::native`), then `completion` (or `embedding` with
+    /// `pooling_type`); `vision` with a projector; the Go template's `tools`, `insert`,
+    /// `thinking` unless a TEMPLATE layer exists that is not used (`templateCapabilities`).
     pub fn capabilities(&self) -> Vec<String> {
         let mut caps: Vec<String> = Vec::new();
         let mut add = |c: &str| {
@@ -176,20 +188,26 @@ impl Model {
                 add(c);
             }
         }
-        if self.model_path.is_some() {
-            add("completion");
+        let gguf = matches!(self.config_str("model_format").as_str(), "" | "gguf");
+        if self.model_path.is_some() && gguf {
+            if !templates::rendered_by_ollama(self) {
+                for c in templates::jinja_capabilities(&self.chat_template) {
+                    add(c);
+                }
+            }
+            if self.kv.contains_key("pooling_type") {
+                add("embedding");
+            } else {
+                add("completion");
+            }
         }
         if !self.projectors.is_empty() {
             add("vision");
         }
-        if self.template.contains(".Tools") {
-            add("tools");
-        }
-        if self.template.contains(".Suffix") {
-            add("insert");
-        }
-        if self.template.contains("<think>") || self.template.contains(".Thinking") {
-            add("thinking");
+        if !self.has_go_template || templates::uses_go_template(self) {
+            for c in templates::go_capabilities(&self.template) {
+                add(c);
+            }
         }
         caps
     }
@@ -423,6 +441,9 @@ impl Store {
             weights: 0,
             adapters: Vec::new(),
             projectors: Vec::new(),
+            has_go_template: false,
+            chat_template: String::new(),
+            go_template_env: None,
         };
         for layer in &manifest.layers {
             let text = || {
@@ -440,6 +461,11 @@ impl Store {
                     {
                         if let Some(serde_json::Value::Object(kv)) = gguf.get("kv") {
                             model.kv = kv.clone();
+                            model.chat_template = kv
+                                .get("tokenizer.chat_template")
+                                .and_then(|v| v.as_str())
+                                .unwrap_or_default()
+                                .to_string();
                         }
                         if let Some(serde_json::Value::Array(t)) = gguf.get("tensors") {
                             model.tensors = t.clone();
@@ -451,6 +477,7 @@ impl Store {
                     model.projectors.push(self.blob_mac_path(&layer.digest))
                 }
                 registry::MEDIA_TEMPLATE | "application/vnd.ollama.image.prompt" => {
+                    model.has_go_template = true;
                     model.template = text()
                 }
                 registry::MEDIA_SYSTEM => model.system = text(),
@@ -502,22 +529,16 @@ pub fn file_type_of(kv: &serde_json::Map<String, serde_json::Value>) -> Option<F
         .and_then(FileType::from_number)
 }
 
-/// A config blob for a created model (`createConfigLayer`): the config with `rootfs.diff_ids`
-/// set to the layers' digests.
-pub fn config_blob(config: &[(String, J)], layers: &[Layer]) -> Vec<u8> {
+/// A config blob for a created model (`createConfigLayer`, ollama/ollama v0.32.15
+/// `server/create.go` 1424-1430): `json.NewEncoder` of `model.ConfigV2` (`types/model/config.go`),
+/// whose fields come in struct order with `architecture` and `os` last. Since v0.32.7 (commit
+/// 5a173edb6, "manifests: remove OCI rootfs from the model config") there is no
+/// `rootfs.diff_ids`, so the config no longer depends on the layers and a created model's
+/// config and manifest digests differ from v0.32.3's.
+pub fn config_blob(config: &[(String, J)]) -> Vec<u8> {
     let mut fields: Vec<(String, J)> = config.to_vec();
     fields.push(("architecture".into(), J::str("amd64")));
     fields.push(("os".into(), J::str("linux")));
-    fields.push((
-        "rootfs".into(),
-        J::obj([
-            ("type", J::str("layers")),
-            (
-                "diff_ids",
-                J::Arr(layers.iter().map(|l| J::str(l.digest.clone())).collect()),
-            ),
-        ]),
-    ));
     registry::encoder_line(&J::Obj(fields))
 }
 

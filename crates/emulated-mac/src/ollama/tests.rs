@@ -1,5 +1,5 @@
 //! One test per emulated behaviour, each naming the fixture (reference
-//! `fixtures/ollama/*.json`) or the ollama/ollama v0.32.3 source it follows.
+//! `fixtures/ollama/*.json`) or the ollama/ollama v0.32.15 source it follows.
 
 use super::*;
 use crate::http::HttpRequest;
@@ -295,7 +295,7 @@ fn environment_is_the_jobs_process_environment() {
 // ---------------------------------------------------------------------------------------
 // Startup log and environment parsing.
 
-/// `server/routes.go:1947` logs `msg="server config" env="map[…]"` first at every start
+/// `server/routes.go:1951` (v0.32.15) logs `msg="server config" env="map[…]"` first at every start
 /// (reference 3.1 constructed example); Homebrew's plist values are visible in it.
 #[test]
 fn startup_log_has_the_server_config_line() {
@@ -307,14 +307,14 @@ fn startup_log_has_the_server_config_line() {
     assert!(config.starts_with("time=20"), "{config}");
     assert!(
         config.contains(
-            " level=INFO source=routes.go:1947 msg=\"server config\" env=\"map[HTTPS_PROXY: HTTP_PROXY: LLAMA_ARG_FIT: LLAMA_ARG_FIT_TARGET: NO_PROXY: OLLAMA_CONTEXT_LENGTH:0 OLLAMA_DEBUG:INFO OLLAMA_DEBUG_LOG_REQUESTS:false OLLAMA_EDITOR: OLLAMA_FLASH_ATTENTION:true OLLAMA_GO_TEMPLATE:true OLLAMA_GPU_OVERHEAD:0 OLLAMA_HOST:http://127.0.0.1:11434 OLLAMA_IGPU_ENABLE: OLLAMA_KEEP_ALIVE:5m0s OLLAMA_KV_CACHE_TYPE:q8_0 OLLAMA_LLM_LIBRARY: OLLAMA_LOAD_TIMEOUT:5m0s OLLAMA_MAX_LOADED_MODELS:0 OLLAMA_MAX_QUEUE:512 OLLAMA_MAX_TRANSFER_STREAMS:4 OLLAMA_MODELS:/Users/admin/.ollama/models OLLAMA_NOHISTORY:false OLLAMA_NOPRUNE:false OLLAMA_NO_CLOUD:false OLLAMA_NUM_PARALLEL:1 OLLAMA_ORIGINS:[http://localhost https://localhost http://localhost:* https://localhost:* http://127.0.0.1 https://127.0.0.1 http://127.0.0.1:* https://127.0.0.1:* http://0.0.0.0 https://0.0.0.0 http://0.0.0.0:* https://0.0.0.0:* app://* file://* tauri://* vscode-webview://* vscode-file://*] OLLAMA_REMOTES:[ollama.com] OLLAMA_SCHED_SPREAD:false http_proxy: https_proxy: no_proxy:]\""
+            " level=INFO source=routes.go:1951 msg=\"server config\" env=\"map[HTTPS_PROXY: HTTP_PROXY: LLAMA_ARG_FIT: LLAMA_ARG_FIT_TARGET: NO_PROXY: OLLAMA_CONTEXT_LENGTH:0 OLLAMA_DEBUG:INFO OLLAMA_DEBUG_LOG_REQUESTS:false OLLAMA_EDITOR: OLLAMA_FLASH_ATTENTION:true OLLAMA_GO_TEMPLATE:true OLLAMA_GPU_OVERHEAD:0 OLLAMA_HOST:http://127.0.0.1:11434 OLLAMA_IGPU_ENABLE: OLLAMA_KEEP_ALIVE:5m0s OLLAMA_KV_CACHE_TYPE:q8_0 OLLAMA_LLM_LIBRARY: OLLAMA_LOAD_TIMEOUT:5m0s OLLAMA_MAX_LOADED_MODELS:0 OLLAMA_MAX_QUEUE:512 OLLAMA_MAX_TRANSFER_STREAMS:4 OLLAMA_MODELS:/Users/admin/.ollama/models OLLAMA_NOHISTORY:false OLLAMA_NOPRUNE:false OLLAMA_NO_CLOUD:false OLLAMA_NUM_PARALLEL:1 OLLAMA_ORIGINS:[http://localhost https://localhost http://localhost:* https://localhost:* http://127.0.0.1 https://127.0.0.1 http://127.0.0.1:* https://127.0.0.1:* http://0.0.0.0 https://0.0.0.0 http://0.0.0.0:* https://0.0.0.0:* app://* file://* tauri://* vscode-webview://* vscode-file://*] OLLAMA_REMOTES:[ollama.com] OLLAMA_SCHED_SPREAD:false http_proxy: https_proxy: no_proxy:]\""
         ),
         "{config}"
     );
-    assert!(lines[1].ends_with("source=routes.go:1949 msg=\"Ollama cloud disabled: false\""));
+    assert!(lines[1].ends_with("source=routes.go:1953 msg=\"Ollama cloud disabled: false\""));
     assert!(
         lines[2].ends_with(
-            "source=routes.go:2004 msg=\"Listening on 127.0.0.1:11434 (version 0.32.3)\""
+            "source=routes.go:2008 msg=\"Listening on 127.0.0.1:11434 (version 0.32.15)\""
         ),
         "{}",
         lines[2]
@@ -322,7 +322,7 @@ fn startup_log_has_the_server_config_line() {
     // 16 GB: 2/3 is 10.7 GiB of working set, below the 23 GiB tier.
     assert!(
         lines[3].ends_with(
-            "source=routes.go:2054 msg=\"vram-based default context\" total_vram=\"10.7 GiB\" default_num_ctx=4096"
+            "source=routes.go:2058 msg=\"vram-based default context\" total_vram=\"10.7 GiB\" default_num_ctx=4096"
         ),
         "{}",
         lines[3]
@@ -654,7 +654,7 @@ fn version_and_status() {
         (
             200,
             "application/json; charset=utf-8",
-            r#"{"version":"0.32.3"}"#
+            r#"{"version":"0.32.15"}"#
         )
     );
     assert_eq!(call(&machine, "HEAD", "/api/version", None).body, "");
@@ -935,6 +935,30 @@ fn create_inherits_and_merges() {
         base_model.messages,
         vec![("user".to_string(), "old".to_string())]
     );
+}
+
+/// A created model's config blob is `model.ConfigV2` without `rootfs` (v0.32.7, commit
+/// 5a173edb6; research note 1.9): `model_format` … `file_type`, the non-empty optional fields,
+/// then `architecture`, `os`. A pulled library model keeps the `rootfs` it was pushed with.
+#[test]
+fn created_config_has_no_rootfs_since_v0_32_7() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let created = post(
+        &machine,
+        "/api/create",
+        json!({"model": "cfg", "from": "llama3.2:3b", "parser": "qwen3", "stream": false}),
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let server = server::running(&machine).unwrap();
+    let config = |name: &str| {
+        let manifest = server.store.manifest(&names::Name::parse(name)).unwrap();
+        String::from_utf8(server.store.read_blob(&manifest.config.digest).unwrap()).unwrap()
+    };
+    assert_eq!(
+        config("cfg"),
+        "{\"model_format\":\"gguf\",\"model_family\":\"llama\",\"model_families\":[\"llama\"],\"model_type\":\"3.2B\",\"file_type\":\"Q4_K_M\",\"parser\":\"qwen3\",\"architecture\":\"amd64\",\"os\":\"linux\"}\n"
+    );
+    assert!(config("llama3.2:3b").contains("\"rootfs\":{\"type\":\"layers\",\"diff_ids\":["));
 }
 
 /// Parameters are stored verbatim, wrong types included (`setParameters` only encodes); the
@@ -1478,9 +1502,9 @@ fn http_server_answers_over_tcp() {
     );
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
     assert!(reply.contains("\r\nContent-Type: application/json; charset=utf-8\r\n"));
-    assert!(reply.contains("\r\nContent-Length: 20\r\n"));
+    assert!(reply.contains("\r\nContent-Length: 21\r\n"));
     assert!(
-        reply.ends_with("\r\n\r\n{\"version\":\"0.32.3\"}"),
+        reply.ends_with("\r\n\r\n{\"version\":\"0.32.15\"}"),
         "{reply}"
     );
     let body = r#"{"model":"nonexistent"}"#;
@@ -1564,4 +1588,552 @@ fn blobs_and_create_from_files() {
     let show = json_of(&post(&machine, "/api/show", json!({"model": "f"})));
     assert_eq!(show["details"]["parent_model"], "");
     assert_eq!(show["template"], "{{ .Prompt }}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Chat, embeddings and push (ollama/ollama v0.32.15; research note issue10 section 1.10).
+
+/// `created_at` is the clock's; the tests put a fixed text in its place.
+fn fixed_time(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("\"created_at\":\"") {
+        let start = i + "\"created_at\":\"".len();
+        out.push_str(&rest[..start]);
+        out.push('T');
+        let end = rest[start..].find('"').unwrap();
+        rest = &rest[start + end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `ChatResponse` (api/types.go 520-564): field order `model`, `created_at`, `message`
+/// (`role`, `content`), `done`, `done_reason`, metrics; `stream:false` is the last chunk with
+/// the whole content (`writeChatResponse`), streams are NDJSON chunks then the last one.
+#[test]
+fn chat_answers_like_the_native_runner() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let body = json!({"model": "llama3.2:3b", "stream": false,
+                      "messages": [{"role": "user", "content": "Why is the sky blue?"}],
+                      "options": {"num_predict": 4}});
+    let response = post(&machine, "/api/chat", body.clone());
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.content_type, "application/json; charset=utf-8");
+    let v = json_of(&response);
+    assert_eq!(
+        fixed_time(&response.body),
+        format!(
+            "{{\"model\":\"llama3.2:3b\",\"created_at\":\"T\",\"message\":{{\"role\":\"assistant\",\"content\":\"This is an emulated\"}},\"done\":true,\"done_reason\":\"length\",\"total_duration\":{},\"load_duration\":{},\"prompt_eval_count\":{},\"prompt_eval_duration\":{},\"eval_count\":4,\"eval_duration\":{}}}",
+            v["total_duration"],
+            v["load_duration"],
+            v["prompt_eval_count"],
+            v["prompt_eval_duration"],
+            v["eval_duration"]
+        )
+    );
+    for key in [
+        "total_duration",
+        "load_duration",
+        "prompt_eval_count",
+        "prompt_eval_duration",
+        "eval_duration",
+    ] {
+        assert!(v[key].as_i64().unwrap() > 0, "{key}");
+    }
+    // Streaming (the default): a chunk per word, then the last chunk with the metrics.
+    let streamed = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "llama3.2:3b", "options": {"num_predict": 2},
+               "messages": [{"role": "user", "content": "Why is the sky blue?"}]}),
+    );
+    assert_eq!(streamed.content_type, "application/x-ndjson");
+    let text = fixed_time(&streamed.body);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(
+        lines[0],
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":"This"},"done":false}"#
+    );
+    assert_eq!(
+        lines[1],
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":" is"},"done":false}"#
+    );
+    assert!(lines[2].starts_with(r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":""},"done":true,"done_reason":"length","total_duration":"#), "{}", lines[2]);
+    // Deterministic: the same request, the same words.
+    let again = json_of(&post(&machine, "/api/chat", body));
+    assert_eq!(again["message"], v["message"]);
+}
+
+/// Load and unload without messages (routes.go 2506-2516, 2643-2652), and the error texts:
+/// routes_generate_test.go 857 (`"test" does not support thinking`), 911 (`"bert" does not
+/// support chat`), `model '<as sent>' not found`, `model is required`, `CheckCapabilities`.
+#[test]
+fn chat_load_unload_and_errors() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let load = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "llama3.2:3b", "messages": []}),
+    );
+    assert_eq!(
+        fixed_time(&load.body),
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":""},"done":true,"done_reason":"load"}"#
+    );
+    assert_eq!(
+        json_of(&call(&machine, "GET", "/api/ps", None))["models"][0]["name"],
+        "llama3.2:3b"
+    );
+    let unload = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "llama3.2:3b", "keep_alive": 0}),
+    );
+    assert_eq!(
+        fixed_time(&unload.body),
+        r#"{"model":"llama3.2:3b","created_at":"T","message":{"role":"assistant","content":""},"done":true,"done_reason":"unload"}"#
+    );
+    assert_eq!(
+        call(&machine, "GET", "/api/ps", None).body,
+        r#"{"models":[]}"#
+    );
+    let cases = [
+        (
+            json!({"messages": []}),
+            400,
+            r#"{"error":"model is required"}"#,
+        ),
+        (
+            json!({"model": "nope"}),
+            404,
+            r#"{"error":"model 'nope' not found"}"#,
+        ),
+        (
+            json!({"model": "a:b:c:d"}),
+            400,
+            r#"{"error":"invalid model name"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "think": true, "messages": [{"role": "user", "content": "x"}]}),
+            400,
+            r#"{"error":"\"llama3.2:3b\" does not support thinking"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "top_logprobs": 21}),
+            400,
+            r#"{"error":"top_logprobs must be between 0 and 20"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "messages": "hi"}),
+            400,
+            r#"{"error":"json: cannot unmarshal string into Go struct field ChatRequest.messages of type []api.Message"}"#,
+        ),
+    ];
+    for (body, status, text) in cases {
+        let reply = post(&machine, "/api/chat", body.clone());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (status, text),
+            "{body}"
+        );
+    }
+    // A template without `.Tools` gives no tools capability.
+    post(
+        &machine,
+        "/api/create",
+        json!({"model": "plain", "from": "llama3.2:3b", "template": "{{ .Prompt }}", "stream": false}),
+    );
+    let tools = post(
+        &machine,
+        "/api/chat",
+        json!({"model": "plain", "messages": [{"role": "user", "content": "x"}],
+               "tools": [{"type": "function", "function": {"name": "f"}}]}),
+    );
+    assert_eq!(
+        (tools.status, tools.body.as_str()),
+        (
+            400,
+            r#"{"error":"registry.ollama.ai/library/plain:latest does not support tools"}"#
+        )
+    );
+    assert_eq!(call(&machine, "GET", "/api/chat", None).status, 405);
+}
+
+/// `EmbedHandler`: L2-normalised float32 vectors of the model's `embedding_length`, cut and
+/// renormalised by `dimensions`; `[]`/`""` only loads; error texts as routes.go 795-1024 and
+/// `handleScheduleError` write them.
+#[test]
+fn embed_returns_normalised_vectors() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let response = post(
+        &machine,
+        "/api/embed",
+        json!({"model": "llama3.2:3b", "input": ["why is the sky blue?", "why is grass green?"]}),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.content_type, "application/json; charset=utf-8");
+    let v = json_of(&response);
+    let vectors = v["embeddings"].as_array().unwrap();
+    assert_eq!(vectors.len(), 2);
+    for vector in vectors {
+        let vector = vector.as_array().unwrap();
+        assert_eq!(vector.len(), 3072, "llama3.2:3b's llama.embedding_length");
+        let norm: f64 = vector.iter().map(|x| x.as_f64().unwrap().powi(2)).sum();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    }
+    assert_ne!(vectors[0], vectors[1]);
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert!(
+        response
+            .body
+            .starts_with("{\"model\":\"llama3.2:3b\",\"embeddings\":[[")
+    );
+    assert!(response.body.contains("]],\"total_duration\":"), "{keys:?}");
+    assert!(response.body.contains(",\"load_duration\":"));
+    assert!(
+        response
+            .body
+            .ends_with(&format!(",\"prompt_eval_count\":{}}}", 2 * (5 + 2)))
+    );
+    // The same text gives the same vector, the name in other case too; a string input is one
+    // vector.
+    let single = json_of(&post(
+        &machine,
+        "/api/embed",
+        json!({"model": "LLAMA3.2:3B", "input": "why is the sky blue?"}),
+    ));
+    assert_eq!(single["embeddings"][0], vectors[0]);
+    // `dimensions`: cut, normalised again.
+    let cut = json_of(&post(
+        &machine,
+        "/api/embed",
+        json!({"model": "llama3.2:3b", "input": "why is the sky blue?", "dimensions": 4}),
+    ));
+    let cut: Vec<f32> = cut["embeddings"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    let first4: Vec<f32> = vectors[0].as_array().unwrap()[..4]
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(cut, api::normalize(&first4));
+    let cases = [
+        (
+            json!({"model": "llama3.2:3b", "input": []}),
+            200,
+            r#"{"model":"llama3.2:3b","embeddings":[]}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": ""}),
+            200,
+            r#"{"model":"llama3.2:3b","embeddings":[]}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": [1]}),
+            400,
+            r#"{"error":"invalid input type"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": 1}),
+            400,
+            r#"{"error":"invalid input type"}"#,
+        ),
+        (
+            json!({"input": "x"}),
+            404,
+            r#"{"error":"model '' not found"}"#,
+        ),
+        (
+            json!({"model": "nope", "input": "x"}),
+            404,
+            r#"{"error":"model \"nope\" not found, try pulling it first"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "input": "x".repeat(40_000), "truncate": false,
+                   "options": {"num_ctx": 2048}}),
+            400,
+            r#"{"error":"the input length exceeds the context length"}"#,
+        ),
+    ];
+    for (body, status, text) in cases {
+        let reply = post(&machine, "/api/embed", body.clone());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (status, text),
+            "{body}"
+        );
+    }
+}
+
+/// `EmbeddingsHandler` (legacy): the runner's vector as float64, not normalised.
+#[test]
+fn legacy_embeddings_are_not_normalised() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let response = post(
+        &machine,
+        "/api/embeddings",
+        json!({"model": "llama3.2:3b", "prompt": "why is the sky blue?"}),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert!(response.body.starts_with("{\"embedding\":["));
+    let v = json_of(&response);
+    let vector: Vec<f64> = v["embedding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(vector.len(), 3072);
+    let norm: f64 = vector.iter().map(|x| x * x).sum::<f64>().sqrt();
+    assert!(norm > 2.0, "not normalised: {norm}");
+    // The same direction as /api/embed's vector.
+    let embed = json_of(&post(
+        &machine,
+        "/api/embed",
+        json!({"model": "llama3.2:3b", "input": "why is the sky blue?"}),
+    ));
+    let unit = embed["embeddings"][0][0].as_f64().unwrap();
+    assert!((vector[0] / norm - unit).abs() < 1e-5);
+    let cases = [
+        (
+            json!({"model": "llama3.2:3b", "prompt": ""}),
+            200,
+            r#"{"embedding":[]}"#,
+        ),
+        (
+            json!({"prompt": "x"}),
+            400,
+            r#"{"error":"model is required"}"#,
+        ),
+        (
+            json!({"model": "nope", "prompt": "x"}),
+            404,
+            r#"{"error":"model \"nope\" not found, try pulling it first"}"#,
+        ),
+        (
+            json!({"model": "llama3.2:3b", "prompt": 1}),
+            400,
+            r#"{"error":"json: cannot unmarshal number into Go struct field EmbeddingRequest.prompt of type string"}"#,
+        ),
+    ];
+    for (body, status, text) in cases {
+        let reply = post(&machine, "/api/embeddings", body.clone());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (status, text),
+            "{body}"
+        );
+    }
+}
+
+/// `PushModel` statuses (images.go 931-995, upload.go 319-405), not `docs/api.md`'s
+/// `starting upload`; `stream:false` is the last object (`waitForStream`).
+#[test]
+fn push_streams_the_codes_statuses() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    post(
+        &machine,
+        "/api/copy",
+        json!({"source": "llama3.2:3b", "destination": "jdoe/mine"}),
+    );
+    post(
+        &machine,
+        "/api/create",
+        json!({"model": "jdoe/tuned", "from": "llama3.2:3b", "system": "Be brief.", "stream": false}),
+    );
+    let server = server::running(&machine).unwrap();
+    let base = server
+        .store
+        .manifest(&names::Name::parse("llama3.2:3b"))
+        .unwrap();
+    let pushed = post(&machine, "/api/push", json!({"model": "jdoe/mine"}));
+    assert_eq!(pushed.content_type, "application/x-ndjson");
+    let mut expected = vec![r#"{"status":"retrieving manifest"}"#.to_string()];
+    for layer in base.layers.iter().chain(std::iter::once(&base.config)) {
+        expected.push(format!(
+            r#"{{"status":"pushing {}","digest":"{}","total":{},"completed":{}}}"#,
+            &layer.digest[7..19],
+            layer.digest,
+            layer.size,
+            layer.size
+        ));
+    }
+    expected.push(r#"{"status":"pushing manifest"}"#.into());
+    expected.push(r#"{"status":"success"}"#.into());
+    assert_eq!(pushed.body, expected.join("\n") + "\n");
+    // New blobs (the system layer, the config) upload in ticks, `completed` omitted at 0.
+    let tuned = post(&machine, "/api/push", json!({"name": "jdoe/tuned"}));
+    let statuses = statuses(&tuned);
+    assert_eq!(statuses.first().unwrap(), "retrieving manifest");
+    assert_eq!(
+        &statuses[statuses.len() - 2..],
+        ["pushing manifest", "success"]
+    );
+    let manifest = server
+        .store
+        .manifest(&names::Name::parse("jdoe/tuned"))
+        .unwrap();
+    let config = &manifest.config;
+    let short = &config.digest[7..19];
+    assert!(tuned.body.contains(&format!(
+        "{{\"status\":\"pushing {short}\",\"digest\":\"{}\",\"total\":{}}}\n{{\"status\":\"pushing {short}\",\"digest\":\"{}\",\"total\":{},\"completed\":{}}}\n",
+        config.digest, config.size, config.digest, config.size, config.size
+    )), "{}", tuned.body);
+    let quiet = post(
+        &machine,
+        "/api/push",
+        json!({"model": "jdoe/mine", "stream": false}),
+    );
+    assert_eq!(
+        (
+            quiet.status,
+            quiet.content_type.as_str(),
+            quiet.body.as_str()
+        ),
+        (200, "application/json", r#"{"status":"success"}"#)
+    );
+    let missing = post(&machine, "/api/push", json!({"model": "jdoe/gone"}));
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (
+            200,
+            "{\"status\":\"retrieving manifest\"}\n{\"status\":\"couldn't retrieve manifest\"}\n{\"error\":\"open /Users/admin/.ollama/models/manifests/registry.ollama.ai/jdoe/gone/latest: no such file or directory\"}\n"
+        )
+    );
+    let library = post(
+        &machine,
+        "/api/push",
+        json!({"model": "llama3.2:3b", "stream": false}),
+    );
+    assert_eq!(
+        (library.status, library.body.as_str()),
+        (500, r#"{"error":"unauthorized: access denied"}"#)
+    );
+    let required = post(&machine, "/api/push", json!({}));
+    assert_eq!(
+        (required.status, required.body.as_str()),
+        (400, r#"{"error":"model is required"}"#)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Which template `/api/show` returns (`selectedModelTemplate`; research note 2.3).
+
+/// `TestShowTemplateUsesSelectedRuntimeTemplate` (ollama/ollama v0.32.15
+/// `server/routes_test.go` 807-833): a GGUF whose `tokenizer.chat_template` has tools and
+/// thinking, a TEMPLATE with thinking only, `OLLAMA_GO_TEMPLATE` unset → `template` is the
+/// chat template.
+#[test]
+fn show_template_uses_the_selected_runtime_template() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let chat_template =
+        "{% if tools %}{{ tools }}{% endif %}{% set content = (content.split('</think>')|last) %}";
+    let go_template = "{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{ end }}";
+    let gguf = json!({"kv": {"general.architecture": "llama",
+                             "tokenizer.chat_template": chat_template}})
+    .to_string();
+    let digest = format!("sha256:{}", crate::ollama::sha256_hex(gguf.as_bytes()));
+    let request = HttpRequest {
+        method: "POST".into(),
+        path: format!("/api/blobs/{digest}"),
+        body: Some(gguf),
+    };
+    assert_eq!(handle(&machine, &request).unwrap().status, 201);
+    let created = post(
+        &machine,
+        "/api/create",
+        json!({"model": "show-template", "files": {"model.gguf": digest},
+               "template": go_template, "stream": false}),
+    );
+    assert_eq!(created.body, r#"{"status":"success"}"#);
+    let show = json_of(&post(
+        &machine,
+        "/api/show",
+        json!({"model": "show-template"}),
+    ));
+    assert_eq!(show["template"], chat_template);
+    assert_eq!(
+        show["capabilities"],
+        json!(["tools", "thinking", "completion"])
+    );
+    // The Modelfile keeps the TEMPLATE layer; `model_info` never shows the chat template.
+    assert!(
+        show["modelfile"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("TEMPLATE {go_template}\n"))
+    );
+    assert!(show["model_info"].get("tokenizer.chat_template").is_none());
+}
+
+/// A custom `template:` on llama3.1 (whose GGUF template has tools and a tool round trip)
+/// without `.Tools` is replaced by the GGUF's Jinja template in `/api/show`; the library's
+/// own TEMPLATE, which has the round trip too, is kept; gemma2 (no tools either way) keeps
+/// its TEMPLATE. `OLLAMA_GO_TEMPLATE=1` keeps every TEMPLATE, `=0` (set, false) shows the
+/// Jinja template of every model that has one (`shouldUseGoTemplate`, `goTemplateEnvSet`).
+#[test]
+fn a_custom_template_is_replaced_where_the_real_server_replaces_it() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    for model in ["llama3.1:8b", "gemma2:9b"] {
+        let pulled = post(
+            &machine,
+            "/api/pull",
+            json!({"model": model, "stream": false}),
+        );
+        assert_eq!(pulled.body, r#"{"status":"success"}"#);
+    }
+    let custom = "{{ range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n";
+    for (name, from) in [("custom", "llama3.1:8b"), ("custom-gemma", "gemma2:9b")] {
+        let created = post(
+            &machine,
+            "/api/create",
+            json!({"model": name, "from": from, "template": custom, "stream": false}),
+        );
+        assert_eq!(created.body, r#"{"status":"success"}"#);
+    }
+    let base = registry::find(&names::Name::parse("llama3.1:8b")).unwrap();
+    let gemma = registry::find(&names::Name::parse("gemma2:9b")).unwrap();
+    let jinja = base.chat_template.unwrap();
+    let show = |model: &str| json_of(&post(&machine, "/api/show", json!({"model": model})));
+    let custom_show = show("custom");
+    assert_eq!(custom_show["template"], jinja);
+    assert_eq!(custom_show["capabilities"], json!(["tools", "completion"]));
+    assert_eq!(show("llama3.1:8b")["template"], base.template);
+    assert_eq!(
+        show("llama3.1:8b")["capabilities"],
+        json!(["completion", "tools"])
+    );
+    assert_eq!(show("custom-gemma")["template"], custom);
+    assert_eq!(show("gemma2:9b")["template"], gemma.template);
+
+    let plist = "/Users/admin/Library/LaunchAgents/homebrew.mxcl.ollama.plist";
+    for (value, custom_template, base_template) in [
+        ("1", custom, base.template),
+        ("0", jinja, jinja),
+        ("false", jinja, jinja),
+        ("yes", custom, base.template),
+    ] {
+        ok(
+            &machine,
+            &["launchctl", "bootout", "gui/501/homebrew.mxcl.ollama"],
+        );
+        set_plist_env(&machine, plist, &[("OLLAMA_GO_TEMPLATE", value)]);
+        ok(&machine, &["launchctl", "bootstrap", "gui/501", plist]);
+        assert_eq!(
+            show("custom")["template"],
+            custom_template,
+            "OLLAMA_GO_TEMPLATE={value}"
+        );
+        assert_eq!(
+            show("llama3.1:8b")["template"],
+            base_template,
+            "OLLAMA_GO_TEMPLATE={value}"
+        );
+    }
+    // `yes` does not parse as a bool, which counts as true: every TEMPLATE is used.
+    assert_eq!(show("custom-gemma")["template"], custom);
 }
