@@ -28,17 +28,18 @@ pub const QUIET_UI: &str = include_str!("../../examples/quiet-ui.yaml");
 
 /// What pulling llama3.1:8b from the emulated registry reports, from manifest to success.
 pub const LLAMA31_PULL: &str = "llama3.1:8b: pulling manifest
-llama3.1:8b: pulling c29184222396 0%
-llama3.1:8b: pulling c29184222396 36%
-llama3.1:8b: pulling c29184222396 60%
-llama3.1:8b: pulling c29184222396 85%
-llama3.1:8b: pulling c29184222396 100%
-llama3.1:8b: pulling 86d3115c9700 100%
+llama3.1:8b: pulling c4c6b623ed66 0%
+llama3.1:8b: pulling c4c6b623ed66 36%
+llama3.1:8b: pulling c4c6b623ed66 60%
+llama3.1:8b: pulling c4c6b623ed66 85%
+llama3.1:8b: pulling c4c6b623ed66 100%
+llama3.1:8b: pulling 303354fa37c3 0%
+llama3.1:8b: pulling 303354fa37c3 100%
 llama3.1:8b: pulling 094a3f8c4d9f 0%
 llama3.1:8b: pulling 094a3f8c4d9f 100%
 llama3.1:8b: pulling 56bb8bd477a5 100%
-llama3.1:8b: pulling 76dc987db4a2 0%
-llama3.1:8b: pulling 76dc987db4a2 100%
+llama3.1:8b: pulling 6d03a7af78e0 0%
+llama3.1:8b: pulling 6d03a7af78e0 100%
 llama3.1:8b: verifying sha256 digest
 llama3.1:8b: writing manifest
 llama3.1:8b: success
