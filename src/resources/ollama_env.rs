@@ -6,7 +6,7 @@
 //! `{live, at_login}`; the server restarts once after all variable changes.
 
 use super::agents::ALL_SESSIONS;
-use super::ollama_server::Server;
+use super::ollama_server::{Server, ServerChoice};
 use super::{Resource, ResourceId, Restart};
 use crate::host::{Invocation, run_ok};
 use crate::ollama::client::Client;
@@ -22,6 +22,9 @@ pub struct OllamaEnv {
     pub name: String,
     /// Normalised by `ollama::env::check`.
     pub value: String,
+    /// The spec's `ollama.server` (never `own`: then the variables live in the agent).
+    #[serde(default, skip_serializing_if = "ServerChoice::is_auto")]
+    pub server: ServerChoice,
 }
 
 /// The login agent that repeats one `launchctl setenv` at every login.
@@ -189,7 +192,7 @@ impl Resource for OllamaEnv {
     }
 
     fn desired_on(&self, target: &Target) -> Result<Option<Value>> {
-        let mut fields = match Server::detect(target)? {
+        let mut fields = match Server::detect_as(target, self.server)? {
             Server::HomebrewEnvFile { .. } => {
                 BTreeMap::from([("env_file".to_string(), Value::String(self.value.clone()))])
             }
@@ -205,7 +208,7 @@ impl Resource for OllamaEnv {
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
-        let server = Server::detect(target)?;
+        let server = Server::detect_as(target, self.server)?;
         let mut fields = match &server {
             Server::HomebrewEnvFile { env_file } => {
                 let file = target.host().run(&Invocation::read(["cat", env_file]))?;
@@ -249,7 +252,7 @@ impl Resource for OllamaEnv {
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let host = target.host();
         let wanted = field(value, "env_file").or_else(|| field(value, "live"));
-        if let Server::HomebrewEnvFile { env_file } = Server::detect(target)? {
+        if let Server::HomebrewEnvFile { env_file } = Server::detect_as(target, self.server)? {
             let current = host.run(&Invocation::read(["cat", env_file.as_str()]))?;
             let text = if current.success() {
                 current.stdout
@@ -320,7 +323,7 @@ impl Resource for OllamaEnv {
 
     fn notes_on(&self, target: &Target) -> Result<Vec<String>> {
         Ok(vec![
-            Server::detect(target)?.delivery(&login_agent_label(&self.name)),
+            Server::detect_as(target, self.server)?.delivery(&login_agent_label(&self.name)),
         ])
     }
 }

@@ -20,6 +20,7 @@ use crate::host::{Invocation, run_ok};
 use crate::ollama::client::Client;
 use crate::target::Target;
 use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Homebrew's service label for the `ollama` formula (reference macos-commands 5.2).
@@ -31,6 +32,26 @@ const BREW: &str = "/opt/homebrew/bin/brew";
 
 /// The first Homebrew that reads `services/<formula>.env` (tag 6.0.15).
 const ENV_FILE_SINCE: [u32; 3] = [6, 0, 15];
+
+/// `ollama.server` in the spec: how Ollama is to be run on the Mac.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerChoice {
+    /// Whatever the Mac has: Homebrew's service, else the app.
+    #[default]
+    Auto,
+    Homebrew,
+    /// A LaunchAgent of the spec's own runs `ollama serve`, with the variables in its
+    /// plist; Homebrew's service is disabled so that two servers never fight over a port.
+    Own,
+    App,
+}
+
+impl ServerChoice {
+    pub fn is_auto(&self) -> bool {
+        *self == ServerChoice::Auto
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Server {
@@ -44,14 +65,22 @@ pub enum Server {
 }
 
 impl Server {
-    pub fn detect(target: &Target) -> Result<Server> {
+    /// The server the spec's `ollama.server` names, as this Mac has it.
+    pub fn detect_as(target: &Target, choice: ServerChoice) -> Result<Server> {
         let host = target.host();
         let domain = domain_target(target, Domain::Gui)?;
         let service = format!("{domain}/{HOMEBREW_LABEL}");
-        if host
-            .run(&Invocation::read(["launchctl", "print", &service]))?
-            .success()
-        {
+        let homebrew = matches!(choice, ServerChoice::Auto | ServerChoice::Homebrew)
+            && host
+                .run(&Invocation::read(["launchctl", "print", &service]))?
+                .success();
+        if choice == ServerChoice::Homebrew && !homebrew {
+            bail!(
+                "`ollama.server` is `homebrew`, but Homebrew's service ({HOMEBREW_LABEL}) is not loaded on {}\nhint: `brew install ollama && brew services start ollama`",
+                host.name()
+            );
+        }
+        if homebrew {
             return Ok(match homebrew_config_home(target)? {
                 Some(config) => Server::HomebrewEnvFile {
                     env_file: format!("{config}/services/ollama.env"),
@@ -64,6 +93,12 @@ impl Server {
             .success()
         {
             return Ok(Server::App);
+        }
+        if choice == ServerChoice::App {
+            bail!(
+                "`ollama.server` is `app`, but {APP_PATH} is not installed on {}",
+                host.name()
+            );
         }
         bail!(
             "cannot tell how Ollama runs on {}: neither Homebrew's service ({HOMEBREW_LABEL}) is loaded nor {APP_PATH} installed\nhint: `brew install ollama && brew services start ollama`, or install the app",
@@ -161,7 +196,14 @@ impl Server {
 /// Restarts Ollama once, waits for it and checks, from the `server config` line of its log,
 /// that it now runs with every variable in `owed` (the variables just set).
 pub fn restart_for(target: &Target, owed: &[&AnyResource]) -> Result<Restarted> {
-    let server = Server::detect(target)?;
+    let choice = owed
+        .iter()
+        .find_map(|resource| match resource {
+            AnyResource::OllamaEnv(variable) => Some(variable.server),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let server = Server::detect_as(target, choice)?;
     target.hook().step("Restarting the Ollama server...");
     let env = server.restart(target)?;
     let mut wrong = Vec::new();

@@ -14,6 +14,7 @@ pub mod yaml_value;
 
 use crate::graph::{Graph, GraphError};
 use crate::resources::defaults::{self, DefaultsKey};
+use crate::resources::ollama_server::ServerChoice;
 use crate::resources::{AnyResource, ResourceId};
 use crate::value::{Value, hex_decode};
 pub use error::SpecError;
@@ -232,7 +233,7 @@ impl Spec {
                 .into());
             }
         }
-        let mut warnings = Vec::new();
+        let mut gathered = Gathered::default();
         let mut resources = Vec::new();
         let vars = merged_vars(vars_of(file, &text)?, host_vars);
         for (index, entry) in parsed.modules.iter().enumerate() {
@@ -241,13 +242,18 @@ impl Spec {
                 index,
                 &origin,
                 options,
-                &mut warnings,
+                &mut gathered,
                 facts,
                 &vars,
             )?);
         }
-        resources.extend(expand_sections(parsed, &origin, options, &mut warnings)?);
+        resources.extend(expand_sections(parsed, &origin, options, &mut gathered)?);
         check_unique_ids(&resources)?;
+        let Gathered {
+            mut warnings,
+            server,
+        } = gathered;
+        ollama::serve_from_own_agent(&mut resources, server, &at, &mut warnings)?;
         let graph = build_graph(&resources)?;
         Ok(Spec {
             file: file.to_path_buf(),
@@ -260,14 +266,35 @@ impl Spec {
     }
 }
 
+/// What expanding a spec and its modules gathers beside resources.
+#[derive(Default)]
+pub struct Gathered {
+    pub warnings: Vec<String>,
+    /// The one `ollama.server` of the spec and its modules.
+    pub server: ServerChoice,
+}
+
 /// The resource sections of a spec or module, expanded and stamped with their origin.
 pub(crate) fn expand_sections(
     parsed: SpecFile,
     origin: &Arc<Origin>,
     options: ollama::Options,
-    warnings: &mut Vec<String>,
+    gathered: &mut Gathered,
 ) -> Result<Vec<Declared>, SpecError> {
+    let Gathered { warnings, server } = gathered;
     let at = |path: &[Segment], message: String| origin.error(path, message);
+    // One `ollama.server` for the whole spec: a module (ollama-server) may set it too.
+    if let Some(entry) = &parsed.ollama
+        && !entry.server.is_auto()
+    {
+        if !server.is_auto() && *server != entry.server {
+            return Err(at(
+                &[key("ollama"), key("server")],
+                "`ollama.server` is set differently in the spec and one of its modules".to_string(),
+            ));
+        }
+        *server = entry.server;
+    }
     let mut resources = Vec::new();
     let item = |section: &str, index: usize| vec![key(section), Segment::Index(index)];
     for (index, entry) in parsed.defaults.into_iter().enumerate() {

@@ -4,7 +4,9 @@
 
 use super::locate::Segment;
 use super::yaml_value::YamlValue;
-use super::{Declared, Origin, SpecError, SpecFile, child, expand_sections, key, ollama, template};
+use super::{
+    Declared, Gathered, Origin, SpecError, SpecFile, child, expand_sections, key, ollama, template,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -114,7 +116,7 @@ pub fn expand_use(
     index: usize,
     spec: &Arc<Origin>,
     options: ollama::Options,
-    warnings: &mut Vec<String>,
+    gathered: &mut Gathered,
     facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
     vars: &serde_json::Value,
 ) -> anyhow::Result<Vec<Declared>> {
@@ -198,7 +200,7 @@ pub fn expand_use(
             )
             .into());
     }
-    Ok(expand_sections(parsed, &origin, options, warnings)?)
+    Ok(expand_sections(parsed, &origin, options, gathered)?)
 }
 
 /// A shipped module by name, or a local file (`./x.yaml`, relative to the spec).

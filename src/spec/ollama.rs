@@ -10,6 +10,8 @@ use crate::ollama::env;
 use crate::ollama::parameters::{self, Kind};
 use crate::resources::ollama_env::OllamaEnv;
 use crate::resources::ollama_models::{OllamaModel, OllamaPull, full_name};
+use crate::resources::ollama_server::{HOMEBREW_LABEL, ServerChoice};
+use crate::resources::services::{Domain, Service};
 use crate::resources::{AnyResource, Resource, ResourceId};
 use crate::value::Value;
 use serde::Deserialize;
@@ -18,6 +20,9 @@ use std::collections::BTreeMap;
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct OllamaEntry {
+    /// How Ollama is run: `auto` (what the Mac has), `homebrew`, `own` or `app`.
+    #[serde(default)]
+    pub server: ServerChoice,
     #[serde(default)]
     env: BTreeMap<String, YamlValue>,
     #[serde(default)]
@@ -143,6 +148,7 @@ pub fn expand(
             resource: AnyResource::OllamaEnv(OllamaEnv {
                 name: name.clone(),
                 value,
+                server: entry.server,
             }),
             depends_on: Vec::new(),
             path: vec![key("ollama"), key("env"), key(&name)],
@@ -169,6 +175,163 @@ pub fn expand(
         declared.push(expand_model(model, path, at, &env_ids, &pulls)?);
     }
     Ok(declared)
+}
+
+/// The label of an agent that runs `ollama serve`, if `resource` is one.
+fn serving_agent(resource: &AnyResource) -> Option<&str> {
+    let AnyResource::Agent(agent) = resource else {
+        return None;
+    };
+    let Value::Dict(plist) = &agent.plist else {
+        return None;
+    };
+    let Some(Value::Array(arguments)) = plist.get("ProgramArguments") else {
+        return None;
+    };
+    match arguments.as_slice() {
+        [Value::String(program), Value::String(verb), ..]
+            if verb == "serve" && program.rsplit('/').next() == Some("ollama") =>
+        {
+            Some(agent.label.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// `ollama.server: own`: the spec's agent that runs `ollama serve` is the server. Its plist's
+/// `EnvironmentVariables` get the `ollama.env` variables (launchd hands a job its own
+/// environment at every start, boot included, so nothing races it), Homebrew's service is
+/// disabled before the agent loads (both want port 11434), and whatever waited for the
+/// variables waits for the agent. Without `own`, such an agent beside Homebrew's service or
+/// the app is two servers on one port: a warning.
+pub fn serve_from_own_agent(
+    resources: &mut Vec<Declared>,
+    choice: ServerChoice,
+    at: &At,
+    warnings: &mut Vec<String>,
+) -> Result<(), SpecError> {
+    let agents: Vec<(usize, String)> = resources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| serving_agent(&d.resource).map(|label| (i, label.to_string())))
+        .collect();
+    let server_path = [key("ollama"), key("server")];
+    if choice != ServerChoice::Own {
+        for (_, label) in &agents {
+            warnings.push(format!(
+                "the agent {label} runs `ollama serve`, and so does Homebrew's service or the app that `ollama.server: {}` uses: two servers want one port; set `ollama: {{ server: own }}` to disable Homebrew's service",
+                serde_json::to_value(choice)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ));
+        }
+        return Ok(());
+    }
+    let (agent_index, label) = match agents.as_slice() {
+        [one] => one.clone(),
+        [] => {
+            return Err(at(
+                &server_path,
+                "`server: own` needs an agent that runs `ollama serve`".to_string(),
+            )
+            .with_hint("add `use: [{module: ollama-server}]`, or an `agents:` entry with `program_arguments: [/opt/homebrew/bin/ollama, serve]`"));
+        }
+        several => {
+            let labels: Vec<&str> = several.iter().map(|(_, l)| l.as_str()).collect();
+            return Err(at(
+                &server_path,
+                format!(
+                    "`server: own` needs one agent that runs `ollama serve`, not {}: {}",
+                    labels.len(),
+                    labels.join(", ")
+                ),
+            ));
+        }
+    };
+    let agent_id = resources[agent_index].resource.as_resource().id();
+    let mut moved = Vec::new();
+    let mut kept = Vec::new();
+    for declared in resources.drain(..) {
+        match &declared.resource {
+            AnyResource::OllamaEnv(variable) => moved.push((variable.clone(), declared)),
+            _ => kept.push(declared),
+        }
+    }
+    *resources = kept;
+    let agent_index = resources
+        .iter()
+        .position(|d| d.resource.as_resource().id() == agent_id)
+        .expect("the agent was kept");
+    let env_ids: Vec<ResourceId> = moved
+        .iter()
+        .map(|(v, _)| ResourceId(format!("ollama_env:{}", v.name)))
+        .collect();
+    if let AnyResource::Agent(agent) = &mut resources[agent_index].resource
+        && let Value::Dict(plist) = &mut agent.plist
+    {
+        let environment = plist
+            .entry("EnvironmentVariables".to_string())
+            .or_insert_with(|| Value::Dict(BTreeMap::new()));
+        if let Value::Dict(environment) = environment {
+            for (variable, declared) in &moved {
+                match environment.get(&variable.name) {
+                    Some(Value::String(set)) if *set != variable.value => {
+                        return Err(declared.origin.error(
+                            &declared.path,
+                            format!(
+                                "{} is {} here but {set} in the environment of the agent {label}",
+                                variable.name, variable.value
+                            ),
+                        ));
+                    }
+                    _ => {
+                        environment
+                            .insert(variable.name.clone(), Value::String(variable.value.clone()));
+                    }
+                }
+            }
+        }
+    }
+    let homebrew = Service {
+        label: HOMEBREW_LABEL.to_string(),
+        domain: Domain::Gui,
+        enabled: false,
+    };
+    let homebrew_id = homebrew.id();
+    if !resources
+        .iter()
+        .any(|d| d.resource.as_resource().id() == homebrew_id)
+    {
+        resources.push(Declared {
+            origin: resources[agent_index].origin.clone(),
+            sensitive: false,
+            resource: AnyResource::Service(homebrew),
+            depends_on: Vec::new(),
+            path: server_path.to_vec(),
+        });
+    }
+    for declared in resources.iter_mut() {
+        let id = declared.resource.as_resource().id();
+        if id == agent_id {
+            if !declared.depends_on.contains(&homebrew_id) {
+                declared.depends_on.push(homebrew_id.clone());
+            }
+            continue;
+        }
+        let waited = declared.depends_on.len();
+        declared.depends_on.retain(|dep| !env_ids.contains(dep));
+        let ollama = matches!(
+            declared.resource,
+            AnyResource::OllamaPull(_) | AnyResource::OllamaModel(_)
+        );
+        if (declared.depends_on.len() < waited || ollama)
+            && !declared.depends_on.contains(&agent_id)
+        {
+            declared.depends_on.push(agent_id.clone());
+        }
+    }
+    Ok(())
 }
 
 /// `[host/][namespace/]model[:tag]` with Ollama's character rules (reference/ollama.md 1.0).

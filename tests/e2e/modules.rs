@@ -290,7 +290,7 @@ hint: shipped modules: keep-awake, lean-ui, no-app-nap, ollama-server, ollama-tu
             "keep-awake         Keep the Mac from idle and system sleep with `caffeinate -i -s` run as an agent (no root, ends when the agent is removed).
 lean-ui            Fewer animations and less transparency, a Dock that stays out of the way (window server and Dock work less while a model generates).
 no-app-nap         App Nap off, so a terminal or client app talking to a local model is not throttled in the background.
-ollama-server      Ollama served by a LaunchAgent macllm owns, at interactive priority (launchd throttles jobs without a ProcessType). Stop Homebrew's service first (`brew services stop ollama`); both want port 11434.
+ollama-server      Ollama served by a LaunchAgent macllm owns, at interactive priority (launchd throttles jobs without a ProcessType), with the spec's `ollama.env` in its plist (`ollama.server` becomes `own`); Homebrew's service is disabled so that two servers never want port 11434.
 ollama-tuning      Ollama's server variables by memory tier (8 / 16 / 32+ GB), and optionally a tuned copy of a model with num_ctx by tier and num_thread = performance cores.
 quiet-background   Photo and media analysis off; they compete with inference for memory bandwidth and the GPU. Apple's agents are SIP-protected, so they stop at the next login.
 spotlight-models   Keep Spotlight out of the model folder (renamed to .noindex with a symlink; mdutil cannot exclude a folder).

@@ -318,3 +318,60 @@ last "macllm apply":
             }
         EOT
 "#;
+
+/// `ollama.server: own` needs the agent that serves; an agent that serves beside Homebrew's
+/// service (or the app) is two servers on one port, which the spec is warned about.
+#[test]
+fn an_own_server_needs_its_agent_and_two_servers_are_warned_about() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\nollama:\n  server: own\n  env:\n    OLLAMA_NUM_PARALLEL: 2\n");
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: ollama.server: `server: own` needs an agent that runs `ollama serve`
+ --> macllm.yaml:3:11
+  |
+3 |   server: own
+  |           ^
+hint: add `use: [{module: ollama-server}]`, or an `agents:` entry with `program_arguments: [/opt/homebrew/bin/ollama, serve]`
+",
+        )
+        .run();
+    mac.spec("macllm: 1\nagents:\n  - label: com.example.ollama\n    program_arguments: [/opt/homebrew/bin/ollama, serve]\n");
+    mac.macllm(&["validate"])
+        .stdout("Success! macllm.yaml is valid: 1 resources.\n")
+        .stderr("warning: the agent com.example.ollama runs `ollama serve`, and so does Homebrew's service or the app that `ollama.server: auto` uses: two servers want one port; set `ollama: { server: own }` to disable Homebrew's service\n")
+        .run();
+}
+
+/// With `server: own` (the ollama-server module sets it) the variables go into the agent's
+/// plist, Homebrew's service is disabled before the agent loads, models wait for the agent,
+/// and destroy puts Homebrew's service back.
+#[test]
+fn an_own_server_takes_the_variables_and_stops_homebrews() {
+    let mac = Mac::new();
+    mac.spec(
+        "macllm: 1\nuse:\n  - module: ollama-server\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 2\n  models:\n    - name: fit\n      from: llama3.2:3b\n      parameters: { num_ctx: 4096 }\n",
+    );
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    mac.sh(&["brew", "services", "list"])
+        .stdout("Name   Status User File\nollama none                 \n")
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+    let log = std::fs::read_to_string(mac.dir.join("private/tmp/ollama.log")).unwrap();
+    let config = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("server config"))
+        .unwrap();
+    assert!(config.contains(" OLLAMA_NUM_PARALLEL:2 "), "{config}");
+    mac.on(&["destroy", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    mac.sh(&["brew", "services", "list"])
+        .stdout("Name   Status User  File\nollama started         admin ~/Library/LaunchAgents/homebrew.mxcl.ollama.plist\n")
+        .run();
+}

@@ -394,58 +394,65 @@ service:gui/com.example.helper: Restore complete after [DURATION]
 fn over_ssh_the_user_domain_is_used_with_a_warning() {
     let mac = Mac::with_preset("m2-16gb-sonoma-ssh");
     mac.spec(SERVE);
-    mac.on(&["plan"]).stdout(&format!("
+    mac.on(&["plan"]).stdout(&[r#"
 macllm will perform the following actions on sandbox:mac:
 
-{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = true -> false
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
   ~ value = true -> false
 
-  # spotlight:~/.ollama/models will be updated in-place
+  # service:gui/homebrew.mxcl.ollama will be updated in-place
+  ~ value = true -> false
+
+"#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
     # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
 
-Plan: 2 to add, 3 to change, 0 to destroy.
+Plan: 2 to add, 4 to change, 0 to destroy.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-")).run();
-    mac.on(&["apply", "--yes"]).stdout(&format!("
+"#].concat()).run();
+    mac.on(&["apply", "--yes"]).stdout(&[r#"
 macllm will perform the following actions on sandbox:mac:
 
-{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = true -> false
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
   ~ value = true -> false
 
-  # spotlight:~/.ollama/models will be updated in-place
+  # service:gui/homebrew.mxcl.ollama will be updated in-place
+  ~ value = true -> false
+
+"#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
     # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
 
-Plan: 2 to add, 3 to change, 0 to destroy.
+Plan: 2 to add, 4 to change, 0 to destroy.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 
-Apply complete! Resources: 2 added, 3 changed, 0 destroyed.
-")).stderr("agent:com.example.ollama: Creating...
-warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-agent:com.example.ollama: Creation complete after [DURATION]
-agent:com.example.keep-awake: Creating...
-warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-agent:com.example.keep-awake: Creation complete after [DURATION]
-service:gui/com.apple.mediaanalysisd: Modifying...
+Apply complete! Resources: 2 added, 4 changed, 0 destroyed.
+"#].concat()).stderr(r#"service:gui/com.apple.mediaanalysisd: Modifying...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 service:gui/com.apple.mediaanalysisd: Modifications complete after [DURATION]
 service:gui/com.apple.photoanalysisd: Modifying...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
+service:gui/homebrew.mxcl.ollama: Modifying...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+service:gui/homebrew.mxcl.ollama: Modifications complete after [DURATION]
+agent:com.example.ollama: Creating...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.ollama: Creation complete after [DURATION]
+agent:com.example.keep-awake: Creating...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.keep-awake: Creation complete after [DURATION]
 spotlight:~/.ollama/models: Modifying...
 spotlight:~/.ollama/models: Modifications complete after [DURATION]
-",
-        )
-        .run();
+"#).run();
     loaded(&mac, "user/501/com.example.ollama");
     mac.on(&["plan", "--detailed-exitcode"])
         .stdout(
@@ -456,12 +463,15 @@ Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): usin
 ",
         )
         .run();
-    mac.on(&["destroy", "--yes"]).stdout(&format!("
+    mac.on(&["destroy", "--yes"]).stdout(&[r#"
 macllm will perform the following actions on sandbox:mac:
 
   # spotlight:~/.ollama/models will be restored to its original value
   ~ value = false -> true
     # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
+
+"#, AGENTS_DELETED, r#"  # service:gui/homebrew.mxcl.ollama will be restored to its original value
+  ~ value = false -> true
 
   # service:gui/com.apple.photoanalysisd will be restored to its original value
   ~ value = false -> true
@@ -469,12 +479,21 @@ macllm will perform the following actions on sandbox:mac:
   # service:gui/com.apple.mediaanalysisd will be restored to its original value
   ~ value = false -> true
 
-{AGENTS_DELETED}Plan: 0 to add, 0 to change, 5 to destroy.
+Plan: 0 to add, 0 to change, 6 to destroy.
 Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 
-Destroy complete! Resources: 5 destroyed.
-")).stderr("spotlight:~/.ollama/models: Restoring...
+Destroy complete! Resources: 6 destroyed.
+"#].concat()).stderr(r#"spotlight:~/.ollama/models: Restoring...
 spotlight:~/.ollama/models: Restore complete after [DURATION]
+agent:com.example.keep-awake: Restoring...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.keep-awake: Restore complete after [DURATION]
+agent:com.example.ollama: Restoring...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+agent:com.example.ollama: Restore complete after [DURATION]
+service:gui/homebrew.mxcl.ollama: Restoring...
+warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+service:gui/homebrew.mxcl.ollama: Restore complete after [DURATION]
 service:gui/com.apple.photoanalysisd: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
@@ -483,15 +502,7 @@ service:gui/com.apple.mediaanalysisd: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
 service:gui/com.apple.mediaanalysisd: Restore complete after [DURATION]
-agent:com.example.keep-awake: Restoring...
-warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-agent:com.example.keep-awake: Restore complete after [DURATION]
-agent:com.example.ollama: Restoring...
-warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-agent:com.example.ollama: Restore complete after [DURATION]
-",
-        )
-        .run();
+"#).run();
     not_loaded(&mac, "user/501/com.example.ollama");
 }
 
@@ -546,50 +557,52 @@ fn the_serving_example_round_trips() {
     mac.sh(&["tee", "/Users/admin/.ollama/models/blobs/sha256-x"])
         .run();
     let before = mac.snapshot();
-    mac.on(&["plan"]).stdout(&format!("
+    mac.on(&["plan"]).stdout(&[r#"
 macllm will perform the following actions on sandbox:mac:
 
-{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = true -> false
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
   ~ value = true -> false
 
-  # spotlight:~/.ollama/models will be updated in-place
+  # service:gui/homebrew.mxcl.ollama will be updated in-place
+  ~ value = true -> false
+
+"#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
     # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
 
-Plan: 2 to add, 3 to change, 0 to destroy.
+Plan: 2 to add, 4 to change, 0 to destroy.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-")).run();
+"#].concat()).run();
     assert_eq!(before, mac.snapshot(), "plan is read-only");
 
-    mac.on(&["apply", "--yes"]).stdout(&format!("
+    mac.on(&["apply", "--yes"]).stdout(&[r#"
 macllm will perform the following actions on sandbox:mac:
 
-{AGENTS_CREATED}  # service:gui/com.apple.mediaanalysisd will be updated in-place
+  # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = true -> false
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
   ~ value = true -> false
 
-  # spotlight:~/.ollama/models will be updated in-place
+  # service:gui/homebrew.mxcl.ollama will be updated in-place
+  ~ value = true -> false
+
+"#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
     # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
 
-Plan: 2 to add, 3 to change, 0 to destroy.
+Plan: 2 to add, 4 to change, 0 to destroy.
 Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
 Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 
-Apply complete! Resources: 2 added, 3 changed, 0 destroyed.
-")).stderr("agent:com.example.ollama: Creating...
-agent:com.example.ollama: Creation complete after [DURATION]
-agent:com.example.keep-awake: Creating...
-agent:com.example.keep-awake: Creation complete after [DURATION]
-service:gui/com.apple.mediaanalysisd: Modifying...
+Apply complete! Resources: 2 added, 4 changed, 0 destroyed.
+"#].concat()).stderr(r#"service:gui/com.apple.mediaanalysisd: Modifying...
 warning: service:gui/com.apple.mediaanalysisd: SIP refused to stop com.apple.mediaanalysisd now; it is disabled from the next login on
 warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.mediaanalysisd: Modifications complete after [DURATION]
@@ -597,11 +610,15 @@ service:gui/com.apple.photoanalysisd: Modifying...
 warning: service:gui/com.apple.photoanalysisd: SIP refused to stop com.apple.photoanalysisd now; it is disabled from the next login on
 warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
+service:gui/homebrew.mxcl.ollama: Modifying...
+service:gui/homebrew.mxcl.ollama: Modifications complete after [DURATION]
+agent:com.example.ollama: Creating...
+agent:com.example.ollama: Creation complete after [DURATION]
+agent:com.example.keep-awake: Creating...
+agent:com.example.keep-awake: Creation complete after [DURATION]
 spotlight:~/.ollama/models: Modifying...
 spotlight:~/.ollama/models: Modifications complete after [DURATION]
-",
-        )
-        .run();
+"#).run();
     mac.sh(&[
         "cat",
         "/Users/admin/Library/LaunchAgents/com.example.ollama.plist",
@@ -821,50 +838,42 @@ Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is prote
         )
         .run();
 
-    mac.on(&["destroy", "--yes"])
-        .stdout(
-            "
+    mac.on(&["destroy", "--yes"]).stdout(r#"
 macllm will perform the following actions on sandbox:mac:
 
   # spotlight:~/.ollama/models will be restored to its original value
   ~ value = false -> true
     # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
 
-  # service:gui/com.apple.photoanalysisd will be restored to its original value
-  ~ value = false -> true
-
-  # service:gui/com.apple.mediaanalysisd will be restored to its original value
-  ~ value = false -> true
-
   # agent:com.example.keep-awake will be deleted (it was absent before macllm)
   ~ value = <<-EOT
           - {
-          -   \"loaded\": true,
-          -   \"plist\": <<EOT
-          -     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
-          -     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
-          -     <plist version=\"1.0\">
+          -   "loaded": true,
+          -   "plist": <<EOT
+          -     <?xml version="1.0" encoding="UTF-8"?>
+          -     <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+          -     <plist version="1.0">
           -     <dict>
-          -     \t<key>KeepAlive</key>
-          -     \t<true/>
-          -     \t<key>Label</key>
-          -     \t<string>com.example.keep-awake</string>
-          -     \t<key>LimitLoadToSessionType</key>
-          -     \t<array>
-          -     \t\t<string>Aqua</string>
-          -     \t\t<string>Background</string>
-          -     \t\t<string>LoginWindow</string>
-          -     \t\t<string>StandardIO</string>
-          -     \t\t<string>System</string>
-          -     \t</array>
-          -     \t<key>ProgramArguments</key>
-          -     \t<array>
-          -     \t\t<string>/usr/bin/caffeinate</string>
-          -     \t\t<string>-i</string>
-          -     \t\t<string>-s</string>
-          -     \t</array>
-          -     \t<key>RunAtLoad</key>
-          -     \t<true/>
+          -     	<key>KeepAlive</key>
+          -     	<true/>
+          -     	<key>Label</key>
+          -     	<string>com.example.keep-awake</string>
+          -     	<key>LimitLoadToSessionType</key>
+          -     	<array>
+          -     		<string>Aqua</string>
+          -     		<string>Background</string>
+          -     		<string>LoginWindow</string>
+          -     		<string>StandardIO</string>
+          -     		<string>System</string>
+          -     	</array>
+          -     	<key>ProgramArguments</key>
+          -     	<array>
+          -     		<string>/usr/bin/caffeinate</string>
+          -     		<string>-i</string>
+          -     		<string>-s</string>
+          -     	</array>
+          -     	<key>RunAtLoad</key>
+          -     	<true/>
           -     </dict>
           -     </plist>
           -     EOT,
@@ -875,46 +884,46 @@ macllm will perform the following actions on sandbox:mac:
   # agent:com.example.ollama will be deleted (it was absent before macllm)
   ~ value = <<-EOT
           - {
-          -   \"loaded\": true,
-          -   \"plist\": <<EOT
-          -     <?xml version=\"1.0\" encoding=\"UTF-8\"?>
-          -     <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
-          -     <plist version=\"1.0\">
+          -   "loaded": true,
+          -   "plist": <<EOT
+          -     <?xml version="1.0" encoding="UTF-8"?>
+          -     <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+          -     <plist version="1.0">
           -     <dict>
-          -     \t<key>EnvironmentVariables</key>
-          -     \t<dict>
-          -     \t\t<key>OLLAMA_FLASH_ATTENTION</key>
-          -     \t\t<string>1</string>
-          -     \t\t<key>OLLAMA_KEEP_ALIVE</key>
-          -     \t\t<string>30m</string>
-          -     \t\t<key>OLLAMA_NUM_PARALLEL</key>
-          -     \t\t<string>1</string>
-          -     \t</dict>
-          -     \t<key>KeepAlive</key>
-          -     \t<true/>
-          -     \t<key>Label</key>
-          -     \t<string>com.example.ollama</string>
-          -     \t<key>LimitLoadToSessionType</key>
-          -     \t<array>
-          -     \t\t<string>Aqua</string>
-          -     \t\t<string>Background</string>
-          -     \t\t<string>LoginWindow</string>
-          -     \t\t<string>StandardIO</string>
-          -     \t\t<string>System</string>
-          -     \t</array>
-          -     \t<key>ProcessType</key>
-          -     \t<string>Interactive</string>
-          -     \t<key>ProgramArguments</key>
-          -     \t<array>
-          -     \t\t<string>/opt/homebrew/bin/ollama</string>
-          -     \t\t<string>serve</string>
-          -     \t</array>
-          -     \t<key>RunAtLoad</key>
-          -     \t<true/>
-          -     \t<key>StandardErrorPath</key>
-          -     \t<string>/tmp/ollama.log</string>
-          -     \t<key>StandardOutPath</key>
-          -     \t<string>/tmp/ollama.log</string>
+          -     	<key>EnvironmentVariables</key>
+          -     	<dict>
+          -     		<key>OLLAMA_FLASH_ATTENTION</key>
+          -     		<string>1</string>
+          -     		<key>OLLAMA_KEEP_ALIVE</key>
+          -     		<string>30m</string>
+          -     		<key>OLLAMA_NUM_PARALLEL</key>
+          -     		<string>1</string>
+          -     	</dict>
+          -     	<key>KeepAlive</key>
+          -     	<true/>
+          -     	<key>Label</key>
+          -     	<string>com.example.ollama</string>
+          -     	<key>LimitLoadToSessionType</key>
+          -     	<array>
+          -     		<string>Aqua</string>
+          -     		<string>Background</string>
+          -     		<string>LoginWindow</string>
+          -     		<string>StandardIO</string>
+          -     		<string>System</string>
+          -     	</array>
+          -     	<key>ProcessType</key>
+          -     	<string>Interactive</string>
+          -     	<key>ProgramArguments</key>
+          -     	<array>
+          -     		<string>/opt/homebrew/bin/ollama</string>
+          -     		<string>serve</string>
+          -     	</array>
+          -     	<key>RunAtLoad</key>
+          -     	<true/>
+          -     	<key>StandardErrorPath</key>
+          -     	<string>/tmp/ollama.log</string>
+          -     	<key>StandardOutPath</key>
+          -     	<string>/tmp/ollama.log</string>
           -     </dict>
           -     </plist>
           -     EOT,
@@ -922,26 +931,35 @@ macllm will perform the following actions on sandbox:mac:
         EOT
     # file: ~/Library/LaunchAgents/com.example.ollama.plist
 
-Plan: 0 to add, 0 to change, 5 to destroy.
+  # service:gui/homebrew.mxcl.ollama will be restored to its original value
+  ~ value = false -> true
+
+  # service:gui/com.apple.photoanalysisd will be restored to its original value
+  ~ value = false -> true
+
+  # service:gui/com.apple.mediaanalysisd will be restored to its original value
+  ~ value = false -> true
+
+Plan: 0 to add, 0 to change, 6 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 
-Destroy complete! Resources: 5 destroyed.
-").stderr("spotlight:~/.ollama/models: Restoring...
+Destroy complete! Resources: 6 destroyed.
+"#).stderr(r#"spotlight:~/.ollama/models: Restoring...
 spotlight:~/.ollama/models: Restore complete after [DURATION]
+agent:com.example.keep-awake: Restoring...
+agent:com.example.keep-awake: Restore complete after [DURATION]
+agent:com.example.ollama: Restoring...
+agent:com.example.ollama: Restore complete after [DURATION]
+service:gui/homebrew.mxcl.ollama: Restoring...
+service:gui/homebrew.mxcl.ollama: Restore complete after [DURATION]
 service:gui/com.apple.photoanalysisd: Restoring...
 warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.photoanalysisd: Restore complete after [DURATION]
 service:gui/com.apple.mediaanalysisd: Restoring...
 warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.mediaanalysisd: Restore complete after [DURATION]
-agent:com.example.keep-awake: Restoring...
-agent:com.example.keep-awake: Restore complete after [DURATION]
-agent:com.example.ollama: Restoring...
-agent:com.example.ollama: Restore complete after [DURATION]
-",
-        )
-        .run();
+"#).run();
     mac.sh(&[
         "test",
         "-e",
