@@ -98,6 +98,30 @@ impl Applier<'_> {
 
     fn apply_one(&self, change: &Change, state: &mut State) -> Result<()> {
         let resource = change.resource.as_resource();
+        // Known only now that an earlier change started Ollama: the value there, read now, is
+        // the original, and nothing is written when it already is what the spec wants.
+        let known_now;
+        let change = if change.known_after_apply {
+            resource.wait_until_readable(&self.target)?;
+            let before = resource
+                .read(&self.target)
+                .with_context(|| format!("reading {} once Ollama runs", change.id))?;
+            let after = resource.desired_on(&self.target)?;
+            known_now = Change {
+                action: if before.is_none() {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
+                before,
+                after,
+                known_after_apply: false,
+                ..change.clone()
+            };
+            &known_now
+        } else {
+            change
+        };
         let verb = match change.action {
             Action::Create => "Creating",
             Action::Update => "Modifying",
@@ -272,6 +296,7 @@ mod tests {
                 needs_root: false,
                 notes: vec![],
                 sensitive: false,
+                known_after_apply: false,
             }],
             drift: vec![],
             warnings: vec![],

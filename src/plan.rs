@@ -43,9 +43,28 @@ pub struct Change {
     /// Holds a secret: shown as `(sensitive)`, recorded as a keyed digest.
     #[serde(default)]
     pub sensitive: bool,
+    /// The value cannot be read until an earlier change of this plan starts the Ollama
+    /// server (Terraform's "known after apply"): apply reads it then, records that as the
+    /// original, and writes only if it differs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_after_apply: bool,
+}
+
+/// Whether `err` says that nothing answers where Ollama should.
+fn ollama_unreachable(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| cause.to_string().starts_with("Ollama is not running on "))
 }
 
 impl Change {
+    /// Whether applying this change starts (or restarts) an Ollama server: the variables'
+    /// restart, or an agent that runs `ollama serve`.
+    pub fn starts_ollama(&self) -> bool {
+        self.writes()
+            && (self.restart == Some(Restart::OllamaServer)
+                || crate::spec::ollama::serving_agent(&self.resource).is_some())
+    }
+
     /// Whether applying this change writes anything (a restore to the value already there
     /// only forgets the record).
     pub fn writes(&self) -> bool {
@@ -154,10 +173,30 @@ pub fn plan(
             let declared = declared[&id];
             let resource = declared.resource.as_resource();
             warnings.extend(resource.warnings());
-            let before = planner.read(&declared.resource)?;
-            let after = resource
-                .desired_on(&planner.target)
-                .with_context(|| format!("planning {id}"))?;
+            let starts_ollama = changes.iter().any(|c: &Change| c.starts_ollama());
+            let read = planner.read(&declared.resource).and_then(|before| {
+                let after = resource
+                    .desired_on(&planner.target)
+                    .with_context(|| format!("planning {id}"))?;
+                Ok((before, after))
+            });
+            let (before, after) = match read {
+                Err(err) if starts_ollama && ollama_unreachable(&err) => {
+                    let mut planned = change(
+                        &planner.target,
+                        &declared.resource,
+                        &declared.depends_on,
+                        Action::Create,
+                        None,
+                        resource.desired(),
+                        declared.sensitive,
+                    );
+                    planned.known_after_apply = true;
+                    changes.push(planned);
+                    continue;
+                }
+                other => other?,
+            };
             if before != after {
                 let action = match (&before, &after) {
                     (None, _) => Action::Create,
@@ -196,7 +235,15 @@ pub fn plan(
     }
 
     let over_budget = match (mode, spec) {
-        (Mode::Normal, Some(spec)) => crate::sizing::check(spec, &planner.target)?,
+        (Mode::Normal, Some(spec)) => match crate::sizing::check(spec, &planner.target) {
+            Err(err) if ollama_unreachable(&err) && changes.iter().any(Change::starts_ollama) => {
+                vec![
+                    "the models cannot be sized against this Mac's memory until Ollama runs: plan again after apply"
+                        .to_string(),
+                ]
+            }
+            other => other?,
+        },
         _ => Vec::new(),
     };
     warnings.extend(planner.target.take_warnings());
@@ -307,6 +354,7 @@ fn change(
         // its note, never the change.
         notes: r.notes_on(target).unwrap_or_else(|_| r.notes()),
         sensitive,
+        known_after_apply: false,
     }
 }
 

@@ -97,6 +97,17 @@ pub fn drift_section(ui: &Ui, drift: &[Drift]) -> String {
 }
 
 fn change_block(ui: &Ui, change: &Change) -> String {
+    if change.known_after_apply {
+        let mut out = format!(
+            "  # {} will be created or updated once Ollama runs\n  {} value = (known after apply)\n",
+            ui.paint(Style::Bold, &change.id.0),
+            ui.paint(Style::Change, "~"),
+        );
+        for note in &change.notes {
+            let _ = writeln!(out, "    # {note}");
+        }
+        return out;
+    }
     let phrase = match change.action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
@@ -208,6 +219,7 @@ mod tests {
             needs_root: false,
             notes: vec![],
             sensitive: false,
+            known_after_apply: false,
         }
     }
 

@@ -137,6 +137,12 @@ pub trait Resource {
         Vec::new()
     }
 
+    /// Waits until the value can be read, when an earlier change has just started what
+    /// serves it (a model once the Ollama server it needs answers).
+    fn wait_until_readable(&self, _target: &Target) -> Result<()> {
+        Ok(())
+    }
+
     /// [`Resource::notes`] for kinds whose method depends on the host.
     fn notes_on(&self, _target: &Target) -> Result<Vec<String>> {
         Ok(self.notes())

@@ -46,6 +46,10 @@ pub struct OllamaPull {
 }
 
 impl Resource for OllamaPull {
+    fn wait_until_readable(&self, target: &Target) -> Result<()> {
+        super::ollama_server::wait_until_running(target.host())
+    }
+
     fn id(&self) -> ResourceId {
         ResourceId(format!("ollama_pull:{}", full_name(&self.model)))
     }
@@ -204,6 +208,10 @@ fn to_json(value: &Value) -> Json {
 }
 
 impl Resource for OllamaModel {
+    fn wait_until_readable(&self, target: &Target) -> Result<()> {
+        super::ollama_server::wait_until_running(target.host())
+    }
+
     fn id(&self) -> ResourceId {
         ResourceId(format!("ollama_model:{}", self.name))
     }

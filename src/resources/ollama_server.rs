@@ -178,19 +178,26 @@ impl Server {
                 run_ok(host, &Invocation::write(["open", "-a", "Ollama"]))?;
             }
         }
-        let client = Client::new(host);
-        let started = std::time::Instant::now();
-        while !client.is_running() {
-            if started.elapsed().as_secs() > 60 {
-                bail!("Ollama did not answer within 60 s of its restart");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(250));
-        }
+        wait_until_running(host)?;
         let log = run_ok(host, &Invocation::read(["cat", &self.log_path(target)?]))?;
         crate::ollama::server_config::parse_log(&log).ok_or_else(|| {
             anyhow::anyhow!("Ollama's log has no `server config` line to verify with")
         })
     }
+}
+
+/// Waits until Ollama answers (a server just started binds its port within a second or
+/// two), for at most 60 s.
+pub fn wait_until_running(host: &dyn crate::host::Host) -> Result<()> {
+    let client = Client::new(host);
+    let started = std::time::Instant::now();
+    while !client.is_running() {
+        if started.elapsed().as_secs() > 60 {
+            bail!("Ollama did not answer within 60 s of its start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    Ok(())
 }
 
 /// Restarts Ollama once, waits for it and checks, from the `server config` line of its log,

@@ -178,7 +178,7 @@ pub fn expand(
 }
 
 /// The label of an agent that runs `ollama serve`, if `resource` is one.
-fn serving_agent(resource: &AnyResource) -> Option<&str> {
+pub fn serving_agent(resource: &AnyResource) -> Option<&str> {
     let AnyResource::Agent(agent) = resource else {
         return None;
     };

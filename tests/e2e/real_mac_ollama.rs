@@ -375,3 +375,32 @@ fn an_own_server_takes_the_variables_and_stops_homebrews() {
         .stdout("Name   Status User  File\nollama started         admin ~/Library/LaunchAgents/homebrew.mxcl.ollama.plist\n")
         .run();
 }
+
+/// A spec that brings its own server and models in one run: with no server running at plan
+/// time the models are "known after apply" (Terraform's words), not an error as before, and
+/// apply reads them once the agent it loads answers.
+#[test]
+fn models_behind_a_server_the_spec_starts_are_known_after_apply() {
+    let mac = Mac::new();
+    mac.sh(&["brew", "services", "stop", "ollama"])
+        .stdout("Stopping `ollama`... (might take a while)\n==> Successfully stopped `ollama` (label: homebrew.mxcl.ollama)\n")
+        .run();
+    mac.spec(
+        "macllm: 1\nuse:\n  - module: ollama-server\nollama:\n  models:\n    - name: fit\n      from: llama3.2:3b\n      parameters: { num_ctx: 4096 }\n",
+    );
+    let plan = mac.on(&["plan"]).stdout_any().run().stdout;
+    let tail = &plan[plan.find("  # ollama_model:fit").unwrap()..];
+    assert_eq!(
+        tail,
+        "  # ollama_model:fit will be created or updated once Ollama runs
+  ~ value = (known after apply)
+
+Plan: 2 to add, 1 to change, 0 to destroy.
+Warning: the models cannot be sized against this Mac's memory until Ollama runs: plan again after apply
+"
+    );
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+}
