@@ -210,7 +210,7 @@ impl Resource for OllamaEnv {
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let server = Server::detect_as(target, self.server)?;
         let mut fields = match &server {
-            Server::HomebrewEnvFile { env_file } => {
+            Server::HomebrewEnvFile { env_file, .. } => {
                 let file = target.host().run(&Invocation::read(["cat", env_file]))?;
                 let value = env_file_value(&file.stdout, &self.name).filter(|_| file.success());
                 match value {
@@ -252,7 +252,7 @@ impl Resource for OllamaEnv {
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let host = target.host();
         let wanted = field(value, "env_file").or_else(|| field(value, "live"));
-        if let Server::HomebrewEnvFile { env_file } = Server::detect_as(target, self.server)? {
+        if let Server::HomebrewEnvFile { env_file, .. } = Server::detect_as(target, self.server)? {
             let current = host.run(&Invocation::read(["cat", env_file.as_str()]))?;
             let text = if current.success() {
                 current.stdout

@@ -27,8 +27,9 @@ use std::collections::BTreeMap;
 pub const HOMEBREW_LABEL: &str = "homebrew.mxcl.ollama";
 pub const APP_PATH: &str = "/Applications/Ollama.app";
 
-/// Where Homebrew lives on Apple silicon (`/usr/local` was Intel's).
-const BREW: &str = "/opt/homebrew/bin/brew";
+/// Where `brew` is: Apple silicon's prefix, Intel's, then PATH (a non-interactive SSH
+/// command's PATH is `/usr/bin:/bin:/usr/sbin:/sbin`, without either prefix).
+const BREW_CANDIDATES: [&str; 3] = ["/opt/homebrew/bin/brew", "/usr/local/bin/brew", "brew"];
 
 /// The first Homebrew that reads `services/<formula>.env` (tag 6.0.15).
 const ENV_FILE_SINCE: [u32; 3] = [6, 0, 15];
@@ -55,8 +56,8 @@ impl ServerChoice {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Server {
-    /// `brew services` of Homebrew 6.0.15+: variables go to `env_file`.
-    HomebrewEnvFile { env_file: String },
+    /// `brew services` of Homebrew 6.0.15+ (`brew` is its path): variables go to `env_file`.
+    HomebrewEnvFile { brew: String, env_file: String },
     /// `brew services` of an older Homebrew: a LaunchAgent whose plist Homebrew rewrites on
     /// every start, so variables go through `launchctl setenv`.
     Homebrew { domain: String },
@@ -82,7 +83,8 @@ impl Server {
         }
         if homebrew {
             return Ok(match homebrew_config_home(target)? {
-                Some(config) => Server::HomebrewEnvFile {
+                Some((brew, config)) => Server::HomebrewEnvFile {
+                    brew,
                     env_file: format!("{config}/services/ollama.env"),
                 },
                 None => Server::Homebrew { domain },
@@ -128,7 +130,7 @@ impl Server {
     /// How the variables travel, for the plan.
     pub fn delivery(&self, label: &str) -> String {
         match self {
-            Server::HomebrewEnvFile { env_file } => format!(
+            Server::HomebrewEnvFile { env_file, .. } => format!(
                 "in {env_file}, which `brew services restart ollama` merges into the service's plist"
             ),
             Server::Homebrew { .. } | Server::App => format!(
@@ -157,10 +159,10 @@ impl Server {
     pub fn restart(&self, target: &Target) -> Result<BTreeMap<String, String>> {
         let host = target.host();
         match self {
-            Server::HomebrewEnvFile { .. } => {
+            Server::HomebrewEnvFile { brew, .. } => {
                 run_ok(
                     host,
-                    &Invocation::write([BREW, "services", "restart", "ollama"]),
+                    &Invocation::write([brew.as_str(), "services", "restart", "ollama"]),
                 )?;
             }
             Server::Homebrew { domain } => {
@@ -242,13 +244,26 @@ pub fn restart_for(target: &Target, owed: &[&AnyResource]) -> Result<Restarted> 
     ))
 }
 
-/// `$HOMEBREW_USER_CONFIG_HOME` when this Mac's Homebrew reads service env files, else
-/// `None`. Homebrew resolves it as `$XDG_CONFIG_HOME/homebrew`, else
+/// `brew`'s path and `$HOMEBREW_USER_CONFIG_HOME` when this Mac's Homebrew reads service
+/// env files, else `None`. Homebrew resolves it as `$XDG_CONFIG_HOME/homebrew`, else
 /// `$HOMEBREW_XDG_CONFIG_HOME/homebrew`, else `~/.homebrew` (Homebrew/brew `bin/brew`
 /// 161-171), in the environment `brew` runs in: the one macllm's commands get on this host.
-fn homebrew_config_home(target: &Target) -> Result<Option<String>> {
+fn homebrew_config_home(target: &Target) -> Result<Option<(String, String)>> {
     let host = target.host();
-    let version = host.run(&Invocation::read([BREW, "--version"]))?;
+    let mut found = None;
+    for brew in BREW_CANDIDATES {
+        // Not installed there: an error locally, exit 127 from a remote shell.
+        match host.run(&Invocation::read([brew, "--version"])) {
+            Ok(output) if output.status != 127 => {
+                found = Some((brew, output));
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some((brew, version)) = found else {
+        return Ok(None);
+    };
     // `Homebrew 6.0.18`, or `Homebrew 6.0.18-113-gecbeb2e` between tags.
     let numbers: Vec<u32> = version
         .stdout
@@ -267,10 +282,13 @@ fn homebrew_config_home(target: &Target) -> Result<Option<String>> {
         let set = host.run(&Invocation::read(["printenv", variable]))?;
         let value = set.stdout.trim_end_matches('\n');
         if set.success() && !value.is_empty() {
-            return Ok(Some(format!("{value}/homebrew")));
+            return Ok(Some((brew.to_string(), format!("{value}/homebrew"))));
         }
     }
-    Ok(Some(format!("{}/.homebrew", target.facts()?.home)))
+    Ok(Some((
+        brew.to_string(),
+        format!("{}/.homebrew", target.facts()?.home),
+    )))
 }
 
 fn homebrew_plist(target: &Target) -> Result<Option<plist::Dictionary>> {

@@ -187,8 +187,8 @@ error: applying {key_5}: `defaults write com.example.hostile 'key 5 $;\"' -strin
     // variable is set, the server restarted with it (reported in each host's block above),
     // the model pulled.
     for mac in &macs {
-        mac.sh(&["launchctl", "getenv", "OLLAMA_KEEP_ALIVE"])
-            .stdout("10m\n")
+        mac.sh(&["cat", "/Users/admin/.homebrew/services/ollama.env"])
+            .stdout("OLLAMA_KEEP_ALIVE=10m\n")
             .run();
     }
     // Facts are per host: the 8 GB Mac got the small Dock.
@@ -339,12 +339,12 @@ const HOSTILE_DELETED: &str =
 const OLLAMA_CREATED: &str = r#"  # ollama_env:OLLAMA_KEEP_ALIVE will be created
   ~ value = <<-EOT
           + {
-          +   "at_login": "10m",
-          +   "live": "10m",
+          +   "env_file": "10m",
+          +   "server": "10m0s",
           + }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
   # ollama_pull:llama3.1:8b will be created
   + value = true
@@ -357,12 +357,12 @@ const OLLAMA_DELETED: &str = r#"  # ollama_pull:llama3.1:8b will be deleted (it 
   # ollama_env:OLLAMA_KEEP_ALIVE will be deleted (it was absent before macllm)
   ~ value = <<-EOT
           - {
-          -   "at_login": "10m",
-          -   "live": "10m",
+          -   "env_file": "10m",
+          -   "server": "10m0s",
           - }
         EOT
     # then: restart the Ollama server
-    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_KEEP_ALIVE
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
 "#;
 

@@ -142,7 +142,7 @@ macllm will perform the following actions on sandbox:mac:
 Plan: 2 to add, 0 to change, 0 to destroy.
 
 Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
-"#).stderr("+ sysctl -i hw.memsize hw.ncpu machdep.cpu.brand_string hw.perflevel0.physicalcpu hw.perflevel1.physicalcpu kern.hostname
+"#).stderr("+ sysctl -i hw.memsize hw.ncpu machdep.cpu.brand_string hw.perflevel0.physicalcpu hw.perflevel1.physicalcpu kern.hostname iogpu.wired_limit_mb debug.iogpu.wired_limit
 + sw_vers
 + id -u
 + id -un
