@@ -143,7 +143,19 @@ impl Resource for DefaultsKey {
                 }
             );
         }
-        output.require_success(&invocation).map(|_| ())
+        output.require_success(&invocation)?;
+        if SANDBOXED_APPS.contains(&self.domain.as_str()) {
+            // Said again where the apply reports success: the read-back that follows proves
+            // only that `defaults` holds the value (see `SANDBOXED_APPS`).
+            target.warn(format!(
+                "{}: read back as written, which does not prove the app sees it: without Full \
+                 Disk Access for the terminal, `defaults` wrote ~/Library/Preferences/{}.plist \
+                 instead of the app's container",
+                self.id(),
+                self.domain
+            ));
+        }
+        Ok(())
     }
 
     fn restart(&self) -> Option<Restart> {
@@ -155,6 +167,18 @@ impl Resource for DefaultsKey {
     }
 
     fn warnings(&self) -> Vec<String> {
+        if SANDBOXED_APPS.contains(&self.domain.as_str()) {
+            let domain = &self.domain;
+            return vec![format!(
+                "{}: {domain} belongs to a sandboxed app, which reads \
+                 ~/Library/Containers/{domain}/Data/Library/Preferences/{domain}.plist; \
+                 `defaults` writes there only if the terminal has Full Disk Access (System \
+                 Settings > Privacy & Security), otherwise to \
+                 ~/Library/Preferences/{domain}.plist, which the app ignores, and reading the \
+                 value back cannot tell the two apart",
+                self.id()
+            )];
+        }
         if self.domain == "com.apple.universalaccess" {
             // adrw/.files#65 (fixture defaults-write-universalaccess-refused.txt): refused from
             // a terminal without Full Disk Access.
@@ -166,6 +190,24 @@ impl Resource for DefaultsKey {
         Vec::new()
     }
 }
+
+/// Apple's sandboxed apps whose preferences live in their container,
+/// `~/Library/Containers/<id>/Data/Library/Preferences/<id>.plist`, which `defaults` reaches
+/// only from a terminal with Full Disk Access; without it `defaults` silently reads and writes
+/// `~/Library/Preferences/<id>.plist`, which the app ignores, so a read-back "converges" while
+/// the app never sees the value. Safari: lapcatsoftware.com "macOS Containers and defaults"
+/// (sandboxed since Safari 13), 0xmachos/mOSL#18, nix-darwin/nix-darwin#1111,
+/// ikuwow/dotfiles#8 (macOS 26.5). Mail: SparkPost/support-docs "Using SparkPost with Mac
+/// Mail" (`defaults read com.apple.mail` names the container), jeroenj/chef-elephant. TextEdit:
+/// `man defaults` ("filepath", the TextEdit container example). Preview: public dotfiles
+/// write `~/Library/Containers/com.apple.Preview/Data/Library/Preferences/com.apple.Preview`.
+/// Third-party sandboxed apps are not known here (p0deje/Maccy#749, odlp/bluesnooze#59).
+const SANDBOXED_APPS: &[&str] = &[
+    "com.apple.Safari",
+    "com.apple.mail",
+    "com.apple.TextEdit",
+    "com.apple.Preview",
+];
 
 /// Which app must restart for a domain's change to show (reference 1.9's restart map:
 /// nix-darwin kills Dock after dock writes; mathiasbynens/dotfiles `.macos` kills Finder and
@@ -215,6 +257,27 @@ mod tests {
         let float = DefaultsKey::write_args(&Value::Float(0.1));
         assert_eq!(float.len(), 1);
         assert!(float[0].contains("<real>0.1</real>"), "{}", float[0]);
+    }
+
+    /// A sandboxed app's domain warns that Full Disk Access decides where the value goes;
+    /// other domains do not.
+    #[test]
+    fn sandboxed_apps_warn_about_full_disk_access() {
+        let key = |domain: &str| DefaultsKey {
+            domain: domain.into(),
+            key: "k".into(),
+            current_host: false,
+            value: Some(Value::Bool(true)),
+        };
+        let warnings = key("com.apple.Safari").warnings();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with(
+                "defaults:com.apple.Safari:k: com.apple.Safari belongs to a sandboxed app"
+            ) && warnings[0].contains("Full Disk Access"),
+            "{warnings:?}"
+        );
+        assert!(key("com.apple.dock").warnings().is_empty());
     }
 
     #[test]
