@@ -26,7 +26,7 @@ fn round_trip_converges_detects_drift_and_restores_byte_equal_domains() {
     // Dock, Finder and the global domain each restart once, after all writes.
     assert_eq!(
         mac.restarts(),
-        "killall Dock\nkillall Finder\nactivateSettings -u\n"
+        "killall Dock\nkillall Finder\nactivateSettings -u (macOS 14.5: some settings wait for a logout)\n"
     );
 
     mac.on(&["plan", "--detailed-exitcode"])
