@@ -2,7 +2,7 @@
 //! thanks to the read cache), writes through `defaults write` with argv only, and the table of
 //! what must restart for a domain's change to take effect.
 
-use super::{Resource, ResourceId, Restart};
+use super::{AnyResource, Resource, ResourceId, Restart, Restarted};
 use crate::host::{Host, Invocation};
 use crate::target::Target;
 use crate::value::Value;
@@ -211,7 +211,8 @@ const SANDBOXED_APPS: &[&str] = &[
 
 /// Which app must restart for a domain's change to show (reference 1.9's restart map:
 /// nix-darwin kills Dock after dock writes; mathiasbynens/dotfiles `.macos` kills Finder and
-/// SystemUIServer; global-domain changes reach running apps after `activateSettings -u`).
+/// SystemUIServer; global-domain changes reach running apps after `activateSettings -u`
+/// before macOS 14, and from 14 only partly: [`activated`]).
 pub fn restart_for(domain: &str) -> Option<Restart> {
     let kill = |app: &str| Some(Restart::Kill(app.to_string()));
     match domain {
@@ -225,6 +226,40 @@ pub fn restart_for(domain: &str) -> Option<Restart> {
         )),
         _ => None,
     }
+}
+
+/// What an `activateSettings -u` that exited 0 did for `owed`, the changes that needed it.
+/// Before macOS 14 it applies them without a logout (nix-darwin/nix-darwin#658, Ventura 13.4:
+/// tap-to-click "can be activated immediately"). From 14 it runs but leaves many settings for
+/// the next login (ryan4yin/nix-darwin-kickstarter#4, Sonoma: "activateSettings executed but
+/// it doesn't take effect", "you need re-login for it to work"), so it is not reported as
+/// having applied them: a warning names the changes that need a logout. The host's facts
+/// decide (read once per apply); a host whose version cannot be read gets the warning.
+pub fn activated(target: &Target, owed: &[&AnyResource]) -> Restarted {
+    let version = target.facts().ok().map(|facts| facts.macos_version.clone());
+    let major = version
+        .as_deref()
+        .and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+    if major.is_some_and(|major| major < 14) {
+        return Restarted::Done(format!(
+            "Restarted: {}",
+            Restart::ActivateSettings.describe()
+        ));
+    }
+    let on = match &version {
+        Some(version) => format!("on macOS {version}"),
+        None => "on macOS 14 and newer".to_string(),
+    };
+    let ids: Vec<String> = owed.iter().map(|r| r.as_resource().id().0).collect();
+    let what = if ids.is_empty() {
+        "the removed keys".to_string()
+    } else {
+        ids.join(", ")
+    };
+    Restarted::Warning(format!(
+        "ran `activateSettings -u`, but {on} it does not apply every setting: log out and back \
+         in for {what} to take effect"
+    ))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `defaults` as it behaves on a real Mac (issue 10): a sandboxed app's domain that the
-//! terminal cannot reach without Full Disk Access.
+//! terminal cannot reach without Full Disk Access, and `activateSettings -u`, which on macOS
+//! 14 and newer does not apply every setting.
 
 use crate::harness::Mac;
 
@@ -93,3 +94,61 @@ macllm will perform the following actions on sandbox:mac:
 
 Plan: 0 to add, 1 to change, 0 to destroy.
 "#;
+
+const GLOBAL: &str = "macllm: 1\ndefaults:\n  - domain: NSGlobalDomain\n    key: AppleShowAllExtensions\n    value: true\n  - domain: NSGlobalDomain\n    key: NSWindowResizeTime\n    type: float\n    value: 0.001\n";
+
+const GLOBAL_APPLY: &str = "
+macllm will perform the following actions on sandbox:mac:
+
+  # defaults:NSGlobalDomain:AppleShowAllExtensions will be created
+  + value = true
+    # then: activateSettings -u
+
+  # defaults:NSGlobalDomain:NSWindowResizeTime will be created
+  + value = 0.001
+    # then: activateSettings -u
+
+Plan: 2 to add, 0 to change, 0 to destroy.
+After the changes: activateSettings -u.
+
+Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
+";
+
+const GLOBAL_PROGRESS: &str = "defaults:NSGlobalDomain:AppleShowAllExtensions: Creating...
+defaults:NSGlobalDomain:AppleShowAllExtensions: Creation complete after [DURATION]
+defaults:NSGlobalDomain:NSWindowResizeTime: Creating...
+defaults:NSGlobalDomain:NSWindowResizeTime: Creation complete after [DURATION]
+";
+
+/// On macOS 14 and newer `activateSettings -u` runs but leaves many settings for the next
+/// login (ryan4yin/nix-darwin-kickstarter#4): apply runs it, names the changes that need a
+/// logout, and does not say "Restarted".
+#[test]
+fn from_macos_14_global_changes_are_said_to_need_a_logout() {
+    let mac = Mac::new();
+    mac.spec(GLOBAL);
+    mac.on(&["apply", "--yes"])
+        .stdout(GLOBAL_APPLY)
+        .stderr(&format!(
+            "{GLOBAL_PROGRESS}warning: ran `activateSettings -u`, but on macOS 14.5 it does not apply every setting: log out and back in for defaults:NSGlobalDomain:AppleShowAllExtensions, defaults:NSGlobalDomain:NSWindowResizeTime to take effect\n"
+        ))
+        .run();
+    assert_eq!(
+        mac.restarts(),
+        "activateSettings -u (macOS 14.5: some settings wait for a logout)\n"
+    );
+}
+
+/// Before macOS 14 the reload applies the changes (nix-darwin#658): "Restarted".
+#[test]
+fn before_macos_14_activate_settings_applies_global_changes() {
+    let mac = Mac::with_preset("m1-8gb-monterey");
+    mac.spec(GLOBAL);
+    mac.on(&["apply", "--yes"])
+        .stdout(GLOBAL_APPLY)
+        .stderr(&format!(
+            "{GLOBAL_PROGRESS}Restarted: activateSettings -u\n"
+        ))
+        .run();
+    assert_eq!(mac.restarts(), "activateSettings -u\n");
+}
