@@ -2,7 +2,7 @@
 //! thanks to the read cache), writes through `defaults write` with argv only, and the table of
 //! what must restart for a domain's change to take effect.
 
-use super::{Resource, ResourceId, Restart};
+use super::{AnyResource, Resource, ResourceId, Restart, Restarted};
 use crate::host::{Host, Invocation};
 use crate::target::Target;
 use crate::value::Value;
@@ -143,7 +143,19 @@ impl Resource for DefaultsKey {
                 }
             );
         }
-        output.require_success(&invocation).map(|_| ())
+        output.require_success(&invocation)?;
+        if SANDBOXED_APPS.contains(&self.domain.as_str()) {
+            // Said again where the apply reports success: the read-back that follows proves
+            // only that `defaults` holds the value (see `SANDBOXED_APPS`).
+            target.warn(format!(
+                "{}: read back as written, which does not prove the app sees it: without Full \
+                 Disk Access for the terminal, `defaults` wrote ~/Library/Preferences/{}.plist \
+                 instead of the app's container",
+                self.id(),
+                self.domain
+            ));
+        }
+        Ok(())
     }
 
     fn restart(&self) -> Option<Restart> {
@@ -155,6 +167,18 @@ impl Resource for DefaultsKey {
     }
 
     fn warnings(&self) -> Vec<String> {
+        if SANDBOXED_APPS.contains(&self.domain.as_str()) {
+            let domain = &self.domain;
+            return vec![format!(
+                "{}: {domain} belongs to a sandboxed app, which reads \
+                 ~/Library/Containers/{domain}/Data/Library/Preferences/{domain}.plist; \
+                 `defaults` writes there only if the terminal has Full Disk Access (System \
+                 Settings > Privacy & Security), otherwise to \
+                 ~/Library/Preferences/{domain}.plist, which the app ignores, and reading the \
+                 value back cannot tell the two apart",
+                self.id()
+            )];
+        }
         if self.domain == "com.apple.universalaccess" {
             // adrw/.files#65 (fixture defaults-write-universalaccess-refused.txt): refused from
             // a terminal without Full Disk Access.
@@ -167,9 +191,28 @@ impl Resource for DefaultsKey {
     }
 }
 
+/// Apple's sandboxed apps whose preferences live in their container,
+/// `~/Library/Containers/<id>/Data/Library/Preferences/<id>.plist`, which `defaults` reaches
+/// only from a terminal with Full Disk Access; without it `defaults` silently reads and writes
+/// `~/Library/Preferences/<id>.plist`, which the app ignores, so a read-back "converges" while
+/// the app never sees the value. Safari: lapcatsoftware.com "macOS Containers and defaults"
+/// (sandboxed since Safari 13), 0xmachos/mOSL#18, nix-darwin/nix-darwin#1111,
+/// ikuwow/dotfiles#8 (macOS 26.5). Mail: SparkPost/support-docs "Using SparkPost with Mac
+/// Mail" (`defaults read com.apple.mail` names the container), jeroenj/chef-elephant. TextEdit:
+/// `man defaults` ("filepath", the TextEdit container example). Preview: public dotfiles
+/// write `~/Library/Containers/com.apple.Preview/Data/Library/Preferences/com.apple.Preview`.
+/// Third-party sandboxed apps are not known here (p0deje/Maccy#749, odlp/bluesnooze#59).
+const SANDBOXED_APPS: &[&str] = &[
+    "com.apple.Safari",
+    "com.apple.mail",
+    "com.apple.TextEdit",
+    "com.apple.Preview",
+];
+
 /// Which app must restart for a domain's change to show (reference 1.9's restart map:
 /// nix-darwin kills Dock after dock writes; mathiasbynens/dotfiles `.macos` kills Finder and
-/// SystemUIServer; global-domain changes reach running apps after `activateSettings -u`).
+/// SystemUIServer; global-domain changes reach running apps after `activateSettings -u`
+/// before macOS 14, and from 14 only partly: [`activated`]).
 pub fn restart_for(domain: &str) -> Option<Restart> {
     let kill = |app: &str| Some(Restart::Kill(app.to_string()));
     match domain {
@@ -183,6 +226,40 @@ pub fn restart_for(domain: &str) -> Option<Restart> {
         )),
         _ => None,
     }
+}
+
+/// What an `activateSettings -u` that exited 0 did for `owed`, the changes that needed it.
+/// Before macOS 14 it applies them without a logout (nix-darwin/nix-darwin#658, Ventura 13.4:
+/// tap-to-click "can be activated immediately"). From 14 it runs but leaves many settings for
+/// the next login (ryan4yin/nix-darwin-kickstarter#4, Sonoma: "activateSettings executed but
+/// it doesn't take effect", "you need re-login for it to work"), so it is not reported as
+/// having applied them: a warning names the changes that need a logout. The host's facts
+/// decide (read once per apply); a host whose version cannot be read gets the warning.
+pub fn activated(target: &Target, owed: &[&AnyResource]) -> Restarted {
+    let version = target.facts().ok().map(|facts| facts.macos_version.clone());
+    let major = version
+        .as_deref()
+        .and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+    if major.is_some_and(|major| major < 14) {
+        return Restarted::Done(format!(
+            "Restarted: {}",
+            Restart::ActivateSettings.describe()
+        ));
+    }
+    let on = match &version {
+        Some(version) => format!("on macOS {version}"),
+        None => "on macOS 14 and newer".to_string(),
+    };
+    let ids: Vec<String> = owed.iter().map(|r| r.as_resource().id().0).collect();
+    let what = if ids.is_empty() {
+        "the removed keys".to_string()
+    } else {
+        ids.join(", ")
+    };
+    Restarted::Warning(format!(
+        "ran `activateSettings -u`, but {on} it does not apply every setting: log out and back \
+         in for {what} to take effect"
+    ))
 }
 
 #[cfg(test)]
@@ -215,6 +292,27 @@ mod tests {
         let float = DefaultsKey::write_args(&Value::Float(0.1));
         assert_eq!(float.len(), 1);
         assert!(float[0].contains("<real>0.1</real>"), "{}", float[0]);
+    }
+
+    /// A sandboxed app's domain warns that Full Disk Access decides where the value goes;
+    /// other domains do not.
+    #[test]
+    fn sandboxed_apps_warn_about_full_disk_access() {
+        let key = |domain: &str| DefaultsKey {
+            domain: domain.into(),
+            key: "k".into(),
+            current_host: false,
+            value: Some(Value::Bool(true)),
+        };
+        let warnings = key("com.apple.Safari").warnings();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with(
+                "defaults:com.apple.Safari:k: com.apple.Safari belongs to a sandboxed app"
+            ) && warnings[0].contains("Full Disk Access"),
+            "{warnings:?}"
+        );
+        assert!(key("com.apple.dock").warnings().is_empty());
     }
 
     #[test]

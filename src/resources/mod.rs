@@ -85,9 +85,10 @@ impl Restart {
         };
         let invocation = Invocation::write(argv);
         Ok(match target.host().run(&invocation) {
-            Ok(output) if output.success() => {
-                Restarted::Done(format!("Restarted: {}", self.describe()))
-            }
+            Ok(output) if output.success() => match self {
+                Restart::ActivateSettings => defaults::activated(target, owed),
+                _ => Restarted::Done(format!("Restarted: {}", self.describe())),
+            },
             // An app that is not running has nothing stale to reload; nix-darwin and
             // mathiasbynens/dotfiles ignore killall's status for the same reason.
             Ok(output) => Restarted::Warning(format!(

@@ -69,8 +69,13 @@ Restarted: killall Dock
 defaults:com.apple.finder:DisableAllAnimations: Creating...
 defaults:com.apple.finder:DisableAllAnimations: Creation complete after [DURATION]
 Restarted: killall Finder
-Restarted: activateSettings -u
+warning: ran `activateSettings -u`, but on macOS 14.5 it does not apply every setting: log out and back in for defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled, defaults:NSGlobalDomain:NSWindowResizeTime to take effect
 ";
+
+/// The last line of QUIET_APPLY_PROGRESS: on macOS 14.5 `activateSettings -u` runs but
+/// leaves the global changes for the next login. Before macOS 14 the line is
+/// `Restarted: activateSettings -u`.
+pub const QUIET_ACTIVATE_SETTINGS: &str = "warning: ran `activateSettings -u`, but on macOS 14.5 it does not apply every setting: log out and back in for defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled, defaults:NSGlobalDomain:NSWindowResizeTime to take effect\n";
 
 /// What `plan` prints for QUIET_UI on a fresh m2-16gb-sonoma.
 pub const QUIET_PLAN: &str = r#"

@@ -8,6 +8,7 @@ mod harness;
 mod lifecycle;
 mod modules;
 mod ollama;
+mod real_mac_defaults;
 mod real_mac_memory;
 mod real_mac_ollama;
 mod real_mac_power_spotlight;

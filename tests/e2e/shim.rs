@@ -2,7 +2,8 @@
 //! tested end to end through `std::process`.
 
 use crate::harness::{
-    BIN, ENV_SANDBOX, ENV_TRACE, Mac, PROGRAMS, QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI, Test,
+    BIN, ENV_SANDBOX, ENV_TRACE, Mac, PROGRAMS, QUIET_ACTIVATE_SETTINGS, QUIET_APPLY_PROGRESS,
+    QUIET_PLAN, QUIET_UI, Test,
 };
 use crate::robustness::{HOSTILE, hostile_spec};
 use std::path::PathBuf;
@@ -96,9 +97,7 @@ fn local_host_round_trip_through_the_shim() {
         .stdout(&format!(
             "{local_plan}\nApply complete! Resources: 6 added, 4 changed, 0 destroyed.\n"
         ))
-        .stderr(
-            &QUIET_APPLY_PROGRESS.replace("Restarted: activateSettings -u\n", NO_ACTIVATE_SETTINGS),
-        )
+        .stderr(&QUIET_APPLY_PROGRESS.replace(QUIET_ACTIVATE_SETTINGS, NO_ACTIVATE_SETTINGS))
         .run();
     mac.read("com.apple.dock", "tilesize").stdout("36\n").run();
     shim.local(&mac, &["plan", "--detailed-exitcode"])

@@ -10,8 +10,15 @@
 //!   activation as root, users had to switch to `sudo -u USER .../activateSettings -u`
 //!   (nix-darwin issue #1475); run as root, it does not reach the user's settings. The
 //!   restart log records that case differently, so a test can tell the reload missed.
-//! - It does not apply every setting: on Sonoma some still need a logout
-//!   (ryan4yin/nix-darwin-kickstarter issue #4). The emulation cannot model which.
+//! - Before macOS 14 it applies what was written: on Ventura 13.4 trackpad tap-to-click "can
+//!   be activated immediately" with it (nix-darwin issue #658).
+//! - From macOS 14 it runs and exits 0 but many settings still wait for a logout: on Sonoma
+//!   "activateSettings executed but it doesn't take effect even though i run
+//!   ./activateSettings -u mannually", and the maintainer confirmed "you need re-login for it
+//!   to work" (ryan4yin/nix-darwin-kickstarter issue #4). Some settings do apply after it on
+//!   later releases (nix-darwin #1475, 2025: "This worked for me"; #1207, 2026: trackpad
+//!   tap-to-click), so which ones is UNCONFIRMED: the restart log records, with the version,
+//!   that the reload was partial, and a test can tell it from a full one.
 //!
 //! UNCONFIRMED: its other options, output and exit codes. Anything but `-u` is refused with a
 //! message saying so, rather than invented.
@@ -30,8 +37,11 @@ pub fn run(machine: &Machine, args: &[String]) -> Output {
             ),
         );
     }
+    let version = &machine.info.product_version;
     let line = if machine.is_root() {
         "activateSettings -u (as root: reloads root's settings, not the user's)".to_string()
+    } else if major(version) >= 14 {
+        format!("activateSettings -u (macOS {version}: some settings wait for a logout)")
     } else {
         "activateSettings -u".to_string()
     };
@@ -42,6 +52,15 @@ pub fn run(machine: &Machine, args: &[String]) -> Output {
             format!("activateSettings: the emulated Mac could not record the reload: {err:#}\n"),
         ),
     }
+}
+
+/// The major version of `14.5` (0 when unreadable).
+fn major(version: &str) -> u32 {
+    version
+        .split('.')
+        .next()
+        .and_then(|major| major.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -60,6 +79,27 @@ mod tests {
         let (_dir, machine) = mac("m1-8gb-monterey");
         assert_eq!(activate(&machine, &["-u"]), Output::ok(""));
         assert_eq!(restarts(&machine), "activateSettings -u\n");
+    }
+
+    /// ryan4yin/nix-darwin-kickstarter issue #4: from macOS 14 it runs, silent and with status
+    /// 0, but the reload is partial; the log says so with the version. Before 14 (nix-darwin
+    /// issue #658, Ventura) it is a full reload, logged bare as above.
+    #[test]
+    fn from_macos_14_the_reload_is_partial() {
+        for (preset, version) in [
+            ("m2-16gb-sonoma", "14.5"),
+            ("m4pro-48gb-sequoia", "15.1"),
+            ("m4max-64gb-sequoia", "15.5"),
+        ] {
+            let (_dir, machine) = mac(preset);
+            assert_eq!(activate(&machine, &["-u"]), Output::ok(""), "{preset}");
+            assert_eq!(
+                restarts(&machine),
+                format!("activateSettings -u (macOS {version}: some settings wait for a logout)\n")
+            );
+        }
+        assert_eq!(major("12.7.6"), 12);
+        assert_eq!(major("26.0"), 26);
     }
 
     /// nix-darwin issue #1475: run as root it does not reload the user's settings.

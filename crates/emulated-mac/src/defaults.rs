@@ -125,7 +125,9 @@ struct Domain {
     /// What machine.rs stores it under.
     name: String,
     /// How messages name it: reimpl's `appid`, i.e. the domain as typed (modern releases echo
-    /// it: `defaults-read-missing-key.txt`), except the global domain, which real captures
+    /// it: `defaults-read-missing-key.txt`), except a sandboxed app's domain that resolved to
+    /// its container, named by the container path ([`Machine::container_domain`]), and the
+    /// global domain, which real captures
     /// show as `kCFPreferencesAnyApplication` ("The domain/default pair of
     /// (kCFPreferencesAnyApplication, AppleInterfaceStyle) does not exist", quoted from
     /// `defaults read -g` runs in 2015 and 2022 in public code; reimpl passes the same
@@ -198,7 +200,10 @@ impl Defaults<'_> {
         if !VERBS.contains(&verb) {
             return Err(usage(255));
         }
-        let (domain, rest) = Domain::parse(args)?;
+        let (mut domain, rest) = Domain::parse(args)?;
+        if let Some(path) = self.machine.container_domain(&self.scope, &domain.name) {
+            domain.shown = path;
+        }
         match verb {
             "read" => self.read(&domain, rest),
             "read-type" => self.read_type(&domain, rest),
@@ -2864,5 +2869,130 @@ mod tests {
         ok(&m, &["write", "x.s", "f", "-float", "0.5"]);
         let dict = m.load_domain(&Scope::User, "x.s").unwrap().unwrap();
         assert_eq!(dict.get("f"), Some(&real(0.5)));
+    }
+
+    // ---- sandboxed apps: containers and Full Disk Access --------------------------------
+
+    fn container_plist(m: &Machine, app: &str) -> std::path::PathBuf {
+        m.container_preferences(app).join(format!("{app}.plist"))
+    }
+
+    /// Without Full Disk Access (a fresh terminal, every preset) `defaults` cannot see into
+    /// Safari's container and uses `~/Library/Preferences/com.apple.Safari.plist`: the write
+    /// exits 0 and reads back "converged", while the container Safari reads keeps its value
+    /// (nix-darwin/nix-darwin#1111; ikuwow/dotfiles#8; lapcatsoftware.com "macOS Containers and
+    /// defaults"). Every preset behaves the same (sources from Catalina to macOS 26).
+    #[test]
+    fn without_full_disk_access_a_sandboxed_domain_goes_to_library_preferences() {
+        for preset in ["m1-8gb-monterey", "m2-16gb-sonoma", "m4max-64gb-sequoia"] {
+            let (_dir, m) = mac(preset);
+            assert!(!m.info.full_disk_access, "{preset}");
+            let container = std::fs::read(container_plist(&m, "com.apple.Safari")).unwrap();
+            // The container's value is out of sight: the domain reads as absent.
+            let out = defaults(&m, &["read", "com.apple.Safari", "AutoOpenSafeDownloads"]);
+            assert_nslog_multiline(
+                &out,
+                "The domain/default pair of (com.apple.Safari, AutoOpenSafeDownloads) does not exist\n",
+            );
+            ok(
+                &m,
+                &[
+                    "write",
+                    "com.apple.Safari",
+                    "AutoOpenSafeDownloads",
+                    "-bool",
+                    "false",
+                ],
+            );
+            let out = defaults(&m, &["read", "com.apple.Safari", "AutoOpenSafeDownloads"]);
+            assert_eq!(out, Output::ok("0\n"), "{preset}: reads back what it wrote");
+            let fallback = m.home().join("Library/Preferences/com.apple.Safari.plist");
+            let written = Value::from_file(&fallback).unwrap();
+            assert_eq!(
+                written,
+                dict(vec![("AutoOpenSafeDownloads", Value::Boolean(false))])
+            );
+            assert_eq!(
+                std::fs::read(container_plist(&m, "com.apple.Safari")).unwrap(),
+                container,
+                "{preset}: the container Safari reads is untouched"
+            );
+        }
+    }
+
+    /// With Full Disk Access the domain resolves to the container, where the app reads it
+    /// (0xmachos/mOSL#18: "Once Full Disk Access is granted to Terminal.app, the following
+    /// will work as expected"; `man defaults`, "filepath", the TextEdit container example).
+    #[test]
+    fn with_full_disk_access_a_sandboxed_domain_is_its_container() {
+        let (_dir, mut m) = machine();
+        m.info.full_disk_access = true;
+        let out = defaults(&m, &["read", "com.apple.Safari", "AutoOpenSafeDownloads"]);
+        assert_eq!(out, Output::ok("1\n"));
+        ok(
+            &m,
+            &[
+                "write",
+                "com.apple.Safari",
+                "AutoOpenSafeDownloads",
+                "-bool",
+                "false",
+            ],
+        );
+        let container = Value::from_file(container_plist(&m, "com.apple.Safari")).unwrap();
+        assert_eq!(
+            container,
+            dict(vec![("AutoOpenSafeDownloads", Value::Boolean(false))])
+        );
+        assert!(
+            !m.home()
+                .join("Library/Preferences/com.apple.Safari.plist")
+                .exists()
+        );
+        // Other domains are where they always were.
+        assert_eq!(
+            defaults(&m, &["read", "com.apple.dock", "tilesize"]),
+            Output::ok("48\n")
+        );
+    }
+
+    /// A container domain's messages name the container path without `.plist`: fixture
+    /// defaults-read-missing-domain-container.txt (p0deje/Maccy#749, macOS 14.4) for a missing
+    /// domain; SparkPost/support-docs "Using SparkPost with Mac Mail" for a missing key of
+    /// com.apple.mail, whose container holds no preference file on a fresh Mac.
+    #[test]
+    fn container_domains_are_named_by_their_path_in_messages() {
+        let (_dir, mut m) = machine();
+        m.info.full_disk_access = true;
+        let path = "/Users/admin/Library/Containers/com.apple.mail/Data/Library/Preferences/com.apple.mail";
+        assert_nslog_multiline(
+            &defaults(&m, &["read", "com.apple.mail"]),
+            &format!("Domain {path} does not exist\n"),
+        );
+        assert_nslog_multiline(
+            &defaults(&m, &["read", "com.apple.mail", "UserHeaders"]),
+            &format!("The domain/default pair of ({path}, UserHeaders) does not exist\n"),
+        );
+        // Without Full Disk Access the same reads name the domain as typed.
+        m.info.full_disk_access = false;
+        assert_nslog_multiline(
+            &defaults(&m, &["read", "com.apple.mail"]),
+            "Domain com.apple.mail does not exist\n",
+        );
+    }
+
+    /// machine.json files written before `full_disk_access` existed load as "no Full Disk
+    /// Access", a fresh terminal's state.
+    #[test]
+    fn old_machine_files_have_no_full_disk_access() {
+        let (dir, m) = machine();
+        let path = dir.path().join(crate::machine::MACHINE_FILE);
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["full_disk_access"], serde_json::json!(false));
+        json.as_object_mut().unwrap().remove("full_disk_access");
+        std::fs::write(&path, json.to_string()).unwrap();
+        let reopened = Machine::open(&m.dir).unwrap();
+        assert!(!reopened.info.full_disk_access);
     }
 }

@@ -43,6 +43,12 @@ pub struct MachineInfo {
     /// Homebrew's version (`brew --version`); empty means [`crate::brew::DEFAULT_VERSION`].
     #[serde(default)]
     pub homebrew_version: String,
+    /// Whether the terminal the user types in has Full Disk Access (System Settings > Privacy
+    /// & Security). `false`, as for a freshly installed terminal, also in machine.json files
+    /// written before it was recorded. Without it `defaults` cannot reach a sandboxed app's
+    /// container (see [`Machine::domain_path`]).
+    #[serde(default)]
+    pub full_disk_access: bool,
 }
 
 fn gui_session_default() -> bool {
@@ -64,6 +70,19 @@ pub enum Scope {
 }
 
 pub const MACHINE_FILE: &str = "machine.json";
+
+/// Apple's sandboxed apps a fresh Mac has a container for, with the preferences the container
+/// holds (`~/Library/Containers/<id>/Data/Library/Preferences/<id>.plist`). Safari has been
+/// sandboxed since Safari 13, its preferences moved into its container (lapcatsoftware.com
+/// "macOS Containers and defaults", 2020; 0xmachos/mOSL#18). Safari opens safe downloads
+/// unless told not to (`AutoOpenSafeDownloads`, which mOSL#18 turns off). Mail's container
+/// exists but holds no preference file until Mail writes one (a fresh Mail: `defaults read
+/// com.apple.mail KEY` names the container path, SparkPost/support-docs "Using SparkPost with
+/// Mac Mail").
+const SANDBOXED_APPS: &[(&str, &[(&str, bool)])] = &[
+    ("com.apple.Safari", &[("AutoOpenSafeDownloads", true)]),
+    ("com.apple.mail", &[]),
+];
 pub const RESTART_LOG: &str = "var/log/restarts.log";
 
 impl Machine {
@@ -85,6 +104,17 @@ impl Machine {
         super::files::ensure_skeleton(&machine);
         for (domain, dict) in preset.stock_defaults() {
             machine.save_domain(&Scope::User, &domain, &dict)?;
+        }
+        for (app, keys) in SANDBOXED_APPS {
+            let prefs = machine.container_preferences(app);
+            fs::create_dir_all(&prefs)?;
+            if !keys.is_empty() {
+                let dict: plist::Dictionary = keys
+                    .iter()
+                    .map(|(key, value)| (key.to_string(), plist::Value::Boolean(*value)))
+                    .collect();
+                write_plist(&prefs.join(format!("{app}.plist")), &dict)?;
+            }
         }
         super::launchd_db::install(&machine)?;
         Ok(machine)
@@ -137,11 +167,62 @@ impl Machine {
         Some(path)
     }
 
-    /// The file behind `domain`, or `None` for a name no file can have.
-    /// Absolute domains are paths without `.plist` (reference 1.2), kept inside the sandbox.
+    /// The folder a sandboxed app keeps its preferences in:
+    /// `~/Library/Containers/<id>/Data/Library/Preferences`.
+    pub fn container_preferences(&self, app: &str) -> PathBuf {
+        self.home()
+            .join("Library/Containers")
+            .join(app)
+            .join("Data/Library/Preferences")
+    }
+
+    /// The domain as `defaults` names it in its messages when it resolved to a sandboxed
+    /// app's container: the container file's path without `.plist`, as a Mac spells it
+    /// (fixture defaults-read-missing-domain-container.txt, p0deje/Maccy#749 on macOS 14.4:
+    /// `Domain /Users/<user>/Library/Containers/org.p0deje.Maccy/Data/Library/Preferences/
+    /// org.p0deje.Maccy does not exist`; SparkPost/support-docs quotes the same form for a
+    /// missing key of com.apple.mail). `None` when the domain is not redirected.
+    pub fn container_domain(&self, scope: &Scope, domain: &str) -> Option<String> {
+        // The ByHost files of a container are UNCONFIRMED; `-currentHost` stays outside.
+        let plain = *scope == Scope::User && !domain.starts_with('/') && domain != "NSGlobalDomain";
+        (plain && self.info.full_disk_access && self.container_preferences(domain).is_dir()).then(
+            || {
+                format!(
+                    "{}/Library/Containers/{domain}/Data/Library/Preferences/{domain}",
+                    self.mac_home()
+                )
+            },
+        )
+    }
+
+    /// The file behind `domain`. Absolute domains are paths without `.plist` (reference 1.2),
+    /// kept inside the sandbox.
+    ///
+    /// A sandboxed app's domain resolves to the preference file in its container, where the
+    /// app reads it (`man defaults`, "filepath": `defaults read ~/Library/Containers/
+    /// com.apple.TextEdit/Data/Library/Preferences/com.apple.TextEdit.plist` "normally gives
+    /// the same result" as `defaults read com.apple.TextEdit`) -- but only when the terminal
+    /// has Full Disk Access. Without it `defaults` cannot see into the container (protected
+    /// since Mojave: 0xmachos/mOSL#18, "Terminal.app requires the Full Disk Access permission
+    /// to change Safari settings") and uses `~/Library/Preferences/<domain>.plist` instead,
+    /// silently and with exit 0: the write "succeeds", reads back the same, and the app never
+    /// sees it (lapcatsoftware.com "macOS Containers and defaults", Catalina/Big Sur;
+    /// nix-darwin/nix-darwin#1111, 2024: the settings "build without issue" but do not apply,
+    /// and `defaults read ~/Library/Preferences/com.apple.Safari.plist` shows what was
+    /// written there; ikuwow/dotfiles#8, macOS 26.5: "silently writes to a non-app-readable
+    /// container and Safari ignores it"). The sources agree from Catalina to Tahoe, so every
+    /// preset (12.7.6, 14.5, 15.x) behaves the same. The refusal `Could not write domain
+    /// com.apple.mail-shared; exiting` (fixture defaults-write-could-not-write-domain.txt)
+    /// is a 10.14 beta's and is not emulated. Whether third-party containers need Full Disk
+    /// Access too is UNCONFIRMED; the emulator treats every container alike.
     pub fn domain_path(&self, scope: &Scope, domain: &str) -> PathBuf {
         if let Some(rest) = domain.strip_prefix('/') {
             return self.dir.join(format!("{rest}.plist"));
+        }
+        if self.container_domain(scope, domain).is_some() {
+            return self
+                .container_preferences(domain)
+                .join(format!("{domain}.plist"));
         }
         let prefs = self.home().join("Library/Preferences");
         let file = if domain == "NSGlobalDomain" {
@@ -186,16 +267,7 @@ impl Machine {
             }
             return Ok(());
         }
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        let mut buffer = Vec::new();
-        plist::Value::Dictionary(dict.clone()).to_writer_xml(&mut buffer)?;
-        buffer.push(b'\n');
-        let temp = path.with_extension("plist.tmp");
-        fs::write(&temp, &buffer)?;
-        fs::rename(&temp, &path)?;
-        Ok(())
+        write_plist(&path, dict)
     }
 
     /// Every domain with a file in `scope`, by name (`NSGlobalDomain` excluded).
@@ -238,4 +310,18 @@ impl Machine {
         writeln!(file, "{line}")?;
         Ok(())
     }
+}
+
+/// Writes `dict` to `path` as an XML plist, through a temporary file and a rename.
+fn write_plist(path: &Path, dict: &plist::Dictionary) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let mut buffer = Vec::new();
+    plist::Value::Dictionary(dict.clone()).to_writer_xml(&mut buffer)?;
+    buffer.push(b'\n');
+    let temp = path.with_extension("plist.tmp");
+    fs::write(&temp, &buffer)?;
+    fs::rename(&temp, path)?;
+    Ok(())
 }
