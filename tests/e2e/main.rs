@@ -9,6 +9,7 @@ mod lifecycle;
 mod modules;
 mod ollama;
 mod real_mac_memory;
+mod real_mac_models;
 mod real_mac_ollama;
 mod real_mac_power_spotlight;
 mod robustness;
