@@ -144,6 +144,22 @@ impl Plan {
     }
 }
 
+/// Where the `OLLAMA_HOST` values among `resources` make Ollama listen, as its client
+/// connects (`envconfig.ConnectableHost`: `0.0.0.0` is reached on 127.0.0.1), in order.
+/// The server listens there only once a restart applied the value, so these are addresses
+/// to try before the host's default, not instead of it ([`crate::host::routed`]).
+pub fn ollama_addresses<'r>(resources: impl IntoIterator<Item = &'r AnyResource>) -> Vec<String> {
+    resources
+        .into_iter()
+        .filter_map(|resource| match resource {
+            AnyResource::OllamaEnv(variable) if variable.name == "OLLAMA_HOST" => {
+                Some(crate::host::local::ollama_base_url(Some(&variable.value)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Plans `spec` (absent in destroy mode and for drift) against `host` and `state`.
 pub fn plan(
     spec: Option<&Spec>,
@@ -153,8 +169,20 @@ pub fn plan(
 ) -> Result<Plan> {
     let cached = Cached::new(host);
     let reader = ReadOnly(&cached);
+    // Where the spec moves the server first, then where the last apply left it.
+    let addresses = ollama_addresses(
+        spec.into_iter()
+            .flat_map(|s| s.resources.iter().map(|d| &d.resource))
+            .chain(
+                state
+                    .into_iter()
+                    .flat_map(|s| s.resources.values().map(|r| &r.resource)),
+            ),
+    );
     let mut planner = Planner {
-        target: Target::new(&reader).with_facts(spec.and_then(|s| s.facts.clone())),
+        target: Target::new(&reader)
+            .with_facts(spec.and_then(|s| s.facts.clone()))
+            .ollama_at(addresses),
         observed: BTreeMap::new(),
     };
     let mut changes = Vec::new();

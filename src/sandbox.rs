@@ -64,17 +64,27 @@ impl Host for SandboxHost {
 
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
         let machine = Machine::open(&self.dir)?;
+        // `http://host:port` -> `host:port`, as a TCP connection would go.
+        let address =
+            request
+                .address
+                .as_deref()
+                .map_or(emulated_mac::ollama::DEFAULT_ADDRESS, |url| {
+                    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+                    rest.split('/').next().unwrap_or(rest)
+                });
         let request = emulated_mac::HttpRequest {
             method: request.method.clone(),
             path: request.path.clone(),
             body: request.body.clone(),
         };
-        let response = emulated_mac::ollama::handle(&machine, &request).map_err(|refused| {
-            anyhow::Error::new(Unreachable {
-                address: refused.address,
-                reason: refused.reason,
-            })
-        })?;
+        let response =
+            emulated_mac::ollama::handle_at(&machine, address, &request).map_err(|refused| {
+                anyhow::Error::new(Unreachable {
+                    address: refused.address,
+                    reason: refused.reason,
+                })
+            })?;
         if response.content_type.starts_with("application/x-ndjson") {
             response.body.lines().for_each(on_line);
         }

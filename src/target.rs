@@ -4,6 +4,7 @@
 
 use crate::facts::Facts;
 use crate::host::Host;
+use crate::host::routed::Routed;
 use crate::ollama::client::Progress;
 use anyhow::Result;
 use std::cell::{OnceCell, RefCell};
@@ -30,7 +31,8 @@ impl Hook for Silent {
 }
 
 pub struct Target<'a> {
-    host: &'a dyn Host,
+    /// The host, its Ollama requests sent where the server listens (see [`Target::ollama_at`]).
+    host: Routed<'a>,
     hook: &'a dyn Hook,
     facts: OnceCell<Facts>,
     warnings: RefCell<Vec<String>>,
@@ -40,7 +42,7 @@ impl<'a> Target<'a> {
     /// A target that reports nothing (see [`Target::with_hook`]).
     pub fn new(host: &'a dyn Host) -> Target<'a> {
         Target {
-            host,
+            host: Routed::new(host),
             hook: &Silent,
             facts: OnceCell::new(),
             warnings: RefCell::new(Vec::new()),
@@ -73,8 +75,15 @@ impl<'a> Target<'a> {
         self
     }
 
-    pub fn host(&self) -> &'a dyn Host {
-        self.host
+    /// Where Ollama may listen besides the host's default: the connectable base URLs of the
+    /// `OLLAMA_HOST` values the spec and the state name, most likely first.
+    pub fn ollama_at(self, addresses: Vec<String>) -> Target<'a> {
+        self.host.prefer(addresses);
+        self
+    }
+
+    pub fn host(&self) -> &dyn Host {
+        &self.host
     }
 
     pub fn hook(&self) -> &'a dyn Hook {
@@ -85,7 +94,7 @@ impl<'a> Target<'a> {
         if let Some(facts) = self.facts.get() {
             return Ok(facts);
         }
-        let facts = Facts::read(self.host)?;
+        let facts = Facts::read(self.host.inner())?;
         Ok(self.facts.get_or_init(|| facts))
     }
 

@@ -164,7 +164,7 @@ fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32>
                 describe(&now)
             );
         }
-        let target = crate::target::Target::new(host);
+        let target = crate::target::Target::new(host).ollama_at(ollama_addresses(&plan, state.as_ref()));
         for change in &plan.changes {
             let found = change.resource.as_resource().read(&target)?;
             if found != change.before {
@@ -181,6 +181,22 @@ fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32>
         require_root(host, &plan)?;
         execute(context, host, file, &lock, &plan, &mut state, restart, "Apply")
     })
+}
+
+/// Where Ollama may listen during this apply: where the plan moves it (after the restart),
+/// then where the state says the last apply left it (before).
+fn ollama_addresses(plan: &Plan, state: Option<&State>) -> Vec<String> {
+    plan::ollama_addresses(
+        plan.changes
+            .iter()
+            .filter(|c| c.action != plan::Action::Restore)
+            .map(|c| &c.resource)
+            .chain(
+                state
+                    .into_iter()
+                    .flat_map(|s| s.resources.values().map(|r| &r.resource)),
+            ),
+    )
 }
 
 /// Stops before anything changes when a change needs root and we are not root.
@@ -215,7 +231,9 @@ fn execute(
     verb: &str,
 ) -> Result<i32> {
     let applier = Applier {
-        target: crate::target::Target::new(host).with_hook(&context.ui),
+        target: crate::target::Target::new(host)
+            .with_hook(&context.ui)
+            .ollama_at(ollama_addresses(plan, Some(state))),
         file,
         lock,
         ui: &context.ui,

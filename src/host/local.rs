@@ -56,7 +56,10 @@ impl Host for LocalHost {
     }
 
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
-        let base = ollama_base_url(std::env::var("OLLAMA_HOST").ok().as_deref());
+        let base = match &request.address {
+            Some(address) => address.clone(),
+            None => ollama_base_url(std::env::var("OLLAMA_HOST").ok().as_deref()),
+        };
         send(&base, request, on_line)
     }
 }

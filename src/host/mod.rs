@@ -4,6 +4,7 @@
 
 pub mod cached;
 pub mod local;
+pub mod routed;
 pub mod ssh;
 
 use anyhow::{Result, bail};
@@ -130,12 +131,17 @@ impl Output {
     }
 }
 
-/// One HTTP request to the host's Ollama server. The host knows where that server listens
-/// (`OLLAMA_HOST` for the local Mac, the emulator for a sandbox): callers give only the path.
+/// One HTTP request to the host's Ollama server. Callers give the path; the address is
+/// the host's default (`OLLAMA_HOST` in macllm's environment for the local Mac,
+/// 127.0.0.1:11434 on a remote or sandbox Mac) unless the request names one
+/// ([`routed::Routed`] does, from the spec's `OLLAMA_HOST`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
     pub method: String,
     pub path: String,
+    /// A base URL as Ollama's client connects to it (`http://127.0.0.1:11500`:
+    /// `envconfig.ConnectableHost`), seen from the host itself.
+    pub address: Option<String>,
     pub body: Option<String>,
     /// Seconds to wait for the whole response (model pulls take long).
     pub timeout_secs: u64,
@@ -146,6 +152,7 @@ impl HttpRequest {
         HttpRequest {
             method: "GET".into(),
             path: path.into(),
+            address: None,
             body: None,
             timeout_secs: 10,
         }
@@ -155,6 +162,7 @@ impl HttpRequest {
         HttpRequest {
             method: "POST".into(),
             path: path.into(),
+            address: None,
             body: Some(body.to_string()),
             timeout_secs: 10,
         }

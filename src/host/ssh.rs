@@ -159,9 +159,10 @@ impl Host for SshHost {
         })
     }
 
-    /// Through the remote Mac's own `curl` to its loopback, over this same SSH connection:
-    /// the API is never opened to the network. Streamed lines reach `on_line` when the
-    /// request ends (SSH returns the command's output at exit).
+    /// Through the remote Mac's own `curl` to its loopback (or the request's address, as the
+    /// remote Mac sees it), over this same SSH connection: the API is never opened to the
+    /// network. Streamed lines reach `on_line` when the request ends (SSH returns the
+    /// command's output at exit).
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
         let mut argv: Vec<String> = ["curl", "-sS", "-X", &request.method, "-w"]
             .map(String::from)
@@ -180,14 +181,23 @@ impl Host for SshHost {
             );
             stdin = Some(body.clone().into_bytes());
         }
-        argv.push(format!("http://127.0.0.1:11434{}", request.path));
+        let base = request
+            .address
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:11434".to_string());
+        argv.push(format!("{base}{}", request.path));
         let mut invocation = Invocation::read(argv);
         invocation.stdin = stdin;
         let output = self.run(&invocation)?;
         // curl's exit 7: nothing listens on the remote's port (CURLE_COULDNT_CONNECT).
         if output.status == 7 {
             return Err(anyhow::Error::new(Unreachable {
-                address: format!("127.0.0.1:11434 on {}", self.name),
+                address: format!(
+                    "{} on {}",
+                    base.split_once("://")
+                        .map_or(base.as_str(), |(_, rest)| rest),
+                    self.name
+                ),
                 reason: output.stderr.trim().to_string(),
             }));
         }

@@ -4,5 +4,6 @@
 
 pub mod client;
 pub mod env;
+pub mod modelfile;
 pub mod parameters;
 pub mod server_config;

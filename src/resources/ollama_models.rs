@@ -9,6 +9,7 @@
 
 use super::{Resource, ResourceId};
 use crate::ollama::client::Client;
+use crate::ollama::modelfile;
 use crate::ollama::parameters::parse_show;
 use crate::target::Target;
 use crate::value::Value;
@@ -107,6 +108,9 @@ struct Fields {
 }
 
 impl Fields {
+    /// The template is the one the model stores (the `TEMPLATE` of its Modelfile), not
+    /// `show.template`: since v0.30.0 that is the template the server selects, which can be
+    /// the GGUF's Jinja chat template (`selectedModelTemplate`, see [`shown_template`]).
     fn from_show(show: &Json) -> Fields {
         let text = |key: &str| show[key].as_str().unwrap_or_default().to_string();
         Fields {
@@ -114,7 +118,7 @@ impl Fields {
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
-            template: text("template"),
+            template: stored_template(show).unwrap_or_else(|| text("template")),
             system: text("system"),
             parameters: parse_show(show["parameters"].as_str().unwrap_or_default()),
             messages: show["messages"]
@@ -157,6 +161,21 @@ impl Fields {
         }
         out
     }
+}
+
+/// The TEMPLATE a shown model stores, from the `TEMPLATE` command of `show.modelfile`.
+fn stored_template(show: &Json) -> Option<String> {
+    modelfile::stored_template(show["modelfile"].as_str()?)
+}
+
+/// The template the server renders with, when it is not the stored one: ollama/ollama
+/// v0.32.15 `selectedModelTemplate` (routes.go 1623-1630) shows the GGUF's
+/// `tokenizer.chat_template` when the model runs native, which `shouldPreferChatTemplate`
+/// (images.go 295-307) picks over a TEMPLATE with fewer capabilities (no `.Tools`) or with
+/// tools but no tool round trip, unless `OLLAMA_GO_TEMPLATE` is set.
+fn shown_template(show: &Json) -> Option<&str> {
+    let shown = show["template"].as_str().unwrap_or_default();
+    (stored_template(show)? != shown).then_some(shown)
 }
 
 impl OllamaModel {
@@ -261,10 +280,19 @@ impl Resource for OllamaModel {
         Ok(Some(Value::String(fields.render())))
     }
 
+    /// Warns when the spec's template is stored but not used (see [`shown_template`]).
     fn read(&self, target: &Target) -> Result<Option<Value>> {
-        Ok(Client::new(target.host())
-            .show(&self.name)?
-            .map(|show| Value::String(Fields::from_show(&show).render())))
+        let Some(show) = Client::new(target.host()).show(&self.name)? else {
+            return Ok(None);
+        };
+        if self.template.as_ref().is_some_and(|t| !t.is_empty()) && shown_template(&show).is_some()
+        {
+            target.warn(format!(
+                "{}: Ollama stores the template set here but renders with the chat template of the model's weights (GGUF), which can do more (tools)\nhint: Ollama uses a TEMPLATE that handles tools too (`.Tools`, `.ToolCalls` and a `tool` turn such as `eq .Role \"tool\"`), and every TEMPLATE with `OLLAMA_GO_TEMPLATE: 1` under `ollama.env`",
+                self.id()
+            ));
+        }
+        Ok(Some(Value::String(Fields::from_show(&show).render())))
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {

@@ -11,7 +11,7 @@ use std::process::Command;
 
 /// sshd needs root here (PermitRootLogin, /run/sshd) and OpenSSH's server: without them the
 /// test fails rather than passing unrun.
-fn require_sshd() {
+pub fn require_sshd() {
     let root = Command::new("id")
         .arg("-u")
         .output()

@@ -10,6 +10,7 @@ mod modules;
 mod ollama;
 mod real_mac_defaults;
 mod real_mac_memory;
+mod real_mac_models;
 mod real_mac_ollama;
 mod real_mac_power_spotlight;
 mod robustness;

@@ -1,6 +1,7 @@
 //! Emulated `curl`, only as macllm's SSH host uses it to reach the remote Mac's own Ollama on
 //! its loopback (`curl -sS -X METHOD -H ... --data-binary @- -w '\n%{http_code} %{content_type}'
-//! http://127.0.0.1:11434/PATH`): the request goes to the emulated Ollama. A refused
+//! http://127.0.0.1:11434/PATH`): the request goes to the emulated Ollama listening on that
+//! address and port (`OLLAMA_HOST` moves it). A refused
 //! connection is curl's exit 7 with its message (`curl: (7) Failed to connect to 127.0.0.1
 //! port 11434 after 0 ms: Couldn't connect to server`, curl's `CURLE_COULDNT_CONNECT`).
 
@@ -59,10 +60,7 @@ pub fn run(machine: &Machine, args: &[String], stdin: &[u8]) -> Output {
             ),
         )
     };
-    if port != "11434" {
-        return refused();
-    }
-    match super::ollama::handle(machine, &request) {
+    match super::ollama::handle_at(machine, &format!("{host}:{port}"), &request) {
         Err(_) => refused(),
         Ok(response) => {
             let trailer = write_out

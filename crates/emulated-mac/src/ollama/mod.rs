@@ -50,28 +50,43 @@ pub use http_server::serve;
 /// The version `GET /api/version` reports and the startup log prints.
 pub const VERSION: &str = homebrew::VERSION;
 
-fn unreachable(machine: &Machine) -> Unreachable {
+/// Where Ollama's clients connect when `OLLAMA_HOST` is unset (`envconfig.Host()`).
+pub const DEFAULT_ADDRESS: &str = "127.0.0.1:11434";
+
+fn unreachable(machine: &Machine, address: &str) -> Unreachable {
     Unreachable {
-        address: format!(
-            "127.0.0.1:11434 on the emulated Mac in {}",
-            machine.dir.display()
-        ),
+        address: format!("{address} on the emulated Mac in {}", machine.dir.display()),
         reason: "connection refused".into(),
     }
 }
 
 /// Answers one request as the running server would, keeping NDJSON streams as lines (for
 /// `http_server`, which writes them one by one) and HEAD bodies (whose length it sends).
+/// `http_server` stands for the Mac's Ollama port, so whichever server runs answers.
 pub fn reply(machine: &Machine, request: &HttpRequest) -> Result<api::Reply, Unreachable> {
-    let server = server::running(machine).ok_or_else(|| unreachable(machine))?;
+    let server = server::running(machine).ok_or_else(|| unreachable(machine, DEFAULT_ADDRESS))?;
     Ok(api::route(machine, &server, request))
 }
 
-/// Answers one request the way the Ollama server on this emulated Mac would, or `Err`
-/// ("connection refused") when no `ollama serve` runs there. NDJSON bodies are the lines,
-/// each ended by `\n`; HEAD responses have no body.
+/// [`handle_at`] the default address, 127.0.0.1:11434.
 pub fn handle(machine: &Machine, request: &HttpRequest) -> Result<HttpResponse, Unreachable> {
-    let reply = reply(machine, request)?;
+    handle_at(machine, DEFAULT_ADDRESS, request)
+}
+
+/// Answers one request sent to `address` (`host:port`, `[v6]:port`) the way the Ollama
+/// server listening there on this emulated Mac would, or `Err` ("connection refused") when
+/// no `ollama serve` listens there: a server moved to another port by `OLLAMA_HOST` no
+/// longer answers on 11434. NDJSON bodies are the lines, each ended by `\n`; HEAD
+/// responses have no body.
+pub fn handle_at(
+    machine: &Machine,
+    address: &str,
+    request: &HttpRequest,
+) -> Result<HttpResponse, Unreachable> {
+    let (host, port) = address.rsplit_once(':').unwrap_or((address, "80"));
+    let server =
+        server::listening(machine, host, port).ok_or_else(|| unreachable(machine, address))?;
+    let reply = api::route(machine, &server, request);
     let head = request.method.eq_ignore_ascii_case("HEAD");
     Ok(HttpResponse {
         status: reply.status,

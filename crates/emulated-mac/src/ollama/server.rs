@@ -215,6 +215,25 @@ fn listen_address(env: &EnvConfig) -> String {
     }
 }
 
+/// Whether a server listening on `listen` (as [`listen_address`] prints it) accepts a TCP
+/// connection to `host:port`: same port, and the unspecified address (`[::]`, dual-stack on
+/// macOS, so IPv4 too) or the same address (`localhost` being 127.0.0.1). A connection to
+/// a port nothing listens on is refused, as on any Mac.
+pub fn accepts(listen: &str, host: &str, port: &str) -> bool {
+    let Some((listen_host, listen_port)) = listen.rsplit_once(':') else {
+        return false;
+    };
+    let plain = |h: &str| -> String {
+        let h = h.trim_start_matches('[').trim_end_matches(']');
+        if h.eq_ignore_ascii_case("localhost") {
+            "127.0.0.1".to_string()
+        } else {
+            h.to_ascii_lowercase()
+        }
+    };
+    listen_port == port && (listen_host == "[::]" || plain(listen_host) == plain(host))
+}
+
 /// Two listeners collide on the same port when either is the unspecified address or both
 /// are the same (UNCONFIRMED for SO_REUSEADDR corner cases).
 fn collides(a: &str, b: &str) -> bool {
@@ -479,6 +498,31 @@ impl Running {
     }
 }
 
+/// The server that answers a connection to `host:port`: the oldest running `ollama serve`
+/// that did not fail and listens there (`OLLAMA_HOST`, `envconfig.Host()`).
+pub fn listening(machine: &Machine, host: &str, port: &str) -> Option<Running> {
+    let db = launchd_db::load(machine).ok()?;
+    let state = sync(machine, &db).ok()?;
+    for job in serve_jobs(machine, &db) {
+        let Some(server) = state.servers.get(&job.key()) else {
+            continue;
+        };
+        let env = job.config(machine);
+        if server.failed.is_some() || !accepts(&listen_address(&env), host, port) {
+            continue;
+        }
+        let store = Store::open(machine, &job.models_path(&env));
+        return Some(Running {
+            state: server.clone(),
+            job,
+            env,
+            store,
+        });
+    }
+    None
+}
+
+/// The server that answers, wherever it listens (the loopback forward of `http_server`).
 pub fn running(machine: &Machine) -> Option<Running> {
     let db = launchd_db::load(machine).ok()?;
     let state = sync(machine, &db).ok()?;

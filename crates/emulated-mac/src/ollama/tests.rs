@@ -2137,3 +2137,62 @@ fn a_custom_template_is_replaced_where_the_real_server_replaces_it() {
     // `yes` does not parse as a bool, which counts as true: every TEMPLATE is used.
     assert_eq!(show("custom-gemma")["template"], custom);
 }
+
+/// `OLLAMA_HOST` moves the listener (`envconfig.Host()`, `TestHost`): after a restart with
+/// `127.0.0.1:11500` the server answers there and a connection to 11434 is refused, through
+/// the in-process host and through `curl` (exit 7, `CURLE_COULDNT_CONNECT`) alike; a server
+/// on `0.0.0.0` listens on `[::]`, which takes loopback connections on its port.
+#[test]
+fn ollama_host_moves_the_port_the_server_answers_on() {
+    let (_dir, machine) = mac("m2-16gb-sonoma");
+    let version = HttpRequest {
+        method: "GET".into(),
+        path: "/api/version".into(),
+        body: None,
+    };
+    let answers = |address: &str| handle_at(&machine, address, &version).is_ok();
+    assert!(answers("127.0.0.1:11434"));
+    assert!(answers("localhost:11434"));
+    assert!(!answers("127.0.0.1:11500"));
+    let plist = "/Users/admin/Library/LaunchAgents/homebrew.mxcl.ollama.plist";
+    for (value, yes, no) in [
+        (
+            "127.0.0.1:11500",
+            &["127.0.0.1:11500", "localhost:11500"][..],
+            &["127.0.0.1:11434", "[::1]:11500"][..],
+        ),
+        (
+            "0.0.0.0:11600",
+            &["127.0.0.1:11600", "[::1]:11600"][..],
+            &["127.0.0.1:11434", "127.0.0.1:11500"][..],
+        ),
+    ] {
+        ok(
+            &machine,
+            &["launchctl", "bootout", "gui/501/homebrew.mxcl.ollama"],
+        );
+        set_plist_env(&machine, plist, &[("OLLAMA_HOST", value)]);
+        ok(&machine, &["launchctl", "bootstrap", "gui/501", plist]);
+        for address in yes {
+            assert!(answers(address), "OLLAMA_HOST={value}: {address}");
+        }
+        for address in no {
+            let refused = handle_at(&machine, address, &version).unwrap_err();
+            assert_eq!(refused.reason, "connection refused", "{value}: {address}");
+        }
+    }
+    let curl = |url: &str| sh(&machine, &["curl", "-sS", "-w", "\\n%{http_code}", url]);
+    let moved = curl("http://127.0.0.1:11600/api/version");
+    assert_eq!(
+        (moved.status, moved.stdout.as_str()),
+        (0, "{\"version\":\"0.32.15\"}\n200")
+    );
+    let refused = curl("http://127.0.0.1:11434/api/version");
+    assert_eq!(
+        (refused.status, refused.stderr.as_str()),
+        (
+            7,
+            "curl: (7) Failed to connect to 127.0.0.1 port 11434 after 0 ms: Couldn't connect to server\n"
+        )
+    );
+}
