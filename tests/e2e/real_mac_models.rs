@@ -195,17 +195,9 @@ fn over_ssh_models_follow_the_server_to_the_port_of_ollama_host() {
     };
     on(&["apply", "--yes"])
         .stdout(
-            // Over SSH macllm sets the variable with `launchctl setenv` (ollama_env.rs).
-            &PORT_APPLY
-                .replace("sandbox:mac", "ssh:[MAC]")
-                .replace(
-                    "+   \"env_file\": \"127.0.0.1:11500\",",
-                    "+   \"at_login\": \"127.0.0.1:11500\",\n          +   \"live\": \"127.0.0.1:11500\",",
-                )
-                .replace(
-                    "in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist",
-                    "launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_HOST (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)",
-                ),
+            // Over SSH too the variable goes to Homebrew's service env file (brew is found
+            // on PATH when neither prefix has it).
+            &PORT_APPLY.replace("sandbox:mac", "ssh:[MAC]"),
         )
         .stderr(PORT_APPLY_PROGRESS)
         .run();
