@@ -62,7 +62,7 @@ impl Change {
     pub fn starts_ollama(&self) -> bool {
         self.writes()
             && (self.restart == Some(Restart::OllamaServer)
-                || crate::spec::ollama::serving_agent(&self.resource).is_some())
+                || matches!(&self.resource, AnyResource::Agent(agent) if agent.serves_ollama()))
     }
 
     /// Whether applying this change writes anything (a restore to the value already there

@@ -32,6 +32,23 @@ pub fn default_path(label: &str) -> String {
     format!("~/Library/LaunchAgents/{label}.plist")
 }
 
+impl Agent {
+    /// Whether the agent runs `ollama serve` (Ollama served by the spec's own agent).
+    pub fn serves_ollama(&self) -> bool {
+        let Value::Dict(plist) = &self.plist else {
+            return false;
+        };
+        let Some(Value::Array(arguments)) = plist.get("ProgramArguments") else {
+            return false;
+        };
+        matches!(
+            arguments.as_slice(),
+            [Value::String(program), Value::String(verb), ..]
+                if verb == "serve" && program.rsplit('/').next() == Some("ollama")
+        )
+    }
+}
+
 fn agent_value(plist_text: String, loaded: bool) -> Value {
     Value::Dict(BTreeMap::from([
         ("plist".to_string(), Value::String(plist_text)),

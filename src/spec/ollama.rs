@@ -177,27 +177,6 @@ pub fn expand(
     Ok(declared)
 }
 
-/// The label of an agent that runs `ollama serve`, if `resource` is one.
-pub fn serving_agent(resource: &AnyResource) -> Option<&str> {
-    let AnyResource::Agent(agent) = resource else {
-        return None;
-    };
-    let Value::Dict(plist) = &agent.plist else {
-        return None;
-    };
-    let Some(Value::Array(arguments)) = plist.get("ProgramArguments") else {
-        return None;
-    };
-    match arguments.as_slice() {
-        [Value::String(program), Value::String(verb), ..]
-            if verb == "serve" && program.rsplit('/').next() == Some("ollama") =>
-        {
-            Some(agent.label.as_str())
-        }
-        _ => None,
-    }
-}
-
 /// `ollama.server: own`: the spec's agent that runs `ollama serve` is the server. Its plist's
 /// `EnvironmentVariables` get the `ollama.env` variables (launchd hands a job its own
 /// environment at every start, boot included, so nothing races it), Homebrew's service is
@@ -213,7 +192,10 @@ pub fn serve_from_own_agent(
     let agents: Vec<(usize, String)> = resources
         .iter()
         .enumerate()
-        .filter_map(|(i, d)| serving_agent(&d.resource).map(|label| (i, label.to_string())))
+        .filter_map(|(i, d)| match &d.resource {
+            AnyResource::Agent(agent) if agent.serves_ollama() => Some((i, agent.label.clone())),
+            _ => None,
+        })
         .collect();
     let server_path = [key("ollama"), key("server")];
     if choice != ServerChoice::Own {
