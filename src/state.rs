@@ -200,6 +200,19 @@ impl StateFile {
     /// previous copy to `.backup`, rename over, mode 0600.
     pub fn save(&self, state: &mut State, _lock: &StateLock) -> Result<()> {
         state.serial += 1;
+        // Serialised first, so a value JSON cannot hold leaves every file as it was.
+        let json = match serde_json::to_string_pretty(state) {
+            Ok(json) => json + "\n",
+            Err(err) => {
+                state.serial -= 1;
+                return Err(err).with_context(|| {
+                    format!(
+                        "cannot record the state {}; it was left as it was",
+                        self.path.display()
+                    )
+                });
+            }
+        };
         let dir = self
             .path
             .parent()
@@ -210,7 +223,6 @@ impl StateFile {
             .prefix(".macllm-state-")
             .tempfile_in(dir)
             .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-        let json = serde_json::to_string_pretty(state)? + "\n";
         temp.write_all(json.as_bytes())?;
         temp.as_file().sync_all()?;
         set_private(temp.path())?;
@@ -291,6 +303,124 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("`macllm apply`"), "{err}");
+    }
+
+    /// Any value, nested up to four levels: what a state may have to record.
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let finite = prop_oneof![
+            proptest::num::f64::NORMAL
+                | proptest::num::f64::SUBNORMAL
+                | proptest::num::f64::ZERO
+                | proptest::num::f64::NEGATIVE
+                | proptest::num::f64::POSITIVE,
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(-0.0),
+        ];
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Integer),
+            finite.prop_map(Value::Float),
+            any::<String>().prop_map(Value::String),
+            // 0001-01-01 to 9999-12-31, as XML plists write dates.
+            (-62_135_596_800i64..253_402_300_799).prop_map(|secs| {
+                let at = std::time::SystemTime::UNIX_EPOCH;
+                let at = if secs >= 0 {
+                    at + std::time::Duration::from_secs(secs as u64)
+                } else {
+                    at - std::time::Duration::from_secs(secs.unsigned_abs())
+                };
+                Value::Date(plist::Date::from(at).to_xml_format())
+            }),
+            proptest::collection::vec(any::<u8>(), 0..32)
+                .prop_map(|bytes| Value::Data(crate::value::hex_encode(&bytes))),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::btree_map(any::<String>(), inner, 0..8).prop_map(Value::Dict),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Every value type, nested, survives the state file's JSON unchanged: as the
+        /// resource's value, as the original and as the value read back.
+        #[test]
+        fn every_value_round_trips_through_the_state_file(
+            value in any_value(),
+            original in proptest::option::of(any_value()),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let file = StateFile::new(dir.path().join("h.json"));
+            let lock = file.lock("test").unwrap();
+            let mut state = State::new("h").unwrap();
+            let resource = AnyResource::Defaults(crate::resources::defaults::DefaultsKey {
+                domain: "com.example".into(),
+                key: "k".into(),
+                current_host: false,
+                value: Some(value.clone()),
+            });
+            state.resources.insert(
+                ResourceId("defaults:com.example:k".into()),
+                Record {
+                    resource,
+                    depends_on: Vec::new(),
+                    original,
+                    applied: Some(Applied { value: Some(value) }),
+                    sensitive: false,
+                },
+            );
+            file.save(&mut state, &lock).unwrap();
+            proptest::prop_assert_eq!(file.load().unwrap(), Some(state));
+        }
+    }
+
+    #[test]
+    fn a_non_finite_float_is_never_written_as_null() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("h.json"));
+        let lock = file.lock("test").unwrap();
+        let mut state = State::new("h").unwrap();
+        file.save(&mut state, &lock).unwrap();
+        let before = fs::read(&file.path).unwrap();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let nested = Value::Dict(BTreeMap::from([(
+                "x".to_string(),
+                Value::Array(vec![Value::Float(bad)]),
+            )]));
+            let mut bad_state = state.clone();
+            bad_state.resources.insert(
+                ResourceId("defaults:d:k".into()),
+                Record {
+                    resource: AnyResource::Defaults(crate::resources::defaults::DefaultsKey {
+                        domain: "d".into(),
+                        key: "k".into(),
+                        current_host: false,
+                        value: None,
+                    }),
+                    depends_on: Vec::new(),
+                    original: Some(nested),
+                    applied: None,
+                    sensitive: false,
+                },
+            );
+            let err = format!("{:#}", file.save(&mut bad_state, &lock).unwrap_err());
+            assert!(err.contains("is not finite"), "{err}");
+            assert_eq!(fs::read(&file.path).unwrap(), before, "the state changed");
+        }
+        // No temporary file is left behind either.
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with(".macllm-state-")),
+            "{names:?}"
+        );
     }
 
     #[test]

@@ -241,7 +241,8 @@ fn execute(
                 "added": outcome.added,
                 "changed": outcome.changed,
                 "destroyed": outcome.destroyed,
-                "plan": plan,
+                // Fallible: a value JSON cannot hold is an error, not a panic.
+                "plan": serde_json::to_value(plan)?,
             })
             .to_string()
                 + "\n"),

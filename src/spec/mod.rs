@@ -468,6 +468,29 @@ fn typed_value(
     at: &At,
 ) -> Result<Value, SpecError> {
     let mismatch = |wanted: &str| at(path, format!("expected {wanted}, found {}", raw.describe()));
+    if let YamlValue::Float(f) = raw
+        && !f.is_finite()
+    {
+        return Err(at(path, yaml_value::non_finite(*f)));
+    }
+    if let YamlValue::Str(s) = raw
+        && overflows(s)
+        && matches!(declared, None | Some(ValueType::Int | ValueType::Float))
+    {
+        let err = at(
+            path,
+            format!("`{s}` is out of range: a float holds at most about 1.8e308"),
+        );
+        // Unquoted, YAML keeps a number it cannot hold as a string; quoted, it is one.
+        let quoted = err
+            .source_line
+            .chars()
+            .nth(err.column.saturating_sub(1))
+            .is_some_and(|c| c == '"' || c == '\'');
+        if declared.is_some() || !quoted {
+            return Err(err.with_hint("quote it and write `type: string` to keep it as text"));
+        }
+    }
     Ok(match (declared, raw) {
         (None | Some(ValueType::Bool), YamlValue::Bool(b)) => Value::Bool(*b),
         (None | Some(ValueType::Int), YamlValue::Int(i)) => Value::Integer(*i),
@@ -516,6 +539,20 @@ fn typed_value(
         (Some(ValueType::Array), _) => return Err(mismatch("a list")),
         (Some(ValueType::Dict), _) => return Err(mismatch("a mapping")),
     })
+}
+
+/// Text that is a number in YAML's syntax but too large for a double (`1e400`, which YAML
+/// resolves to a string because it cannot hold it).
+pub(crate) fn overflows(text: &str) -> bool {
+    let text = text.trim();
+    text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE_".contains(c))
+        && text
+            .replace('_', "")
+            .parse::<f64>()
+            .is_ok_and(|f| f.is_infinite())
 }
 
 /// Accepts `2024-01-31T12:00:00Z` and the `2024-01-31 12:00:00 +0000` form `defaults read`
