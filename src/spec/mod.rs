@@ -4,6 +4,7 @@
 // A spec error is built at most once per run, on the way out; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod checks;
 pub mod error;
 pub mod locate;
 pub mod modules;
@@ -302,6 +303,8 @@ pub(crate) fn expand_sections(
         resources.extend(ollama::expand(entry, &at, options, warnings)?);
     }
     for declared in &mut resources {
+        checks::resource(&declared.resource)
+            .map_err(|problem| located(&declared.path, problem, &at))?;
         declared.origin = origin.clone();
         declared.sensitive = crate::mask::contains_secret(
             &serde_json::to_string(&declared.resource).unwrap_or_default(),
@@ -373,6 +376,17 @@ fn child(path: &[Segment], segment: Segment) -> Vec<Segment> {
 
 type At<'a> = dyn Fn(&[Segment], String) -> SpecError + 'a;
 
+/// A [`checks::Problem`] found in the entry at `path`, as a located error.
+fn located(path: &[Segment], problem: checks::Problem, at: &At) -> SpecError {
+    let mut field = path.to_vec();
+    field.extend(problem.field);
+    let err = at(&field, problem.message);
+    match problem.hint {
+        Some(hint) => err.with_hint(hint),
+        None => err,
+    }
+}
+
 fn expand_defaults(
     entry: DefaultsEntry,
     path: Vec<Segment>,
@@ -381,14 +395,7 @@ fn expand_defaults(
     let domain = defaults::canonical_domain(&entry.domain);
     check_name(&domain, "domain", &child(&path, key("domain")), at)?;
     check_name(&entry.key, "key", &child(&path, key("key")), at)?;
-    if domain.starts_with('/') && !domain.starts_with("/Library/Preferences/") {
-        return Err(at(
-            &child(&path, key("domain")),
-            format!(
-                "path domain `{domain}` is not supported; use a domain name, or a system domain under /Library/Preferences/"
-            ),
-        ));
-    }
+    checks::domain(&domain).map_err(|problem| located(&path, problem, at))?;
     if domain.ends_with(".plist") {
         return Err(at(
             &child(&path, key("domain")),

@@ -12,7 +12,11 @@ type Cases = Vec<(&'static str, String, String)>;
 /// `stderr`, and the host and the state folder stay as they were. Returns how many specs it
 /// tried.
 fn refused(cases: Cases) -> usize {
-    let mac = Mac::new();
+    refused_on(&Mac::new(), cases)
+}
+
+/// [`refused`] on a Mac the caller prepared (files planted beside the spec).
+fn refused_on(mac: &Mac, cases: Cases) -> usize {
     let before = mac.snapshot();
     let count = cases.len();
     for (what, spec, stderr) in cases {
@@ -158,5 +162,322 @@ Plan: 0 to add, 1 to change, 0 to destroy.
     // Nothing is poisoned: the next commands still work.
     mac.on(&["drift"])
         .stdout("\nNo state for sandbox:mac at state/sandbox-mac.json: nothing has been applied there yet.\n")
+        .run();
+}
+
+fn one_domain(domain: &str) -> String {
+    format!("macllm: 1\ndefaults:\n  - domain: \"{domain}\"\n    key: k\n    value: 1\n")
+}
+
+/// The error about the domain of [`one_domain`].
+fn domain_error(domain: &str, message: &str, hint: Option<&str>) -> String {
+    let hint = hint.map(|h| format!("hint: {h}\n")).unwrap_or_default();
+    format!(
+        "error: defaults[0].domain: {message}\n --> macllm.yaml:3:13\n  |\n3 |   - domain: \"{domain}\"\n  |             ^\n{hint}"
+    )
+}
+
+const RELATIVE_HINT: &str =
+    "write a domain name such as `com.apple.dock`, or a system domain under /Library/Preferences/";
+
+#[test]
+fn domains_that_leave_the_preference_folders_are_refused() {
+    let long = "a".repeat(250);
+    let long_system = format!("/Library/Preferences/{}", "b".repeat(250));
+    let relative = |d: &str| {
+        (
+            format!("`{d}` is a relative path, not a domain name (a domain name has no `/`)"),
+            Some(RELATIVE_HINT),
+        )
+    };
+    let dots = |d: &str, part: &str, folder: &str| {
+        (
+            format!("domain `{d}` has {part} in its path, which could lead outside {folder}"),
+            None,
+        )
+    };
+    let user = "~/Library/Preferences";
+    let system = "/Library/Preferences";
+    let not_system = |d: &str| {
+        (
+            format!(
+                "path domain `{d}` is not supported; use a domain name, or a system domain under /Library/Preferences/"
+            ),
+            None,
+        )
+    };
+    let too_long = |shown: &str, bytes: usize| {
+        (
+            format!(
+                "domain `{shown}…` is too long: its preference file `<domain>.plist` would be {bytes} bytes, and a file name holds at most 255"
+            ),
+            None,
+        )
+    };
+    let table: Vec<(&str, (String, Option<&str>))> = vec![
+        ("../../etc/passwd", relative("../../etc/passwd")),
+        ("../x", relative("../x")),
+        ("..", dots("..", "`..`", user)),
+        (".", dots(".", "`.`", user)),
+        ("a/b", relative("a/b")),
+        (
+            "com.apple.dock/../../../../etc/x",
+            relative("com.apple.dock/../../../../etc/x"),
+        ),
+        (
+            "~/Library/Preferences/com.apple.dock",
+            relative("~/Library/Preferences/com.apple.dock"),
+        ),
+        (
+            "/Library/Preferences/../../etc/passwd",
+            dots("/Library/Preferences/../../etc/passwd", "`..`", system),
+        ),
+        (
+            "/Library/Preferences/a/../../../tmp/x",
+            dots("/Library/Preferences/a/../../../tmp/x", "`..`", system),
+        ),
+        (
+            "/Library/Preferences/./com.apple.x",
+            dots("/Library/Preferences/./com.apple.x", "`.`", system),
+        ),
+        (
+            "/Library/Preferences//com.apple.x",
+            dots("/Library/Preferences//com.apple.x", "an empty part", system),
+        ),
+        (
+            "/Library/Preferences/",
+            dots("/Library/Preferences/", "an empty part", system),
+        ),
+        (
+            "/Library/Preferences/..",
+            dots("/Library/Preferences/..", "`..`", system),
+        ),
+        ("/etc/passwd", not_system("/etc/passwd")),
+        (
+            "/Users/admin/Library/Preferences/com.apple.dock",
+            not_system("/Users/admin/Library/Preferences/com.apple.dock"),
+        ),
+        (long.as_str(), too_long(&"a".repeat(40), 256)),
+        (
+            long_system.as_str(),
+            too_long("/Library/Preferences/bbbbbbbbbbbbbbbbbbb", 256),
+        ),
+    ];
+    let cases: Cases = table
+        .into_iter()
+        .map(|(domain, (message, hint))| {
+            (
+                "domain",
+                one_domain(domain),
+                domain_error(domain, &message, hint),
+            )
+        })
+        .collect();
+    assert_eq!(refused(cases), 17);
+}
+
+/// The error about `use[0].module` of `macllm: 1\nuse:\n  - module: "NAME"`.
+fn module_error(name: &str, message: &str) -> String {
+    format!(
+        "error: use[0].module: {message}\n --> macllm.yaml:3:13\n  |\n3 |   - module: \"{name}\"\n  |             ^\nhint: a local module is a .yaml file beside the spec or in a folder below it: `./NAME.yaml`\n"
+    )
+}
+
+#[test]
+fn modules_outside_the_spec_folder_are_refused_without_quoting_them() {
+    let mac = Mac::new();
+    let secret = "password: hunter2-do-not-print";
+    let outside = mac.work.parent().unwrap().join(format!(
+        "{}-outside.yaml",
+        mac.work.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&outside, format!("{secret}\n")).unwrap();
+    std::fs::write(mac.work.join("notes.txt"), format!("{secret}\n")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&outside, mac.work.join("link.yaml")).unwrap();
+    std::fs::write(
+        mac.work.join("evil.yaml"),
+        "module: evil\ndescription: writes outside the preference folders\ndefaults:\n  - {domain: ../../../etc/x, key: k, value: 1}\n",
+    )
+    .unwrap();
+    let outside_name = format!("../{}", outside.file_name().unwrap().to_string_lossy());
+    let use_module = |name: &str| format!("macllm: 1\nuse:\n  - module: \"{name}\"\n");
+    let dots = |name: &str| {
+        format!(
+            "module `{name}` leads outside the spec's folder (`..`); macllm reads local modules only from there"
+        )
+    };
+    let mut cases: Cases = Vec::new();
+    for name in [
+        "../../etc/passwd",
+        "./../../etc/passwd",
+        "./sub/../../x.yaml",
+        outside_name.as_str(),
+    ] {
+        cases.push((
+            "module with ..",
+            use_module(name),
+            module_error(name, &dots(name)),
+        ));
+    }
+    for name in ["/etc/passwd", "/etc/hosts.yaml"] {
+        cases.push((
+            "absolute module",
+            use_module(name),
+            module_error(
+                name,
+                &format!("module `{name}` is an absolute path; macllm reads local modules only from the spec's folder"),
+            ),
+        ));
+    }
+    cases.push((
+        "not a module file",
+        use_module("./notes.txt"),
+        module_error("./notes.txt", "module `./notes.txt` is not a .yaml file"),
+    ));
+    cases.push((
+        "a link out of the folder",
+        use_module("./link.yaml"),
+        module_error(
+            "./link.yaml",
+            "module `./link.yaml` is a link that leads outside the spec's folder; macllm reads local modules only from there",
+        ),
+    ));
+    // A module in the folder gets the same domain checks as the spec, located in its file.
+    cases.push((
+        "a module with a bad domain",
+        use_module("./evil.yaml"),
+        "error: defaults[0].domain: `../../../etc/x` is a relative path, not a domain name (a domain name has no `/`)
+ --> ./evil.yaml:4:14
+  |
+4 |   - {domain: ../../../etc/x, key: k, value: 1}
+  |              ^
+hint: write a domain name such as `com.apple.dock`, or a system domain under /Library/Preferences/
+"
+        .to_string(),
+    ));
+    assert_eq!(refused_on(&mac, cases), 9);
+    std::fs::remove_file(outside).unwrap();
+}
+
+/// A saved plan for one `defaults` key, hand-edited by `edit`.
+fn edited_plan(mac: &Mac, edit: impl Fn(&mut serde_json::Value)) {
+    let path = mac.work.join("edited.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(mac.work.join("plan.json")).unwrap())
+            .unwrap();
+    edit(&mut plan["changes"][0]);
+    std::fs::write(path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+}
+
+#[test]
+fn hand_edited_plans_are_checked_as_specs_are() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\ndefaults:\n  - {domain: com.example.app, key: k, value: 1}\n");
+    mac.on(&["plan", "--out", "plan.json"]).stdout_any().run();
+    let before = mac.snapshot();
+    let set_domain = |domain: &'static str| {
+        move |change: &mut serde_json::Value| {
+            change["resource"]["domain"] = domain.into();
+            change["id"] = format!("defaults:{domain}:k").into();
+        }
+    };
+    let refusal = |field: &str, id: &str, message: &str| {
+        format!(
+            "error: saved plan edited.json is refused before anything runs: changes[0].{field} (`{id}`): {message}\nhint: a saved plan is checked as a spec is; make a new one with `macllm plan --out`\n"
+        )
+    };
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(Edit, String)> = vec![
+        (
+            Box::new(set_domain("../../../../etc/x")),
+            refusal(
+                "resource.domain",
+                "defaults:../../../../etc/x:k",
+                "`../../../../etc/x` is a relative path, not a domain name (a domain name has no `/`)",
+            ),
+        ),
+        (
+            Box::new(set_domain("/Library/Preferences/../../../tmp/x")),
+            refusal(
+                "resource.domain",
+                "defaults:/Library/Preferences/../../../tmp/x:k",
+                "domain `/Library/Preferences/../../../tmp/x` has `..` in its path, which could lead outside /Library/Preferences",
+            ),
+        ),
+        (
+            Box::new(set_domain("/private/etc/x")),
+            refusal(
+                "resource.domain",
+                "defaults:/private/etc/x:k",
+                "path domain `/private/etc/x` is not supported; use a domain name, or a system domain under /Library/Preferences/",
+            ),
+        ),
+        (
+            Box::new(|change: &mut serde_json::Value| {
+                change["resource"]["domain"] = "com.example.other".into();
+            }),
+            refusal(
+                "id",
+                "defaults:com.example.app:k",
+                "the id `defaults:com.example.app:k` is not the resource's own (`defaults:com.example.other:k`)",
+            ),
+        ),
+        (
+            Box::new(|change: &mut serde_json::Value| {
+                change["after"] = serde_json::json!({"string": "a\u{0}b"});
+            }),
+            refusal(
+                "after",
+                "defaults:com.example.app:k",
+                "the string contains a NUL byte, where macOS command lines and C strings end",
+            ),
+        ),
+        (
+            Box::new(|change: &mut serde_json::Value| {
+                change["resource"]["key"] = "k\n".into();
+                change["id"] = "defaults:com.example.app:k\n".into();
+            }),
+            refusal(
+                "resource.key",
+                "defaults:com.example.app:k\n",
+                "the key is empty or contains a control character (newline, tab or NUL)",
+            ),
+        ),
+        (
+            Box::new(|change: &mut serde_json::Value| {
+                *change = serde_json::json!({
+                    "id": "ollama_pull:../../../../tmp/x:latest",
+                    "action": "create",
+                    "before": null,
+                    "after": {"bool": true},
+                    "resource": {"kind": "ollama_pull", "model": "../../../../tmp/x:latest"},
+                    "depends_on": [],
+                    "restart": null,
+                    "needs_root": false,
+                });
+            }),
+            refusal(
+                "resource",
+                "ollama_pull:../../../../tmp/x:latest",
+                "`../../../../tmp/x:latest` is not a model name Ollama accepts: it has an empty, `.` or `..` part, which would name a folder outside Ollama's model store",
+            ),
+        ),
+    ];
+    let count = cases.len();
+    for (edit, stderr) in cases {
+        edited_plan(&mac, edit);
+        mac.on(&["apply", "edited.json"])
+            .status(1)
+            .stderr(&stderr)
+            .run();
+        assert!(before == mac.snapshot(), "the host changed");
+        assert!(!mac.state_path().exists(), "state written");
+    }
+    assert_eq!(count, 7);
+    // The plan as saved still applies.
+    mac.on(&["apply", "plan.json"])
+        .stdout_any()
+        .stderr_any()
         .run();
 }
