@@ -109,11 +109,22 @@ impl StateFile {
     /// `None` when there is no state yet. A corrupt or newer-format file is an error and is
     /// left exactly as it is.
     pub fn load(&self) -> Result<Option<State>> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(err).context(format!("reading {}", self.path.display())),
-        };
+        let mut text = String::new();
+        match open_no_follow(&self.path, OpenOptions::new().read(true)) {
+            Ok(mut file) => {
+                file.read_to_string(&mut text)
+                    .with_context(|| format!("reading {}", self.path.display()))?;
+            }
+            Err(err)
+                if err
+                    .downcast_ref::<std::io::Error>()
+                    .map(std::io::Error::kind)
+                    == Some(std::io::ErrorKind::NotFound) =>
+            {
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        }
         let probe: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
             anyhow::anyhow!(
                 "state file {} is corrupt ({err}); macllm will not overwrite it\n\
@@ -149,16 +160,16 @@ impl StateFile {
     /// Takes the lock or fails at once naming its holder.
     pub fn lock(&self, command: &str) -> Result<StateLock> {
         let lock_path = self.lock_path();
-        if let Some(parent) = lock_path.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .with_context(|| format!("opening {}", lock_path.display()))?;
+        create_private_dir(self.dir())?;
+        let mut file = open_no_follow(
+            &lock_path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )?;
+        set_private_file(&file, &lock_path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -193,6 +204,9 @@ impl StateFile {
         file.rewind()?;
         file.write_all(info.to_string().as_bytes())?;
         file.flush()?;
+        // Holding the lock, this process is the only writer of this state: temporary files a
+        // killed writer left behind are its own to remove.
+        self.remove_stale_temporaries();
         Ok(StateLock { _file: file })
     }
 
@@ -213,23 +227,27 @@ impl StateFile {
                 });
             }
         };
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".macllm-state-")
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        let dir = self.dir();
+        create_private_dir(dir)?;
+        // Neither the state nor its backup may be a link: writing through it would overwrite
+        // (and chmod) whatever it points to.
+        refuse_link(&self.path)?;
+        let backup = backup_path(&self.path);
+        refuse_link(&backup)?;
+        let mut temp = self.temporary()?;
         temp.write_all(json.as_bytes())?;
         temp.as_file().sync_all()?;
-        set_private(temp.path())?;
-        if self.path.exists() {
-            fs::copy(&self.path, backup_path(&self.path))
+        set_private_file(temp.as_file(), temp.path())?;
+        // The previous copy goes to `.backup` the same way: a fresh file renamed over it, so a
+        // link planted there in between is replaced, never followed.
+        if let Ok(mut previous) = open_no_follow(&self.path, OpenOptions::new().read(true)) {
+            let mut copy = self.temporary()?;
+            std::io::copy(&mut previous, &mut copy)
                 .with_context(|| format!("keeping a backup of {}", self.path.display()))?;
-            set_private(&backup_path(&self.path))?;
+            copy.as_file().sync_all()?;
+            set_private_file(copy.as_file(), copy.path())?;
+            copy.persist(&backup)
+                .with_context(|| format!("writing {}", backup.display()))?;
         }
         temp.persist(&self.path)
             .with_context(|| format!("writing {}", self.path.display()))?;
@@ -241,21 +259,131 @@ impl StateFile {
     }
 }
 
+impl StateFile {
+    /// The folder that holds the state, its backup, its lock and its temporary files.
+    fn dir(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+
+    /// `.<state name>.tmp-XXXXXX`: named after this state, so that cleaning up after a crash
+    /// never touches another host's state being written at the same moment.
+    fn temporary_prefix(&self) -> String {
+        format!(
+            ".{}.tmp-",
+            self.path.file_name().unwrap_or_default().to_string_lossy()
+        )
+    }
+
+    fn temporary(&self) -> Result<tempfile::NamedTempFile> {
+        let dir = self.dir();
+        tempfile::Builder::new()
+            .prefix(&self.temporary_prefix())
+            .tempfile_in(dir)
+            .with_context(|| format!("creating a temporary file in {}", dir.display()))
+    }
+
+    /// Removes this state's temporary files that a killed writer left behind (best effort).
+    fn remove_stale_temporaries(&self) {
+        let prefix = self.temporary_prefix();
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Opens `path` without following a symbolic link at its end (`O_NOFOLLOW`): a link planted
+/// as the state, its backup or its lock is refused, naming it.
+fn open_no_follow(path: &Path, options: &mut OpenOptions) -> Result<File> {
+    refuse_link(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        // The link appeared between the check and the open.
+        Err(err) if err.raw_os_error() == Some(libc_eloop()) => Err(link_error(path)),
+        Err(err) => Err(anyhow::Error::new(err).context(format!("opening {}", path.display()))),
+    }
+}
+
+#[cfg(unix)]
+fn libc_eloop() -> i32 {
+    libc::ELOOP
+}
+
+#[cfg(not(unix))]
+fn libc_eloop() -> i32 {
+    -1
+}
+
+fn link_error(path: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is a symbolic link; macllm never follows links in the state folder (writing through it would overwrite the file it points to)\n\
+         hint: remove the link; the state, its .backup and its .lock are plain files macllm creates",
+        path.display()
+    )
+}
+
+/// An error naming `path` if it is a symbolic link.
+fn refuse_link(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(link_error(path)),
+        _ => Ok(()),
+    }
+}
+
+/// Creates the state folder (and its parents) readable by its owner only, whatever the umask.
+/// A folder that exists already is left as it is.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        // The umask may have taken bits away from the mode asked for; set it exactly.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("setting the mode of {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 pub fn backup_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".backup");
     path.with_file_name(name)
 }
 
+/// Mode 0600 on an open file (through its handle, so no link is followed).
 #[cfg(unix)]
-fn set_private(path: &Path) -> Result<()> {
+fn set_private_file(file: &File, path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+    file.set_permissions(fs::Permissions::from_mode(0o600))
         .with_context(|| format!("setting the mode of {}", path.display()))
 }
 
 #[cfg(not(unix))]
-fn set_private(_path: &Path) -> Result<()> {
+fn set_private_file(_file: &File, _path: &Path) -> Result<()> {
     Ok(())
 }
 
@@ -417,10 +545,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert!(
-            names.iter().all(|n| !n.starts_with(".macllm-state-")),
-            "{names:?}"
-        );
+        assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
     }
 
     #[test]

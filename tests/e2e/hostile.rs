@@ -481,3 +481,131 @@ fn hand_edited_plans_are_checked_as_specs_are() {
         .stderr_any()
         .run();
 }
+
+const LINK_HINT: &str =
+    "hint: remove the link; the state, its .backup and its .lock are plain files macllm creates\n";
+
+#[cfg(unix)]
+#[test]
+fn links_planted_in_the_state_folder_are_never_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let plan_2 = "
+macllm will perform the following actions on sandbox:mac:
+
+  # defaults:com.example.app:k will be updated in-place
+  ~ value = 1 -> 2
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+";
+    // (planted as, what apply prints on stdout, its error's prefix)
+    let cases = [
+        ("sandbox-mac.json", "", ""),
+        ("sandbox-mac.json.lock", "", ""),
+        (
+            "sandbox-mac.json.backup",
+            plan_2,
+            "applying defaults:com.example.app:k: ",
+        ),
+    ];
+    for (name, stdout, prefix) in cases {
+        let mac = Mac::new();
+        mac.spec(&one_value("", "1"));
+        mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+        let victim = mac.work.join("victim.txt");
+        std::fs::write(&victim, "not macllm's\n").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let planted = mac.work.join("state").join(name);
+        let _ = std::fs::remove_file(&planted);
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        mac.spec(&one_value("", "2"));
+        let before = mac.snapshot();
+        mac.on(&["apply", "--yes"])
+            .status(1)
+            .stdout(stdout)
+            .stderr(&format!(
+                "error: {prefix}state/{name} is a symbolic link; macllm never follows links in the state folder (writing through it would overwrite the file it points to)\n{LINK_HINT}"
+            ))
+            .run();
+        assert!(before == mac.snapshot(), "{name}: the host changed");
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "not macllm's\n",
+            "{name}: the link was followed"
+        );
+        let mode = std::fs::metadata(&victim).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o644,
+            "{name}: the link's target was chmod-ed"
+        );
+        assert!(
+            std::fs::symlink_metadata(&planted)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{name}: the link was replaced"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_state_folder_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mac = Mac::new();
+    mac.spec(&one_value("", "1"));
+    let mut command = std::process::Command::new("sh");
+    command
+        .current_dir(&mac.work)
+        .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
+        .arg(crate::harness::BIN)
+        .args(["--host", "sandbox:mac", "apply", "--yes"]);
+    crate::harness::Test::new(command, &mac.work)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    let mode = |name: &str| {
+        std::fs::metadata(mac.work.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("state"), 0o700);
+    for file in [
+        "state/sandbox-mac.json",
+        "state/sandbox-mac.json.backup",
+        "state/sandbox-mac.json.lock",
+    ] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+}
+
+#[test]
+fn temporary_files_a_crash_left_behind_are_removed() {
+    let mac = Mac::new();
+    mac.spec(&one_value("", "1"));
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    let state = mac.work.join("state");
+    // What a writer killed between creating its temporary file and renaming it leaves.
+    std::fs::write(state.join(".sandbox-mac.json.tmp-Ab12Cd"), "{\"half\": ").unwrap();
+    // Another host's state, which another process may be writing right now, is not ours.
+    std::fs::write(state.join(".sandbox-other.json.tmp-Zz99Yy"), "{").unwrap();
+    mac.spec(&one_value("", "2"));
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    let mut names: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".sandbox-other.json.tmp-Zz99Yy",
+            "sandbox-mac.json",
+            "sandbox-mac.json.backup",
+            "sandbox-mac.json.lock"
+        ]
+    );
+}
