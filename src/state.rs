@@ -94,6 +94,8 @@ fn random_lineage() -> Result<String> {
 /// The state file of one host and its lock.
 pub struct StateFile {
     pub path: PathBuf,
+    /// The host this state must belong to: a state naming another is refused.
+    host: Option<String>,
 }
 
 /// Held while a command may write the state; the OS releases it if the process dies.
@@ -103,7 +105,16 @@ pub struct StateLock {
 
 impl StateFile {
     pub fn new(path: PathBuf) -> StateFile {
-        StateFile { path }
+        StateFile { path, host: None }
+    }
+
+    /// The state of `host` at `path`: loading refuses a state whose `host` is another one
+    /// (two host names that map to one file name, or a state copied from another Mac).
+    pub fn for_host(path: PathBuf, host: &str) -> StateFile {
+        StateFile {
+            path,
+            host: Some(host.to_string()),
+        }
     }
 
     /// `None` when there is no state yet. A corrupt or newer-format file is an error and is
@@ -148,6 +159,17 @@ impl StateFile {
                 self.path.display()
             )
         })?;
+        if let Some(host) = &self.host
+            && state.host != *host
+        {
+            bail!(
+                "state file {} is the state of `{}`, not of `{host}`; macllm will not use or overwrite it\n\
+                 hint: run with `--host {}`, or give this host its own `--state-dir`",
+                self.path.display(),
+                state.host,
+                state.host
+            );
+        }
         Ok(Some(state))
     }
 

@@ -137,11 +137,11 @@ pub fn value(value: &Value, field: &[Segment]) -> Result<(), Problem> {
             let mut here = field.to_vec();
             here.push(Segment::Key(k.clone()));
             if k.contains('\0') {
+                // Reported at the dictionary: the key itself would print its NUL.
                 return Err(Problem {
-                    field: here,
-                    message:
-                        "the key contains a NUL byte, where macOS command lines and C strings end"
-                            .to_string(),
+                    field: field.to_vec(),
+                    message: "a key of this dictionary contains a NUL byte, where macOS command lines and C strings end"
+                        .to_string(),
                     hint: None,
                 });
             }
@@ -223,11 +223,71 @@ pub fn resource(resource: &AnyResource) -> Result<(), Problem> {
                         Segment::Key(name.clone()),
                     ],
                 )?;
+                parameter_range(name, v)?;
             }
+            no_nul_anywhere(resource)
+        }
+        AnyResource::Power(setting) => {
+            power_range(&setting.name, setting.value)?;
             no_nul_anywhere(resource)
         }
         _ => no_nul_anywhere(resource),
     }
+}
+
+/// The longest sleep timer accepted, in minutes: more than a day is a mistake for 0 (never)
+/// or for a number of seconds.
+pub const MAX_TIMER_MINUTES: i64 = 24 * 60;
+
+/// pmset's timers are minutes (0 = never); `hibernatemode` is 0, 3 or 25 (pmset(1)).
+fn power_range(name: &str, value: i64) -> Result<(), Problem> {
+    match name {
+        "sleep" | "displaysleep" | "disksleep" if !(0..=MAX_TIMER_MINUTES).contains(&value) => {
+            Err(Problem::at(
+                &[],
+                format!(
+                    "`{name}` takes minutes from 0 (never) to {MAX_TIMER_MINUTES} (a day), not {value}"
+                ),
+            )
+            .hint("write 0 to never sleep"))
+        }
+        "hibernatemode" if ![0, 3, 25].contains(&value) => Err(Problem::at(
+            &[],
+            format!("`hibernatemode` is 0, 3 or 25 (pmset(1)), not {value}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Ollama fails a model load on these only when the model is first used, long after apply:
+/// a context of no tokens, a batch of none, a probability outside 0 to 1.
+fn parameter_range(name: &str, value: &Value) -> Result<(), Problem> {
+    let number = match value {
+        Value::Integer(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => return Ok(()),
+    };
+    let (ok, wanted) = match name {
+        "num_ctx" => (number >= 1.0, "tokens of context: at least 1"),
+        "num_batch" => (number >= 1.0, "tokens per batch: at least 1"),
+        "num_thread" => (number >= 0.0, "threads: 0 (Ollama chooses) or more"),
+        "temperature" => (number >= 0.0, "a temperature: 0 or more"),
+        "top_p" | "min_p" | "typical_p" => {
+            ((0.0..=1.0).contains(&number), "a probability: from 0 to 1")
+        }
+        _ => return Ok(()),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(Problem {
+        field: vec![
+            Segment::Key("parameters".into()),
+            Segment::Key(name.to_string()),
+        ],
+        message: format!("`{name}` is {wanted}, not {}", value.inline()),
+        hint: None,
+    })
 }
 
 /// No string anywhere in the resource holds a NUL byte (reported at the entry).

@@ -195,8 +195,7 @@ impl Spec {
         facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
         host_vars: &serde_json::Value,
     ) -> anyhow::Result<Spec> {
-        let parsed: SpecFile =
-            serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
+        let parsed = parse_file(file, &text)?;
         let origin = Arc::new(Origin {
             file: file.to_path_buf(),
             text: text.clone(),
@@ -311,6 +310,14 @@ pub(crate) fn expand_sections(
         );
     }
     Ok(resources)
+}
+
+/// A spec or module's text as its sections. YAML syntax is checked on the whole text first, so
+/// a syntax error is reported where the syntax breaks, not as a field missing above it.
+pub(crate) fn parse_file(file: &Path, text: &str) -> Result<SpecFile, SpecError> {
+    serde_yaml::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|err| SpecError::from_yaml(file, text, &err))?;
+    serde_yaml::from_str(text).map_err(|err| SpecError::from_yaml(file, text, &err))
 }
 
 /// The spec's `vars`, read from the text before rendering (so they hold no templates).

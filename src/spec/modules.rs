@@ -50,6 +50,11 @@ pub struct Param {
     default: Option<YamlValue>,
     #[serde(default)]
     pub description: String,
+    /// The smallest and largest values a number may take (a Dock icon is 16 to 128 points).
+    #[serde(default)]
+    min: Option<f64>,
+    #[serde(default)]
+    max: Option<f64>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Debug)]
@@ -151,6 +156,32 @@ pub fn expand_use(
                 )
                 .into());
         }
+        let number = match value {
+            YamlValue::Int(i) => Some(*i as f64),
+            YamlValue::Float(f) => Some(*f),
+            _ => None,
+        };
+        if let Some(number) = number
+            && (param.min.is_some_and(|min| number < min)
+                || param.max.is_some_and(|max| number > max))
+        {
+            let bound = |b: Option<f64>| b.map(|b| b.to_string()).unwrap_or("any".to_string());
+            let shown = match value {
+                YamlValue::Int(i) => i.to_string(),
+                _ => number.to_string(),
+            };
+            return Err(spec
+                .error(
+                    &at,
+                    format!(
+                        "`{name}` must be from {} to {} ({}), not {shown}",
+                        bound(param.min),
+                        bound(param.max),
+                        param.description,
+                    ),
+                )
+                .into());
+        }
         params.insert(name.clone(), json_of(value));
     }
     for (name, param) in &declared {
@@ -184,8 +215,7 @@ pub fn expand_use(
     } else {
         text.clone()
     };
-    let parsed: SpecFile = serde_yaml::from_str(&rendered)
-        .map_err(|err| SpecError::from_yaml(&file, &rendered, &err))?;
+    let parsed: SpecFile = super::parse_file(&file, &rendered)?;
     let origin = Arc::new(Origin {
         file: file.clone(),
         text: rendered,

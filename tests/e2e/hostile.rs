@@ -172,8 +172,13 @@ fn one_domain(domain: &str) -> String {
 /// The error about the domain of [`one_domain`].
 fn domain_error(domain: &str, message: &str, hint: Option<&str>) -> String {
     let hint = hint.map(|h| format!("hint: {h}\n")).unwrap_or_default();
+    // Errors show a long line up to 60 characters past the caret.
+    let mut line = format!("  - domain: \"{domain}\"");
+    if line.chars().count() > 13 + 60 {
+        line = line.chars().take(13 + 60).collect::<String>() + "…";
+    }
     format!(
-        "error: defaults[0].domain: {message}\n --> macllm.yaml:3:13\n  |\n3 |   - domain: \"{domain}\"\n  |             ^\n{hint}"
+        "error: defaults[0].domain: {message}\n --> macllm.yaml:3:13\n  |\n3 | {line}\n  |             ^\n{hint}"
     )
 }
 
@@ -608,4 +613,194 @@ fn temporary_files_a_crash_left_behind_are_removed() {
             "sandbox-mac.json.lock"
         ]
     );
+}
+
+fn model_with(parameters: &str) -> String {
+    format!(
+        "macllm: 1\nollama:\n  models:\n    - name: m\n      from: llama3.1:8b\n      parameters: {{{parameters}}}\n"
+    )
+}
+
+#[test]
+fn out_of_range_and_unrepresentable_input_is_refused_at_validate() {
+    let big = "x".repeat(1024 * 1024);
+    let table: Vec<(&str, String, &str)> = vec![
+        ("num_ctx 0", model_with("num_ctx: 0"), r#"error: ollama.models[0].parameters.num_ctx: `num_ctx` is tokens of context: at least 1, not 0
+ --> macllm.yaml:6:29
+  |
+6 |       parameters: {num_ctx: 0}
+  |                             ^
+"#),
+        ("num_ctx negative", model_with("num_ctx: -5"), r#"error: ollama.models[0].parameters.num_ctx: `num_ctx` is tokens of context: at least 1, not -5
+ --> macllm.yaml:6:29
+  |
+6 |       parameters: {num_ctx: -5}
+  |                             ^
+"#),
+        ("num_batch 0", model_with("num_batch: 0"), r#"error: ollama.models[0].parameters.num_batch: `num_batch` is tokens per batch: at least 1, not 0
+ --> macllm.yaml:6:31
+  |
+6 |       parameters: {num_batch: 0}
+  |                               ^
+"#),
+        ("top_p over 1", model_with("top_p: 1.5"), r#"error: ollama.models[0].parameters.top_p: `top_p` is a probability: from 0 to 1, not 1.5
+ --> macllm.yaml:6:27
+  |
+6 |       parameters: {top_p: 1.5}
+  |                           ^
+"#),
+        ("negative temperature", model_with("temperature: -1"), r#"error: ollama.models[0].parameters.temperature: `temperature` is a temperature: 0 or more, not -1.0
+ --> macllm.yaml:6:33
+  |
+6 |       parameters: {temperature: -1}
+  |                                 ^
+"#),
+        ("num_ctx 1e400", model_with("num_ctx: 1e400"), r#"error: ollama.models[0].parameters.num_ctx: `num_ctx` must be an integer, not a string
+ --> macllm.yaml:6:29
+  |
+6 |       parameters: {num_ctx: 1e400}
+  |                             ^
+"#),
+        ("tile_size negative", "macllm: 1\nuse:\n  - module: lean-ui\n    with: {tile_size: -3}\n".into(), r#"error: use[0].with.tile_size: `tile_size` must be from 16 to 128 (Dock icon size in points), not -3
+ --> macllm.yaml:4:23
+  |
+4 |     with: {tile_size: -3}
+  |                       ^
+"#),
+        ("tile_size too large", "macllm: 1\nuse:\n  - module: lean-ui\n    with: {tile_size: 4096}\n".into(), r#"error: use[0].with.tile_size: `tile_size` must be from 16 to 128 (Dock icon size in points), not 4096
+ --> macllm.yaml:4:23
+  |
+4 |     with: {tile_size: 4096}
+  |                       ^
+"#),
+        ("displaysleep too large", "macllm: 1\npower:\n  all: {displaysleep: 100000}\n".into(), r#"error: power.all.displaysleep: `displaysleep` takes minutes from 0 (never) to 1440 (a day), not 100000
+ --> macllm.yaml:3:23
+  |
+3 |   all: {displaysleep: 100000}
+  |                       ^
+hint: write 0 to never sleep
+"#),
+        ("sleep negative", "macllm: 1\npower:\n  charger: {sleep: -1}\n".into(), r#"error: power.charger.sleep: `sleep` takes minutes (0 = never), not -1
+ --> macllm.yaml:3:20
+  |
+3 |   charger: {sleep: -1}
+  |                    ^
+"#),
+        ("sleep 1e400", "macllm: 1\npower:\n  all: {sleep: 1e400}\n".into(), r#"error: power.all.sleep: `sleep` takes minutes (0 = never), not `1e400`
+ --> macllm.yaml:3:16
+  |
+3 |   all: {sleep: 1e400}
+  |                ^
+"#),
+        ("hibernatemode", "macllm: 1\npower:\n  battery: {hibernatemode: 7}\n".into(), r#"error: power.battery.hibernatemode: `hibernatemode` is 0, 3 or 25 (pmset(1)), not 7
+ --> macllm.yaml:3:28
+  |
+3 |   battery: {hibernatemode: 7}
+  |                            ^
+"#),
+        ("NUL in a string value", one_value("", "\"a\\0b\""), r#"error: defaults[0].value: the string contains a NUL byte, where macOS command lines and C strings end
+ --> macllm.yaml:5:12
+  |
+5 |     value: "a\0b"
+  |            ^
+"#),
+        ("NUL in a dict key", one_value("", "{\"a\\0\": 1}"), r#"error: defaults[0].value: a key of this dictionary contains a NUL byte, where macOS command lines and C strings end
+ --> macllm.yaml:5:12
+  |
+5 |     value: {"a\0": 1}
+  |            ^
+"#),
+        ("NUL in a nested string", one_value("", "[[\"ok\", \"a\\0\"]]"), r#"error: defaults[0].value[0][1]: the string contains a NUL byte, where macOS command lines and C strings end
+ --> macllm.yaml:5:20
+  |
+5 |     value: [["ok", "a\0"]]
+  |                    ^
+"#),
+        ("NUL in a key", "macllm: 1\ndefaults:\n  - domain: com.example.app\n    key: \"k\\0\"\n    value: 1\n".into(), r#"error: defaults[0].key: the key contains a control character (newline, tab or NUL)
+ --> macllm.yaml:4:10
+  |
+4 |     key: "k\0"
+  |          ^
+"#),
+        ("NUL in a domain", one_domain("com.example\\0app"), r#"error: defaults[0].domain: the domain contains a control character (newline, tab or NUL)
+ --> macllm.yaml:3:13
+  |
+3 |   - domain: "com.example\0app"
+  |             ^
+"#),
+        ("NUL in a model's system prompt", "macllm: 1\nollama:\n  models:\n    - name: m\n      from: llama3.1:8b\n      system: \"be\\0brief\"\n".into(), r#"error: ollama.models[0]: a string in this entry contains a NUL byte, where macOS command lines and C strings end
+ --> macllm.yaml:4:7
+  |
+4 |     - name: m
+  |       ^
+"#),
+        ("value over ARG_MAX", one_value("", &big), r#"error: defaults[0].value: the value is too large: `defaults write` would need a 1048632-byte command line, and macOS lets one command line carry at most 1048576 bytes (ARG_MAX)
+ --> macllm.yaml:5:12
+  |
+5 |     value: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…
+  |            ^
+"#),
+        ("pull with ..", "macllm: 1\nollama:\n  pull: [\"../../../tmp/x:latest\"]\n".into(), r#"error: ollama.pull[0]: `../../../tmp/x:latest` is not a model name Ollama accepts: it has an empty, `.` or `..` part, which would name a folder outside Ollama's model store
+ --> macllm.yaml:3:10
+  |
+3 |   pull: ["../../../tmp/x:latest"]
+  |          ^
+"#),
+        ("model name with ..", "macllm: 1\nollama:\n  models:\n    - name: \"ns/../../m\"\n      from: llama3.1:8b\n".into(), r#"error: ollama.models[0].name: `ns/../../m` is not a model name Ollama accepts: it has an empty, `.` or `..` part, which would name a folder outside Ollama's model store
+ --> macllm.yaml:4:13
+  |
+4 |     - name: "ns/../../m"
+  |             ^
+"#),
+        ("base model with ..", "macllm: 1\nollama:\n  models:\n    - name: m\n      from: \"../llama3.1:8b\"\n".into(), r#"error: ollama.models[0].from: `../llama3.1:8b` is not a model name Ollama accepts: it has an empty, `.` or `..` part, which would name a folder outside Ollama's model store
+ --> macllm.yaml:5:13
+  |
+5 |       from: "../llama3.1:8b"
+  |             ^
+"#),
+        ("syntax error below a missing field", "macllm: 1\ndefaults:\n  - domain: x\n    value: 1\n  - domain: y\n   key: : k\n".into(), r#"error: did not find expected '-' indicator, while parsing a block collection
+ --> macllm.yaml:6:4
+  |
+6 |    key: : k
+  |    ^
+"#),
+        ("syntax error in a spec without a version", "defaults:\n  - {domain: x, key: k, value: [1, 2}\n".into(), r#"error: did not find expected ',' or ']', while parsing a flow sequence
+ --> macllm.yaml:2:37
+  |
+2 |   - {domain: x, key: k, value: [1, 2}
+  |                                     ^
+"#),
+    ];
+    let cases: Cases = table
+        .into_iter()
+        .map(|(what, spec, stderr)| (what, spec, stderr.to_string()))
+        .collect();
+    assert_eq!(refused(cases), 24);
+}
+
+#[test]
+fn a_state_naming_another_host_is_refused() {
+    let mac = Mac::new();
+    mac.spec(&one_value("", "1"));
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    // `sandbox:mac` and `sandbox-mac` name one file; a state copied from elsewhere too.
+    let mut state = mac.state();
+    state["host"] = "sandbox-mac".into();
+    let text = serde_json::to_string_pretty(&state).unwrap();
+    std::fs::write(mac.state_path(), &text).unwrap();
+    let before = mac.snapshot();
+    let refusal = "error: state file state/sandbox-mac.json is the state of `sandbox-mac`, not of `sandbox:mac`; macllm will not use or overwrite it
+hint: run with `--host sandbox-mac`, or give this host its own `--state-dir`
+";
+    for args in [
+        &["plan"][..],
+        &["apply", "--yes"],
+        &["destroy", "--yes"],
+        &["drift"],
+        &["state", "list"],
+    ] {
+        mac.on(args).status(1).stderr(refusal).run();
+    }
+    assert!(before == mac.snapshot(), "the host changed");
+    assert_eq!(std::fs::read_to_string(mac.state_path()).unwrap(), text);
 }
