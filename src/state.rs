@@ -94,6 +94,8 @@ fn random_lineage() -> Result<String> {
 /// The state file of one host and its lock.
 pub struct StateFile {
     pub path: PathBuf,
+    /// The host this state must belong to: a state naming another is refused.
+    host: Option<String>,
 }
 
 /// Held while a command may write the state; the OS releases it if the process dies.
@@ -103,17 +105,37 @@ pub struct StateLock {
 
 impl StateFile {
     pub fn new(path: PathBuf) -> StateFile {
-        StateFile { path }
+        StateFile { path, host: None }
+    }
+
+    /// The state of `host` at `path`: loading refuses a state whose `host` is another one
+    /// (two host names that map to one file name, or a state copied from another Mac).
+    pub fn for_host(path: PathBuf, host: &str) -> StateFile {
+        StateFile {
+            path,
+            host: Some(host.to_string()),
+        }
     }
 
     /// `None` when there is no state yet. A corrupt or newer-format file is an error and is
     /// left exactly as it is.
     pub fn load(&self) -> Result<Option<State>> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(err).context(format!("reading {}", self.path.display())),
-        };
+        let mut text = String::new();
+        match open_no_follow(&self.path, OpenOptions::new().read(true)) {
+            Ok(mut file) => {
+                file.read_to_string(&mut text)
+                    .with_context(|| format!("reading {}", self.path.display()))?;
+            }
+            Err(err)
+                if err
+                    .downcast_ref::<std::io::Error>()
+                    .map(std::io::Error::kind)
+                    == Some(std::io::ErrorKind::NotFound) =>
+            {
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        }
         let probe: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
             anyhow::anyhow!(
                 "state file {} is corrupt ({err}); macllm will not overwrite it\n\
@@ -137,6 +159,17 @@ impl StateFile {
                 self.path.display()
             )
         })?;
+        if let Some(host) = &self.host
+            && state.host != *host
+        {
+            bail!(
+                "state file {} is the state of `{}`, not of `{host}`; macllm will not use or overwrite it\n\
+                 hint: run with `--host {}`, or give this host its own `--state-dir`",
+                self.path.display(),
+                state.host,
+                state.host
+            );
+        }
         Ok(Some(state))
     }
 
@@ -149,16 +182,16 @@ impl StateFile {
     /// Takes the lock or fails at once naming its holder.
     pub fn lock(&self, command: &str) -> Result<StateLock> {
         let lock_path = self.lock_path();
-        if let Some(parent) = lock_path.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .with_context(|| format!("opening {}", lock_path.display()))?;
+        create_private_dir(self.dir())?;
+        let mut file = open_no_follow(
+            &lock_path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )?;
+        set_private_file(&file, &lock_path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -193,6 +226,9 @@ impl StateFile {
         file.rewind()?;
         file.write_all(info.to_string().as_bytes())?;
         file.flush()?;
+        // Holding the lock, this process is the only writer of this state: temporary files a
+        // killed writer left behind are its own to remove.
+        self.remove_stale_temporaries();
         Ok(StateLock { _file: file })
     }
 
@@ -200,24 +236,40 @@ impl StateFile {
     /// previous copy to `.backup`, rename over, mode 0600.
     pub fn save(&self, state: &mut State, _lock: &StateLock) -> Result<()> {
         state.serial += 1;
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".macllm-state-")
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-        let json = serde_json::to_string_pretty(state)? + "\n";
+        // Serialised first, so a value JSON cannot hold leaves every file as it was.
+        let json = match serde_json::to_string_pretty(state) {
+            Ok(json) => json + "\n",
+            Err(err) => {
+                state.serial -= 1;
+                return Err(err).with_context(|| {
+                    format!(
+                        "cannot record the state {}; it was left as it was",
+                        self.path.display()
+                    )
+                });
+            }
+        };
+        let dir = self.dir();
+        create_private_dir(dir)?;
+        // Neither the state nor its backup may be a link: writing through it would overwrite
+        // (and chmod) whatever it points to.
+        refuse_link(&self.path)?;
+        let backup = backup_path(&self.path);
+        refuse_link(&backup)?;
+        let mut temp = self.temporary()?;
         temp.write_all(json.as_bytes())?;
         temp.as_file().sync_all()?;
-        set_private(temp.path())?;
-        if self.path.exists() {
-            fs::copy(&self.path, backup_path(&self.path))
+        set_private_file(temp.as_file(), temp.path())?;
+        // The previous copy goes to `.backup` the same way: a fresh file renamed over it, so a
+        // link planted there in between is replaced, never followed.
+        if let Ok(mut previous) = open_no_follow(&self.path, OpenOptions::new().read(true)) {
+            let mut copy = self.temporary()?;
+            std::io::copy(&mut previous, &mut copy)
                 .with_context(|| format!("keeping a backup of {}", self.path.display()))?;
-            set_private(&backup_path(&self.path))?;
+            copy.as_file().sync_all()?;
+            set_private_file(copy.as_file(), copy.path())?;
+            copy.persist(&backup)
+                .with_context(|| format!("writing {}", backup.display()))?;
         }
         temp.persist(&self.path)
             .with_context(|| format!("writing {}", self.path.display()))?;
@@ -229,21 +281,131 @@ impl StateFile {
     }
 }
 
+impl StateFile {
+    /// The folder that holds the state, its backup, its lock and its temporary files.
+    fn dir(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+
+    /// `.<state name>.tmp-XXXXXX`: named after this state, so that cleaning up after a crash
+    /// never touches another host's state being written at the same moment.
+    fn temporary_prefix(&self) -> String {
+        format!(
+            ".{}.tmp-",
+            self.path.file_name().unwrap_or_default().to_string_lossy()
+        )
+    }
+
+    fn temporary(&self) -> Result<tempfile::NamedTempFile> {
+        let dir = self.dir();
+        tempfile::Builder::new()
+            .prefix(&self.temporary_prefix())
+            .tempfile_in(dir)
+            .with_context(|| format!("creating a temporary file in {}", dir.display()))
+    }
+
+    /// Removes this state's temporary files that a killed writer left behind (best effort).
+    fn remove_stale_temporaries(&self) {
+        let prefix = self.temporary_prefix();
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Opens `path` without following a symbolic link at its end (`O_NOFOLLOW`): a link planted
+/// as the state, its backup or its lock is refused, naming it.
+fn open_no_follow(path: &Path, options: &mut OpenOptions) -> Result<File> {
+    refuse_link(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        // The link appeared between the check and the open.
+        Err(err) if err.raw_os_error() == Some(libc_eloop()) => Err(link_error(path)),
+        Err(err) => Err(anyhow::Error::new(err).context(format!("opening {}", path.display()))),
+    }
+}
+
+#[cfg(unix)]
+fn libc_eloop() -> i32 {
+    libc::ELOOP
+}
+
+#[cfg(not(unix))]
+fn libc_eloop() -> i32 {
+    -1
+}
+
+fn link_error(path: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is a symbolic link; macllm never follows links in the state folder (writing through it would overwrite the file it points to)\n\
+         hint: remove the link; the state, its .backup and its .lock are plain files macllm creates",
+        path.display()
+    )
+}
+
+/// An error naming `path` if it is a symbolic link.
+fn refuse_link(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(link_error(path)),
+        _ => Ok(()),
+    }
+}
+
+/// Creates the state folder (and its parents) readable by its owner only, whatever the umask.
+/// A folder that exists already is left as it is.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        // The umask may have taken bits away from the mode asked for; set it exactly.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("setting the mode of {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 pub fn backup_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".backup");
     path.with_file_name(name)
 }
 
+/// Mode 0600 on an open file (through its handle, so no link is followed).
 #[cfg(unix)]
-fn set_private(path: &Path) -> Result<()> {
+fn set_private_file(file: &File, path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+    file.set_permissions(fs::Permissions::from_mode(0o600))
         .with_context(|| format!("setting the mode of {}", path.display()))
 }
 
 #[cfg(not(unix))]
-fn set_private(_path: &Path) -> Result<()> {
+fn set_private_file(_file: &File, _path: &Path) -> Result<()> {
     Ok(())
 }
 
@@ -291,6 +453,121 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("`macllm apply`"), "{err}");
+    }
+
+    /// Any value, nested up to four levels: what a state may have to record.
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let finite = prop_oneof![
+            proptest::num::f64::NORMAL
+                | proptest::num::f64::SUBNORMAL
+                | proptest::num::f64::ZERO
+                | proptest::num::f64::NEGATIVE
+                | proptest::num::f64::POSITIVE,
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(-0.0),
+        ];
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Integer),
+            finite.prop_map(Value::Float),
+            any::<String>().prop_map(Value::String),
+            // 0001-01-01 to 9999-12-31, as XML plists write dates.
+            (-62_135_596_800i64..253_402_300_799).prop_map(|secs| {
+                let at = std::time::SystemTime::UNIX_EPOCH;
+                let at = if secs >= 0 {
+                    at + std::time::Duration::from_secs(secs as u64)
+                } else {
+                    at - std::time::Duration::from_secs(secs.unsigned_abs())
+                };
+                Value::Date(plist::Date::from(at).to_xml_format())
+            }),
+            proptest::collection::vec(any::<u8>(), 0..32)
+                .prop_map(|bytes| Value::Data(crate::value::hex_encode(&bytes))),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::btree_map(any::<String>(), inner, 0..8).prop_map(Value::Dict),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Every value type, nested, survives the state file's JSON unchanged: as the
+        /// resource's value, as the original and as the value read back.
+        #[test]
+        fn every_value_round_trips_through_the_state_file(
+            value in any_value(),
+            original in proptest::option::of(any_value()),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let file = StateFile::new(dir.path().join("h.json"));
+            let lock = file.lock("test").unwrap();
+            let mut state = State::new("h").unwrap();
+            let resource = AnyResource::Defaults(crate::resources::defaults::DefaultsKey {
+                domain: "com.example".into(),
+                key: "k".into(),
+                current_host: false,
+                value: Some(value.clone()),
+            });
+            state.resources.insert(
+                ResourceId("defaults:com.example:k".into()),
+                Record {
+                    resource,
+                    depends_on: Vec::new(),
+                    original,
+                    applied: Some(Applied { value: Some(value) }),
+                    sensitive: false,
+                },
+            );
+            file.save(&mut state, &lock).unwrap();
+            proptest::prop_assert_eq!(file.load().unwrap(), Some(state));
+        }
+    }
+
+    #[test]
+    fn a_non_finite_float_is_never_written_as_null() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("h.json"));
+        let lock = file.lock("test").unwrap();
+        let mut state = State::new("h").unwrap();
+        file.save(&mut state, &lock).unwrap();
+        let before = fs::read(&file.path).unwrap();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let nested = Value::Dict(BTreeMap::from([(
+                "x".to_string(),
+                Value::Array(vec![Value::Float(bad)]),
+            )]));
+            let mut bad_state = state.clone();
+            bad_state.resources.insert(
+                ResourceId("defaults:d:k".into()),
+                Record {
+                    resource: AnyResource::Defaults(crate::resources::defaults::DefaultsKey {
+                        domain: "d".into(),
+                        key: "k".into(),
+                        current_host: false,
+                        value: None,
+                    }),
+                    depends_on: Vec::new(),
+                    original: Some(nested),
+                    applied: None,
+                    sensitive: false,
+                },
+            );
+            let err = format!("{:#}", file.save(&mut bad_state, &lock).unwrap_err());
+            assert!(err.contains("is not finite"), "{err}");
+            assert_eq!(fs::read(&file.path).unwrap(), before, "the state changed");
+        }
+        // No temporary file is left behind either.
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
     }
 
     #[test]

@@ -13,7 +13,9 @@ use std::fmt::Write;
 pub enum Value {
     Bool(bool),
     Integer(i64),
-    Float(f64),
+    /// Always finite: NaN and infinity have no JSON form (serde_json would write `null` and
+    /// then refuse to read it back), so serialising one is an error, never a silent `null`.
+    Float(#[serde(serialize_with = "finite")] f64),
     String(String),
     /// RFC 3339 in UTC with a `Z`, as XML plists write dates (`2024-01-02T03:04:05Z`).
     Date(String),
@@ -21,6 +23,16 @@ pub enum Value {
     Data(String),
     Array(Vec<Value>),
     Dict(BTreeMap<String, Value>),
+}
+
+fn finite<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if !value.is_finite() {
+        return Err(serde::ser::Error::custom(format!(
+            "the float {value} is not finite: NaN and infinity cannot be recorded (JSON has no \
+             form for them, and macOS `defaults` cannot hold them meaningfully)"
+        )));
+    }
+    serializer.serialize_f64(*value)
 }
 
 impl Value {

@@ -141,6 +141,7 @@ fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32>
             plan::PLAN_FORMAT_VERSION
         );
     }
+    check_saved(planfile, &plan)?;
     context.for_each_host(|host, file| {
         if plan.host != host.name() {
             bail!(
@@ -197,6 +198,50 @@ fn ollama_addresses(plan: &Plan, state: Option<&State>) -> Vec<String> {
                     .flat_map(|s| s.resources.values().map(|r| &r.resource)),
             ),
     )
+}
+
+/// Every resource of a saved plan passes the checks a spec's resources pass (a hand-edited
+/// domain with `..` is refused here as it is in a spec), its id is the one its resource has,
+/// and the values it would write are ones macOS and the state can hold.
+fn check_saved(planfile: &Path, plan: &Plan) -> Result<()> {
+    use crate::spec::checks;
+    use crate::spec::locate::{Segment, display_path};
+    for (index, change) in plan.changes.iter().enumerate() {
+        let mut problem = checks::resource(&change.resource).err().map(|p| {
+            let mut field = vec![Segment::Key("resource".into())];
+            field.extend(p.field);
+            (field, p.message)
+        });
+        let id = change.resource.as_resource().id();
+        if problem.is_none() && id != change.id {
+            problem = Some((
+                vec![Segment::Key("id".into())],
+                format!("the id `{}` is not the resource's own (`{id}`)", change.id),
+            ));
+        }
+        for (name, value) in [("before", &change.before), ("after", &change.after)] {
+            if problem.is_some() {
+                break;
+            }
+            if let Some(value) = value {
+                problem = checks::value(value, &[Segment::Key(name.into())])
+                    .err()
+                    .map(|p| (p.field, p.message));
+            }
+        }
+        if let Some((field, message)) = problem {
+            let mut path = vec![Segment::Key("changes".into()), Segment::Index(index)];
+            path.extend(field);
+            bail!(
+                "saved plan {} is refused before anything runs: {} (`{}`): {message}\n\
+                 hint: a saved plan is checked as a spec is; make a new one with `macllm plan --out`",
+                planfile.display(),
+                display_path(&path),
+                change.id
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Stops before anything changes when a change needs root and we are not root.
@@ -259,7 +304,8 @@ fn execute(
                 "added": outcome.added,
                 "changed": outcome.changed,
                 "destroyed": outcome.destroyed,
-                "plan": plan,
+                // Fallible: a value JSON cannot hold is an error, not a panic.
+                "plan": serde_json::to_value(plan)?,
             })
             .to_string()
                 + "\n"),

@@ -20,7 +20,8 @@ pub fn run(context: &Context) -> Result<i32> {
             let value = serde_json::json!({
                 "format_version": plan::PLAN_FORMAT_VERSION,
                 "host": plan.host,
-                "drift": plan.drift,
+                // Fallible: a value JSON cannot hold is an error, not a panic.
+                "drift": serde_json::to_value(&plan.drift)?,
             });
             context
                 .ui

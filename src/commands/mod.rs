@@ -151,7 +151,10 @@ impl Context {
             .state_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("state"));
-        StateFile::new(dir.join(format!("{}.json", file_name_for(host_name))))
+        StateFile::for_host(
+            dir.join(format!("{}.json", file_name_for(host_name))),
+            host_name,
+        )
     }
 }
 

@@ -18,6 +18,9 @@ pub struct SpecError {
     pub hint: Option<String>,
 }
 
+/// How many characters of the offending line are shown after the caret, at most.
+const SHOWN_PAST_CARET: usize = 60;
+
 impl SpecError {
     /// An error about the node at `path` in `text`.
     pub fn at(file: &Path, text: &str, path: &[Segment], message: impl Into<String>) -> SpecError {
@@ -33,11 +36,13 @@ impl SpecError {
         field: String,
         message: impl Into<String>,
     ) -> SpecError {
-        let source_line = text
-            .lines()
-            .nth(line.saturating_sub(1))
-            .unwrap_or_default()
-            .to_string();
+        let source_line = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+        // A line of a megabyte (a huge value) is shown up to a little past the caret.
+        let keep = column.max(1) + SHOWN_PAST_CARET;
+        let source_line = match source_line.char_indices().nth(keep) {
+            Some((cut, _)) => format!("{}…", &source_line[..cut]),
+            None => source_line.to_string(),
+        };
         SpecError {
             file: file.to_path_buf(),
             line,

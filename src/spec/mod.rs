@@ -4,6 +4,7 @@
 // A spec error is built at most once per run, on the way out; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod checks;
 pub mod error;
 pub mod locate;
 pub mod modules;
@@ -195,8 +196,7 @@ impl Spec {
         facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
         host_vars: &serde_json::Value,
     ) -> anyhow::Result<Spec> {
-        let parsed: SpecFile =
-            serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
+        let parsed = parse_file(file, &text)?;
         let origin = Arc::new(Origin {
             file: file.to_path_buf(),
             text: text.clone(),
@@ -329,12 +329,22 @@ pub(crate) fn expand_sections(
         resources.extend(ollama::expand(entry, &at, options, warnings)?);
     }
     for declared in &mut resources {
+        checks::resource(&declared.resource)
+            .map_err(|problem| located(&declared.path, problem, &at))?;
         declared.origin = origin.clone();
         declared.sensitive = crate::mask::contains_secret(
             &serde_json::to_string(&declared.resource).unwrap_or_default(),
         );
     }
     Ok(resources)
+}
+
+/// A spec or module's text as its sections. YAML syntax is checked on the whole text first, so
+/// a syntax error is reported where the syntax breaks, not as a field missing above it.
+pub(crate) fn parse_file(file: &Path, text: &str) -> Result<SpecFile, SpecError> {
+    serde_yaml::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|err| SpecError::from_yaml(file, text, &err))?;
+    serde_yaml::from_str(text).map_err(|err| SpecError::from_yaml(file, text, &err))
 }
 
 /// The spec's `vars`, read from the text before rendering (so they hold no templates).
@@ -400,6 +410,17 @@ fn child(path: &[Segment], segment: Segment) -> Vec<Segment> {
 
 type At<'a> = dyn Fn(&[Segment], String) -> SpecError + 'a;
 
+/// A [`checks::Problem`] found in the entry at `path`, as a located error.
+fn located(path: &[Segment], problem: checks::Problem, at: &At) -> SpecError {
+    let mut field = path.to_vec();
+    field.extend(problem.field);
+    let err = at(&field, problem.message);
+    match problem.hint {
+        Some(hint) => err.with_hint(hint),
+        None => err,
+    }
+}
+
 fn expand_defaults(
     entry: DefaultsEntry,
     path: Vec<Segment>,
@@ -408,14 +429,7 @@ fn expand_defaults(
     let domain = defaults::canonical_domain(&entry.domain);
     check_name(&domain, "domain", &child(&path, key("domain")), at)?;
     check_name(&entry.key, "key", &child(&path, key("key")), at)?;
-    if domain.starts_with('/') && !domain.starts_with("/Library/Preferences/") {
-        return Err(at(
-            &child(&path, key("domain")),
-            format!(
-                "path domain `{domain}` is not supported; use a domain name, or a system domain under /Library/Preferences/"
-            ),
-        ));
-    }
+    checks::domain(&domain).map_err(|problem| located(&path, problem, at))?;
     if domain.ends_with(".plist") {
         return Err(at(
             &child(&path, key("domain")),
@@ -495,6 +509,29 @@ fn typed_value(
     at: &At,
 ) -> Result<Value, SpecError> {
     let mismatch = |wanted: &str| at(path, format!("expected {wanted}, found {}", raw.describe()));
+    if let YamlValue::Float(f) = raw
+        && !f.is_finite()
+    {
+        return Err(at(path, yaml_value::non_finite(*f)));
+    }
+    if let YamlValue::Str(s) = raw
+        && overflows(s)
+        && matches!(declared, None | Some(ValueType::Int | ValueType::Float))
+    {
+        let err = at(
+            path,
+            format!("`{s}` is out of range: a float holds at most about 1.8e308"),
+        );
+        // Unquoted, YAML keeps a number it cannot hold as a string; quoted, it is one.
+        let quoted = err
+            .source_line
+            .chars()
+            .nth(err.column.saturating_sub(1))
+            .is_some_and(|c| c == '"' || c == '\'');
+        if declared.is_some() || !quoted {
+            return Err(err.with_hint("quote it and write `type: string` to keep it as text"));
+        }
+    }
     Ok(match (declared, raw) {
         (None | Some(ValueType::Bool), YamlValue::Bool(b)) => Value::Bool(*b),
         (None | Some(ValueType::Int), YamlValue::Int(i)) => Value::Integer(*i),
@@ -543,6 +580,20 @@ fn typed_value(
         (Some(ValueType::Array), _) => return Err(mismatch("a list")),
         (Some(ValueType::Dict), _) => return Err(mismatch("a mapping")),
     })
+}
+
+/// Text that is a number in YAML's syntax but too large for a double (`1e400`, which YAML
+/// resolves to a string because it cannot hold it).
+pub(crate) fn overflows(text: &str) -> bool {
+    let text = text.trim();
+    text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE_".contains(c))
+        && text
+            .replace('_', "")
+            .parse::<f64>()
+            .is_ok_and(|f| f.is_infinite())
 }
 
 /// Accepts `2024-01-31T12:00:00Z` and the `2024-01-31 12:00:00 +0000` form `defaults read`

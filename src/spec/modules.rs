@@ -52,6 +52,11 @@ pub struct Param {
     default: Option<YamlValue>,
     #[serde(default)]
     pub description: String,
+    /// The smallest and largest values a number may take (a Dock icon is 16 to 128 points).
+    #[serde(default)]
+    min: Option<f64>,
+    #[serde(default)]
+    max: Option<f64>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Debug)]
@@ -153,6 +158,32 @@ pub fn expand_use(
                 )
                 .into());
         }
+        let number = match value {
+            YamlValue::Int(i) => Some(*i as f64),
+            YamlValue::Float(f) => Some(*f),
+            _ => None,
+        };
+        if let Some(number) = number
+            && (param.min.is_some_and(|min| number < min)
+                || param.max.is_some_and(|max| number > max))
+        {
+            let bound = |b: Option<f64>| b.map(|b| b.to_string()).unwrap_or("any".to_string());
+            let shown = match value {
+                YamlValue::Int(i) => i.to_string(),
+                _ => number.to_string(),
+            };
+            return Err(spec
+                .error(
+                    &at,
+                    format!(
+                        "`{name}` must be from {} to {} ({}), not {shown}",
+                        bound(param.min),
+                        bound(param.max),
+                        param.description,
+                    ),
+                )
+                .into());
+        }
         params.insert(name.clone(), json_of(value));
     }
     for (name, param) in &declared {
@@ -186,8 +217,7 @@ pub fn expand_use(
     } else {
         text.clone()
     };
-    let parsed: SpecFile = serde_yaml::from_str(&rendered)
-        .map_err(|err| SpecError::from_yaml(&file, &rendered, &err))?;
+    let parsed: SpecFile = super::parse_file(&file, &rendered)?;
     let origin = Arc::new(Origin {
         file: file.clone(),
         text: rendered,
@@ -209,6 +239,11 @@ fn source(name: &str, spec: &Origin, here: &[Segment]) -> Result<(PathBuf, Strin
     if name.starts_with("./") || name.starts_with("../") || name.starts_with('/') {
         let base = spec.file.parent().unwrap_or(Path::new("."));
         let path = base.join(name);
+        local_module_allowed(name, base, &path).map_err(|message| {
+            spec.error(&at, message).with_hint(
+                "a local module is a .yaml file beside the spec or in a folder below it: `./NAME.yaml`",
+            )
+        })?;
         return std::fs::read_to_string(&path)
             .map(|text| (path.clone(), text))
             .map_err(|err| {
@@ -231,6 +266,42 @@ fn source(name: &str, spec: &Origin, here: &[Segment]) -> Result<(PathBuf, Strin
                     .join(", ")
             ))),
     }
+}
+
+/// A local module stays in the spec's folder: a relative `.yaml` path without `..`, that
+/// does not lead out through a symlink. Whatever is refused here is never read, so an error
+/// can never quote another file's contents.
+fn local_module_allowed(name: &str, base: &Path, path: &Path) -> Result<(), String> {
+    if name.starts_with('/') {
+        return Err(format!(
+            "module `{name}` is an absolute path; macllm reads local modules only from the spec's folder"
+        ));
+    }
+    if name.contains('\0') {
+        return Err("the module path contains a NUL byte".to_string());
+    }
+    if name.split('/').any(|part| part == "..") {
+        return Err(format!(
+            "module `{name}` leads outside the spec's folder (`..`); macllm reads local modules only from there"
+        ));
+    }
+    if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+        return Err(format!("module `{name}` is not a .yaml file"));
+    }
+    // A symlink inside the folder may still point out of it.
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
+    if let (Ok(real), Ok(root)) = (path.canonicalize(), base.canonicalize())
+        && !real.starts_with(&root)
+    {
+        return Err(format!(
+            "module `{name}` is a link that leads outside the spec's folder; macllm reads local modules only from there"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

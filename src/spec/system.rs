@@ -420,12 +420,14 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
                     ));
                 }
                 (other, Kind::Number) => {
+                    let what = match other {
+                        YamlValue::Int(i) => i.to_string(),
+                        YamlValue::Str(s) if super::overflows(&s) => format!("`{s}`"),
+                        other => other.describe().to_string(),
+                    };
                     return Err(at(
                         &path,
-                        format!(
-                            "`{name}` takes minutes (0 = never), not {}",
-                            other.describe()
-                        ),
+                        format!("`{name}` takes minutes (0 = never), not {what}"),
                     ));
                 }
                 (other, Kind::Mode) => {

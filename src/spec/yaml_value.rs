@@ -37,6 +37,22 @@ impl<'de> Deserialize<'de> for YamlValue {
 
 struct YamlValueVisitor;
 
+/// Why `.nan`, `.inf` and `-.inf` are refused wherever the spec takes a value.
+pub fn non_finite(v: f64) -> String {
+    let written = if v.is_nan() {
+        ".nan"
+    } else if v > 0.0 {
+        ".inf"
+    } else {
+        "-.inf"
+    };
+    format!(
+        "`{written}` is not a finite number: macOS `defaults` cannot hold NaN or infinity meaningfully \
+         (property lists have no portable form for them), so macllm refuses it rather than write \
+         a value it could not read back or restore"
+    )
+}
+
 impl<'de> Visitor<'de> for YamlValueVisitor {
     type Value = YamlValue;
 
@@ -76,6 +92,9 @@ impl<'de> Visitor<'de> for YamlValueVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<YamlValue, E> {
+        if !v.is_finite() {
+            return Err(E::custom(non_finite(v)));
+        }
         Ok(YamlValue::Float(v))
     }
 
