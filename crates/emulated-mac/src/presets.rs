@@ -140,6 +140,8 @@ impl Preset {
             gui_session: self.gui_session,
             setenv_agents_win_boot_race: false,
             homebrew_version: crate::brew::DEFAULT_VERSION.to_string(),
+            sudo_user: None,
+            asuser: None,
         }
     }
 
