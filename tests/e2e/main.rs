@@ -11,6 +11,7 @@ mod ollama;
 mod real_mac_memory;
 mod real_mac_ollama;
 mod real_mac_power_spotlight;
+mod real_mac_sudo;
 mod robustness;
 mod secrets;
 mod shim;

@@ -123,9 +123,17 @@ impl Machine {
         self.info.uid == 0
     }
 
-    /// The home folder of the running process's account, inside the sandbox directory.
+    /// The home folder of the running process's account, inside the sandbox directory:
+    /// root's is `/var/root` (`private/var/root`), so `defaults` run by root, under `sudo`
+    /// too, reads and writes `/var/root/Library/Preferences`, not the user's (CFPreferences
+    /// follows the process's uid; Opsek/OSs-security#38: under sudo "`~` and unqualified
+    /// `defaults` calls resolved to `/var/root`"; reference/real-mac.md "Root, sudo and users").
     pub fn home(&self) -> PathBuf {
-        self.user_home()
+        if self.is_root() {
+            self.dir.join("private/var/root")
+        } else {
+            self.user_home()
+        }
     }
 
     /// The user's home folder inside the sandbox directory, whoever is running.

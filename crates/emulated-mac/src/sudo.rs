@@ -107,16 +107,23 @@ mod tests {
         assert_eq!(out, Output::failed(1, "sudo: a password is required\n"));
     }
 
-    /// nix-darwin's form changes the user's preferences; the user cannot join another session
-    /// with `launchctl asuser`.
+    /// Root's plain `defaults write` changes root's preferences; nix-darwin's form changes the
+    /// user's; the user cannot join another session with `launchctl asuser`.
     #[test]
     fn defaults_as_root_and_as_the_user_through_launchctl_asuser() {
         let (_dir, mac) = mac("m2-16gb-sonoma");
         let root = mac.running_as(0, Some("admin".into()));
         let write = args(&["defaults", "write", "com.example.x", "k", "-bool", "true"]);
+        assert!(crate::run(&root, &write, b"").unwrap().success());
+        assert!(
+            mac.dir
+                .join("private/var/root/Library/Preferences/com.example.x.plist")
+                .exists()
+        );
         let user_file = mac
             .dir
             .join("Users/admin/Library/Preferences/com.example.x.plist");
+        assert!(!user_file.exists(), "root's write is not the user's");
         let wrapped: Vec<String> =
             args(&["launchctl", "asuser", "501", "sudo", "--user=admin", "--"])
                 .into_iter()
