@@ -161,16 +161,19 @@ impl Facts {
 /// Whose settings a root run changes: root's own preferences live in /var/root and its
 /// launchd domains are not the user's (reference/real-mac.md, "Root, sudo and users"), so
 /// per-user resources target the person behind the run, as nix-darwin targets its
-/// `system.primaryUser`: the user who ran `sudo` (`SUDO_USER`, set by sudo(8)), else the
-/// user logged in at the console (`stat -f%Su /dev/console`, as MDM scripts find it:
-/// chilcote/outset#108; root when nobody is, and then root it stays). Returns that user's uid
-/// (`id -u NAME`) and name.
+/// `system.primaryUser`: the inventory's `user:` for the host when it names one, else the user
+/// who ran `sudo` (`SUDO_USER`, set by sudo(8)), else the user logged in at the console
+/// (`stat -f%Su /dev/console`, as MDM scripts find it: chilcote/outset#108; root when nobody
+/// is, and then root it stays). Returns that user's uid (`id -u NAME`) and name.
 fn target_user(host: &dyn Host) -> Result<(u32, String)> {
     let named = |output: crate::host::Output| {
         let name = output.stdout.trim().to_string();
         (output.success() && !name.is_empty() && name != "root").then_some(name)
     };
-    let mut user = named(host.run(&Invocation::read(["printenv", "SUDO_USER"]))?);
+    let mut user = host.configured_user().map(str::to_string);
+    if user.is_none() {
+        user = named(host.run(&Invocation::read(["printenv", "SUDO_USER"]))?);
+    }
     if user.is_none() {
         let console = ["stat", "-f%Su", "/dev/console"];
         user = named(host.run(&Invocation::read(console))?);

@@ -227,18 +227,42 @@ Restarted: killall Dock
     mac.sh(&["pmset", "-g", "custom"])
         .stdout(&pmset_custom(1))
         .run();
-    mac.on(&["facts"])
-        .stdout(
-            r#"host:     sandbox:mac
+    mac.on(&["facts"]).stdout(&root_facts(501, "admin")).run();
+}
+
+/// `macllm facts` of the fresh m2-16gb-sonoma run as root, per-user settings going to USER.
+fn root_facts(uid: u32, user: &str) -> String {
+    format!(
+        "host:     sandbox:mac
 hostname: mini-m2.local
 chip:     Apple M2
 memory:   16 GB (17179869184 bytes), 100 GB/s
 cores:    8 (4 performance + 4 efficiency)
 GPU:      10 cores
 macOS:    14.5 (23F79)
-uid:      501
-root:     yes (per-user settings go to admin)
-"#,
-        )
+uid:      {uid}
+root:     yes (per-user settings go to {user})
+"
+    )
+}
+
+/// Logged in as root (no sudo) on a Mac with nobody at the console, the per-user settings
+/// are root's own unless the inventory names the user for that host; with a console user
+/// they go to that user (`stat -f%Su /dev/console`).
+#[test]
+fn root_without_sudo_targets_the_inventory_user_or_the_console_user() {
+    let mac = Mac::new();
+    mac.set_machine("uid", 0.into());
+    mac.set_machine("gui_session", false.into());
+    std::fs::write(
+        mac.work.join("fleet.yaml"),
+        "hosts:\n  mini:\n    host: sandbox:mac\n    user: admin\n",
+    )
+    .unwrap();
+    mac.on(&["facts"]).stdout(&root_facts(0, "root")).run();
+    mac.macllm(&["--inventory", "fleet.yaml", "facts"])
+        .stdout(&root_facts(501, "admin"))
         .run();
+    mac.set_machine("gui_session", true.into());
+    mac.on(&["facts"]).stdout(&root_facts(501, "admin")).run();
 }
