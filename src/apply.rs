@@ -256,6 +256,7 @@ mod tests {
         fn run(&self, invocation: &Invocation) -> Result<Output> {
             Ok(match invocation.argv.get(1).map(String::as_str) {
                 Some("export") => Output::ok(Value::Dict(Default::default()).to_xml_document()),
+                Some("-u") => Output::ok("501\n"),
                 _ => Output::ok(""),
             })
         }

@@ -20,11 +20,15 @@ pub struct Facts {
     pub efficiency_cores: Option<u32>,
     pub macos_version: String,
     pub macos_build: String,
+    /// The user whose settings per-user resources change (see [`Facts::read`]).
     pub uid: u32,
-    /// The login name (`id -un`); `root` under sudo.
     pub user: String,
     /// `/Users/NAME`, or `/var/root` for root.
     pub home: String,
+    /// Whether macllm's commands run as root (under `sudo`, or logged in as root): root's
+    /// settings (`power:`, system domains, volumes) can be changed. The user above is then
+    /// someone else unless nobody could be found.
+    pub root: bool,
     /// From `system_profiler SPDisplaysDataType -json` (`sppci_cores`); `None` where it is
     /// not reported.
     pub gpu_cores: Option<u32>,
@@ -103,9 +107,15 @@ impl Facts {
             .trim()
             .parse()
             .context("`id -u` did not print a number")?;
-        let user = run_ok(host, &Invocation::read(["id", "-un"]))?
-            .trim()
-            .to_string();
+        let root = uid == 0;
+        let (uid, user) = if root {
+            target_user(host)?
+        } else {
+            let user = run_ok(host, &Invocation::read(["id", "-un"]))?
+                .trim()
+                .to_string();
+            (uid, user)
+        };
         // macOS puts every user's home under /Users and root's at /var/root.
         let home = if uid == 0 {
             "/var/root".to_string()
@@ -143,8 +153,39 @@ impl Facts {
             uid,
             user,
             home,
+            root,
         })
     }
+}
+
+/// Whose settings a root run changes: root's own preferences live in /var/root and its
+/// launchd domains are not the user's (reference/real-mac.md, "Root, sudo and users"), so
+/// per-user resources target the person behind the run, as nix-darwin targets its
+/// `system.primaryUser`: the inventory's `user:` for the host when it names one, else the user
+/// who ran `sudo` (`SUDO_USER`, set by sudo(8)), else the user logged in at the console
+/// (`stat -f%Su /dev/console`, as MDM scripts find it: chilcote/outset#108; root when nobody
+/// is, and then root it stays). Returns that user's uid (`id -u NAME`) and name.
+fn target_user(host: &dyn Host) -> Result<(u32, String)> {
+    let named = |output: crate::host::Output| {
+        let name = output.stdout.trim().to_string();
+        (output.success() && !name.is_empty() && name != "root").then_some(name)
+    };
+    let mut user = host.configured_user().map(str::to_string);
+    if user.is_none() {
+        user = named(host.run(&Invocation::read(["printenv", "SUDO_USER"]))?);
+    }
+    if user.is_none() {
+        let console = ["stat", "-f%Su", "/dev/console"];
+        user = named(host.run(&Invocation::read(console))?);
+    }
+    let Some(user) = user else {
+        return Ok((0, "root".to_string()));
+    };
+    let uid = run_ok(host, &Invocation::read(["id", "-u", &user]))?
+        .trim()
+        .parse()
+        .with_context(|| format!("`id -u {user}` did not print a number"))?;
+    Ok((uid, user))
 }
 
 #[cfg(test)]
@@ -158,6 +199,40 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         json[key] = value;
         std::fs::write(&file, json.to_string()).unwrap();
+    }
+
+    /// Under sudo the per-user facts name the user who ran it; root logged in as root falls
+    /// back on the console's user, and stays root with nobody at the console.
+    #[test]
+    fn root_runs_target_the_sudo_caller_or_the_console_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let mac = dir.path().join("mac");
+        let host = SandboxHost::open_or_create(&mac).unwrap();
+        let who = |host: &SandboxHost| {
+            let facts = Facts::read(host).unwrap();
+            (facts.root, facts.uid, facts.user, facts.home)
+        };
+        let admin = (501, "admin".to_string(), "/Users/admin".to_string());
+        assert_eq!(
+            who(&host),
+            (false, admin.0, admin.1.clone(), admin.2.clone())
+        );
+        edit_machine(&mac, "uid", 0.into());
+        edit_machine(&mac, "sudo_user", "admin".into());
+        assert_eq!(
+            who(&host),
+            (true, admin.0, admin.1.clone(), admin.2.clone())
+        );
+        edit_machine(&mac, "sudo_user", serde_json::Value::Null);
+        assert_eq!(
+            who(&host),
+            (true, admin.0, admin.1.clone(), admin.2.clone())
+        );
+        edit_machine(&mac, "gui_session", false.into());
+        assert_eq!(
+            who(&host),
+            (true, 0, "root".to_string(), "/var/root".to_string())
+        );
     }
 
     /// `iogpu.wired_limit_mb` is read in the same `sysctl` run as the rest: 0 when unset, the

@@ -1,5 +1,6 @@
 //! `--inventory FILE`: the Macs of a fleet, each with a name, where to reach it (`local`,
-//! `sandbox:DIR`, `ssh:[USER@]NAME[:PORT]`), per-host `vars` for templates and groups;
+//! `sandbox:DIR`, `ssh:[USER@]NAME[:PORT]`), per-host `vars` for templates and groups, and
+//! `user`: whose per-user settings to change when macllm reaches the Mac as root;
 //! `--limit PATTERN` picks hosts or groups by name (`*` matches any run of characters).
 //! Errors are located like spec errors.
 
@@ -23,6 +24,8 @@ struct HostEntry {
     vars: BTreeMap<String, serde_yaml::Value>,
     #[serde(default)]
     groups: Vec<String>,
+    #[serde(default)]
+    user: Option<String>,
 }
 
 /// One Mac of the fleet.
@@ -32,6 +35,9 @@ pub struct Member {
     pub host: String,
     pub vars: serde_json::Value,
     pub groups: Vec<String>,
+    /// The account whose settings per-user resources change when macllm runs there as root
+    /// (`ssh:root@...`), as nix-darwin's `system.primaryUser`; see `facts::Facts::read`.
+    pub user: Option<String>,
 }
 
 pub fn load(file: &Path, limit: Option<&str>) -> anyhow::Result<Vec<Member>> {
@@ -73,6 +79,7 @@ pub fn load(file: &Path, limit: Option<&str>) -> anyhow::Result<Vec<Member>> {
             host: entry.host,
             vars,
             groups: entry.groups,
+            user: entry.user,
         });
     }
     if let Some(pattern) = limit {

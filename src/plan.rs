@@ -255,7 +255,7 @@ pub fn plan(
         changes.extend(planner.restores(records, records.keys())?);
     }
 
-    if changes.iter().any(|c| c.needs_root && c.writes()) && planner.target.facts()?.uid != 0 {
+    if changes.iter().any(|c| c.needs_root && c.writes()) && !planner.target.facts()?.root {
         warnings.push(
             "some changes need root: apply will stop before changing anything unless run with sudo"
                 .to_string(),

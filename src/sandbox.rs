@@ -125,8 +125,9 @@ pub fn facts_of_preset(preset: &Preset) -> Facts {
         efficiency_cores: Some(info.efficiency_cores),
         macos_version: info.product_version,
         macos_build: info.build_version,
-        uid: info.uid,
+        uid: info.user_uid,
         home: format!("/Users/{}", info.user),
+        root: info.uid == 0,
         memory_bandwidth_gbps,
         gpu_cores: Some(info.gpu_cores),
         // A fresh Mac: the system default.

@@ -1,10 +1,12 @@
 //! The host a resource acts on, with its facts read lazily: a spec of `defaults` keys never
-//! pays for them, and a run reads them at most once. It also carries the [`Hook`] through
-//! which resources report long work.
+//! pays for them (only for one `id -u`, to know whether it runs as root), and a run reads them
+//! at most once. It knows whose settings per-user resources change and runs their commands as
+//! that user ([`Target::as_user`]). It also carries the [`Hook`] through which resources
+//! report long work.
 
 use crate::facts::Facts;
-use crate::host::Host;
 use crate::host::routed::Routed;
+use crate::host::{Host, Invocation, Output};
 use crate::ollama::client::Progress;
 use anyhow::Result;
 use std::cell::{OnceCell, RefCell};
@@ -35,6 +37,8 @@ pub struct Target<'a> {
     host: Routed<'a>,
     hook: &'a dyn Hook,
     facts: OnceCell<Facts>,
+    /// Whether macllm runs as root, when known without the other facts.
+    root: OnceCell<bool>,
     warnings: RefCell<Vec<String>>,
 }
 
@@ -45,6 +49,7 @@ impl<'a> Target<'a> {
             host: Routed::new(host),
             hook: &Silent,
             facts: OnceCell::new(),
+            root: OnceCell::new(),
             warnings: RefCell::new(Vec::new()),
         }
     }
@@ -96,6 +101,55 @@ impl<'a> Target<'a> {
         }
         let facts = Facts::read(self.host.inner())?;
         Ok(self.facts.get_or_init(|| facts))
+    }
+
+    /// `invocation` as the user whose settings per-user resources change. Unchanged unless
+    /// macllm runs as root for someone else (`sudo macllm apply`); then it becomes
+    /// `launchctl asuser UID sudo --user=USER -- ARGV...`, nix-darwin's form for a user's
+    /// `defaults write` (modules/system/defaults-write.nix): `sudo` gives the command the
+    /// user's uid, so `defaults` reaches the user's preferences instead of /var/root's and
+    /// files it creates are the user's; `asuser` puts it in the user's launchd session, so
+    /// `launchctl setenv` reaches the user's jobs (man launchctl: asuser alone "does not
+    /// modify the process' credentials", nix-darwin/nix-darwin#1341). Resources wrap only
+    /// what acts as the user; launchd's `gui/<uid>` targets need no wrapping (root may
+    /// modify any domain).
+    pub fn as_user(&self, invocation: Invocation) -> Result<Invocation> {
+        if !self.is_root()? {
+            return Ok(invocation);
+        }
+        let facts = self.facts()?;
+        if facts.uid == 0 {
+            return Ok(invocation);
+        }
+        let uid = facts.uid.to_string();
+        let user = format!("--user={}", facts.user);
+        let prefix = ["launchctl", "asuser", &uid, "sudo", &user, "--"];
+        Ok(Invocation {
+            argv: prefix
+                .into_iter()
+                .map(String::from)
+                .chain(invocation.argv)
+                .collect(),
+            ..invocation
+        })
+    }
+
+    /// Whether macllm runs as root: from the facts when they were read, else from one `id -u`
+    /// (a spec of `defaults` keys run by a user pays for nothing more).
+    pub fn is_root(&self) -> Result<bool> {
+        if let Some(facts) = self.facts.get() {
+            return Ok(facts.root);
+        }
+        if let Some(root) = self.root.get() {
+            return Ok(*root);
+        }
+        let uid = crate::host::run_ok(&self.host, &Invocation::read(["id", "-u"]))?;
+        Ok(*self.root.get_or_init(|| uid.trim() == "0"))
+    }
+
+    /// Runs `invocation` as the user (see [`Target::as_user`]).
+    pub fn run_as_user(&self, invocation: Invocation) -> Result<Output> {
+        self.host.run(&self.as_user(invocation)?)
     }
 
     /// `~/x` -> `/Users/NAME/x` on this host; other paths unchanged. Spec paths keep their

@@ -255,7 +255,7 @@ fn require_root(host: &dyn Host, plan: &Plan) -> Result<()> {
     if needing.is_empty() {
         return Ok(());
     }
-    if crate::target::Target::new(host).facts()?.uid == 0 {
+    if crate::target::Target::new(host).facts()?.root {
         return Ok(());
     }
     bail!(

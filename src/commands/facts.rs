@@ -20,8 +20,14 @@ pub fn run(context: &Context) -> Result<i32> {
             let bandwidth = facts
                 .memory_bandwidth_gbps
                 .map_or("unknown".to_string(), |b| format!("{b} GB/s"));
+            // Under sudo the uid above is the user's; say that macllm itself runs as root.
+            let root = if facts.root {
+                format!("root:     yes (per-user settings go to {})\n", facts.user)
+            } else {
+                String::new()
+            };
             context.ui.data(&format!(
-                "host:     {}\nhostname: {}\nchip:     {}\nmemory:   {} GB ({} bytes), {bandwidth}\ncores:    {cores}\nGPU:      {}\nmacOS:    {} ({})\nuid:      {}\n",
+                "host:     {}\nhostname: {}\nchip:     {}\nmemory:   {} GB ({} bytes), {bandwidth}\ncores:    {cores}\nGPU:      {}\nmacOS:    {} ({})\nuid:      {}\n{root}",
                 host.name(),
                 facts.hostname,
                 facts.chip,

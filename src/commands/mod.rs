@@ -69,6 +69,15 @@ impl Context {
             .unwrap_or(serde_json::Value::Null))
     }
 
+    /// An inventory host's `user:` (whose settings a root run changes there).
+    fn host_user(&self, host_name: &str) -> Result<Option<String>> {
+        Ok(self
+            .inventory()?
+            .into_iter()
+            .find(|m| m.host == host_name)
+            .and_then(|m| m.user))
+    }
+
     fn inventory(&self) -> Result<Vec<crate::inventory::Member>> {
         match &self.global.inventory {
             Some(file) => crate::inventory::load(file, self.global.limit.as_deref()),
@@ -129,7 +138,10 @@ impl Context {
             }
         };
         let run_one = |name: &str| -> Result<i32> {
-            let host = open_host(name)?;
+            let mut host = open_host(name)?;
+            if let Some(user) = self.host_user(name)? {
+                host = Box::new(crate::host::ForUser { host, user });
+            }
             let file = self.state_file(host.name());
             work(host.as_ref(), &file)
         };

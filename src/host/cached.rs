@@ -49,4 +49,8 @@ impl Host for Cached<'_> {
         }
         self.inner.http(request, on_line)
     }
+
+    fn configured_user(&self) -> Option<&str> {
+        self.inner.configured_user()
+    }
 }

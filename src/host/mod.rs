@@ -229,6 +229,38 @@ pub trait Host {
     /// error; `Err` (with an [`Unreachable`] inside) means nothing answered. `on_line` sees
     /// each line of a streamed (NDJSON) body as it arrives, for progress bars.
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse>;
+
+    /// The account whose per-user settings to change when the commands run as root, when
+    /// the configuration names one (an inventory host's `user:`); see [`ForUser`].
+    fn configured_user(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// A host with the inventory's `user:` for it: when macllm reaches it as root (over SSH as
+/// root), per-user resources change that user's settings (nix-darwin names the user the same
+/// way, `system.primaryUser`, rather than guess).
+pub struct ForUser {
+    pub host: Box<dyn Host>,
+    pub user: String,
+}
+
+impl Host for ForUser {
+    fn name(&self) -> &str {
+        self.host.name()
+    }
+
+    fn run(&self, invocation: &Invocation) -> Result<Output> {
+        self.host.run(invocation)
+    }
+
+    fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+        self.host.http(request, on_line)
+    }
+
+    fn configured_user(&self) -> Option<&str> {
+        Some(&self.user)
+    }
 }
 
 /// Wraps a host for planning: any invocation marked `Effect::Write` is refused.
@@ -259,6 +291,10 @@ impl Host for ReadOnly<'_> {
         }
         self.0.http(request, on_line)
     }
+
+    fn configured_user(&self) -> Option<&str> {
+        self.0.configured_user()
+    }
 }
 
 /// `-v`: hands every command to `echo` before it runs, as a person would type it. Where the
@@ -281,6 +317,10 @@ impl Host for Verbose<'_> {
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
         (self.echo)(&format!("{} {} (Ollama API)", request.method, request.path));
         self.host.http(request, on_line)
+    }
+
+    fn configured_user(&self) -> Option<&str> {
+        self.host.configured_user()
     }
 }
 

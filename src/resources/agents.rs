@@ -79,7 +79,7 @@ impl Resource for Agent {
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let host = target.host();
         let path = target.expand_home(&self.path)?;
-        let file = host.run(&Invocation::read(["cat", &path]))?;
+        let file = target.run_as_user(Invocation::read(["cat", &path]))?;
         if !file.success() {
             if file.stderr.contains("No such file") {
                 return Ok(None);
@@ -105,19 +105,23 @@ impl Resource for Agent {
             wait_until_unloaded(host, &domain, &self.label)?;
         }
         let Some(Value::Dict(fields)) = value else {
-            run_ok(host, &Invocation::write(["rm", "-f", &path]))?;
+            let rm = target.as_user(Invocation::write(["rm", "-f", &path]))?;
+            run_ok(host, &rm)?;
             return Ok(());
         };
         let Some(Value::String(text)) = fields.get("plist") else {
             bail!("internal error: an agent value has no plist text");
         };
+        // Written as the user: the file (and a LaunchAgents folder made for it) must be
+        // theirs, not root's, or the user could not change it later without sudo.
         if let Some((dir, _)) = path.rsplit_once('/') {
-            run_ok(host, &Invocation::write(["mkdir", "-p", dir]))?;
+            run_ok(
+                host,
+                &target.as_user(Invocation::write(["mkdir", "-p", dir]))?,
+            )?;
         }
-        run_ok(
-            host,
-            &Invocation::write(["tee", &path]).with_stdin(text.clone().into_bytes()),
-        )?;
+        let tee = Invocation::write(["tee", &path]).with_stdin(text.clone().into_bytes());
+        run_ok(host, &target.as_user(tee)?)?;
         let lint = host.run(&Invocation::read(["plutil", "-lint", &path]))?;
         if !lint.success() {
             bail!("launchd would refuse {path}: {}", lint.stdout.trim());

@@ -3,7 +3,7 @@
 //! what must restart for a domain's change to take effect.
 
 use super::{AnyResource, Resource, ResourceId, Restart, Restarted};
-use crate::host::{Host, Invocation};
+use crate::host::Invocation;
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Context, Result, bail};
@@ -56,9 +56,12 @@ impl DefaultsKey {
     /// The whole domain, typed. A missing domain is an empty one: `defaults` reports it with
     /// exit 1 and "Domain X does not exist" (reference 1.4, fixture
     /// defaults-read-missing-domain.txt); an empty `<dict/>` is accepted too.
-    fn export(&self, host: &dyn Host) -> Result<Option<Value>> {
-        let invocation = self.invocation(&["export", &self.domain, "-"], false);
-        let output = host.run(&invocation)?;
+    fn export(&self, target: &Target) -> Result<Option<Value>> {
+        let invocation = self.as_owner(
+            target,
+            self.invocation(&["export", &self.domain, "-"], false),
+        )?;
+        let output = target.host().run(&invocation)?;
         if !output.success() {
             if output.stderr.contains("does not exist") {
                 return Ok(None);
@@ -68,6 +71,17 @@ impl DefaultsKey {
         let parsed = plist::Value::from_reader_xml(output.stdout.as_bytes())
             .with_context(|| format!("`{}` printed no property list", invocation.display()))?;
         Value::from_plist(&parsed).map(Some)
+    }
+
+    /// Run as the user unless the domain is root's (a system domain): under sudo a plain
+    /// `defaults` reads and writes root's own preferences (reference/real-mac.md, "Root, sudo
+    /// and users").
+    fn as_owner(&self, target: &Target, invocation: Invocation) -> Result<Invocation> {
+        if self.needs_root() {
+            Ok(invocation)
+        } else {
+            target.as_user(invocation)
+        }
     }
 
     /// The argv tail that writes `value` exactly.
@@ -103,7 +117,7 @@ impl Resource for DefaultsKey {
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
-        Ok(match self.export(target.host())? {
+        Ok(match self.export(target)? {
             Some(Value::Dict(mut keys)) => keys.remove(&self.key),
             Some(other) => bail!(
                 "`defaults export {}` gave a {} instead of a dictionary",
@@ -115,7 +129,6 @@ impl Resource for DefaultsKey {
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
-        let host = target.host();
         let invocation = match value {
             Some(value) => {
                 let mut tail = vec!["write".to_string(), self.domain.clone(), self.key.clone()];
@@ -125,7 +138,8 @@ impl Resource for DefaultsKey {
             }
             None => self.invocation(&["delete", &self.domain, &self.key], true),
         };
-        let output = host.run(&invocation)?;
+        let invocation = self.as_owner(target, invocation)?;
+        let output = target.host().run(&invocation)?;
         // `defaults delete` of a missing key is an error (reference 1.7); a key that is
         // already gone is what deleting wanted, as Ansible's osx_defaults treats it.
         if value.is_none() && !output.success() && self.read(target)?.is_none() {

@@ -83,7 +83,9 @@ impl Restart {
                 )));
             }
         };
-        let invocation = Invocation::write(argv);
+        // The user's apps, in the user's session (nix-darwin kills only the primary user's
+        // Dock: `killall -qu USER Dock`, defaults-write.nix).
+        let invocation = target.as_user(Invocation::write(argv))?;
         Ok(match target.host().run(&invocation) {
             Ok(output) if output.success() => match self {
                 Restart::ActivateSettings => defaults::activated(target, owed),

@@ -69,20 +69,32 @@ impl Resource for SpotlightFolder {
                     bail!("{hidden} already exists; move it away or merge it by hand first");
                 }
                 if succeeds(host, &["test", "-d", &path])? {
-                    run_ok(host, &Invocation::write(["mv", &path, &hidden]))?;
+                    run_ok(
+                        host,
+                        &target.as_user(Invocation::write(["mv", &path, &hidden]))?,
+                    )?;
                 } else if succeeds(host, &["test", "-e", &path])? {
                     bail!("{path} is a file, not a folder");
                 } else {
-                    run_ok(host, &Invocation::write(["mkdir", "-p", &hidden]))?;
+                    run_ok(
+                        host,
+                        &target.as_user(Invocation::write(["mkdir", "-p", &hidden]))?,
+                    )?;
                 }
-                run_ok(host, &Invocation::write(["ln", "-s", &hidden, &path]))?;
+                run_ok(
+                    host,
+                    &target.as_user(Invocation::write(["ln", "-s", &hidden, &path]))?,
+                )?;
             }
             _ => {
                 // Back to a plain folder under the original name.
                 if succeeds(host, &["test", "-L", &path])? {
-                    run_ok(host, &Invocation::write(["rm", &path]))?;
+                    run_ok(host, &target.as_user(Invocation::write(["rm", &path]))?)?;
                     if succeeds(host, &["test", "-d", &hidden])? {
-                        run_ok(host, &Invocation::write(["mv", &hidden, &path]))?;
+                        run_ok(
+                            host,
+                            &target.as_user(Invocation::write(["mv", &hidden, &path]))?,
+                        )?;
                     }
                 }
             }

@@ -276,13 +276,18 @@ impl Mac {
         std::fs::write(&path, serde_json::to_string_pretty(&machine).unwrap()).unwrap();
     }
 
-    /// Makes the emulated user root (uid 0 in machine.json), as `sudo` would.
+    /// Makes the emulated user root as `sudo` would: uid 0 in machine.json, and the user who
+    /// ran sudo in `SUDO_USER`.
     pub fn become_root(&self) {
-        let machine = self.dir.join("machine.json");
-        let text = std::fs::read_to_string(&machine)
-            .unwrap()
-            .replace("\"uid\": 501", "\"uid\": 0");
-        std::fs::write(&machine, text).unwrap();
+        self.set_machine("uid", 0.into());
+        self.set_machine("sudo_user", self.user().into());
+    }
+
+    /// The emulated Mac's user (`admin`).
+    pub fn user(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("machine.json")).unwrap();
+        let machine: serde_json::Value = serde_json::from_str(&text).unwrap();
+        machine["user"].as_str().unwrap().to_string()
     }
 }
 

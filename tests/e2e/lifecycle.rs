@@ -809,6 +809,7 @@ fn json_output_is_one_document_with_a_format_version() {
             "memory_bytes": 17179869184_u64,
             "memory_gb": 16,
             "performance_cores": 4,
+            "root": false,
             "uid": 501,
             "user": "admin",
         }))
@@ -1088,7 +1089,8 @@ fn verbose_shows_every_command_and_quiet_hides_progress() {
     mac.spec(QUIET_UI);
     mac.on(&["-v", "plan"])
         .stdout(QUIET_PLAN)
-        .stderr("+ defaults export NSGlobalDomain -\n+ defaults export com.apple.dock -\n+ defaults export com.apple.finder -\n")
+        // `id -u`: whether macllm runs as root, so under sudo the user's preferences are read.
+        .stderr("+ id -u\n+ defaults export NSGlobalDomain -\n+ defaults export com.apple.dock -\n+ defaults export com.apple.finder -\n")
         .run();
     // Quiet hides progress, not warnings: on macOS 14.5 the global changes need a logout.
     mac.on(&["-q", "apply", "--yes"])

@@ -14,6 +14,7 @@ mod real_mac_memory;
 mod real_mac_models;
 mod real_mac_ollama;
 mod real_mac_power_spotlight;
+mod real_mac_sudo;
 mod robustness;
 mod secrets;
 mod shim;

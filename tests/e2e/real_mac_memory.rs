@@ -218,6 +218,7 @@ fn an_m5_max_with_the_32_core_gpu_has_460_gb_s() {
   "memory_bytes": 38654705664,
   "memory_gb": 36,
   "performance_cores": 6,
+  "root": false,
   "uid": 501,
   "user": "admin"
 }

@@ -149,6 +149,7 @@ Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
 + system_profiler SPDisplaysDataType -json
 + defaults export com.example.app -
 defaults:com.example.app:plain: Creating...
++ id -u
 + defaults write com.example.app plain -string visible
 + defaults export com.example.app -
 defaults:com.example.app:plain: Creation complete after [DURATION]

@@ -81,7 +81,8 @@ fn local_host_round_trip_through_the_shim() {
         .status(2)
         .stdout(&local_plan)
         .run();
-    // One `defaults export` per domain, however many keys: 3 domains here.
+    // One `defaults export` per domain, however many keys: 3 domains here; and one `id -u`
+    // (whether macllm runs as root, whose preferences a plain `defaults` would read).
     let spawned = shim.take_trace();
     assert_eq!(
         spawned
@@ -91,7 +92,7 @@ fn local_host_round_trip_through_the_shim() {
         1,
         "{spawned:?}"
     );
-    assert_eq!(spawned.len(), 3, "{spawned:?}");
+    assert_eq!(spawned.len(), 4, "{spawned:?}");
 
     shim.local(&mac, &["apply", "--yes"])
         .stdout(&format!(

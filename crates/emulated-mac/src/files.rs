@@ -43,7 +43,9 @@
 //! mounted volumes under `/Volumes`; elsewhere (`/Library`, `/private/var`, ...) EACCES. A
 //! path under `/System/Volumes/Data/` names the same file as the firmlinked path
 //! (`/System/Volumes/Data/Users/admin` is `/Users/admin`). The emulated user also honours the
-//! owner write bit of a file or directory (`mkdir -m 555`).
+//! owner write bit of a file or directory (`mkdir -m 555`), and owners: what root creates in
+//! the user's home (`tee`, `mkdir`) is root's, and the user may not change it until `chown`
+//! gives it back (see [`crate::owners`]; `mv` and `ln` keep no owners).
 
 use super::getopt::getopt;
 use super::machine::Machine;
@@ -364,6 +366,10 @@ pub fn may_write(machine: &Machine, mac: &str) -> Result<(), Errno> {
     if !user_area {
         return Err(Errno::Access);
     }
+    // What root made in the user's home stays root's until chowned (see `owners`).
+    if under(mac, &home) && super::owners::owner_of(machine, mac) != machine.info.user {
+        return Err(Errno::Access);
+    }
     if let Ok(resolved) = resolve(machine, mac, true)
         && let Ok(meta) = fs::metadata(&resolved.host)
         && meta.permissions().mode() & 0o200 == 0
@@ -487,6 +493,9 @@ impl Tools<'_> {
             .truncate(!append)
             .open(&resolved.host)
             .map_err(|e| Errno::of(&e))?;
+        if resolved.kind.is_none() {
+            super::owners::created(self.machine, &resolved.mac);
+        }
         file.write_all(bytes).map_err(|e| Errno::of(&e))
     }
 
@@ -581,6 +590,7 @@ impl Tools<'_> {
         }
         may_write(self.machine, &resolved.parent())?;
         fs::create_dir(&resolved.host).map_err(|e| Errno::of(&e))?;
+        super::owners::created(self.machine, &resolved.mac);
         let _ = fs::set_permissions(&resolved.host, fs::Permissions::from_mode(mode));
         Ok(())
     }
@@ -708,7 +718,9 @@ impl Tools<'_> {
             Kind::Dir => fs::remove_dir(&resolved.host),
             _ => fs::remove_file(&resolved.host),
         };
-        result.map_err(|e| Errno::of(&e))
+        result.map_err(|e| Errno::of(&e))?;
+        super::owners::removed(self.machine, &resolved.mac);
+        Ok(())
     }
 
     // ----- mv ------------------------------------------------------------------------------

@@ -25,10 +25,12 @@ pub mod mdutil;
 pub mod nslog;
 pub mod ollama;
 pub mod output;
+pub mod owners;
 pub mod plutil;
 pub mod pmset;
 pub mod presets;
 pub mod printenv;
+pub mod sudo;
 pub mod sw_vers;
 pub mod sysctl;
 pub mod system_profiler;
@@ -64,6 +66,9 @@ pub const PROGRAMS: &[&str] = &[
     "readlink",
     "test",
     "chmod",
+    "chown",
+    "stat",
+    "sudo",
     "brew",
     "printenv",
     "plutil",
@@ -118,12 +123,15 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         "hostname" => hostname::run(machine, args),
         "killall" => killall::run(machine, args),
         "activateSettings" => activate_settings::run(machine, args),
-        "launchctl" => launchctl::run(machine, args),
+        "launchctl" => launchctl::run_with_stdin(machine, args, stdin),
         "mdutil" => mdutil::run(machine, args),
         "pmset" => pmset::run_as(machine, program, args),
         "tmutil" => tmutil::run(machine, args),
         "brew" => brew::run(machine, args),
-        "printenv" => printenv::run(args),
+        "sudo" => sudo::run(machine, args, stdin),
+        "stat" => owners::stat(machine, args),
+        "chown" => owners::chown(machine, args),
+        "printenv" => printenv::run(machine, args),
         "cat" | "tee" | "mkdir" | "rm" | "mv" | "ln" | "readlink" | "test" | "chmod" => {
             files::run(machine, &name, args, stdin)
         }
@@ -167,6 +175,7 @@ pub fn delay_write() {
 /// told to (`-`, curl's `@-`). Nothing else is given stdin, so no emulated program waits on
 /// a terminal.
 pub fn reads_stdin(argv: &[String]) -> bool {
+    let argv = innermost(argv);
     let name = argv
         .first()
         .and_then(|p| Path::new(p).file_name())
@@ -175,6 +184,42 @@ pub fn reads_stdin(argv: &[String]) -> bool {
     name == "tee"
         || (["defaults", "plutil"].contains(&name.as_str()) && argv.iter().any(|a| a == "-"))
         || (name == "curl" && argv.iter().any(|a| a == "@-"))
+}
+
+/// The command a wrapper runs: `launchctl asuser UID COMMAND...` and `sudo [OPTIONS] [--]
+/// COMMAND...` peeled off (any number of times), as the emulated wrappers hand it on.
+pub fn innermost(argv: &[String]) -> &[String] {
+    let name = |word: &String| {
+        Path::new(word)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    match argv {
+        [launchctl, asuser, _uid, rest @ ..]
+            if name(launchctl) == "launchctl" && asuser == "asuser" =>
+        {
+            innermost(rest)
+        }
+        [sudo, rest @ ..] if name(sudo) == "sudo" => {
+            let mut rest = rest;
+            while let Some((word, tail)) = rest.split_first() {
+                if word == "--" {
+                    return innermost(tail);
+                }
+                if !word.starts_with('-') {
+                    break;
+                }
+                rest = if word == "-u" || word == "--user" {
+                    tail.get(1..).unwrap_or_default()
+                } else {
+                    tail
+                };
+            }
+            innermost(rest)
+        }
+        _ => argv,
+    }
 }
 
 /// The multi-call shim: when macllm's binary is invoked under an emulated program's name
@@ -197,8 +242,11 @@ pub fn shim_main() -> Option<i32> {
     }
     // Emulated writes are slowed here too, so tests can interrupt an apply that runs through
     // the shim; only `defaults` argv shapes are known to be writes.
-    if name == "defaults"
-        && argv
+    let inner = innermost(&argv);
+    if inner
+        .first()
+        .is_some_and(|p| Path::new(p).ends_with("defaults"))
+        && inner
             .get(1..)
             .into_iter()
             .flatten()

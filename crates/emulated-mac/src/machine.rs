@@ -9,7 +9,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// `machine.json`. Changing `uid` to 0 emulates running under `sudo`.
+/// `machine.json`. Changing `uid` to 0 emulates running under `sudo`; `sudo_user` then says
+/// who ran it (sudo's `SUDO_USER`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MachineInfo {
@@ -49,6 +50,16 @@ pub struct MachineInfo {
     /// container (see [`Machine::domain_path`]).
     #[serde(default)]
     pub full_disk_access: bool,
+    /// The environment's `SUDO_USER` while `uid` is 0: the account that ran `sudo` (sudo(8)
+    /// sets `SUDO_USER`, `SUDO_UID`, `SUDO_GID` to the invoking user). Absent: root logged in
+    /// as root (or over SSH as root), with no sudo in between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sudo_user: Option<String>,
+    /// Not in machine.json: the uid whose launchd bootstrap (and audit session) the running
+    /// command was moved into by `launchctl asuser UID`, which changes no credentials (man
+    /// launchctl, quoted in nix-darwin/nix-darwin#1341).
+    #[serde(skip)]
+    pub asuser: Option<u32>,
 }
 
 fn gui_session_default() -> bool {
@@ -142,13 +153,61 @@ impl Machine {
         self.info.uid == 0
     }
 
+    /// The home folder of the running process's account, inside the sandbox directory:
+    /// root's is `/var/root` (`private/var/root`), so `defaults` run by root, under `sudo`
+    /// too, reads and writes `/var/root/Library/Preferences`, not the user's (CFPreferences
+    /// follows the process's uid; Opsek/OSs-security#38: under sudo "`~` and unqualified
+    /// `defaults` calls resolved to `/var/root`"; reference/real-mac.md "Root, sudo and users").
     pub fn home(&self) -> PathBuf {
+        if self.is_root() {
+            self.dir.join("private/var/root")
+        } else {
+            self.user_home()
+        }
+    }
+
+    /// The user's home folder inside the sandbox directory, whoever is running.
+    pub fn user_home(&self) -> PathBuf {
         self.dir.join("Users").join(&self.info.user)
     }
 
     /// The user's home as the emulated Mac names it (`/Users/admin`).
     pub fn mac_home(&self) -> String {
         format!("/Users/{}", self.info.user)
+    }
+
+    /// The same Mac with the command running as `uid` (root or the user), as `sudo -u`
+    /// leaves it: `SUDO_USER` names the account that ran sudo.
+    pub fn running_as(&self, uid: u32, sudo_user: Option<String>) -> Machine {
+        let mut info = self.info.clone();
+        info.uid = uid;
+        info.sudo_user = sudo_user;
+        Machine {
+            dir: self.dir.clone(),
+            info,
+        }
+    }
+
+    /// The account name of `uid` (root or the machine's user), if it has one.
+    pub fn account_name(&self, uid: u32) -> Option<String> {
+        if uid == 0 {
+            Some("root".to_string())
+        } else if uid == self.info.user_uid {
+            Some(self.info.user.clone())
+        } else {
+            None
+        }
+    }
+
+    /// The uid of an account name (`root` or the machine's user).
+    pub fn account_uid(&self, name: &str) -> Option<u32> {
+        if name == "root" {
+            Some(0)
+        } else if name == self.info.user {
+            Some(self.info.user_uid)
+        } else {
+            None
+        }
     }
 
     /// Where an absolute path of the emulated Mac (`/Users/admin/Library/LaunchAgents/x.plist`)

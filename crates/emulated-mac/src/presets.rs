@@ -141,6 +141,8 @@ impl Preset {
             setenv_agents_win_boot_race: false,
             homebrew_version: crate::brew::DEFAULT_VERSION.to_string(),
             full_disk_access: false,
+            sudo_user: None,
+            asuser: None,
         }
     }
 
