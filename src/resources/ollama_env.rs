@@ -249,6 +249,8 @@ impl Resource for OllamaEnv {
         Ok(Some(Value::Dict(fields)))
     }
 
+    /// Every write acts as the user whose Ollama this is (under sudo: the caller), so the
+    /// env file and the agent are theirs and `launchctl setenv` reaches their session.
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let host = target.host();
         let wanted = field(value, "env_file").or_else(|| field(value, "live"));
@@ -261,20 +263,28 @@ impl Resource for OllamaEnv {
             };
             let edited = edit_env_file(&text, &self.name, wanted.as_deref());
             if edited.is_empty() {
-                run_ok(host, &Invocation::write(["rm", "-f", env_file.as_str()]))?;
+                run_ok(
+                    host,
+                    &target.as_user(Invocation::write(["rm", "-f", env_file.as_str()]))?,
+                )?;
                 return Ok(());
             }
             if let Some((dir, _)) = env_file.rsplit_once('/') {
-                run_ok(host, &Invocation::write(["mkdir", "-p", dir]))?;
+                run_ok(
+                    host,
+                    &target.as_user(Invocation::write(["mkdir", "-p", dir]))?,
+                )?;
             }
             run_ok(
                 host,
-                &Invocation::write(["tee", env_file.as_str()]).with_stdin(edited.into_bytes()),
+                &target.as_user(
+                    Invocation::write(["tee", env_file.as_str()]).with_stdin(edited.into_bytes()),
+                )?,
             )?;
             // Homebrew skips a group- or world-writable env file whole (`service.rb`).
             run_ok(
                 host,
-                &Invocation::write(["chmod", "600", env_file.as_str()]),
+                &target.as_user(Invocation::write(["chmod", "600", env_file.as_str()]))?,
             )?;
             return Ok(());
         }
@@ -283,23 +293,36 @@ impl Resource for OllamaEnv {
             Some(value) => {
                 run_ok(
                     host,
-                    &Invocation::write(["launchctl", "setenv", &self.name, &value]),
+                    &target.as_user(Invocation::write([
+                        "launchctl",
+                        "setenv",
+                        &self.name,
+                        &value,
+                    ]))?,
                 )?;
                 if let Some((dir, _)) = path.rsplit_once('/') {
-                    run_ok(host, &Invocation::write(["mkdir", "-p", dir]))?;
+                    run_ok(
+                        host,
+                        &target.as_user(Invocation::write(["mkdir", "-p", dir]))?,
+                    )?;
                 }
                 run_ok(
                     host,
-                    &Invocation::write(["tee", &path])
-                        .with_stdin(self.agent_plist(&value).into_bytes()),
+                    &target.as_user(
+                        Invocation::write(["tee", &path])
+                            .with_stdin(self.agent_plist(&value).into_bytes()),
+                    )?,
                 )?;
             }
             None => {
                 run_ok(
                     host,
-                    &Invocation::write(["launchctl", "unsetenv", &self.name]),
+                    &target.as_user(Invocation::write(["launchctl", "unsetenv", &self.name]))?,
                 )?;
-                run_ok(host, &Invocation::write(["rm", "-f", &path]))?;
+                run_ok(
+                    host,
+                    &target.as_user(Invocation::write(["rm", "-f", &path]))?,
+                )?;
             }
         }
         Ok(())

@@ -160,9 +160,16 @@ impl Server {
         let host = target.host();
         match self {
             Server::HomebrewEnvFile { brew, .. } => {
+                // As the user: root's `brew services` manages system daemons and ignores
+                // the user's env file (`service.rb`).
                 run_ok(
                     host,
-                    &Invocation::write([brew.as_str(), "services", "restart", "ollama"]),
+                    &target.as_user(Invocation::write([
+                        brew.as_str(),
+                        "services",
+                        "restart",
+                        "ollama",
+                    ]))?,
                 )?;
             }
             Server::Homebrew { domain } => {

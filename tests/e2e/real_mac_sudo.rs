@@ -266,3 +266,28 @@ fn root_without_sudo_targets_the_inventory_user_or_the_console_user() {
     mac.set_machine("gui_session", true.into());
     mac.on(&["facts"]).stdout(&root_facts(501, "admin")).run();
 }
+
+/// Under sudo the Ollama variables are the user's too: the env file is written as the user
+/// (root's would be unreadable to Homebrew run as the user, and root's `brew services`
+/// ignores user env files), and `brew services restart` runs as the user. Before, the file
+/// was root's.
+#[test]
+fn sudo_apply_writes_the_users_ollama_env_file_as_the_user() {
+    let mac = Mac::new();
+    mac.become_root();
+    mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 3\n");
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    mac.sh(&[
+        "stat",
+        "-f%Su",
+        "/Users/admin/.homebrew/services/ollama.env",
+    ])
+    .stdout("admin\n")
+    .run();
+    mac.sh(&["cat", "/Users/admin/.homebrew/services/ollama.env"])
+        .stdout("OLLAMA_NUM_PARALLEL=3\n")
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+}
