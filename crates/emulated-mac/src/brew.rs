@@ -35,8 +35,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-/// Homebrew's version on an emulated Mac whose machine.json does not name one.
-pub const DEFAULT_VERSION: &str = "6.0.18";
+pub use crate::presets::HOMEBREW_VERSION as DEFAULT_VERSION;
 
 /// The first Homebrew that reads `services/<formula>.env`.
 const ENV_FILE_SINCE: (u32, u32, u32) = (6, 0, 15);

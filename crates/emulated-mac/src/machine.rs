@@ -41,7 +41,7 @@ pub struct MachineInfo {
     /// instead of after them (see `launchd_db::boot`).
     #[serde(default)]
     pub setenv_agents_win_boot_race: bool,
-    /// Homebrew's version (`brew --version`); empty means [`crate::brew::DEFAULT_VERSION`].
+    /// Homebrew's version (`brew --version`); empty means [`crate::presets::HOMEBREW_VERSION`].
     #[serde(default)]
     pub homebrew_version: String,
     /// Whether the terminal the user types in has Full Disk Access (System Settings > Privacy

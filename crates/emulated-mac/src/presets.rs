@@ -29,6 +29,10 @@ pub struct Preset {
     ollama_models: &'static [&'static str],
 }
 
+/// The Homebrew every preset has (`brew --version`), also for machine.json files that name
+/// none: Homebrew/brew's newest tag in the research snapshot.
+pub const HOMEBREW_VERSION: &str = "6.0.18";
+
 pub const DEFAULT_PRESET: &str = "m2-16gb-sonoma";
 
 pub const PRESETS: &[Preset] = &[
@@ -139,7 +143,7 @@ impl Preset {
             hardware_uuid: "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14".to_string(),
             gui_session: self.gui_session,
             setenv_agents_win_boot_race: false,
-            homebrew_version: crate::brew::DEFAULT_VERSION.to_string(),
+            homebrew_version: HOMEBREW_VERSION.to_string(),
             full_disk_access: false,
             sudo_user: None,
             asuser: None,
