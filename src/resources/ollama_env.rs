@@ -227,9 +227,22 @@ impl Resource for OllamaEnv {
                         self.name
                     );
                 }
+                let session = run_ok(
+                    target.host(),
+                    &target.as_user(Invocation::read(["launchctl", "managername"]))?,
+                )?;
+                let server_in_gui = match &server {
+                    Server::Homebrew { domain } => domain.starts_with("gui/"),
+                    _ => true,
+                };
+                if session.trim() == "Background" && server_in_gui {
+                    bail!(
+                        "this session is a Background one (over SSH): `launchctl setenv` from here does not reach the Ollama server of the GUI session (ollama/ollama#3581), and only root can reach that session (`launchctl asuser`)\nhint: upgrade Homebrew to 6.0.15 or newer (its service env file works from anywhere), use `ollama: {{ server: own }}`, or run macllm with sudo"
+                    );
+                }
                 let live = run_ok(
                     target.host(),
-                    &Invocation::read(["launchctl", "getenv", &self.name]),
+                    &target.as_user(Invocation::read(["launchctl", "getenv", &self.name]))?,
                 )?;
                 // `getenv` of an unset variable prints nothing (reference macos-commands 2.6).
                 let live = Some(live.trim_end_matches('\n').to_string()).filter(|v| !v.is_empty());

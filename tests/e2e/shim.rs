@@ -262,3 +262,43 @@ fn the_shim_without_a_sandbox_says_how_to_use_it() {
         .stderr("defaults: this is macllm's emulated-Mac shim; set MACLLM_SANDBOX=DIR to use it\n")
         .run();
 }
+
+/// Over SSH macllm runs in the user's Background launchd session (the shim's programs see
+/// sshd's SSH_CONNECTION): `launchctl setenv` from there would miss the GUI session's
+/// Ollama, so with an older Homebrew the plan refuses and says what works instead; Homebrew's
+/// env file works from anywhere. Before, macllm set the variable where the server never
+/// looked.
+#[test]
+fn over_ssh_setenv_cannot_reach_the_gui_sessions_server_and_says_so() {
+    let mac = Mac::new();
+    mac.set_machine("homebrew_version", serde_json::json!("6.0.14"));
+    mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 2\n");
+    let shim = Shim::install(&mac);
+    let ssh = "127.0.0.1 50022 127.0.0.1 22";
+    shim.program(&mac, "launchctl", &["managername"])
+        .env("SSH_CONNECTION", ssh)
+        .stdout("Background\n")
+        .run();
+    shim.program(&mac, "launchctl", &["managername"])
+        .stdout("Aqua\n")
+        .run();
+    shim.local(&mac, &["plan"])
+        .env("SSH_CONNECTION", ssh)
+        .status(1)
+        .stderr("error: reading ollama_env:OLLAMA_NUM_PARALLEL: this session is a Background one (over SSH): `launchctl setenv` from here does not reach the Ollama server of the GUI session (ollama/ollama#3581), and only root can reach that session (`launchctl asuser`)
+hint: upgrade Homebrew to 6.0.15 or newer (its service env file works from anywhere), use `ollama: { server: own }`, or run macllm with sudo
+")
+        .run();
+    mac.set_machine("homebrew_version", serde_json::json!("6.0.18"));
+    let plan = shim
+        .local(&mac, &["plan", "--detailed-exitcode"])
+        .env("SSH_CONNECTION", ssh)
+        .status(2)
+        .stdout_any()
+        .run()
+        .stdout;
+    assert!(
+        plan.contains("    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist\n"),
+        "{plan}"
+    );
+}

@@ -112,6 +112,7 @@ pub fn run(machine: &Machine, args: &[String]) -> Output {
         "setenv" => launchctl.setenv(rest),
         "unsetenv" => launchctl.unsetenv(rest),
         "getenv" => launchctl.getenv(rest),
+        "managername" => Ok(managername(machine)),
         "error" => Ok(error(rest)),
         "help" => Ok(help(rest)),
         other if NOT_EMULATED.contains(&other) => Ok(Output::failed(
@@ -170,7 +171,6 @@ const NOT_EMULATED: &[&str] = &[
     "submit",
     "managerpid",
     "manageruid",
-    "managername",
     "variant",
     "version",
 ];
@@ -234,6 +234,11 @@ const SUBCOMMANDS: &[(&str, &str, &str)] = &[
         "getenv",
         "Gets the value of an environment variable from within launchd.",
         "<key>",
+    ),
+    (
+        "managername",
+        "Prints the name of the current launchd session.",
+        "",
     ),
     (
         "asuser",
@@ -367,17 +372,31 @@ fn no_service(label: &str, domain: Domain) -> Output {
 /// the user is only logged in over SSH (reference 2.5, 2.6).
 fn caller_domain(machine: &Machine) -> Domain {
     // Under `launchctl asuser UID`, root's calls reach that user's session.
-    let uid = match machine.info.asuser {
-        Some(asuser) if machine.is_root() => asuser,
-        _ => machine.info.uid,
+    let (uid, moved) = match machine.info.asuser {
+        Some(asuser) if machine.is_root() => (asuser, true),
+        _ => (machine.info.uid, false),
     };
     if uid == 0 {
         Domain::System
-    } else if machine.info.gui_session {
+    } else if machine.info.gui_session && (moved || !machine.info.over_ssh) {
         Domain::Gui(uid)
     } else {
+        // Over SSH the caller's session is the Background one: its setenv does not reach
+        // the GUI session's jobs (ollama/ollama#3581).
         Domain::User(uid)
     }
+}
+
+/// `managername`: the caller's session type, `Aqua` at the screen, `Background` over SSH
+/// (or with nobody logged in at the screen), `System` for root outside any user's session
+/// (UNCONFIRMED for root: no capture).
+fn managername(machine: &Machine) -> Output {
+    let name = match caller_domain(machine) {
+        Domain::System => "System",
+        Domain::Gui(_) => "Aqua",
+        Domain::User(_) => "Background",
+    };
+    Output::ok(format!("{name}\n"))
 }
 
 /// "Anyone may read or query the system domain, but root privileges are required to make
@@ -2106,6 +2125,22 @@ mod tests {
 
     /// Reference 2.6: setenv/getenv/unsetenv act on the caller's domain; getenv of an unset
     /// key prints nothing and exits 0; root's values live in `system`.
+    /// Over SSH the caller is in the Background session: its setenv reaches user/501, not the
+    /// GUI's jobs, until `launchctl asuser` (root only) moves it (ollama/ollama#3581).
+    #[test]
+    fn over_ssh_the_session_is_background_and_setenv_misses_the_gui() {
+        let (_dir, mut machine) = mac("m2-16gb-sonoma");
+        assert_eq!(ok(&machine, &["managername"]), "Aqua\n");
+        machine.info.over_ssh = true;
+        assert_eq!(ok(&machine, &["managername"]), "Background\n");
+        ok(&machine, &["setenv", "OLLAMA_NUM_PARALLEL", "4"]);
+        assert!(!domain_environment(&machine, "gui/501").contains_key("OLLAMA_NUM_PARALLEL"));
+        assert_eq!(
+            domain_environment(&machine, "user/501")["OLLAMA_NUM_PARALLEL"],
+            "4"
+        );
+    }
+
     #[test]
     fn setenv_getenv_unsetenv_per_caller_domain() {
         let (_dir, mut machine) = mac("m2-16gb-sonoma");

@@ -254,7 +254,11 @@ pub fn shim_main() -> Option<i32> {
     {
         delay_write();
     }
-    let result = Machine::open(Path::new(&dir)).and_then(|machine| run(&machine, &argv, &stdin));
+    let result = Machine::open(Path::new(&dir)).and_then(|mut machine| {
+        // sshd sets SSH_CONNECTION in a session's environment (sshd(8), ENVIRONMENT).
+        machine.info.over_ssh = std::env::var_os("SSH_CONNECTION").is_some();
+        run(&machine, &argv, &stdin)
+    });
     match result {
         Ok(output) => {
             use std::io::Write;

@@ -60,6 +60,12 @@ pub struct MachineInfo {
     /// launchctl, quoted in nix-darwin/nix-darwin#1341).
     #[serde(skip)]
     pub asuser: Option<u32>,
+    /// Not in machine.json: the command came in over SSH (the shim sees sshd's
+    /// `SSH_CONNECTION`), so it runs in the user's Background launchd session, not the GUI
+    /// (Aqua) one, even while someone is logged in at the screen (ollama/ollama#3581;
+    /// `launchctl managername` prints `Background` there).
+    #[serde(skip)]
+    pub over_ssh: bool,
 }
 
 fn gui_session_default() -> bool {

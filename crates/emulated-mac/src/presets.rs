@@ -147,6 +147,7 @@ impl Preset {
             full_disk_access: false,
             sudo_user: None,
             asuser: None,
+            over_ssh: false,
         }
     }
 
