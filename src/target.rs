@@ -147,6 +147,20 @@ impl<'a> Target<'a> {
         Ok(*self.root.get_or_init(|| uid.trim() == "0"))
     }
 
+    /// Writes `bytes` to the file `path` as the user (its folder made first), so that under
+    /// sudo the file and a folder made for it are the user's, not root's.
+    pub fn write_file_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        if let Some((dir, _)) = path.rsplit_once('/') {
+            crate::host::run_ok(
+                &self.host,
+                &self.as_user(Invocation::write(["mkdir", "-p", dir]))?,
+            )?;
+        }
+        let tee = Invocation::write(["tee", path]).with_stdin(bytes);
+        crate::host::run_ok(&self.host, &self.as_user(tee)?)?;
+        Ok(())
+    }
+
     /// Runs `invocation` as the user (see [`Target::as_user`]).
     pub fn run_as_user(&self, invocation: Invocation) -> Result<Output> {
         self.host.run(&self.as_user(invocation)?)

@@ -114,14 +114,7 @@ impl Resource for Agent {
         };
         // Written as the user: the file (and a LaunchAgents folder made for it) must be
         // theirs, not root's, or the user could not change it later without sudo.
-        if let Some((dir, _)) = path.rsplit_once('/') {
-            run_ok(
-                host,
-                &target.as_user(Invocation::write(["mkdir", "-p", dir]))?,
-            )?;
-        }
-        let tee = Invocation::write(["tee", &path]).with_stdin(text.clone().into_bytes());
-        run_ok(host, &target.as_user(tee)?)?;
+        target.write_file_as_user(&path, text.clone().into_bytes())?;
         let lint = host.run(&Invocation::read(["plutil", "-lint", &path]))?;
         if !lint.success() {
             bail!("launchd would refuse {path}: {}", lint.stdout.trim());

@@ -282,18 +282,7 @@ impl Resource for OllamaEnv {
                 )?;
                 return Ok(());
             }
-            if let Some((dir, _)) = env_file.rsplit_once('/') {
-                run_ok(
-                    host,
-                    &target.as_user(Invocation::write(["mkdir", "-p", dir]))?,
-                )?;
-            }
-            run_ok(
-                host,
-                &target.as_user(
-                    Invocation::write(["tee", env_file.as_str()]).with_stdin(edited.into_bytes()),
-                )?,
-            )?;
+            target.write_file_as_user(&env_file, edited.into_bytes())?;
             // Homebrew skips a group- or world-writable env file whole (`service.rb`).
             run_ok(
                 host,
@@ -313,19 +302,7 @@ impl Resource for OllamaEnv {
                         &value,
                     ]))?,
                 )?;
-                if let Some((dir, _)) = path.rsplit_once('/') {
-                    run_ok(
-                        host,
-                        &target.as_user(Invocation::write(["mkdir", "-p", dir]))?,
-                    )?;
-                }
-                run_ok(
-                    host,
-                    &target.as_user(
-                        Invocation::write(["tee", &path])
-                            .with_stdin(self.agent_plist(&value).into_bytes()),
-                    )?,
-                )?;
+                target.write_file_as_user(&path, self.agent_plist(&value).into_bytes())?;
             }
             None => {
                 run_ok(
