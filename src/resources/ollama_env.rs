@@ -227,6 +227,9 @@ impl Resource for OllamaEnv {
                         self.name
                     );
                 }
+                if server == Server::App {
+                    super::ollama_server::require_gui_login(target)?;
+                }
                 let session = run_ok(
                     target.host(),
                     &target.as_user(Invocation::read(["launchctl", "managername"]))?,

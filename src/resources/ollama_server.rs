@@ -180,11 +180,23 @@ impl Server {
                 )?;
             }
             Server::App => {
+                require_gui_login(target)?;
                 run_ok(
                     host,
-                    &Invocation::write(["osascript", "-e", "quit app \"Ollama\""]),
+                    &target.as_user(Invocation::write([
+                        "osascript",
+                        "-e",
+                        "quit app \"Ollama\"",
+                    ]))?,
                 )?;
-                run_ok(host, &Invocation::write(["open", "-a", "Ollama"]))?;
+                // The app stops its server asynchronously (SIGINT, then up to 5 s:
+                // ollama/ollama `app/server/server.go` `stop()`); opening it again before
+                // that server is gone only activates the dying instance.
+                wait_until_stopped(host)?;
+                run_ok(
+                    host,
+                    &target.as_user(Invocation::write(["open", "-a", "Ollama"]))?,
+                )?;
             }
         }
         wait_until_running(host)?;
@@ -203,6 +215,37 @@ pub fn wait_until_running(host: &dyn crate::host::Host) -> Result<()> {
     while !client.is_running() {
         if started.elapsed().as_secs() > 60 {
             bail!("Ollama did not answer within 60 s of its start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    Ok(())
+}
+
+/// Ollama.app runs only in a GUI login: LaunchServices has no session to open it in
+/// otherwise (a Mac reached only over SSH).
+pub fn require_gui_login(target: &Target) -> Result<()> {
+    let host = target.host();
+    let gui = format!("gui/{}", target.facts()?.uid);
+    if !host
+        .run(&Invocation::read(["launchctl", "print", &gui]))?
+        .success()
+    {
+        bail!(
+            "Ollama.app can only be started in a GUI login, and nobody is logged in at the screen of {} ({gui} does not exist)\nhint: log in at the Mac (or with Screen Sharing) and apply again, or run Ollama as a service (`brew install ollama`, or `ollama: {{ server: own }}`)",
+            host.name()
+        );
+    }
+    Ok(())
+}
+
+/// Waits until Ollama no longer answers, for at most 15 s (the app waits 5 s for its server
+/// before killing it).
+fn wait_until_stopped(host: &dyn crate::host::Host) -> Result<()> {
+    let client = Client::new(host);
+    let started = std::time::Instant::now();
+    while client.is_running() {
+        if started.elapsed().as_secs() > 15 {
+            bail!("Ollama.app's server was still answering 15 s after the app was asked to quit");
         }
         std::thread::sleep(std::time::Duration::from_millis(250));
     }

@@ -404,3 +404,72 @@ Warning: the models cannot be sized against this Mac's memory until Ollama runs:
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
 }
+
+/// Installs Ollama.app on the emulated Mac in place of Homebrew's service and starts it.
+fn with_the_app(mac: &Mac) {
+    mac.sh(&["brew", "services", "stop", "ollama"])
+        .stdout("Stopping `ollama`... (might take a while)\n==> Successfully stopped `ollama` (label: homebrew.mxcl.ollama)\n")
+        .run();
+    mac.sh(&["mkdir", "-p", "/Applications/Ollama.app/Contents/Resources"])
+        .run();
+    mac.sh(&["tee", "/Applications/Ollama.app/Contents/Resources/ollama"])
+        .run();
+    mac.sh(&["open", "-a", "Ollama"]).run();
+}
+
+/// Ollama.app quits its server asynchronously (ollama/ollama `app/server/server.go`
+/// `stop()`): reopening it at once lands on the dying instance, which keeps the old
+/// environment. macllm waits until the server has stopped; before, the restart reported
+/// "does not use what was set". Without a GUI login the app cannot be started at all, which
+/// macllm says before quitting anything.
+#[test]
+fn the_app_is_reopened_only_after_its_server_has_stopped() {
+    let mac = Mac::new();
+    with_the_app(&mac);
+    mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 2\n");
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_env:OLLAMA_NUM_PARALLEL will be created
+  ~ value = <<-EOT
+          + {
+          +   \"at_login\": \"2\",
+          +   \"live\": \"2\",
+          +   \"server\": \"2\",
+          + }
+        EOT
+    # then: restart the Ollama server
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_NUM_PARALLEL (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+After the changes: restart the Ollama server.
+
+Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
+",
+        )
+        .stderr(
+            "ollama_env:OLLAMA_NUM_PARALLEL: Creating...
+ollama_env:OLLAMA_NUM_PARALLEL: Creation complete after [DURATION]
+Restarting the Ollama server...
+Restarted: the Ollama server, and it reports the new variables
+",
+        )
+        .run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+
+    let headless = Mac::new();
+    with_the_app(&headless);
+    headless.set_machine("gui_session", serde_json::json!(false));
+    headless.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_NUM_PARALLEL: 2\n");
+    headless
+        .on(&["apply", "--yes"])
+        .status(1)
+        .stderr("error: reading ollama_env:OLLAMA_NUM_PARALLEL: Ollama.app can only be started in a GUI login, and nobody is logged in at the screen of sandbox:mac (gui/501 does not exist)
+hint: log in at the Mac (or with Screen Sharing) and apply again, or run Ollama as a service (`brew install ollama`, or `ollama: { server: own }`)
+")
+        .run();
+}

@@ -24,6 +24,7 @@ pub mod machine;
 pub mod mdutil;
 pub mod nslog;
 pub mod ollama;
+pub mod ollama_app;
 pub mod output;
 pub mod owners;
 pub mod plutil;
@@ -71,6 +72,8 @@ pub const PROGRAMS: &[&str] = &[
     "sudo",
     "brew",
     "printenv",
+    "open",
+    "osascript",
     "plutil",
     "system_profiler",
     "curl",
@@ -132,6 +135,8 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         "stat" => owners::stat(machine, args),
         "chown" => owners::chown(machine, args),
         "printenv" => printenv::run(machine, args),
+        "open" => ollama_app::open(machine, args),
+        "osascript" => ollama_app::osascript(machine, args),
         "cat" | "tee" | "mkdir" | "rm" | "mv" | "ln" | "readlink" | "test" | "chmod" => {
             files::run(machine, &name, args, stdin)
         }

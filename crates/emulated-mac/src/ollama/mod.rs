@@ -64,6 +64,7 @@ fn unreachable(machine: &Machine, address: &str) -> Unreachable {
 /// `http_server`, which writes them one by one) and HEAD bodies (whose length it sends).
 /// `http_server` stands for the Mac's Ollama port, so whichever server runs answers.
 pub fn reply(machine: &Machine, request: &HttpRequest) -> Result<api::Reply, Unreachable> {
+    crate::ollama_app::tick(machine);
     let server = server::running(machine).ok_or_else(|| unreachable(machine, DEFAULT_ADDRESS))?;
     Ok(api::route(machine, &server, request))
 }
@@ -83,6 +84,7 @@ pub fn handle_at(
     address: &str,
     request: &HttpRequest,
 ) -> Result<HttpResponse, Unreachable> {
+    crate::ollama_app::tick(machine);
     let (host, port) = address.rsplit_once(':').unwrap_or((address, "80"));
     let server =
         server::listening(machine, host, port).ok_or_else(|| unreachable(machine, address))?;
