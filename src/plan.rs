@@ -53,7 +53,7 @@ pub struct Change {
 /// Whether `err` says that nothing answers where Ollama should.
 fn ollama_unreachable(err: &anyhow::Error) -> bool {
     err.chain()
-        .any(|cause| cause.to_string().starts_with("Ollama is not running on "))
+        .any(|cause| cause.is::<crate::ollama::client::NotRunning>())
 }
 
 impl Change {

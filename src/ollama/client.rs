@@ -3,7 +3,7 @@
 //! verbatim, and "nothing answers" becomes "Ollama is not running on HOST" with a hint.
 
 use crate::host::{Host, HttpRequest, HttpResponse, Unreachable};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use serde_json::{Value as Json, json};
 
 pub struct Client<'a> {
@@ -34,22 +34,42 @@ pub struct Progress {
     pub completed: Option<u64>,
 }
 
+/// Nothing answers where Ollama should: a plan may still go on when an earlier change
+/// starts the server (see `plan`'s "known after apply").
+#[derive(Debug)]
+pub struct NotRunning {
+    pub host: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for NotRunning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Ollama is not running on {} ({})\n\
+             hint: start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST",
+            self.host, self.reason
+        )
+    }
+}
+
+impl std::error::Error for NotRunning {}
+
 impl<'a> Client<'a> {
     pub fn new(host: &'a dyn Host) -> Client<'a> {
         Client { host }
     }
 
     fn call(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
-        self.host.http(request, on_line).map_err(|err| {
-            match err.downcast_ref::<Unreachable>() {
-                Some(unreachable) => anyhow!(
-                    "Ollama is not running on {} ({unreachable})\n\
-                     hint: start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST",
-                    self.host.name()
-                ),
+        self.host
+            .http(request, on_line)
+            .map_err(|err| match err.downcast_ref::<Unreachable>() {
+                Some(unreachable) => anyhow::Error::new(NotRunning {
+                    host: self.host.name().to_string(),
+                    reason: unreachable.to_string(),
+                }),
                 None => err,
-            }
-        })
+            })
     }
 
     /// The body of a 2xx answer, else the server's own error text.
