@@ -69,6 +69,18 @@ enum ParamType {
     List,
 }
 
+impl ParamType {
+    fn described(self) -> &'static str {
+        match self {
+            ParamType::Bool => "true or false",
+            ParamType::Int => "an integer",
+            ParamType::Float => "a number",
+            ParamType::String => "a string",
+            ParamType::List => "a list",
+        }
+    }
+}
+
 /// The one-line description of a shipped module, for `modules list`.
 pub fn description(text: &str) -> String {
     header(text)
@@ -150,11 +162,10 @@ pub fn expand_use(
                 .error(
                     &at,
                     format!(
-                        "`{name}` must be a {:?}, not {}",
-                        param.kind,
+                        "`{name}` must be {}, not {}",
+                        param.kind.described(),
                         value.describe()
-                    )
-                    .to_lowercase(),
+                    ),
                 )
                 .into());
         }

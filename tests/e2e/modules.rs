@@ -264,7 +264,7 @@ hint: its parameters are dock_autohide, tile_size, transparency
     mac.on(&["plan"])
         .status(1)
         .stderr(
-            "error: use[0].with.tile_size: `tile_size` must be a int, not a string
+            "error: use[0].with.tile_size: `tile_size` must be an integer, not a string
  --> macllm.yaml:4:24
   |
 4 |     with: { tile_size: big }
