@@ -233,7 +233,7 @@ pub fn check(
         let fit = Fit::estimate(facts, weights, &shape, num_ctx, parallel, cache_type);
         if !fit.fits() {
             warnings.push(format!(
-                "{id} needs about {} (weights {} + KV cache {} for num_ctx {num_ctx} x {parallel} parallel at {cache_type} + {} overhead) but this Mac lets the GPU use about {} of its {}{}; the largest num_ctx that fits is {}",
+                "{id} needs about {} (weights {} + KV cache {} for num_ctx {num_ctx} x {parallel} parallel at {cache_type} + {} overhead) but this Mac lets the GPU use about {} of its {}{}; {}",
                 gib(fit.total()),
                 gib(fit.weights),
                 gib(fit.kv_cache),
@@ -241,7 +241,10 @@ pub fn check(
                 gib(fit.budget),
                 gib(facts.memory_bytes),
                 budget_source(facts),
-                fit.max_context
+                match fit.max_context {
+                    0 => "the model does not fit at any context".to_string(),
+                    n => format!("the largest num_ctx that fits is {n}"),
+                }
             ));
         }
     }

@@ -207,7 +207,7 @@ error: applying {key_5}: `defaults write com.example.hostile 'key 5 $;\"' -strin
 === ssh:[MAC1] ===
 
 No changes. The host matches the spec.
-Warning: ollama_pull:llama3.1:8b needs about 5.8 GiB (weights 4.6 GiB + KV cache 0.5 GiB for num_ctx 4096 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the largest num_ctx that fits is 0
+Warning: ollama_pull:llama3.1:8b needs about 5.8 GiB (weights 4.6 GiB + KV cache 0.5 GiB for num_ctx 4096 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the model does not fit at any context
 
 === ssh:[MAC2] ===
 
