@@ -87,7 +87,7 @@ pub enum Command {
     Bench {
         model: String,
         /// How many times to run the fixed prompt (the median is reported).
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
         runs: u32,
     },
     /// Which models, quantizations and contexts fit this Mac, and the tier's settings.

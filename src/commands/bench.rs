@@ -25,8 +25,8 @@ pub fn run(context: &Context, model: &str, runs: u32) -> Result<i32> {
         };
         let facts = Facts::read(host)?;
         let mut results = Vec::new();
-        for run in 0..runs.max(1) {
-            context.ui.progress(&format!("{model}: run {} of {}...", run + 1, runs.max(1)));
+        for run in 0..runs {
+            context.ui.progress(&format!("{model}: run {} of {runs}...", run + 1));
             let answer = client.generate(&json!({
                 "model": model,
                 "prompt": PROMPT,

@@ -298,3 +298,13 @@ For more information, try '--help'.
         .run();
     assert!(!mac.work.join("other").exists());
 }
+
+/// `bench --runs 0` is refused instead of silently running once.
+#[test]
+fn bench_needs_at_least_one_run() {
+    let mac = Mac::new();
+    mac.macllm(&["bench", "llama3.2:3b", "--runs", "0"])
+        .status(1)
+        .stderr("error: invalid value '0' for '--runs <RUNS>': 0 is not in 1..=4294967295\n\nFor more information, try '--help'.\n")
+        .run();
+}
