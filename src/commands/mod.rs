@@ -108,10 +108,15 @@ impl Context {
         Ok(spec)
     }
 
-    /// The hosts named by `--host`, `local` when none.
-    /// `--host`s, then the inventory's hosts; `local` when there are none.
+    /// `--host`s, then the inventory's hosts, each once (a host named twice would otherwise
+    /// run twice and trip over its own state lock); `local` when there are none.
     pub fn host_names(&self) -> Result<Vec<String>> {
-        let mut names = self.global.hosts.clone();
+        let mut names: Vec<String> = Vec::new();
+        for host in &self.global.hosts {
+            if !names.contains(host) {
+                names.push(host.clone());
+            }
+        }
         for member in self.inventory()? {
             if !names.contains(&member.host) {
                 names.push(member.host);

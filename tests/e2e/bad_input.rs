@@ -308,3 +308,36 @@ fn bench_needs_at_least_one_run() {
         .stderr("error: invalid value '0' for '--runs <RUNS>': 0 is not in 1..=4294967295\n\nFor more information, try '--help'.\n")
         .run();
 }
+
+/// The same host given twice runs once (before, the second run failed on the first's lock).
+#[test]
+fn a_host_named_twice_runs_once() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\ndefaults:\n  - domain: com.example.twice\n    key: k\n    value: 1\n");
+    mac.macllm(&[
+        "--host",
+        "sandbox:mac",
+        "--host",
+        "sandbox:mac",
+        "apply",
+        "--yes",
+    ])
+    .stdout(
+        "
+macllm will perform the following actions on sandbox:mac:
+
+  # defaults:com.example.twice:k will be created
+  + value = 1
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+
+Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
+",
+    )
+    .stderr(
+        "defaults:com.example.twice:k: Creating...
+defaults:com.example.twice:k: Creation complete after [DURATION]
+",
+    )
+    .run();
+}
