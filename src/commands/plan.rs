@@ -21,9 +21,13 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
         Mode::Normal
     };
     context.for_each_host(|host, file| {
-        let spec = context.spec_for(host)?;
+        // A refresh-only plan compares the host with the state, as `drift` does: no spec.
+        let spec = match mode {
+            Mode::RefreshOnly => None,
+            _ => Some(context.spec_for(host)?),
+        };
         let state = file.load()?;
-        let plan = plan::plan(Some(&spec), state.as_ref(), host, mode)?;
+        let plan = plan::plan(spec.as_ref(), state.as_ref(), host, mode)?;
         show(context, &plan)?;
         if let Some(path) = &out {
             if plan.changes.iter().any(|c| c.sensitive) {

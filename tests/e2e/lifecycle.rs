@@ -53,6 +53,19 @@ fn round_trip_converges_detects_drift_and_restores_byte_equal_domains() {
             "{TILESIZE_DRIFT}\nThis is a refresh-only plan, so macllm will not undo these changes.\n"
         ))
         .run();
+    // Like drift, a refresh-only plan needs no spec (before: "cannot read spec").
+    mac.on(&[
+        "--spec",
+        "missing.yaml",
+        "plan",
+        "--refresh-only",
+        "--detailed-exitcode",
+    ])
+    .status(2)
+    .stdout(&format!(
+        "{TILESIZE_DRIFT}\nThis is a refresh-only plan, so macllm will not undo these changes.\n"
+    ))
+    .run();
     mac.on(&["plan"])
         .stdout(&format!(
             r#"{TILESIZE_DRIFT}
