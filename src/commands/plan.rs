@@ -38,8 +38,13 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
             let json = serde_json::to_string_pretty(&plan)? + "\n";
             std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
             if !context.ui.json {
+                // The command as it works: a plan made for another host applies only there.
+                let host_flag = match host.name() {
+                    "local" => String::new(),
+                    name => format!("--host {name} "),
+                };
                 context.ui.data(&format!(
-                    "\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    macllm apply {}\n",
+                    "\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    macllm {host_flag}apply {}\n",
                     path.display(),
                     path.display()
                 ));

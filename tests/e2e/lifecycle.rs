@@ -459,7 +459,7 @@ fn saved_plans_apply_exactly_and_are_refused_when_stale() {
     mac.spec(QUIET_UI);
     mac.on(&["plan", "--out", "quiet.plan"])
         .stdout(&format!(
-            "{QUIET_PLAN}\nSaved the plan to: quiet.plan\n\nTo perform exactly these actions, run the following command to apply:\n    macllm apply quiet.plan\n"
+            "{QUIET_PLAN}\nSaved the plan to: quiet.plan\n\nTo perform exactly these actions, run the following command to apply:\n    macllm --host sandbox:mac apply quiet.plan\n"
         ))
         .run();
     mac.sh(&[
@@ -532,7 +532,7 @@ After the changes: killall Dock, killall Finder, activateSettings -u.
 Saved the plan to: quiet.plan
 
 To perform exactly these actions, run the following command to apply:
-    macllm apply quiet.plan
+    macllm --host sandbox:mac apply quiet.plan
 "#,
         )
         .run();
