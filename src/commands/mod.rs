@@ -142,7 +142,12 @@ impl Context {
             if let Some(user) = self.host_user(name)? {
                 host = Box::new(crate::host::ForUser { host, user });
             }
-            let file = self.state_file(host.name());
+            // The Mac and user are read (two commands) only where there is a state to check;
+            // a new state reads them when it is created.
+            let mut file = self.state_file(host.name());
+            if std::fs::symlink_metadata(&file.path).is_ok() {
+                file = file.with_identity(crate::host::identity(host.as_ref()));
+            }
             work(host.as_ref(), &file)
         };
         crate::fleet::run(
@@ -164,7 +169,10 @@ impl Context {
             .clone()
             .unwrap_or_else(|| PathBuf::from("state"));
         StateFile::for_host(
-            dir.join(format!("{}.json", file_name_for(host_name))),
+            dir.join(format!(
+                "{}.json",
+                file_name_for(&crate::host::state_stem(host_name))
+            )),
             host_name,
         )
     }
