@@ -23,13 +23,6 @@ fn two_spellings_of_one_sandbox_share_one_state() {
     let mac = Mac::new();
     mac.spec(SPEC);
     mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
-    let state = mac.state();
-    assert_eq!(
-        state["hardware_uuid"],
-        "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14"
-    );
-    assert_eq!(state["user"], mac.user().as_str());
-
     let other = ["--host", "sandbox:./mac"];
     mac.macllm(&[&other[..], &["plan", "--detailed-exitcode"]].concat())
         .stdout("\nNo changes. The host matches the spec.\n")
@@ -40,6 +33,13 @@ fn two_spellings_of_one_sandbox_share_one_state() {
         .run();
     assert_eq!(state_files(&mac), ["sandbox-mac.json"]);
     mac.read_missing("com.example.app", "k");
+    // The state records which Mac and which user it is of.
+    let state = mac.state();
+    assert_eq!(
+        state["hardware_uuid"],
+        "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14"
+    );
+    assert_eq!(state["user"], mac.user().as_str());
 }
 
 #[test]
