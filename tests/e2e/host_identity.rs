@@ -4,6 +4,13 @@
 
 use crate::harness::Mac;
 
+/// The emulated Mac's hardware UUID (random per `sandbox init`).
+fn uuid(mac: &Mac) -> String {
+    let text = std::fs::read_to_string(mac.dir.join("machine.json")).unwrap();
+    let machine: serde_json::Value = serde_json::from_str(&text).unwrap();
+    machine["hardware_uuid"].as_str().unwrap().to_string()
+}
+
 const SPEC: &str = "macllm: 1\ndefaults:\n  - domain: com.example.app\n    key: k\n    value: 1\n";
 
 fn state_files(mac: &Mac) -> Vec<String> {
@@ -35,10 +42,7 @@ fn two_spellings_of_one_sandbox_share_one_state() {
     mac.read_missing("com.example.app", "k");
     // The state records which Mac and which user it is of.
     let state = mac.state();
-    assert_eq!(
-        state["hardware_uuid"],
-        "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14"
-    );
+    assert_eq!(state["hardware_uuid"], uuid(&mac).as_str());
     assert_eq!(state["user"], mac.user().as_str());
 }
 
@@ -48,20 +52,21 @@ fn a_state_copied_to_another_mac_is_refused() {
     mac.spec(SPEC);
     mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
     let before = std::fs::read(mac.state_path()).unwrap();
+    let made_on = uuid(&mac);
     mac.set_machine(
         "hardware_uuid",
         "0F3D2B1A-0000-4000-8000-000000000001".into(),
     );
-    let refusal = "error: state file state/sandbox-mac.json is the state of the Mac 6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14 with user admin, but sandbox:mac is the Mac 0F3D2B1A-0000-4000-8000-000000000001 with user admin; macllm will not use or overwrite it
+    let refusal = format!("error: state file state/sandbox-mac.json is the state of the Mac {made_on} with user admin, but sandbox:mac is the Mac 0F3D2B1A-0000-4000-8000-000000000001 with user admin; macllm will not use or overwrite it
 hint: run against the Mac and user it was made for, or give this one its own `--state-dir`
-";
+");
     for args in [
         &["plan"][..],
         &["apply", "--yes"],
         &["destroy", "--yes"],
         &["drift"],
     ] {
-        mac.on(args).status(1).stderr(refusal).run();
+        mac.on(args).status(1).stderr(&refusal).run();
     }
     assert_eq!(std::fs::read(mac.state_path()).unwrap(), before);
 }
@@ -75,9 +80,9 @@ fn a_second_name_for_a_mac_with_a_state_is_refused() {
     std::os::unix::fs::symlink("mac", mac.work.join("alias")).unwrap();
     mac.macllm(&["--host", "sandbox:alias", "apply", "--yes"])
         .status(1)
-        .stderr("error: sandbox:alias is the Mac 6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14 with user admin, which already has the state state/sandbox-mac.json under another name; macllm will not start a second state for it
+        .stderr(&format!("error: sandbox:alias is the Mac {} with user admin, which already has the state state/sandbox-mac.json under another name; macllm will not start a second state for it
 hint: use the host name that state was made with, or move that file away
-")
+", uuid(&mac)))
         .run();
     assert_eq!(state_files(&mac), ["sandbox-mac.json"]);
 }
@@ -101,9 +106,24 @@ fn an_older_state_gets_the_mac_and_user_on_its_next_save() {
     mac.spec(&SPEC.replace("value: 1", "value: 2"));
     mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
     let state = mac.state();
-    assert_eq!(
-        state["hardware_uuid"],
-        "6A1F3C52-9B0E-4D47-8E21-3C5D7F9A0B14"
-    );
+    assert_eq!(state["hardware_uuid"], uuid(&mac).as_str());
     assert_eq!(state["user"], "admin");
+}
+
+/// Two emulated Macs made from one preset are two Macs (each `sandbox init` draws its own
+/// hardware UUID), so each gets its own state.
+#[test]
+fn two_macs_from_one_preset_have_two_states() {
+    let mac = Mac::new();
+    mac.init("other", "m2-16gb-sonoma");
+    mac.spec(SPEC);
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    mac.macllm(&["--host", "sandbox:other", "apply", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert_eq!(
+        state_files(&mac),
+        ["sandbox-mac.json", "sandbox-other.json"]
+    );
 }
