@@ -107,8 +107,11 @@ pub struct StateFile {
     pub path: PathBuf,
     /// The host this state must belong to: a state naming another is refused.
     host: Option<String>,
-    /// The Mac and user this state must belong to, recorded in a state that lacks them.
-    identity: Option<Identity>,
+    /// The Mac and user this state must belong to, recorded in a state that lacks them:
+    /// read from `identity_host` the first time they are needed (a command with no state to
+    /// check or create runs nothing for them), through the host as opened (no `-v` echo).
+    identity: std::sync::OnceLock<Option<Identity>>,
+    identity_host: Option<std::sync::Arc<dyn crate::host::Host>>,
 }
 
 /// Held while a command may write the state; the OS releases it if the process dies.
@@ -121,7 +124,8 @@ impl StateFile {
         StateFile {
             path,
             host: None,
-            identity: None,
+            identity: std::sync::OnceLock::new(),
+            identity_host: None,
         }
     }
 
@@ -131,15 +135,23 @@ impl StateFile {
         StateFile {
             path,
             host: Some(host.to_string()),
-            identity: None,
+            identity: std::sync::OnceLock::new(),
+            identity_host: None,
         }
     }
 
     /// The Mac and user the host turned out to be: a state of another is refused, a new
     /// state records them, and an older state without them gets them on its next save.
-    pub fn with_identity(mut self, identity: Identity) -> StateFile {
-        self.identity = Some(identity);
+    pub fn with_identity_of(mut self, host: std::sync::Arc<dyn crate::host::Host>) -> StateFile {
+        self.identity_host = Some(host);
         self
+    }
+
+    /// The Mac and user of the host, read once; `None` without a host to read them from.
+    fn identity(&self) -> Option<&Identity> {
+        self.identity
+            .get_or_init(|| self.identity_host.as_deref().map(crate::host::identity))
+            .as_ref()
     }
 
     /// A new, empty state for `host`, recording its Mac and user (read now unless known),
@@ -147,7 +159,7 @@ impl StateFile {
     /// belongs to this Mac and user (the same Mac reached under another name).
     pub fn new_state(&self, host: &dyn crate::host::Host) -> Result<State> {
         let mut state = State::new(host.name())?;
-        let identity = match &self.identity {
+        let identity = match self.identity() {
             Some(identity) => identity.clone(),
             None => crate::host::identity(host),
         };
@@ -245,7 +257,7 @@ impl StateFile {
                 state.host
             );
         }
-        if let Some(identity) = &self.identity {
+        if let Some(identity) = self.identity() {
             let differs = |recorded: &Option<String>, now: &Option<String>| matches!((recorded, now), (Some(recorded), Some(now)) if recorded != now);
             if differs(&state.hardware_uuid, &identity.hardware_uuid)
                 || differs(&state.user, &identity.user)
@@ -328,7 +340,9 @@ impl StateFile {
     /// Bumps the serial and writes the state atomically: temp file in the same folder, fsync,
     /// previous copy to `.backup`, rename over, mode 0600.
     pub fn save(&self, state: &mut State, _lock: &StateLock) -> Result<()> {
-        if let Some(identity) = &self.identity {
+        if (state.hardware_uuid.is_none() || state.user.is_none())
+            && let Some(identity) = self.identity()
+        {
             if state.hardware_uuid.is_none() {
                 state.hardware_uuid.clone_from(&identity.hardware_uuid);
             }

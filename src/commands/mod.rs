@@ -142,12 +142,10 @@ impl Context {
             if let Some(user) = self.host_user(name)? {
                 host = Box::new(crate::host::ForUser { host, user });
             }
-            // The Mac and user are read (two commands) only where there is a state to check;
-            // a new state reads them when it is created.
-            let mut file = self.state_file(host.name());
-            if std::fs::symlink_metadata(&file.path).is_ok() {
-                file = file.with_identity(crate::host::identity(host.as_ref()));
-            }
+            // The Mac and user are read (two commands, not echoed by `-v`) only when there is
+            // a state to check or a new one to start.
+            let host: std::sync::Arc<dyn Host> = std::sync::Arc::from(host);
+            let file = self.state_file(host.name()).with_identity_of(host.clone());
             work(host.as_ref(), &file)
         };
         crate::fleet::run(

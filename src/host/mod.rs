@@ -458,14 +458,20 @@ fn normalise(path: &std::path::Path) -> std::path::PathBuf {
     out
 }
 
-/// The user and port OpenSSH would use for `destination` (`ssh -G`, which reads the
-/// configuration without connecting); the local user name and 22 when that fails.
+/// The user and port OpenSSH would use for `destination` (`ssh [-F $MACLLM_SSH_CONFIG] -G`,
+/// which reads the configuration without connecting); the local user name and 22 when that
+/// fails.
 fn ssh_defaults(destination: &str) -> (String, u16) {
     let local = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "user".to_string());
     let host = destination.rsplit('@').next().unwrap_or(destination);
-    let output = std::process::Command::new("ssh")
+    let mut command = std::process::Command::new("ssh");
+    // The configuration the connection itself will use (see `ssh::ENV_SSH_CONFIG`).
+    if let Ok(config) = std::env::var(ssh::ENV_SSH_CONFIG) {
+        command.arg("-F").arg(config);
+    }
+    let output = command
         .args(["-G", "--", host])
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

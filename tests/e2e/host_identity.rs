@@ -127,3 +127,42 @@ fn two_macs_from_one_preset_have_two_states() {
         ["sandbox-mac.json", "sandbox-other.json"]
     );
 }
+
+/// Over SSH the login user is made explicit: `ssh:127.0.0.1:PORT` logs in as root (the
+/// client configuration's `User`), so `ssh:root@127.0.0.1:PORT` is the same host and state.
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn ssh_with_and_without_the_default_user_share_one_state() {
+    use crate::harness::BIN;
+    use crate::sshd::{Keys, shim};
+    use macllm::host::ssh::ENV_SSH_CONFIG;
+    crate::fleet::require_sshd();
+    let mac = Mac::new();
+    let bin = shim(&mac.work, BIN);
+    let keys = Keys::new(&mac.work);
+    let server = keys.sshd(&mac.dir, &bin);
+    mac.spec(SPEC);
+    let config = keys.dir.join("client_config");
+    let on = |host: String, args: &[&str]| {
+        let mut all = vec!["--host", host.as_str()];
+        all.extend_from_slice(args);
+        mac.macllm(&all).env(ENV_SSH_CONFIG, &config)
+    };
+    let port = server.port;
+    on(format!("ssh:127.0.0.1:{port}"), &["apply", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    on(
+        format!("ssh:root@127.0.0.1:{port}"),
+        &["plan", "--detailed-exitcode"],
+    )
+    .stdout("\nNo changes. The host matches the spec.\n")
+    .run();
+    on(format!("ssh:root@127.0.0.1:{port}"), &["destroy", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert_eq!(state_files(&mac), [format!("ssh-127.0.0.1-{port}.json")]);
+    mac.read_missing("com.example.app", "k");
+}
