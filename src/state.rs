@@ -3,6 +3,7 @@
 //! atomically after every step, guarded by an OS file lock, never overwritten when it cannot
 //! be read.
 
+use crate::host::Identity;
 use crate::resources::{AnyResource, ResourceId};
 use crate::value::Value;
 use anyhow::{Context, Result, bail};
@@ -23,6 +24,14 @@ pub struct State {
     /// Random at creation; a plan made against another lineage is refused.
     pub lineage: String,
     pub host: String,
+    /// The Mac's hardware UUID (`IOPlatformUUID`) when the state was made: a state of
+    /// another Mac is refused. Absent in states made before it was recorded (filled in on
+    /// the next save).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware_uuid: Option<String>,
+    /// The user whose settings this state manages; as `hardware_uuid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     pub macllm_version: String,
     pub resources: BTreeMap<ResourceId, Record>,
 }
@@ -65,6 +74,8 @@ impl State {
             serial: 0,
             lineage: random_lineage()?,
             host: host.to_string(),
+            hardware_uuid: None,
+            user: None,
             macllm_version: env!("CARGO_PKG_VERSION").to_string(),
             resources: BTreeMap::new(),
         })
@@ -96,6 +107,11 @@ pub struct StateFile {
     pub path: PathBuf,
     /// The host this state must belong to: a state naming another is refused.
     host: Option<String>,
+    /// The Mac and user this state must belong to, recorded in a state that lacks them:
+    /// read from `identity_host` the first time they are needed (a command with no state to
+    /// check or create runs nothing for them), through the host as opened (no `-v` echo).
+    identity: std::sync::OnceLock<Option<Identity>>,
+    identity_host: Option<std::sync::Arc<dyn crate::host::Host>>,
 }
 
 /// Held while a command may write the state; the OS releases it if the process dies.
@@ -105,7 +121,12 @@ pub struct StateLock {
 
 impl StateFile {
     pub fn new(path: PathBuf) -> StateFile {
-        StateFile { path, host: None }
+        StateFile {
+            path,
+            host: None,
+            identity: std::sync::OnceLock::new(),
+            identity_host: None,
+        }
     }
 
     /// The state of `host` at `path`: loading refuses a state whose `host` is another one
@@ -114,7 +135,72 @@ impl StateFile {
         StateFile {
             path,
             host: Some(host.to_string()),
+            identity: std::sync::OnceLock::new(),
+            identity_host: None,
         }
+    }
+
+    /// The Mac and user the host turned out to be: a state of another is refused, a new
+    /// state records them, and an older state without them gets them on its next save.
+    pub fn with_identity_of(mut self, host: std::sync::Arc<dyn crate::host::Host>) -> StateFile {
+        self.identity_host = Some(host);
+        self
+    }
+
+    /// The Mac and user of the host, read once; `None` without a host to read them from.
+    fn identity(&self) -> Option<&Identity> {
+        self.identity
+            .get_or_init(|| self.identity_host.as_deref().map(crate::host::identity))
+            .as_ref()
+    }
+
+    /// A new, empty state for `host`, recording its Mac and user (read now unless known),
+    /// refused when another state in the same folder already
+    /// belongs to this Mac and user (the same Mac reached under another name).
+    pub fn new_state(&self, host: &dyn crate::host::Host) -> Result<State> {
+        let mut state = State::new(host.name())?;
+        let identity = match self.identity() {
+            Some(identity) => identity.clone(),
+            None => crate::host::identity(host),
+        };
+        let host = host.name();
+        state.hardware_uuid.clone_from(&identity.hardware_uuid);
+        state.user.clone_from(&identity.user);
+        if let (Some(uuid), Some(user)) = (&identity.hardware_uuid, &identity.user)
+            && let Some(other) = self.other_state_of(uuid, user)
+        {
+            bail!(
+                "{host} is the Mac {uuid} with user {user}, which already has the state {} under another name; macllm will not start a second state for it\n\
+                 hint: use the host name that state was made with, or move that file away",
+                other.display()
+            );
+        }
+        Ok(state)
+    }
+
+    /// Another `*.json` state in this folder recording the Mac `uuid` and user `user`.
+    fn other_state_of(&self, uuid: &str, user: &str) -> Option<PathBuf> {
+        let mut found: Vec<PathBuf> = fs::read_dir(self.dir())
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                path != &self.path
+                    && path.extension().is_some_and(|ext| ext == "json")
+                    && fs::symlink_metadata(path).is_ok_and(|meta| meta.is_file())
+            })
+            .filter(|path| {
+                let Ok(text) = fs::read_to_string(path) else {
+                    return false;
+                };
+                let Ok(other) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    return false;
+                };
+                other["hardware_uuid"].as_str() == Some(uuid)
+                    && other["user"].as_str() == Some(user)
+            })
+            .collect();
+        found.sort();
+        found.into_iter().next()
     }
 
     /// `None` when there is no state yet. A corrupt or newer-format file is an error and is
@@ -161,6 +247,7 @@ impl StateFile {
         })?;
         if let Some(host) = &self.host
             && state.host != *host
+            && crate::host::canonical_name(&state.host) != crate::host::canonical_name(host)
         {
             bail!(
                 "state file {} is the state of `{}`, not of `{host}`; macllm will not use or overwrite it\n\
@@ -169,6 +256,24 @@ impl StateFile {
                 state.host,
                 state.host
             );
+        }
+        if let Some(identity) = self.identity() {
+            let differs = |recorded: &Option<String>, now: &Option<String>| matches!((recorded, now), (Some(recorded), Some(now)) if recorded != now);
+            if differs(&state.hardware_uuid, &identity.hardware_uuid)
+                || differs(&state.user, &identity.user)
+            {
+                let show = |value: &Option<String>| value.as_deref().unwrap_or("?").to_string();
+                bail!(
+                    "state file {} is the state of the Mac {} with user {}, but {} is the Mac {} with user {}; macllm will not use or overwrite it\n\
+                     hint: run against the Mac and user it was made for, or give this one its own `--state-dir`",
+                    self.path.display(),
+                    show(&state.hardware_uuid),
+                    show(&state.user),
+                    self.host.as_deref().unwrap_or(&state.host),
+                    show(&identity.hardware_uuid),
+                    show(&identity.user)
+                );
+            }
         }
         Ok(Some(state))
     }
@@ -235,6 +340,16 @@ impl StateFile {
     /// Bumps the serial and writes the state atomically: temp file in the same folder, fsync,
     /// previous copy to `.backup`, rename over, mode 0600.
     pub fn save(&self, state: &mut State, _lock: &StateLock) -> Result<()> {
+        if (state.hardware_uuid.is_none() || state.user.is_none())
+            && let Some(identity) = self.identity()
+        {
+            if state.hardware_uuid.is_none() {
+                state.hardware_uuid.clone_from(&identity.hardware_uuid);
+            }
+            if state.user.is_none() {
+                state.user.clone_from(&identity.user);
+            }
+        }
         state.serial += 1;
         // Serialised first, so a value JSON cannot hold leaves every file as it was.
         let json = match serde_json::to_string_pretty(state) {

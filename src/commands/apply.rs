@@ -24,7 +24,7 @@ pub fn run(context: &Context, args: ApplyArgs) -> Result<i32> {
         let lock = file.lock("macllm apply")?;
         let mut state = match file.load()? {
             Some(state) => state,
-            None => State::new(host.name())?,
+            None => file.new_state(host)?,
         };
         let plan = plan::plan(Some(&spec), Some(&state), host, Mode::Normal)?;
         let run = Run {
@@ -177,7 +177,7 @@ fn apply_saved(context: &Context, planfile: &Path, restart: bool) -> Result<i32>
         }
         let mut state = match state {
             Some(state) => state,
-            None => State::new(host.name())?,
+            None => file.new_state(host)?,
         };
         require_root(host, &plan)?;
         execute(context, host, file, &lock, &plan, &mut state, restart, "Apply")

@@ -147,7 +147,10 @@ impl Context {
             if let Some(user) = self.host_user(name)? {
                 host = Box::new(crate::host::ForUser { host, user });
             }
-            let file = self.state_file(host.name());
+            // The Mac and user are read (two commands, not echoed by `-v`) only when there is
+            // a state to check or a new one to start.
+            let host: std::sync::Arc<dyn Host> = std::sync::Arc::from(host);
+            let file = self.state_file(host.name()).with_identity_of(host.clone());
             work(host.as_ref(), &file)
         };
         crate::fleet::run(
@@ -169,7 +172,10 @@ impl Context {
             .clone()
             .unwrap_or_else(|| PathBuf::from("state"));
         StateFile::for_host(
-            dir.join(format!("{}.json", file_name_for(host_name))),
+            dir.join(format!(
+                "{}.json",
+                file_name_for(&crate::host::state_stem(host_name))
+            )),
             host_name,
         )
     }

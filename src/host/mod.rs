@@ -328,3 +328,233 @@ impl Host for Verbose<'_> {
 pub fn run_ok(host: &dyn Host, invocation: &Invocation) -> Result<String> {
     host.run(invocation)?.require_success(invocation)
 }
+
+/// Which Mac, and which user on it, a state belongs to: the hardware UUID from
+/// `ioreg -rd1 -c IOPlatformExpertDevice` and the user whose settings macllm changes (the
+/// inventory's `user:`, else `id -un`). `None` where the host cannot tell (not a Mac).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub hardware_uuid: Option<String>,
+    pub user: Option<String>,
+}
+
+/// Reads the [`Identity`] of `host`; a command that fails leaves its part unknown.
+pub fn identity(host: &dyn Host) -> Identity {
+    let read = |argv: &[&str]| -> Option<String> {
+        let output = host.run(&Invocation::read(argv.iter().copied())).ok()?;
+        (output.status == 0).then_some(output.stdout)
+    };
+    let hardware_uuid = read(&["ioreg", "-rd1", "-c", "IOPlatformExpertDevice"])
+        .as_deref()
+        .and_then(platform_uuid);
+    let user = match host.configured_user() {
+        Some(user) => Some(user.to_string()),
+        None => read(&["id", "-un"])
+            .map(|out| out.trim().to_string())
+            .filter(|user| !user.is_empty()),
+    };
+    Identity {
+        hardware_uuid,
+        user,
+    }
+}
+
+/// `"IOPlatformUUID" = "6A1F3C52-..."` in `ioreg -rd1 -c IOPlatformExpertDevice` output.
+pub fn platform_uuid(ioreg: &str) -> Option<String> {
+    ioreg.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "\"IOPlatformUUID\"")
+            .then(|| value.trim().trim_matches('"').to_string())
+            .filter(|uuid| !uuid.is_empty())
+    })
+}
+
+/// The canonical form of a host name, so that one Mac reached under two spellings has one
+/// state: `sandbox:DIR` with DIR made absolute (against `cwd`) and normalised (`.` and `..`
+/// folded, no trailing slash); `ssh:USER@NAME[:PORT]` with the user made explicit (the one
+/// `ssh -G` says it would log in as, else the local user name) and port 22 dropped. Other
+/// names are returned as they are.
+pub fn canonical_name(name: &str) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    canonical_name_with(name, &cwd, &|destination| ssh_defaults(destination))
+}
+
+/// [`canonical_name`] with the working directory and the SSH defaults (login user, port for
+/// a destination without them) given, for tests.
+pub fn canonical_name_with(
+    name: &str,
+    cwd: &std::path::Path,
+    ssh_defaults: &dyn Fn(&str) -> (String, u16),
+) -> String {
+    if let Some(dir) = name.strip_prefix("sandbox:") {
+        return format!("sandbox:{}", normalise(&cwd.join(dir)).display());
+    }
+    if let Some(spec) = name.strip_prefix("ssh:") {
+        let (destination, port) = match spec.rsplit_once(':') {
+            Some((destination, port)) => (destination, port.parse::<u16>().ok()),
+            None => (spec, None),
+        };
+        let (default_user, default_port) = ssh_defaults(destination);
+        let (user, host) = match destination.split_once('@') {
+            Some((user, host)) => (user.to_string(), host),
+            None => (default_user, destination),
+        };
+        return match port.unwrap_or(default_port) {
+            22 => format!("ssh:{user}@{host}"),
+            port => format!("ssh:{user}@{host}:{port}"),
+        };
+    }
+    name.to_string()
+}
+
+/// The short form that names the state file: the canonical name, with a sandbox folder
+/// inside `cwd` written relative to it and an SSH user left out when it is the default
+/// login user, so `sandbox:mac`, `sandbox:./mac` and `sandbox:$PWD/mac` all name
+/// `sandbox-mac.json`, and `ssh:x` and `ssh:admin@x` (admin logging in by default) `ssh-x.json`.
+pub fn state_stem_with(
+    name: &str,
+    cwd: &std::path::Path,
+    ssh_defaults: &dyn Fn(&str) -> (String, u16),
+) -> String {
+    let canonical = canonical_name_with(name, cwd, ssh_defaults);
+    if let Some(dir) = canonical.strip_prefix("sandbox:") {
+        let cwd = normalise(cwd);
+        return match std::path::Path::new(dir).strip_prefix(&cwd) {
+            Ok(relative) if !relative.as_os_str().is_empty() => {
+                format!("sandbox:{}", relative.display())
+            }
+            _ => canonical,
+        };
+    }
+    if let Some(rest) = canonical.strip_prefix("ssh:")
+        && let Some((user, host)) = rest.split_once('@')
+    {
+        let bare = host.split(':').next().unwrap_or(host);
+        if ssh_defaults(bare).0 == user {
+            return format!("ssh:{host}");
+        }
+    }
+    canonical
+}
+
+pub fn state_stem(name: &str) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    state_stem_with(name, &cwd, &|destination| ssh_defaults(destination))
+}
+
+/// `.` and `..` folded without touching the file system (the folder may not exist yet).
+fn normalise(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The user and port OpenSSH would use for `destination` (`ssh [-F $MACLLM_SSH_CONFIG] -G`,
+/// which reads the configuration without connecting); the local user name and 22 when that
+/// fails.
+fn ssh_defaults(destination: &str) -> (String, u16) {
+    let local = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "user".to_string());
+    let host = destination.rsplit('@').next().unwrap_or(destination);
+    let mut command = std::process::Command::new("ssh");
+    // The configuration the connection itself will use (see `ssh::ENV_SSH_CONFIG`).
+    if let Ok(config) = std::env::var(ssh::ENV_SSH_CONFIG) {
+        command.arg("-F").arg(config);
+    }
+    let output = command
+        .args(["-G", "--", host])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let Ok(output) = output else {
+        return (local, 22);
+    };
+    if !output.status.success() {
+        return (local, 22);
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let field = |name: &str| {
+        text.lines().find_map(|line| {
+            let (key, value) = line.split_once(' ')?;
+            (key == name).then(|| value.trim().to_string())
+        })
+    };
+    let user = field("user").filter(|u| !u.is_empty()).unwrap_or(local);
+    let port = field("port").and_then(|p| p.parse().ok()).unwrap_or(22);
+    (user, port)
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn defaults(_: &str) -> (String, u16) {
+        ("admin".to_string(), 22)
+    }
+
+    #[test]
+    fn sandbox_paths_become_absolute_and_normal() {
+        let cwd = Path::new("/work/dots");
+        for name in [
+            "sandbox:mac",
+            "sandbox:./mac",
+            "sandbox:/work/dots/mac/",
+            "sandbox:x/../mac",
+        ] {
+            assert_eq!(
+                canonical_name_with(name, cwd, &defaults),
+                "sandbox:/work/dots/mac"
+            );
+            assert_eq!(state_stem_with(name, cwd, &defaults), "sandbox:mac");
+        }
+        assert_eq!(
+            canonical_name_with("sandbox:/tmp/m", cwd, &defaults),
+            "sandbox:/tmp/m"
+        );
+        assert_eq!(
+            state_stem_with("sandbox:../m", cwd, &defaults),
+            "sandbox:/work/m"
+        );
+    }
+
+    #[test]
+    fn ssh_user_made_explicit_and_port_22_dropped() {
+        let cwd = Path::new("/");
+        for name in ["ssh:x", "ssh:admin@x", "ssh:x:22", "ssh:admin@x:22"] {
+            assert_eq!(canonical_name_with(name, cwd, &defaults), "ssh:admin@x");
+            assert_eq!(state_stem_with(name, cwd, &defaults), "ssh:x");
+        }
+        assert_eq!(
+            canonical_name_with("ssh:root@x:2222", cwd, &defaults),
+            "ssh:root@x:2222"
+        );
+        assert_eq!(
+            state_stem_with("ssh:root@x:2222", cwd, &defaults),
+            "ssh:root@x:2222"
+        );
+        assert_eq!(
+            canonical_name_with("ssh:x:2222", cwd, &defaults),
+            "ssh:admin@x:2222"
+        );
+        assert_eq!(state_stem_with("ssh:x:2222", cwd, &defaults), "ssh:x:2222");
+        assert_eq!(canonical_name_with("local", cwd, &defaults), "local");
+    }
+
+    #[test]
+    fn reads_the_platform_uuid() {
+        let text = "+-o Mac  <class IOPlatformExpertDevice, id 0x1>\n  {\n    \"IOPlatformUUID\" = \"6A1F3C52-9B0E\"\n  }\n";
+        assert_eq!(platform_uuid(text).as_deref(), Some("6A1F3C52-9B0E"));
+        assert_eq!(platform_uuid("nothing"), None);
+    }
+}

@@ -5,6 +5,7 @@ mod bad_input;
 mod emulated_ollama_clients;
 mod fleet;
 mod harness;
+mod host_identity;
 mod hostile;
 mod lifecycle;
 mod modules;

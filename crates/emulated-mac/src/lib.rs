@@ -16,6 +16,7 @@ pub mod getopt;
 pub mod hostname;
 pub mod http;
 pub mod id;
+pub mod ioreg;
 pub mod killall;
 pub mod launchctl;
 pub mod launchd_db;
@@ -77,6 +78,7 @@ pub const PROGRAMS: &[&str] = &[
     "plutil",
     "system_profiler",
     "curl",
+    "ioreg",
 ];
 
 /// Set in the environment of shim processes: the emulated Mac they act on.
@@ -143,6 +145,7 @@ pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
         "plutil" => plutil::run_with_stdin(machine, args, stdin),
         "system_profiler" => system_profiler::run(machine, args),
         "curl" => curl::run(machine, args, stdin),
+        "ioreg" => ioreg::run(machine, args),
         _ => bail!(
             "cannot run `{program}`: the emulated Mac has no such program (it emulates {})",
             PROGRAMS.join(", ")

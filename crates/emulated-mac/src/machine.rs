@@ -102,6 +102,34 @@ const SANDBOXED_APPS: &[(&str, &[(&str, bool)])] = &[
 ];
 pub const RESTART_LOG: &str = "var/log/restarts.log";
 
+/// A random version-4 UUID in `IOPlatformUUID`'s upper-case form, from std's randomly seeded
+/// hasher (no random-number crate needed for a value that only has to differ between Macs).
+fn new_hardware_uuid() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let word = || {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        hasher.finish()
+    };
+    let bits =
+        (u128::from(word()) << 64 | u128::from(word())) & !(0xF000u128 << 64) | (0x4000u128 << 64);
+    let bits = bits & !(0xC000u128 << 48) | (0x8000u128 << 48);
+    let hex = format!("{bits:032X}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 impl Machine {
     /// Creates a new emulated Mac in `dir` (which must not hold one already).
     pub fn create(dir: &Path, preset: &Preset) -> Result<Machine> {
@@ -112,9 +140,13 @@ impl Machine {
             );
         }
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut info = preset.info();
+        // Each Mac has its own IOPlatformUUID, so two emulated Macs made from one preset are
+        // two Macs to macllm's state (which records it).
+        info.hardware_uuid = new_hardware_uuid();
         let machine = Machine {
             dir: dir.to_path_buf(),
-            info: preset.info(),
+            info,
         };
         let json = serde_json::to_string_pretty(&machine.info)? + "\n";
         fs::write(dir.join(MACHINE_FILE), json)?;
