@@ -115,3 +115,48 @@ fn a_secrets_original_is_kept_encrypted_and_restored_exactly() {
         "the record stays for a later restore:\n{state}"
     );
 }
+
+const AGENT_SCRIPT: &str = r#"
+set -e
+step() { name=$1; shift; status=0; "$@" > "$name.out" 2> "$name.err" || status=$?; echo "$status" > "$name.status"; }
+printf '%s\n' "$2" | step set "$1" secret set agent_token
+step apply "$1" --host sandbox:mac apply --yes
+"#;
+
+/// An agent whose plist holds a secret is the user's alone (0600); one without stays 0644.
+#[test]
+#[cfg(target_os = "linux")]
+#[ignore = "needs `keyctl` (keyutils); run with --include-ignored"]
+fn an_agent_holding_a_secret_is_written_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        Command::new("keyctl").arg("--version").output().is_ok(),
+        "this test needs `keyctl` (apt-get install keyutils)"
+    );
+    let mac = Mac::new();
+    mac.spec("macllm: 1\nagents:\n  - label: com.example.secret\n    program_arguments: [/bin/x]\n    environment:\n      TOKEN: \"{{ secret('agent_token') }}\"\n  - label: com.example.plain\n    program_arguments: [/bin/y]\n");
+    let mut command = Command::new("keyctl");
+    command
+        .args(["session", "-", "sh", "-c", AGENT_SCRIPT, "sh", BIN, SECRET])
+        .current_dir(&mac.work);
+    Test::new(command, &mac.work).stderr_any().run();
+    Test::recorded(&mac.work, "apply")
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let agents = mac.dir.join("Users/admin/Library/LaunchAgents");
+    let mode = |name: &str| {
+        std::fs::metadata(agents.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("com.example.secret.plist"), 0o600);
+    assert_eq!(mode("com.example.plain.plist"), 0o644);
+    let text = std::fs::read_to_string(agents.join("com.example.secret.plist")).unwrap();
+    assert!(
+        text.contains("n3w-s3cr3t"),
+        "the agent has its secret: {text}"
+    );
+}
