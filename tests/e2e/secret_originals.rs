@@ -160,3 +160,29 @@ fn an_agent_holding_a_secret_is_written_0600() {
         "the agent has its secret: {text}"
     );
 }
+
+/// (Issue 11, with the secrets' bullets.) A template whose nested loops would run for hours is
+/// stopped by minijinja's fuel within seconds, with an error at the template's line.
+#[test]
+fn nested_template_loops_are_bounded() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\ndefaults:\n  - domain: com.example.app\n    key: k\n    value: \"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\"\n");
+    let started = std::time::Instant::now();
+    mac.on(&["plan"])
+        .status(1)
+        .stderr(
+            "error: template error: the template ran more than 20000000 steps and was stopped (loops nested too deep?)
+ --> macllm.yaml:5:13
+  |
+5 |     value: \"{% for i in range(100000) %}{% for j in range(100000) %}x{% e…
+  |             ^
+hint: templates see `host` (the Mac's facts: `macllm facts` lists them) and `vars`
+",
+        )
+        .run();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "{:?}",
+        started.elapsed()
+    );
+}
