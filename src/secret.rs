@@ -83,10 +83,14 @@ pub fn is_sealed(value: &Value) -> bool {
 /// moved to another resource): a dict marked `macllm-encrypted`.
 pub fn seal(id: &str, original: &Value) -> Result<Value> {
     let key = cipher_key(&key_or_new(ORIGINAL_KEY, "key for sensitive originals")?)?;
+    seal_with(&key, id, original)
+}
+
+fn seal_with(key: &[u8; 32], id: &str, original: &Value) -> Result<Value> {
     let nonce = crate::random::random_hex(12)?;
     let nonce_bytes = crate::value::hex_decode(&nonce)?;
     let plain = serde_json::to_vec(original)?;
-    let ciphertext = aead(&key)
+    let ciphertext = aead(key)
         .encrypt(
             chacha20poly1305::Nonce::from_slice(&nonce_bytes),
             chacha20poly1305::aead::Payload {
@@ -112,6 +116,24 @@ pub fn seal(id: &str, original: &Value) -> Result<Value> {
 /// The original [`seal`] encrypted for `id`; an error naming the resource when the key is gone
 /// or the record was altered, never a wrong value.
 pub fn open(id: &str, sealed: &Value) -> Result<Value> {
+    open_with(id, sealed, || match entry(ORIGINAL_KEY) {
+        Err(err) => Err(format!("{err:#}")),
+        Ok(entry) => match entry.get_password() {
+            Ok(key) => cipher_key(&key).map_err(|err| format!("{err:#}")),
+            Err(keyring::Error::NoEntry) => Err(format!(
+                "the key that encrypted it (`{ORIGINAL_KEY}` in the keyring) is gone"
+            )),
+            Err(other) => Err(format!("cannot read the key that encrypted it: {other}")),
+        },
+    })
+}
+
+/// [`open`] with the key from `key` (`Err`: why there is none).
+fn open_with(
+    id: &str,
+    sealed: &Value,
+    key: impl FnOnce() -> Result<[u8; 32], String>,
+) -> Result<Value> {
     let cannot = |why: String| {
         anyhow!(
             "the original of {id} cannot be restored: {why}\nhint: the value it replaced is lost; set it by hand, then remove {id} from the state"
@@ -131,19 +153,7 @@ pub fn open(id: &str, sealed: &Value) -> Result<Value> {
         (Ok(nonce), Ok(ciphertext)) if nonce.len() == 12 => (nonce, ciphertext),
         _ => return Err(cannot("its encrypted record is malformed".into())),
     };
-    let key = match entry(ORIGINAL_KEY)?.get_password() {
-        Ok(key) => cipher_key(&key).map_err(|err| cannot(format!("{err:#}")))?,
-        Err(keyring::Error::NoEntry) => {
-            return Err(cannot(format!(
-                "the key that encrypted it (`{ORIGINAL_KEY}` in the keyring) is gone"
-            )));
-        }
-        Err(other) => {
-            return Err(cannot(format!(
-                "cannot read the key that encrypted it: {other}"
-            )));
-        }
-    };
+    let key = key().map_err(cannot)?;
     let plain = aead(&key)
         .decrypt(
             chacha20poly1305::Nonce::from_slice(&nonce),
@@ -189,6 +199,62 @@ mod tests {
 
     /// RFC 4231's test cases 1, 2, 6 and 7 (SHA-256 rows): a short key, a key shorter than
     /// the data, and keys longer than the block (hashed first).
+    /// Sealed values open to exactly what was sealed, under the same key and id only; each
+    /// seal has its own nonce; a flipped bit, another id or another key is an error naming
+    /// the resource, never a value.
+    #[test]
+    fn sealed_originals_open_only_unaltered_under_their_key_and_id() {
+        let key = [7u8; 32];
+        let id = "defaults:com.example.app:token";
+        let original = Value::Dict(
+            [
+                ("a".to_string(), Value::String("old \"value\" ✓".into())),
+                ("b".to_string(), Value::Integer(-3)),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let sealed = seal_with(&key, id, &original).unwrap();
+        assert!(is_sealed(&sealed));
+        assert!(!is_sealed(&original));
+        assert!(!format!("{sealed:?}").contains("old"));
+        assert_ne!(
+            sealed,
+            seal_with(&key, id, &original).unwrap(),
+            "a fresh nonce"
+        );
+        assert_eq!(open_with(id, &sealed, || Ok(key)).unwrap(), original);
+        let fails = |id: &str, sealed: &Value, key: Result<[u8; 32], String>| {
+            format!("{:#}", open_with(id, sealed, || key).unwrap_err())
+        };
+        let err = fails("defaults:other:k", &sealed, Ok(key));
+        assert!(
+            err.starts_with(
+                "the original of defaults:other:k cannot be restored: it does not decrypt"
+            ),
+            "{err}"
+        );
+        let err = fails(id, &sealed, Ok([8u8; 32]));
+        assert!(err.contains("it does not decrypt"), "{err}");
+        let err = fails(id, &sealed, Err("the key is gone".into()));
+        assert!(
+            err.starts_with(&format!(
+                "the original of {id} cannot be restored: the key is gone"
+            )),
+            "{err}"
+        );
+        let Value::Dict(mut dict) = sealed else {
+            unreachable!()
+        };
+        let Some(Value::Data(hex)) = dict.get_mut("ciphertext") else {
+            unreachable!()
+        };
+        let flipped = if hex.starts_with('0') { "1" } else { "0" };
+        hex.replace_range(0..1, flipped);
+        let err = fails(id, &Value::Dict(dict), Ok(key));
+        assert!(err.contains("it does not decrypt"), "{err}");
+    }
+
     #[test]
     fn hmac_matches_rfc_4231() {
         let long_key = [0xaau8; 131];
