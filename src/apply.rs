@@ -122,6 +122,18 @@ impl Applier<'_> {
         } else {
             change
         };
+        // An original kept encrypted is decrypted only now, to be written back.
+        let opened;
+        let change = match &change.after {
+            Some(after) if change.action == Action::Restore && crate::secret::is_sealed(after) => {
+                opened = Change {
+                    after: Some(crate::secret::open(&change.id.0, after)?),
+                    ..change.clone()
+                };
+                &opened
+            }
+            _ => change,
+        };
         let verb = match change.action {
             Action::Create => "Creating",
             Action::Update => "Modifying",
@@ -142,6 +154,14 @@ impl Applier<'_> {
                     applied: None,
                     sensitive: change.sensitive,
                 });
+            // A sensitive resource's original (perhaps an earlier secret) is kept encrypted,
+            // also when an earlier apply recorded it in clear.
+            if change.sensitive
+                && let Some(original) = &record.original
+                && !crate::secret::is_sealed(original)
+            {
+                record.original = Some(crate::secret::seal(&change.id.0, original)?);
+            }
             record.resource = resource;
             record.sensitive = change.sensitive;
             record.depends_on = change.depends_on.clone();

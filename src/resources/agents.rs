@@ -49,6 +49,18 @@ impl Agent {
     }
 }
 
+/// Whether a string in `value` holds a secret (unescaped: the XML text escapes `"`, `&`, `<`).
+fn holds_secret(value: &Value) -> bool {
+    match value {
+        Value::String(text) => crate::mask::contains_secret(text),
+        Value::Array(items) => items.iter().any(holds_secret),
+        Value::Dict(fields) => fields
+            .iter()
+            .any(|(key, value)| crate::mask::contains_secret(key) || holds_secret(value)),
+        _ => false,
+    }
+}
+
 fn agent_value(plist_text: String, loaded: bool) -> Value {
     Value::Dict(BTreeMap::from([
         ("plist".to_string(), Value::String(plist_text)),
@@ -114,6 +126,13 @@ impl Resource for Agent {
         };
         // Written as the user: the file (and a LaunchAgents folder made for it) must be
         // theirs, not root's, or the user could not change it later without sudo.
+        // A plist holding a secret is the user's alone (0600, not 0644): the file is made
+        // empty and chmod-ed first, so the secret is never in a file others may read.
+        if crate::mask::contains_secret(text) || holds_secret(&self.plist) {
+            target.write_file_as_user(&path, Vec::new())?;
+            let chmod = target.as_user(Invocation::write(["chmod", "600", &path]))?;
+            run_ok(host, &chmod)?;
+        }
         target.write_file_as_user(&path, text.clone().into_bytes())?;
         let lint = host.run(&Invocation::read(["plutil", "-lint", &path]))?;
         if !lint.success() {

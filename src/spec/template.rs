@@ -11,6 +11,10 @@ use super::SpecError;
 use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
 use std::path::Path;
 
+/// The most instructions one render may run: a spec runs a few hundred, so this is far beyond
+/// any real one, yet it stops a template whose nested loops would run for hours within seconds.
+pub const FUEL: u64 = 20_000_000;
+
 /// Renders `text`; `context` is a JSON object (`host`, `vars`, and in modules `params`).
 pub fn render(file: &Path, text: &str, context: &serde_json::Value) -> Result<String, SpecError> {
     if !text.contains("{{") && !text.contains("{%") {
@@ -18,6 +22,7 @@ pub fn render(file: &Path, text: &str, context: &serde_json::Value) -> Result<St
     }
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
         .keep_trailing_newline(true)
         .build()
@@ -41,10 +46,15 @@ pub fn render(file: &Path, text: &str, context: &serde_json::Value) -> Result<St
                 .nth(line.saturating_sub(1))
                 .and_then(|l| l.find("{{").or_else(|| l.find("{%")))
                 .map_or(1, |c| c + 1);
-            let detail = err
-                .detail()
-                .map(str::to_string)
-                .unwrap_or_else(|| err.kind().to_string());
+            let detail = if err.kind() == minijinja::ErrorKind::OutOfFuel {
+                format!(
+                    "the template ran more than {FUEL} steps and was stopped (loops nested too deep?)"
+                )
+            } else {
+                err.detail()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| err.kind().to_string())
+            };
             SpecError::new(
                 file,
                 text,
@@ -116,6 +126,21 @@ mod tests {
         assert_eq!(
             rendered,
             "num_ctx: 2048\nname: \"a \\\"b\\\"\"\nlabel: \"model-4096\"\n"
+        );
+    }
+
+    #[test]
+    fn nested_loops_run_out_of_fuel_at_their_line() {
+        let text = "a: 1\nb: |\n  {% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\n";
+        let started = std::time::Instant::now();
+        let err = render(Path::new("s.yaml"), text, &context()).unwrap_err();
+        assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+        assert_eq!(err.line, 3, "{}", err.message);
+        assert!(
+            err.message
+                .contains("the template ran more than 20000000 steps"),
+            "{}",
+            err.message
         );
     }
 

@@ -17,6 +17,7 @@ mod real_mac_ollama;
 mod real_mac_power_spotlight;
 mod real_mac_sudo;
 mod robustness;
+mod secret_originals;
 mod secrets;
 mod shim;
 mod sshd;
