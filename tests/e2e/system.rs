@@ -697,132 +697,13 @@ Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is prote
 
     // A changed variable is a diff of the plist's lines.
     mac.spec(&SERVE.replace("OLLAMA_KEEP_ALIVE: 5m", "OLLAMA_KEEP_ALIVE: 30m"));
-    mac.on(&["plan"])
-        .stdout(
-            "
-macllm will perform the following actions on sandbox:mac:
-
-  # agent:com.example.ollama will be updated in-place
-  ~ value = <<-EOT
-            {
-              \"loaded\": true,
-              \"plist\": <<EOT
-                <?xml version=\"1.0\" encoding=\"UTF-8\"?>
-                <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
-                <plist version=\"1.0\">
-                <dict>
-                \t<key>EnvironmentVariables</key>
-                \t<dict>
-                \t\t<key>OLLAMA_FLASH_ATTENTION</key>
-                \t\t<string>1</string>
-                \t\t<key>OLLAMA_KEEP_ALIVE</key>
-          -     \t\t<string>5m</string>
-          +     \t\t<string>30m</string>
-                \t\t<key>OLLAMA_NUM_PARALLEL</key>
-                \t\t<string>1</string>
-                \t</dict>
-                \t<key>KeepAlive</key>
-                \t<true/>
-                \t<key>Label</key>
-                \t<string>com.example.ollama</string>
-                \t<key>LimitLoadToSessionType</key>
-                \t<array>
-                \t\t<string>Aqua</string>
-                \t\t<string>Background</string>
-                \t\t<string>LoginWindow</string>
-                \t\t<string>StandardIO</string>
-                \t\t<string>System</string>
-                \t</array>
-                \t<key>ProcessType</key>
-                \t<string>Interactive</string>
-                \t<key>ProgramArguments</key>
-                \t<array>
-                \t\t<string>/opt/homebrew/bin/ollama</string>
-                \t\t<string>serve</string>
-                \t</array>
-                \t<key>RunAtLoad</key>
-                \t<true/>
-                \t<key>StandardErrorPath</key>
-                \t<string>/tmp/ollama.log</string>
-                \t<key>StandardOutPath</key>
-                \t<string>/tmp/ollama.log</string>
-                </dict>
-                </plist>
-                EOT,
-            }
-        EOT
-    # file: ~/Library/LaunchAgents/com.example.ollama.plist
-
-Plan: 0 to add, 1 to change, 0 to destroy.
-Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
-Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-",
-        )
-        .run();
+    mac.on(&["plan"]).stdout(KEEP_ALIVE_PLAN).run();
     mac.on(&["apply", "--yes"])
-        .stdout(
-            "
-macllm will perform the following actions on sandbox:mac:
-
-  # agent:com.example.ollama will be updated in-place
-  ~ value = <<-EOT
-            {
-              \"loaded\": true,
-              \"plist\": <<EOT
-                <?xml version=\"1.0\" encoding=\"UTF-8\"?>
-                <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
-                <plist version=\"1.0\">
-                <dict>
-                \t<key>EnvironmentVariables</key>
-                \t<dict>
-                \t\t<key>OLLAMA_FLASH_ATTENTION</key>
-                \t\t<string>1</string>
-                \t\t<key>OLLAMA_KEEP_ALIVE</key>
-          -     \t\t<string>5m</string>
-          +     \t\t<string>30m</string>
-                \t\t<key>OLLAMA_NUM_PARALLEL</key>
-                \t\t<string>1</string>
-                \t</dict>
-                \t<key>KeepAlive</key>
-                \t<true/>
-                \t<key>Label</key>
-                \t<string>com.example.ollama</string>
-                \t<key>LimitLoadToSessionType</key>
-                \t<array>
-                \t\t<string>Aqua</string>
-                \t\t<string>Background</string>
-                \t\t<string>LoginWindow</string>
-                \t\t<string>StandardIO</string>
-                \t\t<string>System</string>
-                \t</array>
-                \t<key>ProcessType</key>
-                \t<string>Interactive</string>
-                \t<key>ProgramArguments</key>
-                \t<array>
-                \t\t<string>/opt/homebrew/bin/ollama</string>
-                \t\t<string>serve</string>
-                \t</array>
-                \t<key>RunAtLoad</key>
-                \t<true/>
-                \t<key>StandardErrorPath</key>
-                \t<string>/tmp/ollama.log</string>
-                \t<key>StandardOutPath</key>
-                \t<string>/tmp/ollama.log</string>
-                </dict>
-                </plist>
-                EOT,
-            }
-        EOT
-    # file: ~/Library/LaunchAgents/com.example.ollama.plist
-
-Plan: 0 to add, 1 to change, 0 to destroy.
-Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
-Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-
-Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
-").stderr("agent:com.example.ollama: Modifying...
+        .stdout(&format!(
+            "{KEEP_ALIVE_PLAN}\nApply complete! Resources: 0 added, 1 changed, 0 destroyed.\n"
+        ))
+        .stderr(
+            "agent:com.example.ollama: Modifying...
 agent:com.example.ollama: Modifications complete after [DURATION]
 ",
         )
@@ -1447,3 +1328,64 @@ hint: launchd does not expand `~`; write the full path, as in /Users/NAME/...
     }
     assert_eq!(before, mac.snapshot());
 }
+
+/// The plan of SERVE with OLLAMA_KEEP_ALIVE changed: a diff of the agent plist's lines.
+const KEEP_ALIVE_PLAN: &str = "
+macllm will perform the following actions on sandbox:mac:
+
+  # agent:com.example.ollama will be updated in-place
+  ~ value = <<-EOT
+            {
+              \"loaded\": true,
+              \"plist\": <<EOT
+                <?xml version=\"1.0\" encoding=\"UTF-8\"?>
+                <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">
+                <plist version=\"1.0\">
+                <dict>
+                \t<key>EnvironmentVariables</key>
+                \t<dict>
+                \t\t<key>OLLAMA_FLASH_ATTENTION</key>
+                \t\t<string>1</string>
+                \t\t<key>OLLAMA_KEEP_ALIVE</key>
+          -     \t\t<string>5m</string>
+          +     \t\t<string>30m</string>
+                \t\t<key>OLLAMA_NUM_PARALLEL</key>
+                \t\t<string>1</string>
+                \t</dict>
+                \t<key>KeepAlive</key>
+                \t<true/>
+                \t<key>Label</key>
+                \t<string>com.example.ollama</string>
+                \t<key>LimitLoadToSessionType</key>
+                \t<array>
+                \t\t<string>Aqua</string>
+                \t\t<string>Background</string>
+                \t\t<string>LoginWindow</string>
+                \t\t<string>StandardIO</string>
+                \t\t<string>System</string>
+                \t</array>
+                \t<key>ProcessType</key>
+                \t<string>Interactive</string>
+                \t<key>ProgramArguments</key>
+                \t<array>
+                \t\t<string>/opt/homebrew/bin/ollama</string>
+                \t\t<string>serve</string>
+                \t</array>
+                \t<key>RunAtLoad</key>
+                \t<true/>
+                \t<key>StandardErrorPath</key>
+                \t<string>/tmp/ollama.log</string>
+                \t<key>StandardOutPath</key>
+                \t<string>/tmp/ollama.log</string>
+                </dict>
+                </plist>
+                EOT,
+            }
+        EOT
+    # file: ~/Library/LaunchAgents/com.example.ollama.plist
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
+Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+";
