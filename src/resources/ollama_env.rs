@@ -357,6 +357,27 @@ pub fn server_uses(name: &str, value: &str, logged: &str) -> Option<bool> {
 mod tests {
     use super::*;
 
+    /// Homebrew's rules (`service.rb`): stripped lines, `#` comments, the first `=`, the
+    /// last key winning; an edit keeps every other line and leaves no empty file.
+    #[test]
+    fn the_env_file_is_read_and_edited_line_by_line() {
+        let text = "# mine\nOLLAMA_NUM_PARALLEL = 2\nOTHER=x=y\nOLLAMA_NUM_PARALLEL=3\n";
+        assert_eq!(
+            env_file_value(text, "OLLAMA_NUM_PARALLEL").as_deref(),
+            Some("3")
+        );
+        assert_eq!(env_file_value(text, "OTHER").as_deref(), Some("x=y"));
+        assert_eq!(env_file_value(text, "mine"), None);
+        assert_eq!(
+            edit_env_file(text, "OLLAMA_NUM_PARALLEL", Some("4")),
+            "# mine\nOTHER=x=y\nOLLAMA_NUM_PARALLEL=4\n"
+        );
+        assert_eq!(
+            edit_env_file("OLLAMA_NUM_PARALLEL=4\n", "OLLAMA_NUM_PARALLEL", None),
+            ""
+        );
+    }
+
     #[test]
     fn logged_values_are_compared_by_meaning() {
         assert_eq!(server_uses("OLLAMA_KEEP_ALIVE", "5m", "5m0s"), Some(true));
