@@ -116,7 +116,7 @@ impl Resource for SpotlightFolder {
                 if is_link {
                     if !hidden_dir {
                         bail!(
-                            "cannot restore {path}: it is a symlink but {hidden} is not a folder                              to move back\nhint: put the folder back at {path} by hand"
+                            "cannot restore {path}: it is a symlink but {hidden} is not a folder to move back\nhint: put the folder back at {path} by hand"
                         );
                     }
                     user(&["rm", &path])?;

@@ -178,3 +178,98 @@ hint: merge them by hand into /Users/admin/.ollama/models and remove /Users/admi
     // Still refused, not forgotten, on a second try.
     failed();
 }
+
+#[test]
+fn a_destroy_stopped_between_its_two_steps_is_finished_by_the_next() {
+    let (mac, before) = stranded();
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    // The restore removes the symlink, then fails to move the folder back.
+    std::fs::write(mac.dir.join(FAIL_FILE), "mv").unwrap();
+    mac.on(&["destroy", "--yes"])
+        .status(1)
+        .stdout(&[
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # spotlight:~/.ollama/models will be restored to its original value
+  ~ value = false -> true
+", METHOD, "
+Plan: 0 to add, 0 to change, 1 to destroy.
+",
+        ].concat())
+        .stderr("spotlight:~/.ollama/models: Restoring...
+error: applying spotlight:~/.ollama/models: `mv /Users/admin/.ollama/models.noindex /Users/admin/.ollama/models` exited with status 1: mv: injected failure (sandbox test hook MACLLM_SANDBOX_FAIL)
+")
+        .run();
+    std::fs::remove_file(mac.dir.join(FAIL_FILE)).unwrap();
+    mac.sh(&["test", "-e", MODELS]).status(1).run();
+    mac.on(&["destroy", "--yes"])
+        .stdout(
+            &[
+                "
+Note: Objects have changed outside of macllm
+
+macllm detected the following changes made outside of macllm since the
+last \"macllm apply\":
+
+  # spotlight:~/.ollama/models has changed
+  ~ value = false (boolean) -> \"half-moved: renamed to .noindex, no symlink\" (string)
+
+Unless you have made equivalent changes to your spec, the following plan
+may include actions to undo or respond to these changes.
+
+─────────────────────────────────────────────────────────────────────────────
+
+macllm will perform the following actions on sandbox:mac:
+
+  # spotlight:~/.ollama/models will be restored to its original value
+  ~ value = \"half-moved: renamed to .noindex, no symlink\" (string) -> true (boolean)
+",
+                METHOD,
+                "
+Plan: 0 to add, 0 to change, 1 to destroy.
+
+Destroy complete! Resources: 1 destroyed.
+",
+            ]
+            .concat(),
+        )
+        .stderr(
+            "spotlight:~/.ollama/models: Restoring...
+spotlight:~/.ollama/models: Restore complete after [DURATION]
+",
+        )
+        .run();
+    assert_eq!(ollama_files(&mac), before);
+    assert_eq!(mac.state()["resources"], serde_json::json!({}));
+}
+
+#[test]
+fn destroy_fails_when_the_moved_folder_is_gone() {
+    let (mac, _) = stranded();
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    mac.sh(&["rm", "-rf", HIDDEN]).run();
+    mac.on(&["destroy", "--yes"])
+        .status(1)
+        .stdout(&[
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # spotlight:~/.ollama/models will be restored to its original value
+  ~ value = false -> true
+", METHOD, "
+Plan: 0 to add, 0 to change, 1 to destroy.
+",
+        ].concat())
+        .stderr("spotlight:~/.ollama/models: Restoring...
+error: applying spotlight:~/.ollama/models: cannot restore /Users/admin/.ollama/models: it is a symlink but /Users/admin/.ollama/models.noindex is not a folder to move back
+hint: put the folder back at /Users/admin/.ollama/models by hand
+")
+        .run();
+    mac.sh(&["test", "-L", MODELS]).run();
+    assert!(
+        mac.state()["resources"]
+            .get("spotlight:~/.ollama/models")
+            .is_some()
+    );
+}
