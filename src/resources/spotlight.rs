@@ -28,6 +28,11 @@ pub struct SpotlightVolume {
     pub indexed: bool,
 }
 
+/// What `read` gives for a folder renamed to `X.noindex` with nothing at `X`.
+const HALF_MOVED: &str = "half-moved: renamed to .noindex, no symlink";
+/// What `read` gives when `X` is a real entry and `X.noindex` a folder beside it.
+const STRAY: &str = "both the folder and its .noindex exist";
+
 fn succeeds(host: &dyn Host, argv: &[&str]) -> Result<bool> {
     Ok(host.run(&Invocation::read(argv.iter().copied()))?.success())
 }
@@ -45,57 +50,88 @@ impl Resource for SpotlightFolder {
         Some(Value::Bool(self.indexed))
     }
 
-    /// Indexed unless the path is, or links to, a `.noindex` folder.
+    /// Indexed unless the path is, or links to, a `.noindex` folder. A folder left half-moved
+    /// (renamed to `X.noindex` with no `X`, as a crash between the rename and the symlink
+    /// leaves it), or both `X` and `X.noindex` as real entries, reads as a string saying so,
+    /// so that neither apply nor destroy takes it for a finished state.
     fn read(&self, target: &Target) -> Result<Option<Value>> {
+        let host = target.host();
         let path = target.expand_home(&self.path)?;
         if path.trim_end_matches('/').ends_with(".noindex") {
             return Ok(Some(Value::Bool(false)));
         }
-        let link = target.host().run(&Invocation::read(["readlink", &path]))?;
-        let hidden = link.success() && link.stdout.trim_end().ends_with(".noindex");
-        Ok(Some(Value::Bool(!hidden)))
+        let link = host.run(&Invocation::read(["readlink", &path]))?;
+        if link.success() {
+            let hidden = link.stdout.trim_end().ends_with(".noindex");
+            return Ok(Some(Value::Bool(!hidden)));
+        }
+        let hidden = format!("{}.noindex", path.trim_end_matches('/'));
+        if succeeds(host, &["test", "-d", &hidden])? {
+            let state = if succeeds(host, &["test", "-e", &path])? {
+                STRAY
+            } else {
+                HALF_MOVED
+            };
+            return Ok(Some(Value::String(state.to_string())));
+        }
+        Ok(Some(Value::Bool(true)))
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let host = target.host();
         let path = target.expand_home(&self.path)?;
         let hidden = format!("{}.noindex", path.trim_end_matches('/'));
+        let user = |argv: &[&str]| -> Result<()> {
+            run_ok(
+                host,
+                &target.as_user(Invocation::write(argv.iter().copied()))?,
+            )?;
+            Ok(())
+        };
+        let is_link = succeeds(host, &["test", "-L", &path])?;
+        // `test -e` follows links: a dangling one is caught by `is_link` first.
+        let exists = is_link || succeeds(host, &["test", "-e", &path])?;
         match value {
             Some(Value::Bool(false)) => {
-                if succeeds(host, &["test", "-L", &path])? {
+                if is_link {
                     bail!("{path} is already a symlink; macllm will not move what it points to");
                 }
-                if succeeds(host, &["test", "-e", &hidden])? {
+                if !exists && succeeds(host, &["test", "-d", &hidden])? {
+                    // Renamed already (an apply stopped before the symlink): finish it.
+                } else if succeeds(host, &["test", "-e", &hidden])? {
                     bail!("{hidden} already exists; move it away or merge it by hand first");
-                }
-                if succeeds(host, &["test", "-d", &path])? {
-                    run_ok(
-                        host,
-                        &target.as_user(Invocation::write(["mv", &path, &hidden]))?,
-                    )?;
-                } else if succeeds(host, &["test", "-e", &path])? {
+                } else if succeeds(host, &["test", "-d", &path])? {
+                    user(&["mv", &path, &hidden])?;
+                } else if exists {
                     bail!("{path} is a file, not a folder");
                 } else {
-                    run_ok(
-                        host,
-                        &target.as_user(Invocation::write(["mkdir", "-p", &hidden]))?,
-                    )?;
+                    user(&["mkdir", "-p", &hidden])?;
                 }
-                run_ok(
-                    host,
-                    &target.as_user(Invocation::write(["ln", "-s", &hidden, &path]))?,
-                )?;
+                user(&["ln", "-s", &hidden, &path])?;
             }
             _ => {
-                // Back to a plain folder under the original name.
-                if succeeds(host, &["test", "-L", &path])? {
-                    run_ok(host, &target.as_user(Invocation::write(["rm", &path]))?)?;
-                    if succeeds(host, &["test", "-d", &hidden])? {
-                        run_ok(
-                            host,
-                            &target.as_user(Invocation::write(["mv", &hidden, &path]))?,
-                        )?;
+                // Back to a plain folder under the original name; never reported done when
+                // the folder is not back.
+                let hidden_dir = succeeds(host, &["test", "-d", &hidden])?;
+                if is_link {
+                    if !hidden_dir {
+                        bail!(
+                            "cannot restore {path}: it is a symlink but {hidden} is not a folder to move back\nhint: put the folder back at {path} by hand"
+                        );
                     }
+                    user(&["rm", &path])?;
+                    user(&["mv", &hidden, &path])?;
+                } else if exists {
+                    if hidden_dir {
+                        bail!(
+                            "cannot restore {path}: both {path} and {hidden} exist, so {hidden} \
+                             cannot be moved back\nhint: merge them by hand into {path} and \
+                             remove {hidden}"
+                        );
+                    }
+                } else if hidden_dir {
+                    // Renamed but never linked (an apply or a restore stopped half-way).
+                    user(&["mv", &hidden, &path])?;
                 }
             }
         }
