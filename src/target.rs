@@ -9,7 +9,10 @@ use crate::host::routed::Routed;
 use crate::host::{Host, Invocation, Output};
 use crate::ollama::client::Progress;
 use anyhow::Result;
+use std::any::Any;
 use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// What resources report while they work, as Terraform's `Hook` interface does: `output`
 /// implements it for the terminal, so resource code never draws or prints.
@@ -40,6 +43,8 @@ pub struct Target<'a> {
     /// Whether macllm runs as root, when known without the other facts.
     root: OnceCell<bool>,
     warnings: RefCell<Vec<String>>,
+    /// Answers about the host worked out once per run (see [`Target::once`]).
+    answers: RefCell<HashMap<String, Rc<dyn Any>>>,
 }
 
 impl<'a> Target<'a> {
@@ -51,7 +56,31 @@ impl<'a> Target<'a> {
             facts: OnceCell::new(),
             root: OnceCell::new(),
             warnings: RefCell::new(Vec::new()),
+            answers: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The answer to `question` about this host, worked out by `compute` the first time it is
+    /// asked in this run (how Ollama runs here, say, which every variable asks), as the facts
+    /// are.
+    pub fn once<T: Clone + 'static>(
+        &self,
+        question: &str,
+        compute: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let known = self
+            .answers
+            .borrow()
+            .get(question)
+            .and_then(|answer| answer.downcast_ref::<T>().cloned());
+        if let Some(answer) = known {
+            return Ok(answer);
+        }
+        let answer = compute()?;
+        self.answers
+            .borrow_mut()
+            .insert(question.to_string(), Rc::new(answer.clone()));
+        Ok(answer)
     }
 
     /// Reports through `hook` (the terminal, for an apply).

@@ -66,8 +66,15 @@ pub enum Server {
 }
 
 impl Server {
-    /// The server the spec's `ollama.server` names, as this Mac has it.
+    /// The server the spec's `ollama.server` names, as this Mac has it; worked out once per
+    /// run, though every variable asks.
     pub fn detect_as(target: &Target, choice: ServerChoice) -> Result<Server> {
+        target.once(&format!("ollama server ({choice:?})"), || {
+            Server::detect_uncached(target, choice)
+        })
+    }
+
+    fn detect_uncached(target: &Target, choice: ServerChoice) -> Result<Server> {
         let host = target.host();
         let domain = domain_target(target, Domain::Gui)?;
         let service = format!("{domain}/{HOMEBREW_LABEL}");
