@@ -214,20 +214,6 @@ impl Server {
     }
 }
 
-/// Waits until Ollama answers (a server just started binds its port within a second or
-/// two), for at most 60 s.
-pub fn wait_until_running(host: &dyn crate::host::Host) -> Result<()> {
-    let client = Client::new(host);
-    let started = std::time::Instant::now();
-    while !client.is_running() {
-        if started.elapsed().as_secs() > 60 {
-            bail!("Ollama did not answer within 60 s of its start");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
-    Ok(())
-}
-
 /// Ollama.app runs only in a GUI login: LaunchServices has no session to open it in
 /// otherwise (a Mac reached only over SSH).
 pub fn require_gui_login(target: &Target) -> Result<()> {
@@ -245,14 +231,40 @@ pub fn require_gui_login(target: &Target) -> Result<()> {
     Ok(())
 }
 
+/// Waits until Ollama answers (a server just started binds its port within a second or
+/// two), for at most 60 s.
+pub fn wait_until_running(host: &dyn crate::host::Host) -> Result<()> {
+    wait_until(
+        host,
+        true,
+        60,
+        "Ollama did not answer within 60 s of its start",
+    )
+}
+
 /// Waits until Ollama no longer answers, for at most 15 s (the app waits 5 s for its server
 /// before killing it).
 fn wait_until_stopped(host: &dyn crate::host::Host) -> Result<()> {
+    wait_until(
+        host,
+        false,
+        15,
+        "Ollama.app's server was still answering 15 s after the app was asked to quit",
+    )
+}
+
+/// Polls Ollama every 250 ms until it answers (`running`) or no longer does.
+fn wait_until(
+    host: &dyn crate::host::Host,
+    running: bool,
+    seconds: u64,
+    timeout: &str,
+) -> Result<()> {
     let client = Client::new(host);
     let started = std::time::Instant::now();
-    while client.is_running() {
-        if started.elapsed().as_secs() > 15 {
-            bail!("Ollama.app's server was still answering 15 s after the app was asked to quit");
+    while client.is_running() != running {
+        if started.elapsed().as_secs() > seconds {
+            bail!("{timeout}");
         }
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
