@@ -104,9 +104,7 @@ impl OllamaEnv {
             _ => None,
         })
     }
-}
 
-impl OllamaEnv {
     /// What the running server uses for this variable, from the last `server config` line
     /// of its log; `false` when no server runs, absent when the server never logs it.
     fn server_field(&self, target: &Target, server: &Server) -> Result<Option<Value>> {
