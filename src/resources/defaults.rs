@@ -84,6 +84,42 @@ impl DefaultsKey {
         }
     }
 
+    /// Whether writing `value` must keep it off the command line: it holds a secret, or this
+    /// key is a sensitive one as the state records it (masked), whose original destroy
+    /// restores is an earlier secret.
+    fn sensitive(&self, value: &Value) -> bool {
+        let masked = |text: &str| text.contains(crate::mask::MASK);
+        super::agents::holds_secret(value)
+            || self
+                .value
+                .as_ref()
+                .is_some_and(|own| super::agents::any_string(own, &masked))
+    }
+
+    /// `defaults import DOMAIN -` with the domain as it is plus `value` at the key: the one
+    /// way to give `defaults` a value on stdin rather than on its command line, where every
+    /// user of the Mac can read it in `ps`. Import takes a whole domain (man defaults: "writes
+    /// the plist at path to domain"; chef/chef#10086 proposes exactly this export, change,
+    /// `import DOMAIN -` sequence), so the domain is read first and sent back whole: the
+    /// result is the same whether import replaces the domain or merges into it (which of the
+    /// two Apple's tool does is UNCONFIRMED, reference 1.8). A key an app changes between the
+    /// read and the import is lost, so this is used only for values that hold a secret.
+    fn import_with(&self, target: &Target, value: &Value) -> Result<Invocation> {
+        let mut keys = match self.export(target)? {
+            Some(Value::Dict(keys)) => keys,
+            None => Default::default(),
+            Some(other) => bail!(
+                "`defaults export {}` gave a {} instead of a dictionary",
+                self.domain,
+                other.type_name()
+            ),
+        };
+        keys.insert(self.key.clone(), value.clone());
+        Ok(self
+            .invocation(&["import", &self.domain, "-"], true)
+            .with_stdin(Value::Dict(keys).to_xml_document().into_bytes()))
+    }
+
     /// The argv tail that writes `value` exactly.
     ///
     /// Scalars use the type flags (`-bool`, `-int`, `-string`, `-data`). Floats, dates and
@@ -130,6 +166,7 @@ impl Resource for DefaultsKey {
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let invocation = match value {
+            Some(value) if self.sensitive(value) => self.import_with(target, value)?,
             Some(value) => {
                 let mut tail = vec!["write".to_string(), self.domain.clone(), self.key.clone()];
                 tail.extend(DefaultsKey::write_args(value));

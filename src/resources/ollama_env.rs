@@ -228,6 +228,15 @@ impl Resource for OllamaEnv {
                 if server == Server::App {
                     super::ollama_server::require_gui_login(target)?;
                 }
+                if crate::mask::contains_secret(&self.value) {
+                    // launchctl has no stdin form of setenv (reference 2.6), and the login
+                    // agent repeats the command line at every login.
+                    target.warn(format!(
+                        "{}: the secret travels on the command line of `launchctl setenv {}` (now, and from the login agent at every login), where other users of the Mac can see it in `ps`",
+                        self.id(),
+                        self.name
+                    ));
+                }
                 let session = run_ok(
                     target.host(),
                     &target.as_user(Invocation::read(["launchctl", "managername"]))?,

@@ -1,0 +1,52 @@
+//! (Issue 11.) A secret that would travel on a command line, where every user of the Mac can
+//! read it in `ps`, is named in the plan as a warning (without the value).
+
+use crate::harness::{BIN, ENV_TRACE, Mac, Test};
+use std::process::Command;
+
+const SECRET: &str = "argv-s3cr3t";
+
+const SCRIPT: &str = r#"
+set -e
+step() { name=$1; shift; status=0; "$@" > "$name.out" 2> "$name.err" || status=$?; echo "$status" > "$name.status"; }
+printf '%s\n' "$2" | step set "$1" secret set job_token
+step plan "$1" --host sandbox:mac plan
+"#;
+
+/// launchd starts an agent with its `ProgramArguments` as argv: a secret there is warned
+/// about, and `environment:` suggested.
+#[test]
+#[cfg(target_os = "linux")]
+#[ignore = "needs `keyctl` (keyutils); run with --include-ignored"]
+fn a_secret_in_an_agents_arguments_is_warned_about() {
+    assert!(
+        Command::new("keyctl").arg("--version").output().is_ok(),
+        "this test needs `keyctl` (apt-get install keyutils)"
+    );
+    let mac = Mac::new();
+    mac.spec("macllm: 1\nagents:\n  - label: com.example.job\n    program_arguments: [/bin/job, \"--token={{ secret('job_token') }}\"]\n");
+    let trace = mac.work.join("argv.trace");
+    let mut command = Command::new("keyctl");
+    command
+        .args(["session", "-", "sh", "-c", SCRIPT, "sh", BIN, SECRET])
+        .env(ENV_TRACE, &trace)
+        .current_dir(&mac.work);
+    Test::new(command, &mac.work).stderr_any().run();
+    Test::recorded(&mac.work, "plan")
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # agent:com.example.job will be created
+  ~ value = (sensitive)
+    # file: ~/Library/LaunchAgents/com.example.job.plist
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+Warning: agent:com.example.job: a secret is in program_arguments: launchd puts it on the job's command line, where other users of the Mac can see it in `ps`
+hint: pass it in `environment:` instead
+",
+        )
+        .run();
+    let argv = std::fs::read_to_string(&trace).unwrap_or_default();
+    assert!(!argv.contains(SECRET), "{argv}");
+}
