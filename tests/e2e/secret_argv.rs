@@ -50,3 +50,42 @@ hint: pass it in `environment:` instead
     let argv = std::fs::read_to_string(&trace).unwrap_or_default();
     assert!(!argv.contains(SECRET), "{argv}");
 }
+
+const ENV_SCRIPT: &str = r#"
+set -e
+step() { name=$1; shift; status=0; "$@" > "$name.out" 2> "$name.err" || status=$?; echo "$status" > "$name.status"; }
+printf '%s\n' "$2" | step set "$1" secret set origins
+step plan "$1" --host sandbox:mac plan
+"#;
+
+/// `launchctl setenv` has no stdin form (reference 2.6): an Ollama variable holding a secret,
+/// on a server that takes its variables that way (Homebrew older than 6.0.15), is warned about.
+#[test]
+#[cfg(target_os = "linux")]
+#[ignore = "needs `keyctl` (keyutils); run with --include-ignored"]
+fn a_secret_for_launchctl_setenv_is_warned_about() {
+    let mac = Mac::new();
+    mac.set_machine("homebrew_version", serde_json::json!("6.0.14"));
+    mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_ORIGINS: \"{{ secret('origins') }}\"\n");
+    let mut command = Command::new("keyctl");
+    command
+        .args(["session", "-", "sh", "-c", ENV_SCRIPT, "sh", BIN, SECRET])
+        .current_dir(&mac.work);
+    Test::new(command, &mac.work).stderr_any().run();
+    Test::recorded(&mac.work, "plan")
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_env:OLLAMA_ORIGINS will be created
+  ~ value = (sensitive)
+    # then: restart the Ollama server
+    # launchctl setenv now, and at every login by the agent com.macllm.ollama-env.OLLAMA_ORIGINS (Homebrew older than 6.0.15 or the app: at boot the server may start before the agent runs)
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+After the changes: restart the Ollama server.
+Warning: ollama_env:OLLAMA_ORIGINS: the secret travels on the command line of `launchctl setenv OLLAMA_ORIGINS` (now, and from the login agent at every login), where other users of the Mac can see it in `ps`
+",
+        )
+        .run();
+}
