@@ -224,7 +224,8 @@ pub fn override_of(host: &dyn Host, domain_target: &str, label: &str) -> Result<
 
 /// The plist's own `Disabled` key (launchd.plist(5)), false when absent. `plutil -extract
 /// KEY raw` prints `true`/`false` and exits 1 for a missing key (reference: the emulated
-/// plutil's header, after Apple's swift-foundation `plutil`).
+/// plutil's header, after Apple's swift-foundation `plutil`); `raw` exists from macOS 12
+/// (Installomator PR #913), the oldest release macllm's presets emulate.
 fn plist_disables(target: &Target, path: &str) -> Result<bool> {
     let output = target.host().run(&Invocation::read([
         "plutil", "-extract", "Disabled", "raw", "-o", "-", path,
