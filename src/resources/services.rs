@@ -163,43 +163,65 @@ impl Service {
 /// macOS 26.5.1 capture lists `"com.docker.helper" => enabled`; MaccaTech/PostgresPrefs#7
 /// shows `disabled.501.plist` keeping `<false/>` entries after a checkbox was turned back
 /// on), so the value keeps both, and the state's original says which there was.
+/// An enabled job is also loaded or not (a user may have booted it out, an Aqua-only agent
+/// cannot load without a GUI login): recorded so that destroy leaves it as it found it. A
+/// disabled job is never loaded again, so that is all it says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobState {
     pub overridden: Option<bool>,
     pub enabled: bool,
+    /// Meaningful only when enabled.
+    pub loaded: bool,
 }
+
+/// How an enabled job that is not loaded is marked.
+const NOT_LOADED: &str = "; not loaded";
 
 impl JobState {
     pub fn to_value(self) -> Value {
-        Value::String(
-            match (self.overridden.is_some(), self.enabled) {
-                (true, true) => "enabled",
-                (true, false) => "disabled",
-                (false, true) => "enabled (no override)",
-                (false, false) => "disabled (no override)",
-            }
-            .to_string(),
-        )
+        let base = match (self.overridden.is_some(), self.enabled) {
+            (true, true) => "enabled",
+            (true, false) => "disabled",
+            (false, true) => "enabled (no override)",
+            (false, false) => "disabled (no override)",
+        };
+        let suffix = if self.enabled && !self.loaded {
+            NOT_LOADED
+        } else {
+            ""
+        };
+        Value::String(format!("{base}{suffix}"))
     }
 
     /// The inverse of [`JobState::to_value`]. A bare boolean is the value states written
     /// before overrides were recorded: the effective state, with no override known (so a
     /// restore writes one only if the effective state differs).
     pub fn from_value(value: &Value) -> Result<JobState> {
-        let (overridden, enabled) = match value {
-            Value::Bool(enabled) => (None, *enabled),
-            Value::String(text) => match text.as_str() {
-                "enabled" => (Some(false), true),
-                "disabled" => (Some(true), false),
-                "enabled (no override)" => (None, true),
-                "disabled (no override)" => (None, false),
-                _ => bail!("internal error: {text:?} is not a launchd service state"),
+        let (text, loaded) = match value {
+            Value::Bool(enabled) => {
+                return Ok(JobState {
+                    overridden: None,
+                    enabled: *enabled,
+                    loaded: true,
+                });
+            }
+            Value::String(text) => match text.strip_suffix(NOT_LOADED) {
+                Some(base) => (base, false),
+                None => (text.as_str(), true),
             },
             _ => bail!("internal error: a launchd service state is a string"),
+        };
+        let (overridden, enabled) = match text {
+            "enabled" => (Some(false), true),
+            "disabled" => (Some(true), false),
+            "enabled (no override)" => (None, true),
+            "disabled (no override)" => (None, false),
+            _ => bail!("internal error: {text:?} is not a launchd service state"),
         };
         Ok(JobState {
             overridden,
             enabled,
+            loaded: loaded || !enabled,
         })
     }
 }
@@ -244,6 +266,7 @@ impl Service {
         Ok(JobState {
             overridden,
             enabled: !disabled,
+            loaded: disabled || is_loaded(target.host(), domain, &self.label)?,
         })
     }
 }
@@ -263,6 +286,7 @@ impl Resource for Service {
             JobState {
                 overridden: Some(!self.enabled),
                 enabled: self.enabled,
+                loaded: true,
             }
             .to_value(),
         )
@@ -360,7 +384,11 @@ impl Resource for Service {
             } else {
                 wait_until_unloaded(host, &domain, &self.label)?;
             }
-        } else if !loaded && enabled {
+        } else if loaded && !wanted.loaded {
+            // Back to enabled but not loaded, as it was before macllm.
+            launchctl(host, &["bootout", &service], &[3])?;
+            wait_until_unloaded(host, &domain, &self.label)?;
+        } else if !loaded && enabled && wanted.loaded {
             let Some(path) = plist else {
                 // Nothing to load: the override alone is what "enabled" means for a job
                 // without a plist on this Mac.
@@ -406,15 +434,20 @@ mod tests {
     #[test]
     fn job_states_round_trip_through_values() {
         for overridden in [None, Some(true), Some(false)] {
-            let state = JobState {
-                overridden,
-                enabled: overridden != Some(true),
-            };
-            assert_eq!(JobState::from_value(&state.to_value()).unwrap(), state);
+            for loaded in [true, false] {
+                let enabled = overridden != Some(true);
+                let state = JobState {
+                    overridden,
+                    enabled,
+                    loaded: loaded || !enabled,
+                };
+                assert_eq!(JobState::from_value(&state.to_value()).unwrap(), state);
+            }
         }
         let plist_disabled = JobState {
             overridden: None,
             enabled: false,
+            loaded: true,
         };
         assert_eq!(
             JobState::from_value(&plist_disabled.to_value()).unwrap(),
@@ -424,7 +457,16 @@ mod tests {
             JobState::from_value(&Value::Bool(true)).unwrap(),
             JobState {
                 overridden: None,
-                enabled: true
+                enabled: true,
+                loaded: true
+            }
+        );
+        assert_eq!(
+            JobState::from_value(&Value::String("enabled; not loaded".into())).unwrap(),
+            JobState {
+                overridden: Some(false),
+                enabled: true,
+                loaded: false
             }
         );
         assert!(JobState::from_value(&Value::String("on".into())).is_err());

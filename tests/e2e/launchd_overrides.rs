@@ -359,3 +359,48 @@ service:gui/com.example.helper: Restore complete after [DURATION]
         .stderr_any()
         .run();
 }
+
+/// An enabled job that was not loaded (booted out by hand) is left unloaded by destroy, as
+/// it was found.
+#[test]
+fn an_enabled_job_that_was_not_loaded_stays_unloaded() {
+    let mac = Mac::new();
+    install_helper(&mac, HELPER);
+    mac.spec("macllm: 1\nservices:\n  - label: com.example.helper\n    enabled: false\n");
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.example.helper will be updated in-place
+  ~ value = "enabled (no override); not loaded" -> "disabled"
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+"#,
+        )
+        .stderr(
+            r#"service:gui/com.example.helper: Modifying...
+service:gui/com.example.helper: Modifications complete after [DURATION]
+"#,
+        )
+        .run();
+    mac.on(&["destroy", "--yes"]).stdout(r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.example.helper will be restored to its original value
+  ~ value = "disabled" -> "enabled (no override); not loaded"
+
+Plan: 0 to add, 0 to change, 1 to destroy.
+
+Destroy complete! Resources: 1 destroyed.
+"#).stderr(r#"service:gui/com.example.helper: Restoring...
+warning: service:gui/com.example.helper: launchd keeps an explicit `enabled` override for com.example.helper that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.example.helper behaves as before
+service:gui/com.example.helper: Restore complete after [DURATION]
+"#).run();
+    mac.sh(&["launchctl", "print", "gui/501/com.example.helper"])
+        .status(113)
+        .stderr("Bad request.\nCould not find service \"com.example.helper\" in domain for user gui: 501\n")
+        .run();
+}

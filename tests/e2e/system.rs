@@ -406,10 +406,10 @@ fn over_ssh_the_user_domain_is_used_with_a_warning() {
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
-  ~ value = "enabled (no override)" -> "disabled"
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = "enabled (no override)" -> "disabled"
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/homebrew.mxcl.ollama will be updated in-place
   ~ value = "enabled (no override)" -> "disabled"
@@ -426,10 +426,10 @@ Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): usin
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
-  ~ value = "enabled (no override)" -> "disabled"
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = "enabled (no override)" -> "disabled"
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/homebrew.mxcl.ollama will be updated in-place
   ~ value = "enabled (no override)" -> "disabled"
@@ -482,10 +482,10 @@ macllm will perform the following actions on sandbox:mac:
   ~ value = "disabled" -> "enabled (no override)"
 
   # service:gui/com.apple.photoanalysisd will be restored to its original value
-  ~ value = "disabled" -> "enabled (no override)"
+  ~ value = "disabled" -> "enabled (no override); not loaded"
 
   # service:gui/com.apple.mediaanalysisd will be restored to its original value
-  ~ value = "disabled" -> "enabled (no override)"
+  ~ value = "disabled" -> "enabled (no override); not loaded"
 
 Plan: 0 to add, 0 to change, 6 to destroy.
 Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
@@ -506,12 +506,10 @@ service:gui/homebrew.mxcl.ollama: Restore complete after [DURATION]
 service:gui/com.apple.photoanalysisd: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 warning: service:gui/com.apple.photoanalysisd: launchd keeps an explicit `enabled` override for com.apple.photoanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.photoanalysisd behaves as before
-warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
 service:gui/com.apple.photoanalysisd: Restore complete after [DURATION]
 service:gui/com.apple.mediaanalysisd: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 warning: service:gui/com.apple.mediaanalysisd: launchd keeps an explicit `enabled` override for com.apple.mediaanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.mediaanalysisd behaves as before
-warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
 service:gui/com.apple.mediaanalysisd: Restore complete after [DURATION]
 "#).run();
     not_loaded(&mac, "user/501/com.example.ollama");
