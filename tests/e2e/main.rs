@@ -23,3 +23,4 @@ mod secrets;
 mod shim;
 mod sshd;
 mod system;
+mod templates;
