@@ -71,7 +71,18 @@ pub(crate) fn prepare(
     let emitted = serde_yaml::to_string(&rendered)?;
     let parsed = serde_yaml::from_str(&emitted).map_err(|err| {
         let (path, message) = field_and_message(&SpecError::from_yaml(file, &emitted, &err));
-        origin.error(&path, message)
+        // An unknown field is shown where it is written, not where its item starts.
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| child(&path, Segment::Key(name.to_string())));
+        match unknown {
+            Some(at) => SpecError {
+                field: origin.error(&path, "").field,
+                ..origin.error(&at, message)
+            },
+            None => origin.error(&path, message),
+        }
     })?;
     Ok(Prepared {
         parsed,
@@ -411,7 +422,7 @@ mod tests {
         let err = prepare_with(text, host("h")).err().unwrap();
         let err = err.downcast::<SpecError>().unwrap();
         assert_eq!(err.field, "defaults[1]");
-        assert_eq!(err.line, 7, "{err}");
+        assert_eq!((err.line, err.column), (9, 12), "{err}");
         assert!(err.message.contains("unknown field `valeu`"), "{err}");
     }
 

@@ -136,6 +136,9 @@ pub fn expand_use(
 ) -> anyhow::Result<(Vec<Declared>, bool)> {
     let here = vec![key("use"), Segment::Index(index)];
     let (file, text) = source(&entry.module, spec, &here)?;
+    // The whole file's YAML first, so a syntax error (or old-style `{% if %}` lines) is
+    // reported as such, not as a header that cannot be read.
+    super::document::parse(&file, &text)?;
     let (_, declared) = header(&text).map_err(|err| SpecError::from_yaml(&file, &text, &err))?;
     let mut params = serde_json::Map::new();
     for (name, value) in &entry.with {

@@ -196,6 +196,38 @@ fn when_selects_resources_per_host() {
             "defaults:com.example.app:everywhere"
         ]
     );
+    // One fleet apply: each Mac gets its own.
+    work.macllm(&[
+        "--host",
+        "sandbox:small",
+        "--host",
+        "sandbox:big",
+        "apply",
+        "--yes",
+    ])
+    .stdout_any()
+    .stderr_any()
+    .run();
+    let read = |dir: &str, key: &str| {
+        work.macllm(&[
+            "sandbox",
+            "run",
+            dir,
+            "--",
+            "defaults",
+            "read",
+            "com.example.app",
+            key,
+        ])
+    };
+    read("small", "small-only").stdout("3\n").run();
+    read("big", "big-only").stdout("2\n").run();
+    for (dir, key) in [("small", "big-only"), ("big", "small-only")] {
+        read(dir, key)
+            .status(1)
+            .stderr(&format!("[TIME] defaults[[PID]] \nThe domain/default pair of (com.example.app, {key}) does not exist\n"))
+            .run();
+    }
     work.macllm(&["validate"])
         .stdout("Success! macllm.yaml is valid: 2 resources (rendered for each of the 5 emulated Macs).\n")
         .run();
@@ -301,7 +333,23 @@ hint: compare it, as in `when: params.model != \"\"` or `when: host.memory_gb >=
 ",
         ),
     ];
-    for (spec, stderr) in cases {
+    // A local module written for the old text-level templates.
+    std::fs::write(
+        mac.work.join("old.yaml"),
+        "module: old\ndescription: a module written for text templates\nagents:\n{% if host.memory_gb > 8 %}\n  - {label: com.example.old, program_arguments: [/bin/true]}\n{% endif %}\n",
+    )
+    .unwrap();
+    let module = (
+        "macllm: 1\nuse:\n  - module: ./old.yaml\n",
+        "error: a template block `{% ... %}` stands between YAML lines; templates render only inside values now, so a block cannot add or remove YAML
+ --> ./old.yaml:4:1
+  |
+4 | {% if host.memory_gb > 8 %}
+  | ^
+hint: to declare a resource only on some Macs, give it `when: EXPRESSION` (like `when: host.memory_gb >= 32`) and drop the `{% if %}` / `{% endif %}` lines
+",
+    );
+    for (spec, stderr) in cases.into_iter().chain([module]) {
         mac.spec(spec);
         for args in [&["validate"][..], &["plan"]] {
             mac.on(args).status(1).stderr(stderr).run();
