@@ -284,10 +284,10 @@ impl Walk<'_> {
                         )
                         .with_hint("quote the whole value: `value: \"{{ host.memory_gb }}\"`"));
                 }
-                other => {
-                    out.insert(key.clone(), self.node(other.clone(), path)?);
-                    continue;
-                }
+                // A number or boolean key: the typed reading says whether it belongs there.
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => String::new(),
             };
             if has_template(&name) {
                 // Pointed at the key itself, found from its mapping's position.
@@ -301,22 +301,19 @@ impl Walk<'_> {
                 err.field = display_path(&child(path, Segment::Key(name)));
                 return Err(err);
             }
+            let top = path.is_empty();
             path.push(Segment::Key(name.clone()));
-            let top = path.len() == 1;
-            let value = if top && self.plain.contains(&name.as_str()) {
-                Some(value)
-            } else if top && RESOURCE_SECTIONS.contains(&name.as_str()) {
-                self.condition(value, path)?
-            } else {
-                Some(value)
-            };
-            if let Some(value) = value {
-                let value = if top && self.plain.contains(&name.as_str()) {
-                    value
-                } else {
-                    self.node(value, path)?
-                };
+            if top && self.plain.contains(&name.as_str()) {
                 out.insert(key, value);
+            } else {
+                let value = if top && RESOURCE_SECTIONS.contains(&name.as_str()) {
+                    self.condition(value, path)?
+                } else {
+                    Some(value)
+                };
+                if let Some(value) = value {
+                    out.insert(key, self.node(value, path)?);
+                }
             }
             path.pop();
         }
@@ -424,6 +421,14 @@ mod tests {
         assert_eq!(err.field, "defaults[1]");
         assert_eq!((err.line, err.column), (9, 12), "{err}");
         assert!(err.message.contains("unknown field `valeu`"), "{err}");
+    }
+
+    #[test]
+    fn values_under_number_keys_are_rendered_and_kept() {
+        let text = "macllm: 1\nollama:\n  env:\n    1: \"{{ host.memory_gb }}\"\n";
+        let document = parse(Path::new("s.yaml"), text).unwrap();
+        let (rendered, _) = render(Path::new("s.yaml"), text, document, &[], &host("h")).unwrap();
+        assert_eq!(rendered["ollama"]["env"][1], Value::from(8));
     }
 
     #[test]
