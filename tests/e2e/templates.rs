@@ -65,6 +65,15 @@ fn planned(mac: &Mac, args: &[&str]) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// The strings of the one planned resource whose id starts with `prefix`.
+fn strings_of<'a>(plan: &'a [(String, Vec<String>)], prefix: &str) -> &'a [String] {
+    &plan
+        .iter()
+        .find(|(id, _)| id.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {plan:?}"))
+        .1
+}
+
 /// The spec planned with `value` as the emulated Mac's hostname (a fact) or as an inventory
 /// var: the same resources as with a harmless value, and each value the text, verbatim.
 #[test]
@@ -90,13 +99,7 @@ fn hostile_facts_and_vars_land_verbatim_and_add_nothing() {
         let harmless = run("harmless");
         let plan = run(value);
         assert_eq!(ids(&plan), ids(&harmless), "case {index}: {plan:?}");
-        let of = |prefix: &str| {
-            plan.iter()
-                .find(|(id, _)| id.starts_with(prefix))
-                .unwrap_or_else(|| panic!("case {index}: no {prefix} in {plan:?}"))
-                .1
-                .clone()
-        };
+        let of = |prefix: &str| strings_of(&plan, prefix).to_vec();
         let agent = of("agent:com.example.agent");
         for expected in [
             vec![format!("on {value}")],
@@ -471,4 +474,21 @@ fn every_example_validates() {
         checked += 1;
     }
     assert!(checked >= 8, "{checked} examples");
+}
+
+/// A Go template for Ollama survives inside `{% raw %}`, and a `{{` that a var holds is text.
+#[test]
+fn raw_blocks_and_vars_keep_literal_braces() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\nvars: { motto: \"{{ host.user }}\" }\ndefaults:\n  - {domain: com.example.app, key: motto, value: \"{{ vars.motto }}\"}\nollama:\n  models:\n    - name: go\n      from: llama3.2:3b\n      template: \"{% raw %}{{ .System }} {{ .Prompt }}{% endraw %}\"\n");
+    let plan = planned(&mac, &["--host", "sandbox:mac", "plan", "--json"]);
+    let strings = |prefix: &str| strings_of(&plan, prefix);
+    assert!(
+        strings("ollama_model:go").contains(&"{{ .System }} {{ .Prompt }}".to_string()),
+        "{plan:?}"
+    );
+    assert!(
+        strings("defaults:com.example.app:motto").contains(&"{{ host.user }}".to_string()),
+        "{plan:?}"
+    );
 }
