@@ -117,7 +117,7 @@ pub fn render(
 /// whose `{%` lines are the real cause.
 pub fn parse(file: &Path, text: &str) -> Result<Value, SpecError> {
     serde_yaml::from_str::<Value>(text).or_else(|err| {
-        if let Some((line, column)) = block_line(text) {
+        if let Some((line, column)) = structural_block(text, &err) {
             return Err(SpecError::new(
                 file,
                 text,
@@ -136,14 +136,37 @@ pub fn parse(file: &Path, text: &str) -> Result<Value, SpecError> {
     })
 }
 
-/// The first line that starts (after indentation, or a list's `- `) with `{%`.
-fn block_line(text: &str) -> Option<(usize, usize)> {
-    text.lines().enumerate().find_map(|(index, line)| {
-        let body = line.trim_start();
-        let body = body.strip_prefix("- ").map_or(body, str::trim_start);
-        body.starts_with("{%")
-            .then(|| (index + 1, line.len() - body.len() + 1))
-    })
+/// Where the first `{% %}` line is, when such lines are what breaks the YAML: the error is on
+/// one, or the file parses without them. (A block inside a `|` value, with an unrelated error
+/// elsewhere, is not blamed.)
+fn structural_block(text: &str, err: &serde_yaml::Error) -> Option<(usize, usize)> {
+    let blocks: Vec<(usize, usize)> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(index, line)| block_column(line).map(|column| (index + 1, column)))
+        .collect();
+    let first = *blocks.first()?;
+    let error_line = err.location().map(|l| l.line());
+    if blocks.iter().any(|(line, _)| Some(*line) == error_line) {
+        return Some(first);
+    }
+    let without: String = text
+        .lines()
+        .map(|line| match block_column(line) {
+            Some(_) => "\n".to_string(),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    serde_yaml::from_str::<Value>(&without)
+        .is_ok()
+        .then_some(first)
+}
+
+/// The column of a `{%` that starts a line (after indentation, or a list's `- `).
+fn block_column(line: &str) -> Option<usize> {
+    let body = line.trim_start();
+    let body = body.strip_prefix("- ").map_or(body, str::trim_start);
+    body.starts_with("{%").then(|| line.len() - body.len() + 1)
 }
 
 fn needs_rendering(document: &Value, plain: &[&str]) -> bool {
@@ -436,6 +459,14 @@ mod tests {
         let text = "macllm: 1\nollama:\n  env:\n    \"{{ host.hostname }}\": 1\n";
         let err = prepare_with(text, host("h")).err().unwrap();
         assert!(err.to_string().contains("keys are not templated"), "{err}");
+    }
+
+    #[test]
+    fn a_block_inside_a_literal_value_is_not_blamed_for_another_error() {
+        let text = "macllm: 1\ndefaults:\n  - domain: d\n    key: k\n    value: |\n      {% for i in [1] %}{{ i }}{% endfor %}\n  - domain: \"unclosed\n";
+        let err = prepare_with(text, host("h")).err().unwrap();
+        let err = err.downcast::<SpecError>().unwrap();
+        assert!(err.message.contains("quoted scalar"), "{err}");
     }
 
     #[test]
