@@ -25,3 +25,4 @@ mod secrets;
 mod shim;
 mod sshd;
 mod system;
+mod templates;

@@ -253,12 +253,12 @@ defaults:com.example.app:plain: Restore complete after [DURATION]
     step("missing")
         .status(1)
         .stderr(
-            r#"error: template error: there is no secret `api_token` in the keyring
+            r#"error: defaults[0].value: template error: there is no secret `api_token` in the keyring
 hint: store it with `macllm secret set api_token`
- --> macllm.yaml:5:13
+ --> macllm.yaml:5:16
   |
 5 |     value: "{{ secret('api_token') }}"
-  |             ^
+  |                ^
 hint: templates see `host` (the Mac's facts: `macllm facts` lists them) and `vars`
 "#,
         )
