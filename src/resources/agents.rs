@@ -169,11 +169,10 @@ impl Resource for Agent {
         // A plist holding a secret is the user's alone (0600, not 0644): the file is made
         // empty and chmod-ed first, so the secret is never in a file others may read.
         if crate::mask::contains_secret(text) || holds_secret(&self.plist) {
-            target.write_file_as_user(&path, Vec::new())?;
-            let chmod = target.as_user(Invocation::write(["chmod", "600", &path]))?;
-            run_ok(host, &chmod)?;
+            target.write_private_file_as_user(&path, text.clone().into_bytes())?;
+        } else {
+            target.write_file_as_user(&path, text.clone().into_bytes())?;
         }
-        target.write_file_as_user(&path, text.clone().into_bytes())?;
         let lint = host.run(&Invocation::read(["plutil", "-lint", &path]))?;
         if !lint.success() {
             bail!("launchd would refuse {path}: {}", lint.stdout.trim());

@@ -2,6 +2,7 @@
 //! read it in `ps`, is named in the plan as a warning (without the value).
 
 use crate::harness::{BIN, ENV_TRACE, Mac, Test};
+use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 const SECRET: &str = "argv-s3cr3t";
@@ -56,6 +57,7 @@ set -e
 step() { name=$1; shift; status=0; "$@" > "$name.out" 2> "$name.err" || status=$?; echo "$status" > "$name.status"; }
 printf '%s\n' "$2" | step set "$1" secret set origins
 step plan "$1" --host sandbox:mac plan
+step apply "$1" --host sandbox:mac apply --yes
 "#;
 
 /// `launchctl setenv` has no stdin form (reference 2.6): an Ollama variable holding a secret,
@@ -88,4 +90,18 @@ Warning: ollama_env:OLLAMA_ORIGINS: the secret travels on the command line of `l
 ",
         )
         .run();
+    Test::recorded(&mac.work, "apply")
+        .stdout_any()
+        .stderr_any()
+        .run();
+    // The login agent holds the secret in its arguments: the user's alone.
+    let agent = mac
+        .dir
+        .join("Users/admin/Library/LaunchAgents/com.macllm.ollama-env.OLLAMA_ORIGINS.plist");
+    let text = std::fs::read_to_string(&agent).unwrap();
+    assert!(text.contains(SECRET), "{text}");
+    assert_eq!(
+        std::fs::metadata(&agent).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
