@@ -46,7 +46,19 @@ impl Applier<'_> {
         // server has restarted with its new variables); the rest run once at the end.
         let mut pending: Vec<(Restart, Vec<&Change>)> = Vec::new();
         let mut failure = None;
-        for change in &plan.changes {
+        // A change an earlier run was killed in the middle of (in flight in the state) is
+        // finished first, before any other change touches the host: a later change may rely
+        // on what it was halfway through (a model pulled into a folder moved away and not yet
+        // linked back would make a second folder).
+        let interrupted = |change: &&Change| {
+            state
+                .resources
+                .get(&change.id)
+                .is_some_and(|record| record.applied.is_none())
+        };
+        let (first, rest): (Vec<&Change>, Vec<&Change>) =
+            plan.changes.iter().partition(interrupted);
+        for change in first.into_iter().chain(rest) {
             let due: Vec<usize> = pending
                 .iter()
                 .enumerate()
