@@ -152,6 +152,13 @@ impl Applier<'_> {
             Action::Delete => "Deleting",
             Action::Restore => "Restoring",
         };
+        if change.action != Action::Restore
+            && !state.resources.contains_key(&change.id)
+            && let Some(before) = &change.before
+            && let Some(refusal) = resource.halfway_not_ours(&self.target, before)
+        {
+            bail!("{refusal}");
+        }
         if change.action != Action::Restore {
             // The original goes to disk before the host changes, so destroy can always put
             // it back; `applied: None` marks the resource as in flight.

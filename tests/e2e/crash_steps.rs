@@ -273,3 +273,38 @@ hint: put the folder back at /Users/admin/.ollama/models by hand
             .is_some()
     );
 }
+
+#[test]
+fn a_noindex_folder_that_macllm_did_not_move_is_refused_not_linked() {
+    let mac = Mac::new();
+    mac.spec(SPEC);
+    // Someone renamed the folder before macllm ever ran: it looks like a half-done move.
+    mac.sh(&["mkdir", "-p", &format!("{MODELS}/blobs")]).run();
+    mac.sh(&["mv", MODELS, HIDDEN]).run();
+    let before = ollama_files(&mac);
+    mac.on(&["apply", "--yes"])
+        .status(1)
+        .stdout(
+            &[
+                "
+macllm will perform the following actions on sandbox:mac:
+
+  # spotlight:~/.ollama/models will be updated in-place
+  ~ value = \"half-moved: renamed to .noindex, no symlink\" (string) -> false (boolean)
+",
+                METHOD,
+                "
+Plan: 0 to add, 1 to change, 0 to destroy.
+",
+                WARNING,
+            ]
+            .concat(),
+        )
+        .stderr("error: applying spotlight:~/.ollama/models: /Users/admin/.ollama/models.noindex exists and /Users/admin/.ollama/models does not, but macllm did not move it there (the state has no record of spotlight:~/.ollama/models): it will not link a folder it did not move
+hint: if the folder belongs at /Users/admin/.ollama/models, move it back by hand (`mv /Users/admin/.ollama/models.noindex /Users/admin/.ollama/models`) and apply again
+")
+        .run();
+    mac.sh(&["test", "-e", MODELS]).status(1).run();
+    assert_eq!(ollama_files(&mac), before);
+    assert!(!mac.state_path().exists(), "nothing recorded");
+}
