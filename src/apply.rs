@@ -146,6 +146,23 @@ impl Applier<'_> {
             }
             _ => change,
         };
+        // A removal the plan found already done is read again at its turn: an earlier change
+        // may have brought the value back since (finishing an interrupted folder move puts
+        // back the models that were inside it), and destroy must not report a removal it
+        // did not do.
+        let read_again;
+        let change =
+            if matches!(change.action, Action::Restore | Action::Delete) && !change.writes() {
+                read_again = Change {
+                    before: resource
+                        .read(&self.target)
+                        .with_context(|| format!("reading {} again", change.id))?,
+                    ..change.clone()
+                };
+                &read_again
+            } else {
+                change
+            };
         let verb = match change.action {
             Action::Create => "Creating",
             Action::Update => "Modifying",
