@@ -2,8 +2,8 @@
 //! each of its steps (every emulated command and Ollama HTTP request, counted by the
 //! emulator's `CRASH_FILE` hook where every one passes, so grouping commands later cannot
 //! shrink the coverage). After each kill the next apply must converge from the state alone,
-//! and destroy must put the Mac back: files byte-identical, launchd, power and Spotlight in
-//! the same effective state.
+//! and destroy, after that apply or straight after the crash, must put the Mac back: files
+//! byte-identical, launchd, power, Spotlight and Ollama in the same effective state.
 
 use crate::harness::{BIN, ENV_DELAY_MS, ENV_FAIL, Mac};
 use std::collections::BTreeMap;
@@ -326,6 +326,8 @@ struct Tally {
     restored: AtomicUsize,
     /// Restored with no leftover at all.
     identical: AtomicUsize,
+    /// Restored (as `restored`) by a destroy run straight after the crash.
+    destroyed_after_crash: AtomicUsize,
 }
 
 fn text(output: &std::process::Output) -> String {
@@ -337,40 +339,19 @@ fn text(output: &std::process::Output) -> String {
     )
 }
 
-/// One kill point: the crashed apply, the next apply, its plan, destroy and the comparison.
-/// `Err` names the phase that failed.
-fn sweep_point(
-    prepared: &Path,
+/// How destroy left the Mac in `work`, or what failed: destroy itself (`phases.0`) or the
+/// comparison with the original (`phases.1`). `Ok(true)` when not even a known leftover is
+/// there.
+fn destroy_and_compare(
+    work: &Path,
     original: &(BTreeMap<PathBuf, Entry>, String),
-    step: usize,
-    when: &str,
-    tally: &Tally,
-) -> Result<(), (&'static str, String)> {
-    let temp = copy_of(prepared);
-    let work = temp.path();
-    let mac = work.join("mac");
-    std::fs::write(mac.join(CRASH_FILE), format!("{step} {when}")).unwrap();
-    let crashed = macllm(work, &["apply", "--yes"]);
-    tally.tried.fetch_add(1, Ordering::Relaxed);
-    if crashed.status.signal().is_none() {
-        return Err(("crashed apply (it did not die)", text(&crashed)));
-    }
-    std::fs::remove_file(mac.join(CRASH_FILE)).unwrap();
-    std::fs::remove_file(mac.join(CRASH_STEPS_FILE)).unwrap();
-    let next = macllm(work, &["apply", "--yes"]);
-    if !next.status.success() {
-        return Err(("next apply", text(&next)));
-    }
-    let plan = macllm(work, &["plan", "--detailed-exitcode"]);
-    if !plan.status.success() {
-        return Err(("converged plan", text(&plan)));
-    }
-    tally.converged.fetch_add(1, Ordering::Relaxed);
+    phases: (&'static str, &'static str),
+) -> Result<bool, (&'static str, String)> {
     let destroy = macllm(work, &["destroy", "--yes"]);
     if !destroy.status.success() {
-        return Err(("destroy", text(&destroy)));
+        return Err((phases.0, text(&destroy)));
     }
-    let after = tree(&mac);
+    let after = tree(&work.join("mac"));
     let files = diff(&original.0, &after, true);
     let state = effective(work);
     if !files.is_empty() || state != original.1 {
@@ -384,13 +365,68 @@ fn sweep_point(
                 original.1
             );
         }
-        return Err(("compare", detail));
+        return Err((phases.1, detail));
     }
-    tally.restored.fetch_add(1, Ordering::Relaxed);
-    if diff(&original.0, &after, false).is_empty() {
-        tally.identical.fetch_add(1, Ordering::Relaxed);
+    Ok(diff(&original.0, &after, false).is_empty())
+}
+
+/// One kill point: the crashed apply; then on one copy the next apply, its plan, destroy and
+/// the comparison; on another, destroy straight after the crash and the comparison. Returns
+/// the phases that failed.
+fn sweep_point(
+    prepared: &Path,
+    original: &(BTreeMap<PathBuf, Entry>, String),
+    step: usize,
+    when: &str,
+    tally: &Tally,
+) -> Vec<(&'static str, String)> {
+    let temp = copy_of(prepared);
+    let work = temp.path();
+    let mac = work.join("mac");
+    std::fs::write(mac.join(CRASH_FILE), format!("{step} {when}")).unwrap();
+    let crashed = macllm(work, &["apply", "--yes"]);
+    tally.tried.fetch_add(1, Ordering::Relaxed);
+    if crashed.status.signal().is_none() {
+        return vec![("crashed apply (it did not die)", text(&crashed))];
     }
-    Ok(())
+    std::fs::remove_file(mac.join(CRASH_FILE)).unwrap();
+    std::fs::remove_file(mac.join(CRASH_STEPS_FILE)).unwrap();
+    let mut failures = Vec::new();
+    let crashed_copy = copy_of(work);
+    match destroy_and_compare(
+        crashed_copy.path(),
+        original,
+        (
+            "destroy straight after the crash",
+            "compare after destroy straight after the crash",
+        ),
+    ) {
+        Ok(_) => {
+            tally.destroyed_after_crash.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(failure) => failures.push(failure),
+    }
+    let next = macllm(work, &["apply", "--yes"]);
+    if !next.status.success() {
+        failures.push(("next apply", text(&next)));
+        return failures;
+    }
+    let plan = macllm(work, &["plan", "--detailed-exitcode"]);
+    if !plan.status.success() {
+        failures.push(("converged plan", text(&plan)));
+        return failures;
+    }
+    tally.converged.fetch_add(1, Ordering::Relaxed);
+    match destroy_and_compare(work, original, ("destroy", "compare")) {
+        Ok(identical) => {
+            tally.restored.fetch_add(1, Ordering::Relaxed);
+            if identical {
+                tally.identical.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Err(failure) => failures.push(failure),
+    }
+    failures
 }
 
 /// Threads: the runs mostly wait (Ollama restarts, launchd polls), so more than the cores.
@@ -412,7 +448,7 @@ fn every_kill_point_of_a_full_apply_converges_and_destroy_restores_the_mac() {
         for _ in 0..THREADS {
             scope.spawn(|| {
                 while let Some(&(step, when)) = points.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if let Err((phase, detail)) =
+                    for (phase, detail) in
                         sweep_point(&prepared.work, &original, step, when, &tally)
                     {
                         failures.lock().unwrap().push(Failure {
@@ -431,13 +467,15 @@ fn every_kill_point_of_a_full_apply_converges_and_destroy_restores_the_mac() {
     failures.sort_by_key(|f| (f.step, f.when));
     println!(
         "crash sweep: N = {} steps; kill points tried {}, converged {}, restored \
-         byte-identical {} but for the known leftovers ({} paths; {} with none); {:.1} s",
+         byte-identical {} but for the known leftovers ({} paths; {} with none); destroy \
+         straight after the crash restored {}; {:.1} s",
         steps.len(),
         tally.tried.load(Ordering::Relaxed),
         tally.converged.load(Ordering::Relaxed),
         tally.restored.load(Ordering::Relaxed),
         known_leftovers().len(),
         tally.identical.load(Ordering::Relaxed),
+        tally.destroyed_after_crash.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );
     let report: String = failures
