@@ -102,7 +102,10 @@ pub const ENV_DELAY_MS: &str = "MACLLM_SANDBOX_DELAY_MS";
 /// appended to [`CRASH_STEPS_FILE`]; at step N, before it runs or after it ran, the process
 /// running macllm dies as if SIGKILLed: no destructors, no flush. Counting in the file
 /// spans processes (shim children), and counting here, where every command passes, keeps
-/// the kill points the same however macllm groups its commands.
+/// the kill points the same however macllm groups its commands. Not covered: HTTP that a
+/// local host sends over TCP to `macllm sandbox serve` (that server cannot name macllm's
+/// process), and over SSH a shim's parent is the session's shell, so the kill ends the
+/// session and macllm sees the connection drop instead of dying.
 pub const CRASH_FILE: &str = "var/macllm-crash";
 /// With [`CRASH_FILE`] present: one line per step so far, the command it was; the step's
 /// number is its line's.
