@@ -49,12 +49,17 @@ impl Applier<'_> {
         // A change an earlier run was killed in the middle of (in flight in the state) is
         // finished first, before any other change touches the host: a later change may rely
         // on what it was halfway through (a model pulled into a folder moved away and not yet
-        // linked back would make a second folder).
+        // linked back would make a second folder). One that depends on a change in this plan
+        // keeps its place after it.
         let interrupted = |change: &&Change| {
             state
                 .resources
                 .get(&change.id)
                 .is_some_and(|record| record.applied.is_none())
+                && !plan
+                    .changes
+                    .iter()
+                    .any(|other| change.depends_on.contains(&other.id))
         };
         let (first, rest): (Vec<&Change>, Vec<&Change>) =
             plan.changes.iter().partition(interrupted);
