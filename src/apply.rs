@@ -46,7 +46,24 @@ impl Applier<'_> {
         // server has restarted with its new variables); the rest run once at the end.
         let mut pending: Vec<(Restart, Vec<&Change>)> = Vec::new();
         let mut failure = None;
-        for change in &plan.changes {
+        // A change an earlier run was killed in the middle of (in flight in the state) is
+        // finished first, before any other change touches the host: a later change may rely
+        // on what it was halfway through (a model pulled into a folder moved away and not yet
+        // linked back would make a second folder). One that depends on a change in this plan
+        // keeps its place after it.
+        let interrupted = |change: &&Change| {
+            state
+                .resources
+                .get(&change.id)
+                .is_some_and(|record| record.applied.is_none())
+                && !plan
+                    .changes
+                    .iter()
+                    .any(|other| change.depends_on.contains(&other.id))
+        };
+        let (first, rest): (Vec<&Change>, Vec<&Change>) =
+            plan.changes.iter().partition(interrupted);
+        for change in first.into_iter().chain(rest) {
             let due: Vec<usize> = pending
                 .iter()
                 .enumerate()
@@ -134,12 +151,36 @@ impl Applier<'_> {
             }
             _ => change,
         };
+        // A removal the plan found already done is read again at its turn: an earlier change
+        // may have brought the value back since (finishing an interrupted folder move puts
+        // back the models that were inside it), and destroy must not report a removal it
+        // did not do.
+        let read_again;
+        let change =
+            if matches!(change.action, Action::Restore | Action::Delete) && !change.writes() {
+                read_again = Change {
+                    before: resource
+                        .read(&self.target)
+                        .with_context(|| format!("reading {} again", change.id))?,
+                    ..change.clone()
+                };
+                &read_again
+            } else {
+                change
+            };
         let verb = match change.action {
             Action::Create => "Creating",
             Action::Update => "Modifying",
             Action::Delete => "Deleting",
             Action::Restore => "Restoring",
         };
+        if change.action != Action::Restore
+            && !state.resources.contains_key(&change.id)
+            && let Some(before) = &change.before
+            && let Some(refusal) = resource.halfway_not_ours(&self.target, before)
+        {
+            bail!("{refusal}");
+        }
         if change.action != Action::Restore {
             // The original goes to disk before the host changes, so destroy can always put
             // it back; `applied: None` marks the resource as in flight.

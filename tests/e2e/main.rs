@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod crash_steps;
+mod crash_sweep;
 mod emulated_ollama_clients;
 mod fleet;
 mod harness;
