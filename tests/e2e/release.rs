@@ -12,23 +12,18 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// None for a tree without git, where the binary must say so.
 fn checkout_commit() -> Option<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let ask = |args: &[&str]| {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .ok()?;
-        output
-            .status
-            .success()
-            .then(|| String::from_utf8(output.stdout).unwrap().trim().to_string())
-    };
-    let top = ask(&["rev-parse", "--show-toplevel"])?;
-    if Path::new(&top).canonicalize().unwrap() != dir.canonicalize().unwrap() {
-        return None;
-    }
-    ask(&["rev-parse", "HEAD"])
+    // One query, two lines: the checkout's top folder, then HEAD's commit.
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())?;
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (top, head) = text.trim_end().split_once('\n').unwrap();
+    let here = Path::new(top).canonicalize().unwrap() == dir.canonicalize().unwrap();
+    here.then(|| head.to_string())
 }
 
 /// `--version`, `-V` and `version` print the same line: the version and the commit (12 hex
