@@ -20,8 +20,13 @@ fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let dir = Path::new(&dir);
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=packaging/archive-commit");
-    println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
+    // Only files that exist: cargo reruns a build script on every build while a file it
+    // watches is missing (and a checkout never has .cargo_vcs_info.json).
+    for file in [".cargo_vcs_info.json", "packaging/archive-commit"] {
+        if dir.join(file).exists() {
+            println!("cargo:rerun-if-changed={file}");
+        }
+    }
     for watched in git_files_to_watch(dir) {
         println!("cargo:rerun-if-changed={watched}");
     }

@@ -12,7 +12,9 @@ trap 'rm -rf "$scratch"' EXIT
 
 echo "-- cargo package --workspace"
 # --allow-dirty: a developer's uncommitted work is packaged as it is (CI's clone is clean).
-cargo package --workspace --locked --allow-dirty
+# Its own target folder: verifying in target/ would leave build-script fingerprints that
+# point at the packaged copies, so a later edit of build.rs would go unnoticed.
+cargo package --workspace --locked --allow-dirty --target-dir target/package-check
 
 echo "-- formula"
 ruby -c packaging/homebrew/macllm.rb
