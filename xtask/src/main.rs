@@ -89,7 +89,7 @@ mod tests {
     }
 
     #[test]
-    fn usage_error_names_the_one_task() {
+    fn an_unwritable_folder_is_named_in_the_error() {
         let err = write_man_pages(Path::new("/proc/no-such-dir/man")).unwrap_err();
         assert!(format!("{err:#}").starts_with("creating /proc/no-such-dir/man: "));
     }
