@@ -4,6 +4,7 @@
 
 mod apply;
 mod bench;
+mod completions;
 mod drift;
 mod export;
 mod facts;
@@ -15,6 +16,7 @@ mod sandbox;
 mod secret;
 mod state;
 mod validate;
+mod version;
 
 use crate::cli::{Command, Global};
 use crate::host::Host;
@@ -49,6 +51,8 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Recommend => recommend::run(&context),
         Command::Secret(command) => secret::run(&context, command),
         Command::Export(command) => export::run(&context, command),
+        Command::Version => version::run(&context),
+        Command::Completions { shell } => completions::run(&context, shell),
     }
 }
 

@@ -19,6 +19,7 @@ mod real_mac_models;
 mod real_mac_ollama;
 mod real_mac_power_spotlight;
 mod real_mac_sudo;
+mod release;
 mod robustness;
 mod secret_argv;
 mod secret_originals;
