@@ -5,7 +5,7 @@
 
 use crate::facts::Facts;
 use crate::host::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output, Unreachable};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use emulated_mac::machine::Machine;
 use emulated_mac::presets;
 use std::path::{Path, PathBuf};
@@ -20,15 +20,16 @@ pub struct SandboxHost {
 }
 
 impl SandboxHost {
-    /// Opens the emulated Mac in `dir`, creating the default preset there on first use.
-    pub fn open_or_create(dir: &Path) -> Result<SandboxHost> {
-        if !dir.join(emulated_mac::machine::MACHINE_FILE).exists() {
-            let preset = default_preset();
-            Machine::create(dir, preset)?;
-            eprintln!(
-                "Created an emulated Mac ({}) in {}",
-                preset.summary,
-                dir.display()
+    /// Opens the emulated Mac in `dir`, which must exist: a read-only command (`plan`,
+    /// `drift`, `facts`, ...) run with a misspelt `--host sandbox:DIR` says so instead of
+    /// making a new Mac that reports a fresh machine.
+    pub fn open(dir: &Path) -> Result<SandboxHost> {
+        if !is_emulated_mac(dir) {
+            let shown = dir.display();
+            bail!(
+                "{shown} is not an emulated Mac (it has no {})\n\
+                 hint: create one with `macllm sandbox init {shown}`, or let `macllm --host sandbox:{shown} apply` create it",
+                emulated_mac::machine::MACHINE_FILE
             );
         }
         Machine::open(dir)?;
@@ -37,6 +38,36 @@ impl SandboxHost {
             dir: dir.to_path_buf(),
         })
     }
+
+    /// Opens the emulated Mac in `dir`, creating the default preset there on first use (what
+    /// `apply` does, so that README's one-line set-up works). Only a missing or empty folder
+    /// becomes a Mac: one that holds other files is most likely a typo for another path.
+    pub fn open_or_create(dir: &Path) -> Result<SandboxHost> {
+        if !is_emulated_mac(dir) {
+            let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
+            if !empty {
+                bail!(
+                    "{} is not an emulated Mac (it has no {}) and is not empty, so macllm will not make one there\n\
+                     hint: name a folder that holds an emulated Mac, or one that does not exist yet",
+                    dir.display(),
+                    emulated_mac::machine::MACHINE_FILE
+                );
+            }
+            let preset = default_preset();
+            Machine::create(dir, preset)?;
+            eprintln!(
+                "Created an emulated Mac ({}) in {}",
+                preset.summary,
+                dir.display()
+            );
+        }
+        SandboxHost::open(dir)
+    }
+}
+
+/// Whether `dir` holds an emulated Mac (its `machine.json`).
+fn is_emulated_mac(dir: &Path) -> bool {
+    dir.join(emulated_mac::machine::MACHINE_FILE).exists()
 }
 
 impl Host for SandboxHost {
