@@ -17,6 +17,14 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
                 );
             };
             Machine::create(&dir, found)?;
+            if context.ui.json {
+                context.print_json(serde_json::json!({
+                    "dir": dir,
+                    "preset": found.name,
+                    "summary": found.summary,
+                }))?;
+                return Ok(0);
+            }
             context.ui.data(&format!(
                 "Created an emulated Mac in {}: {}\nUse it with `--host sandbox:{}`.\n",
                 dir.display(),
@@ -53,6 +61,22 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             context
                 .ui
                 .data(&format!("Rebooted the emulated Mac in {}\n", dir.display()));
+            Ok(0)
+        }
+        SandboxCommand::Presets if context.ui.json => {
+            let presets: Vec<_> = presets::PRESETS
+                .iter()
+                .map(|p| {
+                    Ok(serde_json::json!({
+                        "name": p.name,
+                        "summary": p.summary,
+                        "default": p.name == presets::DEFAULT_PRESET,
+                        // What `macllm facts --json` reports on a fresh Mac of this preset.
+                        "facts": serde_json::to_value(crate::sandbox::facts_of_preset(p))?,
+                    }))
+                })
+                .collect::<Result<_>>()?;
+            context.print_json(serde_json::json!({ "presets": presets }))?;
             Ok(0)
         }
         SandboxCommand::Presets => {

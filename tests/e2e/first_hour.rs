@@ -2,7 +2,8 @@
 //! command that prints data, `export mobileconfig --host`, `bench`'s first load, and sizing a
 //! model that is not on the Mac yet.
 
-use crate::harness::{Mac, QUIET_UI};
+use crate::harness::{Mac, PRESETS, QUIET_UI};
+use serde_json::json;
 
 const NOT_A_MAC: &str = "error: mca is not an emulated Mac (it has no machine.json)
 hint: create one with `macllm sandbox init mca`, or let `macllm --host sandbox:mca apply` create it
@@ -100,5 +101,139 @@ Restarted: killall Dock
         .run();
     mac.macllm(&["--host", "sandbox:empty", "plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+}
+
+/// Failed before: `state show`, `state rm`, `graph`, `modules` and `sandbox presets` printed
+/// their text (DOT, a table, a bare record) under `--json`, which a script cannot parse.
+#[test]
+fn every_command_that_prints_data_honours_json() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\ndefaults:\n  - {domain: com.apple.dock, key: tilesize, value: 36}\n  - {domain: com.apple.dock, key: autohide, value: true, depends_on: [\"defaults:com.apple.dock:tilesize\"]}\n");
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    mac.on(&[
+        "--json",
+        "state",
+        "show",
+        "defaults:com.apple.dock:tilesize",
+    ])
+    .stdout_json(json!({
+        "format_version": "1.0",
+        "host": "sandbox:mac",
+        "id": "defaults:com.apple.dock:tilesize",
+        "resource": {
+            "resource": {
+                "kind": "defaults",
+                "domain": "com.apple.dock",
+                "key": "tilesize",
+                "current_host": false,
+                "value": { "integer": 36 }
+            },
+            "depends_on": [],
+            "original": { "integer": 48 },
+            "applied": { "value": { "integer": 36 } },
+            "sensitive": false
+        }
+    }))
+    .run();
+    mac.macllm(&["--json", "graph"])
+        .stdout_json(json!({
+            "format_version": "1.0",
+            "resources": ["defaults:com.apple.dock:tilesize", "defaults:com.apple.dock:autohide"],
+            "edges": [{ "from": "defaults:com.apple.dock:tilesize", "to": "defaults:com.apple.dock:autohide" }]
+        }))
+        .run();
+    mac.on(&["--json", "state", "rm", "defaults:com.apple.dock:autohide"])
+        .stdout_json(json!({
+            "format_version": "1.0",
+            "host": "sandbox:mac",
+            "removed": "defaults:com.apple.dock:autohide"
+        }))
+        .run();
+    mac.on(&["--json", "state", "list"])
+        .stdout_json(json!({
+            "format_version": "1.0",
+            "host": "sandbox:mac",
+            "serial": 5,
+            "lineage": "[LINEAGE]",
+            "resources": ["defaults:com.apple.dock:tilesize"]
+        }))
+        .run();
+    let modules = [
+        "keep-awake",
+        "lean-ui",
+        "no-app-nap",
+        "ollama-server",
+        "ollama-tuning",
+        "quiet-background",
+        "spotlight-models",
+    ]
+    .map(|name| {
+        let text = std::fs::read_to_string(format!("modules/{name}.yaml")).unwrap();
+        let description = text
+            .lines()
+            .find_map(|l| l.strip_prefix("description: "))
+            .unwrap()
+            .to_string();
+        (name, text, description)
+    });
+    mac.macllm(&["--json", "modules", "list"])
+        .stdout_json(json!({
+            "format_version": "1.0",
+            "modules": modules.iter().map(|(name, _, description)| json!({
+                "name": name, "description": description
+            })).collect::<Vec<_>>()
+        }))
+        .run();
+    let (name, text, description) = &modules[0];
+    mac.macllm(&["--json", "modules", "show", name])
+        .stdout_json(json!({
+            "format_version": "1.0",
+            "name": name,
+            "description": description,
+            "text": text
+        }))
+        .run();
+    mac.macllm(&[
+        "--json",
+        "sandbox",
+        "init",
+        "small",
+        "--preset",
+        "m1-8gb-monterey",
+    ])
+    .stdout_json(json!({
+        "format_version": "1.0",
+        "dir": "small",
+        "preset": "m1-8gb-monterey",
+        "summary": "MacBook Air, Apple M1, 8 GB, 4P+4E cores, 7-core GPU, macOS 12.7.6"
+    }))
+    .run();
+    // Each preset's facts are what `facts --json` reports on a fresh Mac of it.
+    let presets: Vec<_> = PRESETS
+        .iter()
+        .map(|preset| {
+            let dir = format!("fresh-{}", preset.name);
+            mac.macllm(&["--json", "sandbox", "init", &dir, "--preset", preset.name])
+                .stdout_any()
+                .run();
+            let facts = mac
+                .macllm(&["--json", "--host", &format!("sandbox:{dir}"), "facts"])
+                .stdout_of();
+            let mut facts: serde_json::Value = serde_json::from_str(&facts).unwrap();
+            let facts = facts.as_object_mut().unwrap();
+            facts.remove("format_version");
+            facts.remove("host");
+            json!({
+                "name": preset.name,
+                "summary": preset.summary,
+                "default": preset.name == "m2-16gb-sonoma",
+                "facts": facts,
+            })
+        })
+        .collect();
+    assert_eq!(presets.iter().filter(|p| p["default"] == true).count(), 1);
+    mac.macllm(&["--json", "sandbox", "presets"])
+        .stdout_json(json!({ "format_version": "1.0", "presets": presets }))
         .run();
 }
