@@ -237,3 +237,81 @@ fn every_command_that_prints_data_honours_json() {
         .stdout_json(json!({ "format_version": "1.0", "presets": presets }))
         .run();
 }
+
+/// Tile size by memory: 30 on an 8 GB Mac, 40 on a bigger one.
+const TILE_BY_MEMORY: &str = "macllm: 1
+vars: { small: 30 }
+defaults:
+  - domain: com.apple.dock
+    key: tilesize
+    value: \"{{ vars.small if host.memory_gb <= 8 else 40 }}\"
+";
+
+/// The profile of TILE_BY_MEMORY for a Mac where it renders to SIZE: that of the same spec
+/// with SIZE written in, which needs no Mac.
+fn profile_with_tile_size(mac: &Mac, size: u32) -> String {
+    mac.spec(&format!(
+        "macllm: 1\ndefaults:\n  - domain: com.apple.dock\n    key: tilesize\n    value: {size}\n"
+    ));
+    let profile = mac.macllm(&["export", "mobileconfig"]).stdout_of();
+    assert!(
+        profile.contains(&format!(
+            "<key>tilesize</key>\n\t\t\t\t\t\t\t\t<integer>{size}</integer>"
+        )),
+        "{profile}"
+    );
+    profile
+}
+
+/// Failed before: `export mobileconfig` ignored `--host` and rendered every template for the
+/// default emulated Mac (16 GB), so an 8 GB Mac's profile said 40.
+#[test]
+fn export_renders_templates_for_the_host_given_and_refuses_without_one() {
+    let mac = Mac::new();
+    mac.init("small", "m1-8gb-monterey");
+    let small_profile = profile_with_tile_size(&mac, 30);
+    let big_profile = profile_with_tile_size(&mac, 40);
+    let inventory_profile = profile_with_tile_size(&mac, 24);
+    mac.spec(TILE_BY_MEMORY);
+    mac.macllm(&["--host", "sandbox:small", "export", "mobileconfig"])
+        .stdout(&small_profile)
+        .run();
+    mac.on(&["export", "mobileconfig"])
+        .stdout(&big_profile)
+        .run();
+    // An inventory of one host: its facts and its own vars.
+    std::fs::write(
+        mac.work.join("fleet.yaml"),
+        "hosts:\n  air: { host: \"sandbox:small\", vars: { small: 24 } }\n",
+    )
+    .unwrap();
+    mac.macllm(&["--inventory", "fleet.yaml", "export", "mobileconfig"])
+        .stdout(&inventory_profile)
+        .run();
+    mac.macllm(&["--host", "sandbox:small", "--host", "sandbox:mac", "export", "mobileconfig"])
+        .status(1)
+        .stderr("error: a profile is exported for one Mac, and 2 were given (sandbox:small, sandbox:mac)\nhint: pass a single --host\n")
+        .run();
+    mac.macllm(&["export", "mobileconfig", "--out", "dock.mobileconfig"])
+        .status(1)
+        .stderr("error: macllm.yaml has templates that give a different profile on different Macs (an emulated m2-16gb-sonoma and an emulated m1-8gb-monterey), and no --host says which Mac to export for
+hint: pass the Mac, as in `macllm --host ssh:admin@studio.lan export mobileconfig` (`--host sandbox:DIR` for an emulated one)
+")
+        .run();
+    assert!(!mac.work.join("dock.mobileconfig").exists());
+    // The facts every preset shares (the user, the home folder) still make a profile differ.
+    mac.spec("macllm: 1\ndefaults:\n  - {domain: com.example.app, key: models, value: \"{{ host.home }}/models\"}\n");
+    mac.macllm(&["export", "mobileconfig"])
+        .status(1)
+        .stderr("error: macllm.yaml has templates that give a different profile on different Macs (an emulated m2-16gb-sonoma and an emulated m2-16gb-sonoma with another user and hostname), and no --host says which Mac to export for
+hint: pass the Mac, as in `macllm --host ssh:admin@studio.lan export mobileconfig` (`--host sandbox:DIR` for an emulated one)
+")
+        .run();
+    // Templates that do not depend on the Mac (a module's parameters) need no --host.
+    mac.spec("macllm: 1\nuse:\n  - module: lean-ui\n    with: { tile_size: 40 }\n");
+    let lean = mac.on(&["export", "mobileconfig"]).stdout_of();
+    mac.macllm(&["export", "mobileconfig"]).stdout(&lean).run();
+    mac.macllm(&["--host", "sandbox:small", "export", "mobileconfig"])
+        .stdout(&lean)
+        .run();
+}
