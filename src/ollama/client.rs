@@ -105,6 +105,19 @@ impl<'a> Client<'a> {
             .collect())
     }
 
+    /// The models loaded in memory now (`/api/ps`), by full name.
+    pub fn loaded(&self) -> Result<Vec<String>> {
+        let body = Self::expect_ok(self.call(&HttpRequest::get("/api/ps"), &mut |_| {})?)?;
+        let parsed: Json = serde_json::from_str(&body)?;
+        Ok(parsed["models"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["name"].as_str())
+            .map(crate::resources::ollama_models::full_name)
+            .collect())
+    }
+
     /// `/api/show`, or `None` when the model is not there (404).
     pub fn show(&self, model: &str) -> Result<Option<Json>> {
         let response = self.call(

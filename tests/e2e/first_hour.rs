@@ -315,3 +315,88 @@ hint: pass the Mac, as in `macllm --host ssh:admin@studio.lan export mobileconfi
         .stdout(&lean)
         .run();
 }
+
+/// `curl` on the emulated Mac, as a user preloads a model: POST BODY to Ollama's PATH.
+fn curl_post(mac: &Mac, path: &str, body: &str) -> serde_json::Value {
+    use std::io::Write;
+    let url = format!("http://127.0.0.1:11434{path}");
+    let mut child = mac
+        .command(&[
+            "sandbox",
+            "run",
+            "mac",
+            "--",
+            "curl",
+            "-sS",
+            "-X",
+            "POST",
+            "--data-binary",
+            "@-",
+            &url,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Failed before: a model a user had preloaded (`keep_alive: -1`, as Ollama's FAQ suggests)
+/// was benched warm, and "load (first run)" said 0.015 s. Sizes are GiB, as in `recommend`.
+#[test]
+fn bench_unloads_the_model_first_so_the_first_load_is_cold() {
+    let mac = Mac::with_preset("m1-8gb-monterey");
+    let preload = curl_post(
+        &mac,
+        "/api/generate",
+        r#"{"model":"llama3.2:3b","keep_alive":-1}"#,
+    );
+    assert_eq!(preload["done_reason"], "load", "{preload}");
+    let ps = mac
+        .sh(&["curl", "-sS", "http://127.0.0.1:11434/api/ps"])
+        .stdout_of();
+    let ps: serde_json::Value = serde_json::from_str(&ps).unwrap();
+    assert_eq!(ps["models"][0]["name"], "llama3.2:3b", "{ps}");
+    mac.on(&["bench", "llama3.2:3b", "--runs", "1"])
+        .stdout(
+            "
+llama3.2:3b (1.88 GiB) on Apple M1, 1 run(s)
+
+  load (first run, cold)    0.96 s
+  prompt processing        272.4 tokens/s
+  generation                20.3 tokens/s
+  bandwidth bound           33.8 tokens/s (68.25 GB/s = 63.6 GiB/s, / 1.88 GiB)
+  share of the bound          60 %
+
+Every generated token reads the whole model, so no Apple M1 can generate this model faster than 33.8 tokens/s.
+",
+        )
+        .stderr(
+            "llama3.2:3b: unloading it first, so that run 1 measures a cold load...
+llama3.2:3b: run 1 of 1...
+",
+        )
+        .run();
+    // `recommend` gives the same model the same size, in the same unit.
+    let recommend = mac.on(&["recommend"]).stdout_of();
+    let row = recommend
+        .lines()
+        .find(|l| l.trim_start().starts_with("llama3.2:3b "))
+        .unwrap();
+    assert!(recommend.contains("size GiB"), "{recommend}");
+    assert_eq!(
+        row.split_whitespace().nth(3),
+        Some("1.9"),
+        "llama3.2:3b is 1.88 GiB: {row}"
+    );
+}
