@@ -400,3 +400,81 @@ llama3.2:3b: run 1 of 1...
         "llama3.2:3b is 1.88 GiB: {row}"
     );
 }
+
+/// What the plan of BIG_ON_SMALL says on an 8 GB M1 that has none of its models yet.
+const BIG_ON_SMALL_PLAN: &str = "
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_model:house-model will be created
+  ~ value = <<-EOT
+          + FROM example/house-model:7b
+          + 
+        EOT
+
+  # ollama_pull:llama3.2:1b will be created
+  + value = true
+
+  # ollama_pull:llama3.3:70b will be created
+  + value = true
+
+  # ollama_model:big-chat will be created
+  ~ value = <<-EOT
+          + FROM llama3.3:70b
+          + PARAMETER num_ctx 2048
+          + 
+        EOT
+
+Plan: 4 to add, 0 to change, 0 to destroy.
+Warning: ollama_model:house-model cannot be sized against this Mac's memory: its base example/house-model:7b is not on the Mac yet and not in macllm's catalogue; plan again after it is pulled
+Warning: ollama_pull:llama3.3:70b needs about 41.6 GiB (weights 39.6 GiB + KV cache 1.2 GiB for num_ctx 4096 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the model does not fit at any context (llama3.3:70b is not on the Mac yet: its size is from macllm's catalogue)
+Warning: ollama_model:big-chat needs about 41.0 GiB (weights 39.6 GiB + KV cache 0.6 GiB for num_ctx 2048 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the model does not fit at any context (llama3.3:70b is not on the Mac yet: its size is from macllm's catalogue)
+";
+
+/// A 70B model, a custom model on it, a small model that fits, and a custom model on a base
+/// the catalogue does not know.
+const BIG_ON_SMALL: &str = "macllm: 1
+ollama:
+  pull: [llama3.3:70b, llama3.2:1b]
+  models:
+    - name: big-chat
+      from: llama3.3:70b
+      parameters: { num_ctx: 2048 }
+    - name: house-model
+      from: example/house-model:7b
+";
+
+/// Failed before: memory fit was skipped for every model whose base was not on the Mac yet,
+/// which is every model on the first apply, so `--strict` let a 70B model onto an 8 GB Mac.
+#[test]
+fn models_not_on_the_mac_yet_are_sized_from_the_catalogue() {
+    let mac = Mac::with_preset("m1-8gb-monterey");
+    mac.spec(BIG_ON_SMALL);
+    mac.on(&["plan"]).stdout(BIG_ON_SMALL_PLAN).run();
+    let before = mac.snapshot();
+    mac.on(&["--strict", "apply", "--yes"])
+        .status(1)
+        .stdout(BIG_ON_SMALL_PLAN)
+        .stderr("error: --strict: 2 model(s) would not fit in this Mac's GPU memory (see the warnings above)\n")
+        .run();
+    assert!(before == mac.snapshot(), "a refused apply changed the Mac");
+    assert!(!mac.state_path().exists());
+    // A base nobody can size yet is a warning, not a --strict failure: nothing says it will
+    // not fit.
+    mac.spec("macllm: 1\nollama:\n  models:\n    - name: house-model\n      from: example/house-model:7b\n");
+    mac.on(&["--strict", "plan"])
+        .stdout(
+            "
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_model:house-model will be created
+  ~ value = <<-EOT
+          + FROM example/house-model:7b
+          + 
+        EOT
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+Warning: ollama_model:house-model cannot be sized against this Mac's memory: its base example/house-model:7b is not on the Mac yet and not in macllm's catalogue; plan again after it is pulled
+",
+        )
+        .run();
+}

@@ -538,6 +538,7 @@ macllm will perform the following actions on sandbox:mac:
   + value = true
 
 Plan: 1 to add, 0 to change, 0 to destroy.
+Warning: ollama_pull:no-such-model:1b cannot be sized against this Mac's memory: its base no-such-model:1b is not on the Mac yet and not in macllm's catalogue; plan again after it is pulled
 ",
         )
         .stderr(
