@@ -56,8 +56,11 @@ const UNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// stops the runner afterwards, on its own goroutine (`processCompleted` in server/sched.go),
 /// so macllm waits until `/api/ps` no longer lists the model.
 fn unload(context: &Context, client: &Client, model: &str) -> Result<()> {
-    let full = crate::resources::ollama_models::full_name(model);
-    if !client.loaded()?.contains(&full) {
+    use crate::resources::ollama_models::full_name;
+    let full = full_name(model);
+    let is_loaded =
+        || -> Result<bool> { Ok(client.loaded()?.iter().any(|name| full_name(name) == full)) };
+    if !is_loaded()? {
         return Ok(());
     }
     context.ui.progress(&format!(
@@ -65,7 +68,7 @@ fn unload(context: &Context, client: &Client, model: &str) -> Result<()> {
     ));
     client.generate(&json!({ "model": model, "keep_alive": 0 }))?;
     let start = std::time::Instant::now();
-    while client.loaded()?.contains(&full) {
+    while is_loaded()? {
         if start.elapsed() > UNLOAD_TIMEOUT {
             bail!(
                 "{model} is still loaded {} s after Ollama was asked to unload it, so run 1 would not measure a cold load\nhint: `ollama stop {model}`, then bench again",

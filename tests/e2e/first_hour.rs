@@ -2,7 +2,7 @@
 //! command that prints data, `export mobileconfig --host`, `bench`'s first load, and sizing a
 //! model that is not on the Mac yet.
 
-use crate::harness::{Mac, PRESETS, QUIET_UI};
+use crate::harness::{Mac, PRESETS, QUIET_UI, llama32_bench_on_m1};
 use serde_json::json;
 
 const NOT_A_MAC: &str = "error: mca is not an emulated Mac (it has no machine.json)
@@ -368,19 +368,7 @@ fn bench_unloads_the_model_first_so_the_first_load_is_cold() {
     let ps: serde_json::Value = serde_json::from_str(&ps).unwrap();
     assert_eq!(ps["models"][0]["name"], "llama3.2:3b", "{ps}");
     mac.on(&["bench", "llama3.2:3b", "--runs", "1"])
-        .stdout(
-            "
-llama3.2:3b (1.88 GiB) on Apple M1, 1 run(s)
-
-  load (first run, cold)    0.96 s
-  prompt processing        272.4 tokens/s
-  generation                20.3 tokens/s
-  bandwidth bound           33.8 tokens/s (68.25 GB/s = 63.6 GiB/s, / 1.88 GiB)
-  share of the bound          60 %
-
-Every generated token reads the whole model, so no Apple M1 can generate this model faster than 33.8 tokens/s.
-",
-        )
+        .stdout(&llama32_bench_on_m1(1))
         .stderr(
             "llama3.2:3b: unloading it first, so that run 1 measures a cold load...
 llama3.2:3b: run 1 of 1...

@@ -1,7 +1,7 @@
 //! Ollama: server variables, pulls and custom models against the emulated Ollama (in-process
 //! and over real HTTP on a loopback port).
 
-use crate::harness::{BIN, ENV_SANDBOX, LLAMA31_PULL, Mac, PROGRAMS};
+use crate::harness::{BIN, ENV_SANDBOX, LLAMA31_PULL, Mac, PROGRAMS, llama32_bench_on_m1};
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 
@@ -762,19 +762,7 @@ Plan: 1 to add, 0 to change, 0 to destroy.
 fn bench_reports_ollamas_timings_against_the_bandwidth_bound() {
     let mac = Mac::with_preset("m1-8gb-monterey");
     mac.on(&["bench", "llama3.2:3b", "--runs", "2"])
-        .stdout(
-            "
-llama3.2:3b (1.88 GiB) on Apple M1, 2 run(s)
-
-  load (first run, cold)    0.96 s
-  prompt processing        272.4 tokens/s
-  generation                20.3 tokens/s
-  bandwidth bound           33.8 tokens/s (68.25 GB/s = 63.6 GiB/s, / 1.88 GiB)
-  share of the bound          60 %
-
-Every generated token reads the whole model, so no Apple M1 can generate this model faster than 33.8 tokens/s.
-",
-        )
+        .stdout(&llama32_bench_on_m1(2))
         .stderr(
             "llama3.2:3b: run 1 of 2...
 llama3.2:3b: run 2 of 2...
