@@ -5,7 +5,7 @@
 
 use crate::facts::Facts;
 use crate::host::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output, Unreachable};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use emulated_mac::machine::Machine;
 use emulated_mac::presets;
 use std::path::{Path, PathBuf};
@@ -25,12 +25,11 @@ impl SandboxHost {
     /// making a new Mac that reports a fresh machine.
     pub fn open(dir: &Path) -> Result<SandboxHost> {
         if !is_emulated_mac(dir) {
-            let shown = dir.display();
-            bail!(
-                "{shown} is not an emulated Mac (it has no {})\n\
-                 hint: create one with `macllm sandbox init {shown}`, or let `macllm --host sandbox:{shown} apply` create it",
-                emulated_mac::machine::MACHINE_FILE
-            );
+            return Err(NotAnEmulatedMac {
+                dir: dir.to_path_buf(),
+                has_files: false,
+            }
+            .into());
         }
         Machine::open(dir)?;
         Ok(SandboxHost {
@@ -46,12 +45,11 @@ impl SandboxHost {
         if !is_emulated_mac(dir) {
             let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
             if !empty {
-                bail!(
-                    "{} is not an emulated Mac (it has no {}) and is not empty, so macllm will not make one there\n\
-                     hint: name a folder that holds an emulated Mac, or one that does not exist yet",
-                    dir.display(),
-                    emulated_mac::machine::MACHINE_FILE
-                );
+                return Err(NotAnEmulatedMac {
+                    dir: dir.to_path_buf(),
+                    has_files: true,
+                }
+                .into());
             }
             let preset = default_preset();
             Machine::create(dir, preset)?;
@@ -64,6 +62,36 @@ impl SandboxHost {
         SandboxHost::open(dir)
     }
 }
+
+/// `--host sandbox:DIR` where DIR holds no emulated Mac: a typo, most likely.
+#[derive(Debug)]
+pub struct NotAnEmulatedMac {
+    pub dir: PathBuf,
+    /// DIR holds other files, so not even `apply` makes a Mac there.
+    pub has_files: bool,
+}
+
+impl std::fmt::Display for NotAnEmulatedMac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.dir.display();
+        let file = emulated_mac::machine::MACHINE_FILE;
+        if self.has_files {
+            write!(
+                f,
+                "{shown} is not an emulated Mac (it has no {file}) and is not empty, so macllm will not make one there\n\
+                 hint: name a folder that holds an emulated Mac, or one that does not exist yet"
+            )
+        } else {
+            write!(
+                f,
+                "{shown} is not an emulated Mac (it has no {file})\n\
+                 hint: create one with `macllm sandbox init {shown}`, or let `macllm --host sandbox:{shown} apply` create it"
+            )
+        }
+    }
+}
+
+impl std::error::Error for NotAnEmulatedMac {}
 
 /// Whether `dir` holds an emulated Mac (its `machine.json`).
 fn is_emulated_mac(dir: &Path) -> bool {

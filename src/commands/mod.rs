@@ -16,6 +16,8 @@ mod secret;
 mod state;
 mod validate;
 
+pub use plan::OverBudget;
+
 use crate::cli::{Command, Global};
 use crate::host::Host;
 use crate::host::local::LocalHost;

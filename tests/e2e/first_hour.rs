@@ -466,3 +466,89 @@ Warning: ollama_model:house-model cannot be sized against this Mac's memory: its
         )
         .run();
 }
+
+/// `--json` errors: one document on stdout with `format_version` and a stable `code`, the
+/// hint apart from the message, and what the code needs (the spec's position, Ollama's
+/// status, the models that will not fit).
+#[test]
+fn errors_are_json_with_stable_codes_under_json() {
+    let mac = Mac::with_preset("m1-8gb-monterey");
+    let error = |fields: serde_json::Value| json!({ "format_version": "1.0", "error": fields });
+    mac.macllm(&["--json", "plan", "--frobnicate"])
+        .status(1)
+        .stdout_json(error(json!({
+            "code": "usage",
+            "message": "unexpected argument '--frobnicate' found",
+            "hint": null
+        })))
+        .run();
+    mac.spec("macllm: 1\ndefaults:\n  - {domain: com.apple.dock, key: tilesize, valeu: 36}\n");
+    mac.macllm(&["--json", "validate"])
+        .status(1)
+        .stdout_json(error(json!({
+            "code": "spec_invalid",
+            "message": "unknown field `valeu`, expected one of `domain`, `key`, `value`, `type`, `current_host`, `absent`, `depends_on`",
+            "hint": null,
+            "file": "macllm.yaml",
+            "line": 3,
+            "column": 45,
+            "field": "defaults[0]"
+        })))
+        .run();
+    mac.macllm(&["--json", "--host", "sandbox:mca", "drift"])
+        .status(1)
+        .stdout_json(error(json!({
+            "code": "sandbox_not_found",
+            "message": "mca is not an emulated Mac (it has no machine.json)",
+            "hint": "create one with `macllm sandbox init mca`, or let `macllm --host sandbox:mca apply` create it"
+        })))
+        .run();
+    mac.spec(BIG_ON_SMALL);
+    let plan = mac.on(&["--json", "plan"]).stdout_of();
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    mac.on(&["--json", "--strict", "plan"])
+        .status(1)
+        .stdout_json(error(json!({
+            "code": "model_over_budget",
+            "message": "--strict: 2 model(s) would not fit in this Mac's GPU memory",
+            "hint": null,
+            "details": plan["over_budget"]
+        })))
+        .run();
+    mac.spec("macllm: 1\nollama:\n  pull: [no-such-model:1b]\n");
+    mac.on(&["--json", "apply", "--yes"])
+        .status(1)
+        .stdout_json(error(json!({
+            "code": "ollama_error",
+            "message": "applying ollama_pull:no-such-model:1b: Ollama answered 200: pull model manifest: file does not exist",
+            "hint": null,
+            "status": 200
+        })))
+        .stderr("ollama_pull:no-such-model:1b: Creating...\nno-such-model:1b: pulling manifest\n")
+        .run();
+    mac.on(&["--json", "bench", "llama3.1:8b"])
+        .status(1)
+        .stdout_json(error(json!({
+            "code": "error",
+            "message": "llama3.1:8b is not installed on sandbox:mac",
+            "hint": "`ollama pull llama3.1:8b`, or add it to `ollama.pull` in the spec"
+        })))
+        .run();
+    mac.sh(&["launchctl", "bootout", "gui/501/homebrew.mxcl.ollama"])
+        .run();
+    mac.on(&["--json", "bench", "llama3.2:3b"])
+        .status(1)
+        .stdout_json(error(json!({
+            "code": "ollama_not_running",
+            "message": "Ollama is not running on sandbox:mac (nothing answers at 127.0.0.1:11434 on the emulated Mac in mac (connection refused))",
+            "hint": "start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST"
+        })))
+        .run();
+    // Without --json the same error is text on stderr, as before.
+    mac.on(&["bench", "llama3.2:3b"])
+        .status(1)
+        .stderr("error: Ollama is not running on sandbox:mac (nothing answers at 127.0.0.1:11434 on the emulated Mac in mac (connection refused))
+hint: start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST
+")
+        .run();
+}
