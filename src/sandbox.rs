@@ -24,14 +24,7 @@ impl SandboxHost {
     /// `drift`, `facts`, ...) run with a misspelt `--host sandbox:DIR` says so instead of
     /// making a new Mac that reports a fresh machine.
     pub fn open(dir: &Path) -> Result<SandboxHost> {
-        if !is_emulated_mac(dir) {
-            return Err(NotAnEmulatedMac {
-                dir: dir.to_path_buf(),
-                has_files: false,
-            }
-            .into());
-        }
-        Machine::open(dir)?;
+        open_machine(dir)?;
         Ok(SandboxHost {
             name: format!("sandbox:{}", dir.display()),
             dir: dir.to_path_buf(),
@@ -92,6 +85,18 @@ impl std::fmt::Display for NotAnEmulatedMac {
 }
 
 impl std::error::Error for NotAnEmulatedMac {}
+
+/// The emulated Mac in `dir`, or [`NotAnEmulatedMac`] when there is none.
+pub fn open_machine(dir: &Path) -> Result<Machine> {
+    if !is_emulated_mac(dir) {
+        return Err(NotAnEmulatedMac {
+            dir: dir.to_path_buf(),
+            has_files: false,
+        }
+        .into());
+    }
+    Machine::open(dir)
+}
 
 /// Whether `dir` holds an emulated Mac (its `machine.json`).
 fn is_emulated_mac(dir: &Path) -> bool {

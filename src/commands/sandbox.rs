@@ -34,7 +34,7 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             Ok(0)
         }
         SandboxCommand::Run { dir, argv } => {
-            let machine = Machine::open(&dir)?;
+            let machine = crate::sandbox::open_machine(&dir)?;
             let mut stdin = Vec::new();
             if emulated_mac::reads_stdin(&argv) {
                 std::io::stdin().read_to_end(&mut stdin)?;
@@ -45,7 +45,7 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             Ok(output.status)
         }
         SandboxCommand::Serve { dir, port } => {
-            Machine::open(&dir)?;
+            crate::sandbox::open_machine(&dir)?;
             let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
             let address = listener.local_addr()?;
             context.ui.data(&format!(
@@ -56,7 +56,7 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             Ok(0)
         }
         SandboxCommand::Reboot { dir } => {
-            let machine = Machine::open(&dir)?;
+            let machine = crate::sandbox::open_machine(&dir)?;
             emulated_mac::launchctl::reboot(&machine)?;
             context
                 .ui

@@ -35,6 +35,14 @@ fn a_misspelt_sandbox_is_not_created_by_a_command_that_only_reads() {
         assert!(!mac.work.join("mca").exists(), "{command:?} made a Mac");
         assert!(!mac.work.join("state/sandbox-mca.json").exists());
     }
+    // Nor by the sandbox commands that use a Mac (before: the hint ended in
+    // ": No such file or directory (os error 2)").
+    for command in [&["run", "mca", "--", "id", "-u"][..], &["reboot", "mca"]] {
+        let mut args = vec!["sandbox"];
+        args.extend_from_slice(command);
+        mac.macllm(&args).status(1).stderr(NOT_A_MAC).run();
+        assert!(!mac.work.join("mca").exists(), "{command:?} made a Mac");
+    }
     // In a fleet the misspelt host fails on its own; the others still run.
     mac.macllm(&["--host", "sandbox:mac", "--host", "sandbox:mca", "drift"])
         .status(1)
