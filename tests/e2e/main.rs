@@ -5,6 +5,7 @@ mod bad_input;
 mod crash_steps;
 mod crash_sweep;
 mod emulated_ollama_clients;
+mod first_hour;
 mod fleet;
 mod harness;
 mod host_identity;
