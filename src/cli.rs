@@ -104,6 +104,20 @@ pub enum Command {
     /// Create and use emulated Macs.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Write a spec of what the host has today; `plan` with it there changes nothing.
+    Import(WriteSpecArgs),
+    /// Write a starter spec sized for the host (the tier's modules, a model that fits).
+    Init(WriteSpecArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WriteSpecArgs {
+    /// Write the spec to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

@@ -134,6 +134,16 @@ fn model_fit(facts: &Facts, model: &CatalogModel, tier: &Tier) -> ModelFit {
     }
 }
 
+/// The model a starter spec (`macllm init`) pulls: the largest 4-bit catalogue model that fits
+/// with the tier's context, 4-bit because it is the usual quality-per-byte trade (the
+/// catalogue's 8-bit and 16-bit rows are variants of smaller models). `None` when none fits.
+pub fn starter_model(r: &Recommendation) -> Option<&ModelFit> {
+    r.models
+        .iter()
+        .filter(|m| m.fits && m.quantization.starts_with("Q4"))
+        .max_by_key(|m| (m.size_bytes, m.tag))
+}
+
 /// tokens/s no Mac with this memory bandwidth can exceed for a model of `size` bytes.
 pub fn bound_tokens_per_second(facts: &Facts, size: u64) -> Option<f64> {
     facts

@@ -8,6 +8,8 @@ mod drift;
 mod export;
 mod facts;
 mod graph;
+mod import;
+mod init;
 mod modules;
 mod plan;
 mod recommend;
@@ -49,6 +51,8 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Recommend => recommend::run(&context),
         Command::Secret(command) => secret::run(&context, command),
         Command::Export(command) => export::run(&context, command),
+        Command::Import(args) => import::run(&context, args),
+        Command::Init(args) => init::run(&context, args),
     }
 }
 
