@@ -33,16 +33,6 @@ enum Section {
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
-        Section::Defaults,
-        Section::Services,
-        Section::Agents,
-        Section::Spotlight,
-        Section::OllamaEnv,
-        Section::OllamaPull,
-        Section::OllamaModels,
-    ];
-
     /// The field path of the section, as spec errors name it.
     fn path(self) -> &'static str {
         match self {
@@ -109,12 +99,50 @@ impl Item {
     }
 }
 
+/// `ollama.server`: how Ollama runs on the Mac.
+struct ServerSetting {
+    name: &'static str,
+    /// Said above the `ollama:` section.
+    why: String,
+    left_out: Option<String>,
+}
+
+/// The id a spec error or a planned change uses for `ollama.server` itself.
+const SERVER_ID: &str = "ollama.server";
+
 /// What was found on the Mac, before it is checked.
 struct Found {
     facts: Facts,
-    /// `ollama.server`, with why; `None` when no Ollama server was found.
-    server: Option<(&'static str, String)>,
+    /// `None` when no Ollama server was found.
+    server: Option<ServerSetting>,
     items: Vec<Item>,
+}
+
+impl Found {
+    /// Leaves out what `id` names, because of `why`.
+    fn leave_out(&mut self, id: &str, why: String) -> Result<()> {
+        if let Some(item) = self
+            .items
+            .iter_mut()
+            .find(|item| item.left_out.is_none() && item.id == id)
+        {
+            item.left_out = Some(why);
+            return Ok(());
+        }
+        match &mut self.server {
+            Some(server) if server.left_out.is_none() => {
+                // The server setting itself, or what it adds (`own` disables Homebrew's
+                // service).
+                server.left_out = Some(if id == SERVER_ID {
+                    why
+                } else {
+                    format!("it would change {id}: {why}")
+                });
+                Ok(())
+            }
+            _ => bail!("import planned a change to {id}, which it did not declare: {why}"),
+        }
+    }
 }
 
 /// How many times the spec is planned: each round leaves out what the last would change,
@@ -125,46 +153,27 @@ const ROUNDS: usize = 4;
 pub fn import(host: &dyn Host) -> Result<String> {
     let mut found = read::everything(host)?;
     for _ in 0..ROUNDS {
-        let text = render(&found);
-        let unsettled = check(host, &found.facts, &text)?;
+        let written = render(&found);
+        let unsettled = check(host, &found.facts, &written)?;
         if unsettled.is_empty() {
-            return Ok(text);
+            return Ok(written.text);
         }
         for (id, why) in unsettled {
-            match found
-                .items
-                .iter_mut()
-                .find(|item| item.left_out.is_none() && item.id == id)
-            {
-                Some(item) => item.left_out = Some(why),
-                None if found.server.is_some() => {
-                    // Something the server setting adds (Homebrew's service for `own`).
-                    let (server, _) = found.server.take().unwrap_or_default();
-                    found.items.push(
-                        Item::new(
-                            Section::OllamaEnv,
-                            format!("ollama.server: {server}"),
-                            Yaml::Null,
-                        )
-                        .left_out(format!("it would change {id}: {why}")),
-                    );
-                }
-                None => bail!("import planned a change to {id}, which it did not declare: {why}"),
-            }
+            found.leave_out(&id, why)?;
         }
     }
     bail!("import could not settle on a spec that plans no change on this Mac")
 }
 
-/// Loads `text` as `plan` does and plans it: the ids that would change (or that do not load),
-/// with why.
-fn check(host: &dyn Host, facts: &Facts, text: &str) -> Result<Vec<(String, String)>> {
+/// Loads the spec as `plan` does and plans it: the ids that would change (or that do not
+/// load), with why.
+fn check(host: &dyn Host, facts: &Facts, written: &Written) -> Result<Vec<(String, String)>> {
     let file = tempfile::Builder::new()
         .prefix("macllm-import-")
         .suffix(".yaml")
         .tempfile()
         .context("creating a scratch file for the imported spec")?;
-    std::fs::write(file.path(), text).context("writing the imported spec to check it")?;
+    std::fs::write(file.path(), &written.text).context("writing the imported spec to check it")?;
     let loaded = Spec::load(
         file.path(),
         Default::default(),
@@ -173,7 +182,18 @@ fn check(host: &dyn Host, facts: &Facts, text: &str) -> Result<Vec<(String, Stri
     );
     let spec = match loaded {
         Ok(spec) => spec,
-        Err(err) => return refused(err, text),
+        Err(err) => {
+            let Some(spec_error) = err.downcast_ref::<crate::spec::SpecError>() else {
+                return Err(err.context("loading the imported spec"));
+            };
+            return match written.id_at(spec_error.line) {
+                Some(id) => Ok(vec![(
+                    id.to_string(),
+                    format!("macllm cannot express it: {}", spec_error.message),
+                )]),
+                None => Err(err.context("the imported spec does not load (a bug in macllm)")),
+            };
+        }
     };
     let plan = plan::plan(Some(&spec), None, host, Mode::Normal)?;
     Ok(plan
@@ -183,60 +203,95 @@ fn check(host: &dyn Host, facts: &Facts, text: &str) -> Result<Vec<(String, Stri
             let why = match (&change.before, &change.after) {
                 (None, _) => "planning it here would create it".to_string(),
                 (Some(_), None) => "planning it here would delete it".to_string(),
-                (Some(before), Some(after)) => {
-                    format!(
-                        "macllm cannot express it exactly: planning it here would change {} to {}",
-                        summary(before),
-                        summary(after)
-                    )
-                }
+                (Some(before), Some(after)) => format!(
+                    "macllm cannot express it exactly: planning it here would change it ({})",
+                    difference(&before.inline(), &after.inline())
+                ),
             };
             (change.id.0.clone(), why)
         })
         .collect())
 }
 
-/// A value in a comment: short and on one line.
-fn summary(value: &crate::value::Value) -> String {
-    let text = yaml::comment(&value.inline());
-    match text.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
-/// The item a spec error is about, left out with the error's message.
-fn refused(err: anyhow::Error, text: &str) -> Result<Vec<(String, String)>> {
-    let Some(spec_error) = err.downcast_ref::<crate::spec::SpecError>() else {
-        return Err(err.context("loading the imported spec"));
+/// Where two values first differ, as a short excerpt of each on one line.
+fn difference(here: &str, planned: &str) -> String {
+    let at = here
+        .chars()
+        .zip(planned.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let excerpt = |text: &str| {
+        let start = at.saturating_sub(20);
+        let shown: String = text.chars().skip(start).take(50).collect();
+        let more = text.chars().count() > start + 50;
+        format!(
+            "{}{}{}",
+            if start > 0 { "…" } else { "" },
+            yaml::comment(&shown),
+            if more { "…" } else { "" }
+        )
     };
-    // Each entry sits under a `# id:` comment, so the error's line finds its entry.
-    let id = id_at(text, spec_error.line);
-    match id {
-        Some(id) => Ok(vec![(
-            id,
-            format!("macllm cannot express it: {}", spec_error.message),
-        )]),
-        None => Err(err.context("the imported spec does not load")),
-    }
+    format!(
+        "here `{}`, from the spec `{}`",
+        excerpt(here),
+        excerpt(planned)
+    )
 }
 
-/// The id comment of the entry that holds `line` (the nearest `# id:` above it).
-fn id_at(text: &str, line: usize) -> Option<String> {
-    text.lines()
-        .take(line)
-        .collect::<Vec<_>>()
-        .iter()
-        .rev()
-        .find_map(|l| l.trim_start().strip_prefix("# id: "))
-        .map(str::to_string)
+/// The spec text and which lines each entry took, so an error at a line names its entry.
+#[derive(Default)]
+struct Written {
+    text: String,
+    /// (first line, last line, id), 1-based.
+    spans: Vec<(usize, usize, String)>,
+}
+
+impl Written {
+    fn line(&self) -> usize {
+        self.text.matches('\n').count()
+    }
+
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    /// `text` as the lines of the entry `id`.
+    fn entry(&mut self, id: &str, text: &str) {
+        let first = self.line() + 1;
+        self.text.push_str(text);
+        self.spans.push((first, self.line(), id.to_string()));
+    }
+
+    fn id_at(&self, line: usize) -> Option<&str> {
+        self.spans
+            .iter()
+            .find(|(first, last, _)| (*first..=*last).contains(&line))
+            .map(|(_, _, id)| id.as_str())
+    }
+
+    fn left_out(&mut self, pad: &str, id: &str, why: &str) {
+        self.push(&format!(
+            "{pad}# left out: {}: {}\n",
+            yaml::comment(id),
+            yaml::comment(why)
+        ));
+    }
+
+    /// The comments above an entry: why it is there, and its resource id.
+    fn about(&mut self, pad: &str, item: &Item) {
+        if let Some(comment) = &item.comment {
+            self.push(&format!("{pad}# {}\n", yaml::comment(comment)));
+        }
+        self.push(&format!("{pad}# id: {}\n", yaml::comment(&item.id)));
+    }
 }
 
 /// The spec text: sections in a fixed order, each entry under a `# id:` comment, what stays
 /// out as comments where it would have gone.
-fn render(found: &Found) -> String {
+fn render(found: &Found) -> Written {
     let facts = &found.facts;
-    let mut out = format!(
+    let mut out = Written::default();
+    out.push(&format!(
         "# What {} had when `macllm import` read it: {}, {} GB, macOS {}.\n\
          # `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.\n\
          # Whatever macllm cannot express exactly is left out below, in comments that say why.\n\
@@ -245,67 +300,54 @@ fn render(found: &Found) -> String {
         yaml::comment(&facts.chip),
         facts.memory_gb,
         yaml::comment(&facts.macos_version),
-    );
-    for section in Section::ALL {
-        if matches!(
-            section,
-            Section::OllamaEnv | Section::OllamaPull | Section::OllamaModels
-        ) {
-            continue;
-        }
-        render_list(&mut out, found, section, "", 0);
+    ));
+    for section in [
+        Section::Defaults,
+        Section::Services,
+        Section::Agents,
+        Section::Spotlight,
+    ] {
+        render_list(&mut out, found, section, 0);
     }
-    let ollama: Vec<&Item> = found
+    let ollama = found
         .items
         .iter()
-        .filter(|i| i.section >= Section::OllamaEnv)
-        .collect();
-    match &found.server {
-        None if ollama.is_empty() => {
-            out.push_str("\n# Ollama: no server found (neither Homebrew's service, the app, nor an agent of yours), so nothing of it is imported.\n");
+        .filter(|i| i.section >= Section::OllamaEnv);
+    let server = found.server.as_ref();
+    let included = server.is_some_and(|s| s.left_out.is_none())
+        || ollama.clone().any(|i| i.left_out.is_none());
+    match server {
+        None if ollama.clone().next().is_none() => {
+            out.push("\n# Ollama: no server found (neither Homebrew's service, the app, nor an agent of yours), so nothing of it is imported.\n");
             return out;
         }
-        None => out.push('\n'),
-        Some((_, why)) => {
-            out.push_str(&format!("\n# {}\n", yaml::comment(why)));
+        None => out.push("\n# How Ollama is run here is not something macllm can say (not Homebrew's service, not the app, no agent of yours that a spec can express), so `ollama.server` is left out.\n"),
+        Some(server) => out.push(&format!("\n# {}\n", yaml::comment(&server.why))),
+    }
+    let pad = if included {
+        out.push("ollama:\n");
+        "  "
+    } else {
+        ""
+    };
+    if let Some(server) = server {
+        match &server.left_out {
+            None => out.entry(
+                SERVER_ID,
+                &format!("{pad}# id: {SERVER_ID}\n{pad}server: {}\n", server.name),
+            ),
+            Some(why) => out.left_out(pad, &format!("{SERVER_ID}: {}", server.name), why),
         }
     }
-    let any_included = ollama.iter().any(|i| i.left_out.is_none());
-    if found.server.is_none() && !any_included {
-        for item in &ollama {
-            push_left_out(&mut out, item, 0);
-        }
-        return out;
+    render_env(&mut out, found, pad);
+    for section in [Section::OllamaPull, Section::OllamaModels] {
+        render_list(&mut out, found, section, pad.len());
     }
-    out.push_str("ollama:\n");
-    if let Some((server, _)) = &found.server {
-        out.push_str(&format!("  server: {server}\n"));
-    }
-    render_env(&mut out, found);
-    render_list(&mut out, found, Section::OllamaPull, "  ", 2);
-    render_list(&mut out, found, Section::OllamaModels, "  ", 2);
     out
 }
 
-fn push_left_out(out: &mut String, item: &Item, indent: usize) {
-    let pad = " ".repeat(indent);
-    out.push_str(&format!(
-        "{pad}# left out: {}: {}\n",
-        yaml::comment(&item.id),
-        yaml::comment(item.left_out.as_deref().unwrap_or_default())
-    ));
-}
-
-fn push_comment(out: &mut String, item: &Item, indent: usize) {
-    let pad = " ".repeat(indent);
-    if let Some(comment) = &item.comment {
-        out.push_str(&format!("{pad}# {}\n", yaml::comment(comment)));
-    }
-    out.push_str(&format!("{pad}# id: {}\n", yaml::comment(&item.id)));
-}
-
-/// A list section: `NAME:` then `- entry` items (indented by `indent`).
-fn render_list(out: &mut String, found: &Found, section: Section, pad: &str, indent: usize) {
+/// A list section: its heading, `NAME:` then `- entry` items, indented by `indent`.
+fn render_list(out: &mut Written, found: &Found, section: Section, indent: usize) {
     let items: Vec<&Item> = found
         .items
         .iter()
@@ -314,32 +356,35 @@ fn render_list(out: &mut String, found: &Found, section: Section, pad: &str, ind
     if items.is_empty() {
         return;
     }
+    let pad = " ".repeat(indent);
     let name = section.path().rsplit('.').next().unwrap_or_default();
     let included = items.iter().any(|i| i.left_out.is_none());
     if indent == 0 {
-        out.push('\n');
+        out.push("\n");
     }
-    out.push_str(&format!("{pad}# {}\n", section.heading()));
+    out.push(&format!("{pad}# {}\n", section.heading()));
     if included {
-        out.push_str(&format!("{pad}{name}:\n"));
+        out.push(&format!("{pad}{name}:\n"));
     }
     // Left-out entries sit where the entries are, or beside the heading when none is kept.
-    let within = if included { indent + 2 } else { indent };
+    let within = if included {
+        " ".repeat(indent + 2)
+    } else {
+        pad.clone()
+    };
     for item in items {
-        match item.left_out {
-            Some(_) => push_left_out(out, item, within),
+        match &item.left_out {
+            Some(why) => out.left_out(&within, &item.id, why),
             None => {
-                push_comment(out, item, indent + 2);
-                out.push_str(&yaml::indented(
-                    &Yaml::Sequence(vec![item.body.clone()]),
-                    indent + 2,
-                ));
+                out.about(&within, item);
+                let text = yaml::indented(&Yaml::Sequence(vec![item.body.clone()]), indent + 2);
+                out.entry(&item.id, &text);
             }
         }
     }
 }
 
-fn render_env(out: &mut String, found: &Found) {
+fn render_env(out: &mut Written, found: &Found, pad: &str) {
     let items: Vec<&Item> = found
         .items
         .iter()
@@ -348,25 +393,27 @@ fn render_env(out: &mut String, found: &Found) {
     if items.is_empty() {
         return;
     }
-    out.push_str(&format!("  # {}\n", Section::OllamaEnv.heading()));
-    if items.iter().any(|i| i.left_out.is_none()) {
-        out.push_str("  env:\n");
+    out.push(&format!("{pad}# {}\n", Section::OllamaEnv.heading()));
+    let included = items.iter().any(|i| i.left_out.is_none());
+    if included {
+        out.push(&format!("{pad}env:\n"));
     }
-    let within = if items.iter().any(|i| i.left_out.is_none()) {
-        4
+    let within = if included {
+        format!("{pad}  ")
     } else {
-        2
+        pad.to_string()
     };
     for item in items {
         match (&item.left_out, &item.name) {
             (None, Some(name)) => {
-                push_comment(out, item, 4);
-                out.push_str(&yaml::indented(
+                out.about(&within, item);
+                let text = yaml::indented(
                     &yaml::map([(name.as_str(), item.body.clone())]),
-                    4,
-                ));
+                    within.len(),
+                );
+                out.entry(&item.id, &text);
             }
-            _ => push_left_out(out, item, within),
+            (why, _) => out.left_out(&within, &item.id, why.as_deref().unwrap_or_default()),
         }
     }
 }

@@ -71,13 +71,14 @@ pub(super) fn everything(host: &dyn Host) -> Result<Found> {
     if running {
         items.extend(models(&target)?);
     }
-    let server = server.map(|(server, why)| {
-        let why = if running {
+    let server = server.map(|(server, why)| super::ServerSetting {
+        name: server.name(),
+        why: if running {
             why
         } else {
             format!("{why}; it is not running, so its models could not be listed")
-        };
-        (server.name(), why)
+        },
+        left_out: None,
     });
     Ok(Found {
         facts,
@@ -352,6 +353,12 @@ fn agent_entry(agent: &Agent) -> Result<Yaml, String> {
             "its plist has keys macllm does not model ({}), which a spec would drop",
             unknown.join(", ")
         ));
+    }
+    if !plist.contains_key("LimitLoadToSessionType") {
+        return Err(
+            "its plist has no LimitLoadToSessionType, and macllm always writes one (every session type unless told)"
+                .to_string(),
+        );
     }
     let mut fields = vec![("label", verbatim(&agent.label))];
     for (plist_key, field) in AGENT_KEYS.iter().skip(1) {
