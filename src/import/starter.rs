@@ -5,7 +5,7 @@
 use super::yaml::{comment, indented, map};
 use crate::facts::Facts;
 use crate::host::Host;
-use crate::recommend::{Recommendation, recommend, starter_model};
+use crate::recommend::{Recommendation, STARTER_SHARE_PERCENT, recommend, starter_model};
 use crate::sizing::gib;
 use crate::spec::Spec;
 use crate::spec::modules::{SHIPPED, description};
@@ -112,12 +112,13 @@ fn text(facts: &Facts, r: &Recommendation) -> String {
                 &mut out,
                 "    ",
                 &format!(
-                    "The largest 4-bit model in macllm's catalogue that fits: {} of weights, {} \
-                     with its KV cache at num_ctx {} and overhead, of the {} the GPU may use{speed}.",
+                    "The largest 4-bit model in macllm's catalogue that takes at most \
+                     {STARTER_SHARE_PERCENT}% of the {} the GPU may use, leaving the rest to other \
+                     apps: {} of weights, {} with its KV cache at num_ctx {} and overhead{speed}.",
+                    gib(r.gpu_budget_bytes),
                     gib(model.size_bytes),
                     gib(model.needs_bytes),
-                    model.num_ctx,
-                    gib(r.gpu_budget_bytes)
+                    model.num_ctx
                 ),
             );
             out.push_str(&indented(
@@ -129,7 +130,9 @@ fn text(facts: &Facts, r: &Recommendation) -> String {
             wrap(
                 &mut out,
                 "    ",
-                "No model in macllm's catalogue fits this Mac's GPU memory at the tier's context; add one with `pull:`.",
+                &format!(
+                    "No 4-bit model in macllm's catalogue takes at most {STARTER_SHARE_PERCENT}% of this Mac's GPU memory at the tier's context; add one with `pull:`."
+                ),
             );
             out.push_str("    []\n");
         }
