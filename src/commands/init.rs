@@ -38,7 +38,8 @@ pub fn refuse_existing(out: Option<&Path>, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// The spec on stdout, or in `out` with a line saying what to run next.
+/// The spec on stdout, or in `out` with a line saying what to run next; with `--json`, one
+/// document that holds the spec's text either way.
 pub fn emit(
     context: &Context,
     host_name: &str,
@@ -46,11 +47,25 @@ pub fn emit(
     out: Option<&Path>,
     force: bool,
 ) -> Result<()> {
+    if let Some(path) = out {
+        crate::import::write_new(path, text, force)?;
+    }
+    if context.ui.json {
+        let document = serde_json::json!({
+            "format_version": crate::plan::PLAN_FORMAT_VERSION,
+            "host": host_name,
+            "spec": text,
+            "written_to": out.map(|path| path.display().to_string()),
+        });
+        context
+            .ui
+            .data(&(serde_json::to_string_pretty(&document)? + "\n"));
+        return Ok(());
+    }
     let Some(path) = out else {
         context.ui.data(text);
         return Ok(());
     };
-    crate::import::write_new(path, text, force)?;
     let host_flag = match host_name {
         "local" => String::new(),
         name => format!("--host {name} "),

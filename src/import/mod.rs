@@ -201,6 +201,9 @@ fn check(host: &dyn Host, facts: &Facts, written: &Written) -> Result<Vec<(Strin
         .iter()
         .map(|change| {
             let why = match (&change.before, &change.after) {
+                (Some(before), _) if setenv_only(before) => {
+                    "it is set only with `launchctl setenv`, which a restart of the Mac forgets; macllm would add a login agent that sets it again at every login (add it under `ollama.env` for that)".to_string()
+                }
                 (None, _) => "planning it here would create it".to_string(),
                 (Some(_), None) => "planning it here would delete it".to_string(),
                 (Some(before), Some(after)) => format!(
@@ -211,6 +214,14 @@ fn check(host: &dyn Host, facts: &Facts, written: &Written) -> Result<Vec<(Strin
             (change.id.0.clone(), why)
         })
         .collect())
+}
+
+/// An Ollama variable set live (`launchctl setenv`) with no login agent to set it again.
+fn setenv_only(value: &crate::value::Value) -> bool {
+    use crate::value::Value;
+    matches!(value, Value::Dict(fields)
+        if fields.get("at_login") == Some(&Value::Bool(false))
+            && matches!(fields.get("live"), Some(Value::String(_))))
 }
 
 /// Where two values first differ, as a short excerpt of each on one line.
@@ -440,4 +451,36 @@ pub fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
     })?;
     file.write_all(text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_difference_is_shown_where_it_starts() {
+        let here = format!("{}<key>A</key>\n  <true/>", "x".repeat(100));
+        let planned = format!("{}<key>A</key>\n\t<true/>", "x".repeat(100));
+        assert_eq!(
+            difference(&here, &planned),
+            "here `…xxxxxxx<key>A</key>\n  <true/>`, from the spec `…xxxxxxx<key>A</key>\n\t<true/>`"
+                .replace(['\n', '\t'], " ")
+        );
+        assert_eq!(difference("1", "2"), "here `1`, from the spec `2`");
+    }
+
+    #[test]
+    fn an_error_line_names_the_entry_that_holds_it() {
+        let mut written = Written::default();
+        written.push("macllm: 1\ndefaults:\n");
+        written.entry("defaults:a:b", "  - domain: a\n    key: b\n    value: 1\n");
+        written.push("  # id: x\n");
+        written.entry("defaults:c:d", "  - domain: c\n    key: d\n    value: 2\n");
+        assert_eq!(written.id_at(2), None);
+        assert_eq!(written.id_at(3), Some("defaults:a:b"));
+        assert_eq!(written.id_at(5), Some("defaults:a:b"));
+        assert_eq!(written.id_at(6), None, "a comment between entries");
+        assert_eq!(written.id_at(7), Some("defaults:c:d"));
+        assert_eq!(written.id_at(10), None);
+    }
 }

@@ -66,10 +66,26 @@ pub(super) fn everything(host: &dyn Host) -> Result<Found> {
             .and_then(|agent| agent_env(agent).get("OLLAMA_MODELS").cloned())
     });
     items.extend(spotlight(&target, &shipped, models_folder)?);
+    // Ollama listens where `OLLAMA_HOST` moved it, as `plan` looks for it there.
+    let listens = match &serving {
+        Some(agent) => agent_env(agent).get("OLLAMA_HOST").cloned(),
+        None => env_items
+            .iter()
+            .find(|item| item.name.as_deref() == Some("OLLAMA_HOST"))
+            .and_then(|item| item.body.as_str().map(str::to_string)),
+    };
+    let ollama = Target::new(&reader)
+        .with_facts(Some(facts.clone()))
+        .ollama_at(
+            listens
+                .iter()
+                .map(|value| crate::host::local::ollama_base_url(Some(value)))
+                .collect(),
+        );
     items.extend(env_items);
-    let running = Client::new(target.host()).is_running();
+    let running = Client::new(ollama.host()).is_running();
     if running {
-        items.extend(models(&target)?);
+        items.extend(models(&ollama)?);
     }
     let server = server.map(|(server, why)| super::ServerSetting {
         name: server.name(),

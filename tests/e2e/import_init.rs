@@ -827,3 +827,257 @@ Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is prote
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 "#).run();
 }
+
+const STOPPED: &str = "Stopping `ollama`... (might take a while)\n==> Successfully stopped `ollama` (label: homebrew.mxcl.ollama)\n";
+
+#[test]
+fn import_of_ollama_served_by_an_agent_of_ones_own() {
+    let mac = Mac::new();
+    mac.sh(&["brew", "services", "stop", "ollama"])
+        .stdout(STOPPED)
+        .run();
+    mac.sh(&["launchctl", "disable", "gui/501/homebrew.mxcl.ollama"])
+        .run();
+    let path = format!("{HOME}/Library/LaunchAgents/com.example.ollama.plist");
+    let plist = agent_plist(
+        "com.example.ollama",
+        &["/opt/homebrew/bin/ollama", "serve"],
+        "",
+    )
+    .replace("\t<key>KeepAlive</key>\n\t<false/>", "\t<key>EnvironmentVariables</key>\n\t<dict>\n\t\t<key>OLLAMA_KEEP_ALIVE</key>\n\t\t<string>10m</string>\n\t</dict>\n\t<key>KeepAlive</key>\n\t<true/>");
+    write(&mac, &path, &plist);
+    mac.sh(&["launchctl", "bootstrap", "gui/501", &path]).run();
+    mac.on(&["import"])
+        .stdout(
+            r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
+# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
+# Whatever macllm cannot express exactly is left out below, in comments that say why.
+macllm: 1
+
+# defaults keys the shipped modules manage, as they are set here
+defaults:
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.universalaccess:reduceTransparency
+  - domain: com.apple.universalaccess
+    key: reduceTransparency
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:autohide
+  - domain: com.apple.dock
+    key: autohide
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:mineffect
+  - domain: com.apple.dock
+    key: mineffect
+    value: genie
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:tilesize
+  - domain: com.apple.dock
+    key: tilesize
+    value: 48
+
+# launchd jobs disabled in the user's domain
+services:
+  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
+  - label: com.apple.ManagedClientAgent.enrollagent
+    enabled: false
+  # `use: [{module: ollama-server}]` manages it
+  # id: service:gui/homebrew.mxcl.ollama
+  - label: homebrew.mxcl.ollama
+    enabled: false
+
+# LaunchAgents that run `ollama`
+agents:
+  # id: agent:com.example.ollama
+  - label: com.example.ollama
+    program_arguments:
+    - /opt/homebrew/bin/ollama
+    - serve
+    environment:
+      OLLAMA_KEEP_ALIVE: 10m
+    keep_alive: true
+    run_at_load: true
+    limit_load_to_session_type:
+    - Aqua
+
+# Ollama runs from your agent com.example.ollama, with its variables in its plist
+ollama:
+  # id: ollama.server
+  server: own
+  # models pulled from a registry
+  pull:
+    # id: ollama_pull:llama3.2:3b
+    - llama3.2:3b
+"#,
+        )
+        .run();
+    import_to_file(&mac);
+    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+No changes. The host matches the spec.
+Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
+"#).run();
+}
+
+#[test]
+fn import_of_the_app_with_a_variable_set_by_hand() {
+    let mac = Mac::new();
+    mac.sh(&["brew", "services", "stop", "ollama"])
+        .stdout(STOPPED)
+        .run();
+    mac.sh(&["mkdir", "-p", "/Applications/Ollama.app/Contents/Resources"])
+        .run();
+    mac.sh(&["tee", "/Applications/Ollama.app/Contents/Resources/ollama"])
+        .run();
+    // Ollama's FAQ: `launchctl setenv`, then start the app; a reboot forgets the variable.
+    mac.sh(&["launchctl", "setenv", "OLLAMA_NUM_PARALLEL", "2"])
+        .run();
+    mac.sh(&["open", "-a", "Ollama"]).run();
+    mac.on(&["import"]).stdout(r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
+# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
+# Whatever macllm cannot express exactly is left out below, in comments that say why.
+macllm: 1
+
+# defaults keys the shipped modules manage, as they are set here
+defaults:
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.universalaccess:reduceTransparency
+  - domain: com.apple.universalaccess
+    key: reduceTransparency
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:autohide
+  - domain: com.apple.dock
+    key: autohide
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:mineffect
+  - domain: com.apple.dock
+    key: mineffect
+    value: genie
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:tilesize
+  - domain: com.apple.dock
+    key: tilesize
+    value: 48
+
+# launchd jobs disabled in the user's domain
+services:
+  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
+  - label: com.apple.ManagedClientAgent.enrollagent
+    enabled: false
+
+# Ollama runs from Ollama.app; its variables come from `launchctl setenv`
+ollama:
+  # id: ollama.server
+  server: app
+  # the variables Ollama's server is given
+  # left out: ollama_env:OLLAMA_NUM_PARALLEL: it is set only with `launchctl setenv`, which a restart of the Mac forgets; macllm would add a login agent that sets it again at every login (add it under `ollama.env` for that)
+  # models pulled from a registry
+  pull:
+    # id: ollama_pull:llama3.2:3b
+    - llama3.2:3b
+"#).run();
+    import_to_file(&mac);
+    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+No changes. The host matches the spec.
+Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
+"#).run();
+}
+
+#[test]
+fn with_json_the_spec_comes_in_one_document() {
+    let mac = Mac::new();
+    let printed = mac
+        .on(&["--json", "import", "--out", "macllm.yaml"])
+        .stdout_of();
+    let document: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    let written = std::fs::read_to_string(mac.work.join("macllm.yaml")).unwrap();
+    assert_eq!(
+        document,
+        serde_json::json!({
+            "format_version": "1.0",
+            "host": "sandbox:mac",
+            "spec": written,
+            "written_to": "macllm.yaml",
+        })
+    );
+    let printed = mac.on(&["--json", "init"]).stdout_of();
+    let document: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(document["written_to"], serde_json::Value::Null);
+    assert_eq!(
+        document["spec"].as_str().unwrap(),
+        mac.on(&["init"]).stdout_of()
+    );
+}
+
+/// `OLLAMA_HOST` moves the server off 11434: its models are listed where it listens, as
+/// `plan` looks for them there.
+#[test]
+fn import_finds_ollama_where_ollama_host_moved_it() {
+    let mac = Mac::new();
+    mac.sh(&["mkdir", "-p", &format!("{HOME}/.homebrew/services")])
+        .run();
+    write(
+        &mac,
+        &format!("{HOME}/.homebrew/services/ollama.env"),
+        "OLLAMA_HOST=127.0.0.1:11600\n",
+    );
+    mac.sh(&["brew", "services", "restart", "ollama"])
+        .stdout(&format!(
+            "{STOPPED}==> Successfully started `ollama` (label: homebrew.mxcl.ollama)\n"
+        ))
+        .run();
+    mac.on(&["import"]).stdout(r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
+# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
+# Whatever macllm cannot express exactly is left out below, in comments that say why.
+macllm: 1
+
+# defaults keys the shipped modules manage, as they are set here
+defaults:
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.universalaccess:reduceTransparency
+  - domain: com.apple.universalaccess
+    key: reduceTransparency
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:autohide
+  - domain: com.apple.dock
+    key: autohide
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:mineffect
+  - domain: com.apple.dock
+    key: mineffect
+    value: genie
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:tilesize
+  - domain: com.apple.dock
+    key: tilesize
+    value: 48
+
+# launchd jobs disabled in the user's domain
+services:
+  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
+  - label: com.apple.ManagedClientAgent.enrollagent
+    enabled: false
+
+# Ollama runs as Homebrew's service (homebrew.mxcl.ollama); its variables are in /Users/admin/.homebrew/services/ollama.env
+ollama:
+  # id: ollama.server
+  server: homebrew
+  # the variables Ollama's server is given
+  env:
+    # id: ollama_env:OLLAMA_HOST
+    OLLAMA_HOST: 127.0.0.1:11600
+  # models pulled from a registry
+  pull:
+    # id: ollama_pull:llama3.2:3b
+    - llama3.2:3b
+"#).run();
+    import_to_file(&mac);
+    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+No changes. The host matches the spec.
+Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
+"#).run();
+}
