@@ -84,6 +84,43 @@ fn create_model(mac: &Mac, body: &serde_json::Value) {
     assert!(stdout.contains("\"success\""), "{stdout}");
 }
 
+/// The start of what `import` prints for an `m2-16gb-sonoma` Mac whose settings are as the
+/// preset left them: its defaults keys and launchd overrides.
+const M2_UNTOUCHED: &str = r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
+# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
+# Whatever macllm cannot express exactly is left out below, in comments that say why.
+macllm: 1
+
+# defaults keys the shipped modules manage, as they are set here
+defaults:
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.universalaccess:reduceTransparency
+  - domain: com.apple.universalaccess
+    key: reduceTransparency
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:autohide
+  - domain: com.apple.dock
+    key: autohide
+    value: false
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:mineffect
+  - domain: com.apple.dock
+    key: mineffect
+    value: genie
+  # `use: [{module: lean-ui}]` manages it
+  # id: defaults:com.apple.dock:tilesize
+  - domain: com.apple.dock
+    key: tilesize
+    value: 48
+
+# launchd jobs disabled in the user's domain
+services:
+  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
+  - label: com.apple.ManagedClientAgent.enrollagent
+    enabled: false
+"#;
+
 /// A Mac tuned by hand the way the README's modules would tune it, and beyond.
 fn tune_by_hand(mac: &Mac) {
     for argv in [
@@ -849,40 +886,9 @@ fn import_of_ollama_served_by_an_agent_of_ones_own() {
     mac.sh(&["launchctl", "bootstrap", "gui/501", &path]).run();
     mac.on(&["import"])
         .stdout(
-            r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
-# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
-# Whatever macllm cannot express exactly is left out below, in comments that say why.
-macllm: 1
-
-# defaults keys the shipped modules manage, as they are set here
-defaults:
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.universalaccess:reduceTransparency
-  - domain: com.apple.universalaccess
-    key: reduceTransparency
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:autohide
-  - domain: com.apple.dock
-    key: autohide
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:mineffect
-  - domain: com.apple.dock
-    key: mineffect
-    value: genie
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:tilesize
-  - domain: com.apple.dock
-    key: tilesize
-    value: 48
-
-# launchd jobs disabled in the user's domain
-services:
-  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
-  - label: com.apple.ManagedClientAgent.enrollagent
-    enabled: false
-  # `use: [{module: ollama-server}]` manages it
+            &[
+                M2_UNTOUCHED,
+                r#"  # `use: [{module: ollama-server}]` manages it
   # id: service:gui/homebrew.mxcl.ollama
   - label: homebrew.mxcl.ollama
     enabled: false
@@ -910,6 +916,8 @@ ollama:
     # id: ollama_pull:llama3.2:3b
     - llama3.2:3b
 "#,
+            ]
+            .concat(),
         )
         .run();
     import_to_file(&mac);
@@ -933,40 +941,7 @@ fn import_of_the_app_with_a_variable_set_by_hand() {
     mac.sh(&["launchctl", "setenv", "OLLAMA_NUM_PARALLEL", "2"])
         .run();
     mac.sh(&["open", "-a", "Ollama"]).run();
-    mac.on(&["import"]).stdout(r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
-# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
-# Whatever macllm cannot express exactly is left out below, in comments that say why.
-macllm: 1
-
-# defaults keys the shipped modules manage, as they are set here
-defaults:
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.universalaccess:reduceTransparency
-  - domain: com.apple.universalaccess
-    key: reduceTransparency
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:autohide
-  - domain: com.apple.dock
-    key: autohide
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:mineffect
-  - domain: com.apple.dock
-    key: mineffect
-    value: genie
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:tilesize
-  - domain: com.apple.dock
-    key: tilesize
-    value: 48
-
-# launchd jobs disabled in the user's domain
-services:
-  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
-  - label: com.apple.ManagedClientAgent.enrollagent
-    enabled: false
-
+    mac.on(&["import"]).stdout(&[M2_UNTOUCHED, r#"
 # Ollama runs from Ollama.app; its variables come from `launchctl setenv`
 ollama:
   # id: ollama.server
@@ -977,7 +952,7 @@ ollama:
   pull:
     # id: ollama_pull:llama3.2:3b
     - llama3.2:3b
-"#).run();
+"#].concat()).run();
     import_to_file(&mac);
     mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
 No changes. The host matches the spec.
@@ -1028,40 +1003,7 @@ fn import_finds_ollama_where_ollama_host_moved_it() {
             "{STOPPED}==> Successfully started `ollama` (label: homebrew.mxcl.ollama)\n"
         ))
         .run();
-    mac.on(&["import"]).stdout(r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
-# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
-# Whatever macllm cannot express exactly is left out below, in comments that say why.
-macllm: 1
-
-# defaults keys the shipped modules manage, as they are set here
-defaults:
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.universalaccess:reduceTransparency
-  - domain: com.apple.universalaccess
-    key: reduceTransparency
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:autohide
-  - domain: com.apple.dock
-    key: autohide
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:mineffect
-  - domain: com.apple.dock
-    key: mineffect
-    value: genie
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:tilesize
-  - domain: com.apple.dock
-    key: tilesize
-    value: 48
-
-# launchd jobs disabled in the user's domain
-services:
-  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
-  - label: com.apple.ManagedClientAgent.enrollagent
-    enabled: false
-
+    mac.on(&["import"]).stdout(&[M2_UNTOUCHED, r#"
 # Ollama runs as Homebrew's service (homebrew.mxcl.ollama); its variables are in /Users/admin/.homebrew/services/ollama.env
 ollama:
   # id: ollama.server
@@ -1074,7 +1016,7 @@ ollama:
   pull:
     # id: ollama_pull:llama3.2:3b
     - llama3.2:3b
-"#).run();
+"#].concat()).run();
     import_to_file(&mac);
     mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
 No changes. The host matches the spec.
