@@ -9,8 +9,11 @@ pub fn run(context: &Context, args: WriteSpecArgs) -> Result<i32> {
     super::init::one_host(context, "import")?;
     super::init::refuse_existing(out.as_deref(), force)?;
     context.for_each_host(|host, _| {
-        let text = crate::import::import(host)?;
-        super::init::emit(context, host.name(), &text, out.as_deref(), force)?;
+        let imported = crate::import::import(host)?;
+        for warning in &imported.warnings {
+            context.ui.warn(warning);
+        }
+        super::init::emit(context, host.name(), &imported.text, out.as_deref(), force)?;
         Ok(0)
     })
 }

@@ -116,6 +116,8 @@ struct Found {
     /// `None` when no Ollama server was found.
     server: Option<ServerSetting>,
     items: Vec<Item>,
+    /// What reading the Mac found worth saying (a GUI domain missing over SSH, say).
+    warnings: Vec<String>,
 }
 
 impl Found {
@@ -149,14 +151,23 @@ impl Found {
 /// and what is left out cannot make another item change, so two rounds settle.
 const ROUNDS: usize = 4;
 
+/// The spec of what a Mac has, and what reading it found worth saying.
+pub struct Imported {
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
 /// The spec text of what `host` has today.
-pub fn import(host: &dyn Host) -> Result<String> {
+pub fn import(host: &dyn Host) -> Result<Imported> {
     let mut found = read::everything(host)?;
     for _ in 0..ROUNDS {
         let written = render(&found);
         let unsettled = check(host, &found.facts, &written)?;
         if unsettled.is_empty() {
-            return Ok(written.text);
+            return Ok(Imported {
+                text: written.text,
+                warnings: found.warnings,
+            });
         }
         for (id, why) in unsettled {
             found.leave_out(&id, why)?;

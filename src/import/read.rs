@@ -96,10 +96,13 @@ pub(super) fn everything(host: &dyn Host) -> Result<Found> {
         },
         left_out: None,
     });
+    let mut warnings = target.take_warnings();
+    warnings.extend(ollama.take_warnings());
     Ok(Found {
         facts,
         server,
         items,
+        warnings,
     })
 }
 

@@ -445,6 +445,9 @@ fn hostile_values_from_the_mac_come_back_verbatim() {
             "system": "{% raw %}{{ .Prompt }}{% endraw %}\n---\nkey: [1, 2]",
         }),
     );
+    // A label launchd took but a spec refuses: left out with the loader's own reason.
+    mac.sh(&["launchctl", "disable", "gui/501/{{ x }}: - #bad"])
+        .run();
     // An agent that runs `ollama` with arguments and a variable of the same kind.
     let path = format!("{HOME}/Library/LaunchAgents/com.example.ollama-hostile.plist");
     let plist = agent_plist(
@@ -489,6 +492,7 @@ services:
   # id: service:gui/com.apple.ManagedClientAgent.enrollagent
   - label: com.apple.ManagedClientAgent.enrollagent
     enabled: false
+  # left out: service:gui/{{ x }}: - #bad: macllm cannot express it: `{{ x }}: - #bad` is not a launchd label: use letters, digits, `.`, `-` and `_` (like `com.example.ollama`)
 
 # LaunchAgents that run `ollama`
 agents:
@@ -1021,5 +1025,21 @@ ollama:
     mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
 No changes. The host matches the spec.
 Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
+"#).run();
+}
+
+/// Over SSH there is no GUI domain: import reads the user domain, says so once, and the spec
+/// still plans no change.
+#[test]
+fn import_of_a_headless_mac() {
+    let mac = Mac::with_preset("m2-16gb-sonoma-ssh");
+    mac.on(&["import", "--out", "macllm.yaml"]).stdout(r#"Wrote macllm.yaml.
+Next: macllm --host sandbox:mac plan
+"#).stderr(r#"warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+"#).run();
+    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+No changes. The host matches the spec.
+Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
+Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 "#).run();
 }
