@@ -13,13 +13,24 @@ pub fn holds_template_syntax(text: &str) -> bool {
 
 /// `text` as a spec value that comes out of the loader exactly as `text`.
 ///
-/// The literal escapes `\`, `"`, the braces and every control character as `\uXXXX`
-/// (minijinja's `unescape` reads `\"`, `\\` and `\uXXXX`), so the literal holds no `{{`,
-/// `}}`, `{%` or `%}` of its own and the loader sees one whole expression.
+/// Text without `endraw` goes inside one `{% raw %}` block, which minijinja copies through
+/// untouched up to the first `endraw` tag: it stays readable (an Ollama template keeps its
+/// lines). Any other text becomes one string literal, [`literal`].
 pub fn verbatim(text: &str) -> Yaml {
     if !holds_template_syntax(text) {
         return Yaml::String(text.to_string());
     }
+    if !text.contains("endraw") {
+        return Yaml::String(format!("{{% raw %}}{text}{{% endraw %}}"));
+    }
+    literal(text)
+}
+
+/// `text` as one whole-value expression, `{{ "..." }}`, that gives `text`. The literal
+/// escapes `\`, `"`, the braces, `%`, `#` and every control character as `\uXXXX`
+/// (minijinja's `unescape` reads `\"`, `\\` and `\uXXXX`), so it holds no `{{`, `}}`, `{%`
+/// or `%}` of its own and the loader sees one expression.
+fn literal(text: &str) -> Yaml {
     let mut literal = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
@@ -147,6 +158,16 @@ mod tests {
         "%{{%}}%#",
         "emoji 🦙 {{ and }} ünïcode",
         "\r\n{{}}",
+        "{% raw %}nested {% raw %} start",
+        "{%- endraw %} {%+endraw%}",
+        "endraw {{ x }}",
+        "multi\nline {{ .Prompt }}\n\n",
+        "{{ ends with {",
+        "{{ ends with {%",
+        "{{ ends with {%-",
+        "{{ ends with {%- ",
+        "{# unclosed",
+        "  {% if x %}\n  indented\n  {% endif %}\n",
     ];
 
     #[test]
@@ -154,6 +175,11 @@ mod tests {
         for text in HOSTILE {
             let value = verbatim(text);
             assert_eq!(loaded(&value), Yaml::String(text.to_string()), "{text:?}");
+            assert_eq!(
+                loaded(&literal(text)),
+                Yaml::String(text.to_string()),
+                "{text:?} as a literal"
+            );
         }
     }
 

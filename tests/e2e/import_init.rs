@@ -501,13 +501,13 @@ agents:
     program_arguments:
     - /opt/homebrew/bin/ollama
     - run
-    - '{{ "\u007b\u007b model \u007d\u007d" }}'
+    - '{% raw %}{{ model }}{% endraw %}'
     - '{{ "\u007b\u0025 endraw \u0025\u007d: \u0023 - x" }}'
     environment:
-      PROMPT: '{{ "\u007b\u0023 hi \u0023\u007d *alias" }}'
+      PROMPT: '{% raw %}{# hi #} *alias{% endraw %}'
     keep_alive: false
     run_at_load: true
-    working_directory: '{{ "/tmp/\u007b\u007b here \u007d\u007d" }}'
+    working_directory: '{% raw %}/tmp/{{ here }}{% endraw %}'
     limit_load_to_session_type:
     - Aqua
 
@@ -527,7 +527,7 @@ ollama:
       parameters:
         stop:
         - </s>
-        - '{{ "\u007b\u007b end \u007d\u007d" }}'
+        - '{% raw %}{{ end }}{% endraw %}'
       system: '{{ "\u007b\u0025 raw \u0025\u007d\u007b\u007b .Prompt \u007d\u007d\u007b\u0025 endraw \u0025\u007d\u000a---\u000akey: [1, 2]" }}'
 "#).run();
     import_to_file(&mac);
