@@ -112,6 +112,10 @@ pub enum Command {
         #[arg(value_enum)]
         shell: CompletionShell,
     },
+    /// Write a spec of what the host has today; `plan` with it there changes nothing.
+    Import(WriteSpecArgs),
+    /// Write a starter spec sized for the host (the tier's modules, a model that fits).
+    Init(WriteSpecArgs),
 }
 
 /// The shells `macllm completions` writes a script for.
@@ -120,6 +124,16 @@ pub enum CompletionShell {
     Bash,
     Zsh,
     Fish,
+}
+
+#[derive(Args, Debug)]
+pub struct WriteSpecArgs {
+    /// Write the spec to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

@@ -17,7 +17,7 @@
 //! ```text
 //! commands/   one thin wrapper per subcommand (`cli.rs`: the clap types); `fleet.rs` runs a
 //!             command on many hosts (threads, a block per host, the summary)
-//! spec/, graph, plan, render, apply, state, export
+//! spec/, graph, plan, render, apply, state, export, import/
 //!             the steps; `plan` is data and never uses `output` or `render`
 //! output.rs   where text goes (data to stdout, progress to stderr, colour, masking); it
 //!             implements `target::Hook`, so progress bars reach the terminal from here
@@ -42,6 +42,7 @@ pub mod facts;
 pub mod fleet;
 pub mod graph;
 pub mod host;
+pub mod import;
 pub mod inventory;
 pub mod mask;
 pub mod ollama;

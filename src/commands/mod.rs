@@ -9,6 +9,8 @@ mod drift;
 mod export;
 mod facts;
 mod graph;
+mod import;
+mod init;
 mod modules;
 mod plan;
 mod recommend;
@@ -63,6 +65,8 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Export(command) => export::run(&context, command),
         Command::Version => version::run(&context),
         Command::Completions { shell } => completions::run(&context, shell),
+        Command::Import(args) => import::run(&context, args),
+        Command::Init(args) => init::run(&context, args),
     }
 }
 

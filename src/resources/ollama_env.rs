@@ -141,7 +141,8 @@ fn env_file_value(text: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-fn env_file_entry(line: &str) -> Option<(&str, &str)> {
+/// One `KEY=value` line of a Homebrew service env file (`None` for comments and the rest).
+pub fn env_file_entry(line: &str) -> Option<(&str, &str)> {
     let line = line.trim();
     if line.starts_with('#') {
         return None;

@@ -10,6 +10,7 @@ mod fleet;
 mod harness;
 mod host_identity;
 mod hostile;
+mod import_init;
 mod launchd_overrides;
 mod lifecycle;
 mod modules;
