@@ -104,6 +104,12 @@ pub enum Command {
     /// Create and use emulated Macs.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Print the JSON Schema of the spec, for editors (see README, "Editors").
+    Schema {
+        /// The schema of a module file instead (its header and its resource sections).
+        #[arg(long)]
+        module: bool,
+    },
 }
 
 #[derive(Args, Debug)]

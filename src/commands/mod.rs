@@ -12,6 +12,7 @@ mod modules;
 mod plan;
 mod recommend;
 mod sandbox;
+mod schema;
 mod secret;
 mod state;
 mod validate;
@@ -49,6 +50,7 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Recommend => recommend::run(&context),
         Command::Secret(command) => secret::run(&context, command),
         Command::Export(command) => export::run(&context, command),
+        Command::Schema { module } => schema::run(&context, module),
     }
 }
 

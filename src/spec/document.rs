@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Lists whose items are resources (or `use:` entries) and may carry `when:`.
-const RESOURCE_LISTS: &[&[&str]] = &[
+pub(crate) const RESOURCE_LISTS: &[&[&str]] = &[
     &["defaults"],
     &["services"],
     &["agents"],
@@ -26,7 +26,7 @@ const RESOURCE_LISTS: &[&[&str]] = &[
 ];
 
 /// Sections that are one mapping; `when:` there drops the whole section.
-const RESOURCE_SECTIONS: &[&str] = &["power", "time_machine", "ollama"];
+pub(crate) const RESOURCE_SECTIONS: &[&str] = &["power", "time_machine", "ollama"];
 
 /// For each resource list (by path), the written index of each item the render kept.
 pub type Kept = BTreeMap<Vec<Segment>, Vec<usize>>;

@@ -10,6 +10,8 @@ pub mod error;
 pub mod locate;
 pub mod modules;
 pub mod ollama;
+pub mod schema;
+pub mod suggest;
 mod system;
 pub mod template;
 pub mod yaml_value;
@@ -30,62 +32,93 @@ use yaml_value::YamlValue;
 /// The spec format this macllm reads (the `macllm:` key).
 pub const SPEC_VERSION: u32 = 1;
 
-#[derive(Deserialize)]
+/// A macllm spec: the state one Mac (or every Mac of a fleet) should be in. Every value may
+/// also be a `{{ ... }}` template, rendered per host; every resource may carry `when:`.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "macllm spec")]
 pub(crate) struct SpecFile {
-    /// Required in a spec; absent in a module.
+    /// The spec format version: `macllm: 1`. Required in a spec; absent in a module.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1))]
     macllm: Option<u32>,
     /// A module's header: its name, what it does, the parameters `with:` may set.
     #[serde(default)]
+    #[schemars(skip)]
     module: Option<String>,
     // Read from the raw text by `modules::header`; declared so a module parses as a spec.
     #[serde(default)]
     #[allow(dead_code)]
+    #[schemars(skip)]
     description: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
+    #[schemars(skip)]
     params: Option<serde_yaml::Value>,
-    /// Values for templates (`{{ vars.NAME }}`); read before rendering, so they are plain.
+    /// Values for templates (`{{ vars.NAME }}`): plain data, never rendered. An inventory
+    /// host's own `vars` go over them.
     #[serde(default)]
     #[allow(dead_code)]
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
     vars: Option<serde_yaml::Value>,
+    /// Modules to include: shipped ones by name (`macllm modules list`), local ones as
+    /// `./NAME.yaml` beside the spec.
     #[serde(default, rename = "use")]
     modules: Vec<modules::UseEntry>,
+    /// Preference keys, written with `defaults write` (id `defaults:DOMAIN:KEY`).
     #[serde(default)]
     defaults: Vec<DefaultsEntry>,
+    /// launchd services to enable or disable (`launchctl enable`/`disable`).
     #[serde(default)]
     services: Vec<system::ServiceEntry>,
+    /// LaunchAgents: a plist in `~/Library/LaunchAgents`, loaded with launchctl.
     #[serde(default)]
     agents: Vec<system::AgentEntry>,
+    /// Spotlight indexing of a folder (`.noindex`) or a whole volume (`mdutil -i`).
     #[serde(default)]
     spotlight: Vec<system::SpotlightEntry>,
+    /// Energy settings, written with `pmset`.
     #[serde(default)]
     power: Option<system::PowerEntry>,
+    /// Time Machine's automatic backups (`tmutil enable`/`disable`).
     #[serde(default)]
     time_machine: Option<system::TimeMachineEntry>,
+    /// The Ollama server: how it runs, its variables, the models to pull and to build.
     #[serde(default)]
     ollama: Option<ollama::OllamaEntry>,
 }
 
-#[derive(Deserialize)]
+/// One preference key.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DefaultsEntry {
+    /// The preference domain: `com.apple.dock`, `NSGlobalDomain` (or `-g`), or a system
+    /// domain under `/Library/Preferences/` (needs root).
     domain: String,
+    /// The key inside the domain.
     key: String,
+    /// The value; without `type:` its YAML type decides (`true` a boolean, `36` an integer,
+    /// `0.5` a float, a list an array, a mapping a dict). Required unless `absent: true`.
     #[serde(default)]
     value: Option<YamlValue>,
+    /// The plist type to write, when the YAML type is not the one wanted (`type: float` with
+    /// `value: 0`; dates as `2024-01-31T12:00:00Z`; data as hex).
     #[serde(default, rename = "type")]
     value_type: Option<ValueType>,
+    /// A ByHost preference (`defaults -currentHost`).
     #[serde(default)]
     current_host: bool,
+    /// Make sure the key is not set (instead of `value`).
     #[serde(default)]
     absent: bool,
+    /// Ids of resources to apply first (`defaults:com.apple.dock:autohide`; `macllm graph`
+    /// lists them).
     #[serde(default)]
     depends_on: Vec<String>,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq)]
+/// A plist type.
+#[derive(Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "lowercase")]
 enum ValueType {
     Bool,

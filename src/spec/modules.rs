@@ -33,31 +33,57 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Deserialize)]
+/// A module to include.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UseEntry {
+    /// A shipped module's name (`keep-awake`; `macllm modules list`), or a local file beside
+    /// the spec (`./NAME.yaml`).
     module: String,
+    /// Values for the module's parameters (`macllm modules show NAME` lists them).
     #[serde(default)]
     with: BTreeMap<String, YamlValue>,
 }
 
-#[derive(Deserialize, Clone)]
+/// A module's header: plain data, never rendered. The rest of the file is a spec's sections.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(title = "macllm module header")]
+pub(crate) struct Header {
+    /// The module's name.
+    #[serde(default)]
+    #[allow(dead_code)]
+    module: Option<String>,
+    /// What the module does, in one line (`macllm modules list` shows it).
+    #[serde(default)]
+    description: Option<String>,
+    /// The parameters `with:` may set; templates read them as `{{ params.NAME }}`.
+    #[serde(default)]
+    params: BTreeMap<String, Param>,
+}
+
+/// One parameter of a module.
+#[derive(Deserialize, schemars::JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
+    /// The type a value must have.
     #[serde(rename = "type")]
     kind: ParamType,
+    /// The value when `with:` does not set it; without one the parameter is required.
     #[serde(default)]
     default: Option<YamlValue>,
+    /// What the parameter means.
     #[serde(default)]
     pub description: String,
-    /// The smallest and largest values a number may take (a Dock icon is 16 to 128 points).
+    /// The smallest value a number may take (a Dock icon is 16 to 128 points).
     #[serde(default)]
     min: Option<f64>,
+    /// The largest value a number may take.
     #[serde(default)]
     max: Option<f64>,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Debug)]
+/// A parameter's type.
+#[derive(Deserialize, schemars::JsonSchema, Clone, Copy, PartialEq, Debug)]
 #[serde(rename_all = "lowercase")]
 enum ParamType {
     Bool,
@@ -89,13 +115,6 @@ pub fn description(text: &str) -> String {
 
 /// A module's header (`description`, `params`): plain data, never rendered.
 fn header(text: &str) -> Result<(Option<String>, BTreeMap<String, Param>), serde_yaml::Error> {
-    #[derive(Deserialize)]
-    struct Header {
-        #[serde(default)]
-        description: Option<String>,
-        #[serde(default)]
-        params: BTreeMap<String, Param>,
-    }
     let header: Header = serde_yaml::from_str(text)?;
     Ok((header.description, header.params))
 }

@@ -17,46 +17,134 @@ use crate::value::Value;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-#[derive(Deserialize, Default)]
+/// The Ollama server: how it runs, its variables, the models to pull and to build.
+#[derive(Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct OllamaEntry {
     /// How Ollama is run: `auto` (what the Mac has), `homebrew`, `own` or `app`.
     #[serde(default)]
     pub server: ServerChoice,
+    /// Server variables (`OLLAMA_*`), checked against the ones Ollama really reads.
     #[serde(default)]
+    #[schemars(schema_with = "server_variables")]
     env: BTreeMap<String, YamlValue>,
+    /// Models to pull (`llama3.2:3b`); quote tags that look like numbers.
     #[serde(default)]
     pull: Vec<String>,
+    /// Custom models built from a base model (as a Modelfile would).
     #[serde(default)]
     models: Vec<ModelEntry>,
 }
 
-#[derive(Deserialize)]
+/// The variables Ollama reads, from the same table that checks them.
+fn server_variables(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let properties: serde_json::Map<String, serde_json::Value> = env::VARIABLES
+        .iter()
+        .map(|variable| {
+            let schema = match variable.kind {
+                env::Kind::Bool => serde_json::json!({"enum": [true, false, 1, 0, "true", "false", "1", "0"]}),
+                env::Kind::Uint => serde_json::json!({"type": ["integer", "string"], "minimum": 0, "pattern": "^[0-9]+$"}),
+                env::Kind::Choice(words) => serde_json::json!({"enum": choices(words)}),
+                env::Kind::Duration => serde_json::json!({"type": ["string", "integer"]}),
+                env::Kind::HostPort => serde_json::json!({"type": "string"}),
+                env::Kind::Text => serde_json::json!({"type": ["string", "number", "boolean"]}),
+            };
+            let mut schema = schema;
+            schema["description"] = variable.meaning.into();
+            (variable.name.to_string(), schema)
+        })
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+/// A variable's words, and the YAML numbers and booleans that read as them.
+fn choices(words: &[&str]) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for word in words {
+        out.push(serde_json::json!(word));
+        if let Ok(number) = word.parse::<i64>() {
+            out.push(serde_json::json!(number));
+        }
+        if let Ok(switch) = word.parse::<bool>() {
+            out.push(serde_json::json!(switch));
+        }
+    }
+    out
+}
+
+/// Modelfile parameters, from the same table that checks them.
+fn model_parameters(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let properties: serde_json::Map<String, serde_json::Value> = parameters::PARAMETERS
+        .iter()
+        .map(|(name, kind)| {
+            let schema = match kind {
+                Kind::Int => serde_json::json!({"type": "integer"}),
+                Kind::Float => serde_json::json!({"type": "number"}),
+                Kind::Bool => serde_json::json!({"type": "boolean"}),
+                Kind::Strings => serde_json::json!({"type": "array", "items": {"type": "string"}}),
+            };
+            (name.to_string(), schema)
+        })
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+/// A custom model: a base model with parameters, a system prompt or a template of its own.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ModelEntry {
+    /// The new model's name (`llama-fit`, or `name:tag`).
     name: String,
+    /// The base model (`llama3.2:3b`), pulled first when `pull:` lists it.
     from: String,
+    /// Modelfile parameters (`num_ctx`, `temperature`, `stop`, ...).
     #[serde(default)]
+    #[schemars(schema_with = "model_parameters")]
     parameters: BTreeMap<String, YamlValue>,
+    /// The prompt template, in Go's template syntax: wrap it in `{% raw %}...{% endraw %}`.
     #[serde(default)]
     template: Option<String>,
+    /// The system prompt.
     #[serde(default)]
     system: Option<String>,
+    /// A conversation the model starts from.
     #[serde(default)]
     messages: Vec<MessageEntry>,
+    /// The model's license text.
     #[serde(default)]
     license: Option<String>,
+    /// A LoRA adapter to apply.
     #[serde(default)]
     adapter: Option<String>,
+    /// Ids of resources to apply first.
     #[serde(default)]
     depends_on: Vec<String>,
 }
 
-#[derive(Deserialize)]
+/// One message of a model's starting conversation.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageEntry {
+    /// Who says it.
+    #[schemars(schema_with = "roles")]
     role: String,
+    /// The message's text.
     content: String,
+}
+
+/// The roles a message may have.
+const ROLES: [&str; 3] = ["system", "user", "assistant"];
+
+fn roles(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "enum": ROLES})
 }
 
 /// Options that relax checks, from the command line.
@@ -362,7 +450,7 @@ fn expand_model(
         typed.insert(name.clone(), check_parameter(name, raw, &here, at)?);
     }
     for (index, message) in entry.messages.iter().enumerate() {
-        if !["system", "user", "assistant"].contains(&message.role.as_str()) {
+        if !ROLES.contains(&message.role.as_str()) {
             return Err(at(
                 &child(
                     &child(&child(&path, key("messages")), Segment::Index(index)),

@@ -19,6 +19,7 @@ mod real_mac_ollama;
 mod real_mac_power_spotlight;
 mod real_mac_sudo;
 mod robustness;
+mod schema;
 mod secret_argv;
 mod secret_originals;
 mod secrets;
