@@ -21,7 +21,7 @@ use crate::resources::defaults::{self, DefaultsKey};
 use crate::resources::ollama_server::ServerChoice;
 use crate::resources::{AnyResource, ResourceId};
 use crate::value::{Value, hex_decode};
-pub use error::SpecError;
+pub use error::{SpecError, SpecErrors};
 use locate::Segment;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -238,6 +238,7 @@ impl Spec {
         })?;
         let parsed = prepared.parsed;
         let origin = Arc::new(prepared.origin);
+        let mut errors = prepared.errors;
         let at = |path: &[Segment], message: String| origin.error(path, message);
         if parsed.module.is_some() {
             return Err(at(
@@ -258,29 +259,40 @@ impl Spec {
                 )
                 .into());
             }
-            None => {
-                return Err(SpecError::new(
-                    file,
-                    &text,
-                    1,
-                    1,
-                    String::new(),
-                    "missing field `macllm` (the spec format version, `macllm: 1`)",
-                )
-                .into());
-            }
+            // A `macllm:` that could not be typed is reported as such already.
+            None if errors.iter().any(|err| err.field == "macllm") => {}
+            None => errors.push(SpecError::new(
+                file,
+                &text,
+                1,
+                1,
+                String::new(),
+                "missing field `macllm` (the spec format version, `macllm: 1`)",
+            )),
         }
         let mut gathered = Gathered::default();
         let mut resources = Vec::new();
         let vars = merged_vars(vars_of(file, &text, &prepared.document)?, host_vars);
         let mut templated = prepared.templated;
         for (index, entry) in parsed.modules.iter().enumerate() {
-            let (declared, module_templated) =
-                modules::expand_use(entry, index, &origin, options, &mut gathered, facts, &vars)?;
-            resources.extend(declared);
-            templated |= module_templated;
+            match modules::expand_use(entry, index, &origin, options, &mut gathered, facts, &vars) {
+                Ok((declared, module_templated)) => {
+                    resources.extend(declared);
+                    templated |= module_templated;
+                }
+                Err(err) => SpecErrors::gather(err, &mut errors)?,
+            }
         }
-        resources.extend(expand_sections(parsed, &origin, options, &mut gathered)?);
+        resources.extend(expand_sections(
+            parsed,
+            &origin,
+            options,
+            &mut gathered,
+            &mut errors,
+        ));
+        if !errors.is_empty() {
+            return Err(SpecErrors::into_error(errors));
+        }
         check_unique_ids(&resources)?;
         let Gathered {
             mut warnings,
@@ -308,13 +320,15 @@ pub struct Gathered {
     pub server: ServerChoice,
 }
 
-/// The resource sections of a spec or module, expanded and stamped with their origin.
+/// The resource sections of a spec or module, expanded and stamped with their origin. A
+/// resource with an error is left out, its error added to `errors`, and the rest expanded on.
 pub(crate) fn expand_sections(
     parsed: SpecFile,
     origin: &Arc<Origin>,
     options: ollama::Options,
     gathered: &mut Gathered,
-) -> Result<Vec<Declared>, SpecError> {
+    errors: &mut Vec<SpecError>,
+) -> Vec<Declared> {
     let Gathered { warnings, server } = gathered;
     let at = |path: &[Segment], message: String| origin.error(path, message);
     // One `ollama.server` for the whole spec: a module (ollama-server) may set it too.
@@ -322,55 +336,64 @@ pub(crate) fn expand_sections(
         && !entry.server.is_auto()
     {
         if !server.is_auto() && *server != entry.server {
-            return Err(at(
+            errors.push(at(
                 &[key("ollama"), key("server")],
                 "`ollama.server` is set differently in the spec and one of its modules".to_string(),
             ));
         }
         *server = entry.server;
     }
-    let mut resources = Vec::new();
+    let mut found = Vec::new();
     let item = |section: &str, index: usize| vec![key(section), Segment::Index(index)];
     for (index, entry) in parsed.defaults.into_iter().enumerate() {
-        resources.push(expand_defaults(entry, item("defaults", index), &at)?);
+        found.push(expand_defaults(entry, item("defaults", index), &at));
     }
     for (index, entry) in parsed.services.into_iter().enumerate() {
-        resources.push(system::expand_service(entry, item("services", index), &at)?);
+        found.push(system::expand_service(entry, item("services", index), &at));
     }
     for (index, entry) in parsed.agents.into_iter().enumerate() {
-        resources.push(system::expand_agent(
+        found.push(system::expand_agent(
             entry,
             item("agents", index),
             &at,
             options,
             warnings,
-        )?);
+        ));
     }
     for (index, entry) in parsed.spotlight.into_iter().enumerate() {
-        resources.push(system::expand_spotlight(
+        found.push(system::expand_spotlight(
             entry,
             item("spotlight", index),
             &at,
-        )?);
+        ));
     }
     if let Some(power) = parsed.power {
-        resources.extend(system::expand_power(power, &at)?);
+        found.extend(system::expand_power(power, &at));
     }
     if let Some(time_machine) = parsed.time_machine {
-        resources.push(system::expand_time_machine(time_machine));
+        found.push(Ok(system::expand_time_machine(time_machine)));
     }
     if let Some(entry) = parsed.ollama {
-        resources.extend(ollama::expand(entry, &at, options, warnings)?);
+        found.extend(ollama::expand(entry, &at, options, warnings));
     }
-    for declared in &mut resources {
-        checks::resource(&declared.resource)
-            .map_err(|problem| located(&declared.path, problem, &at))?;
-        declared.origin = origin.clone();
-        declared.sensitive = crate::mask::contains_secret(
-            &serde_json::to_string(&declared.resource).unwrap_or_default(),
-        );
+    let mut resources = Vec::new();
+    for result in found {
+        let checked = result.and_then(|declared| match checks::resource(&declared.resource) {
+            Ok(()) => Ok(declared),
+            Err(problem) => Err(located(&declared.path, problem, &at)),
+        });
+        match checked {
+            Ok(mut declared) => {
+                declared.origin = origin.clone();
+                declared.sensitive = crate::mask::contains_secret(
+                    &serde_json::to_string(&declared.resource).unwrap_or_default(),
+                );
+                resources.push(declared);
+            }
+            Err(err) => errors.push(err),
+        }
     }
-    Ok(resources)
+    resources
 }
 
 /// A spec or module's text as its sections. YAML syntax is checked on the whole text first, so

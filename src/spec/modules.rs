@@ -4,7 +4,10 @@
 
 use super::locate::Segment;
 use super::yaml_value::YamlValue;
-use super::{Declared, Gathered, Origin, SpecError, SpecFile, child, expand_sections, key, ollama};
+use super::{
+    Declared, Gathered, Origin, SpecError, SpecErrors, SpecFile, child, expand_sections, key,
+    ollama,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -169,11 +172,18 @@ pub fn expand_use(
                     &at,
                     format!("module `{}` has no parameter `{name}`", entry.module),
                 )
-                .with_hint(if known.is_empty() {
-                    "it takes no parameters".to_string()
-                } else {
-                    format!("its parameters are {}", known.join(", "))
-                })
+                .with_hint(
+                    match (
+                        known.is_empty(),
+                        super::suggest::did_you_mean(name, known.clone()),
+                    ) {
+                        (true, _) => "it takes no parameters".to_string(),
+                        (false, Some(close)) => {
+                            format!("{close} its parameters are {}", known.join(", "))
+                        }
+                        (false, None) => format!("its parameters are {}", known.join(", ")),
+                    },
+                )
                 .into());
         };
         if !type_fits(param.kind, value) {
@@ -247,6 +257,7 @@ pub fn expand_use(
         })?;
     let parsed: SpecFile = prepared.parsed;
     let origin = Arc::new(prepared.origin);
+    let mut errors = prepared.errors;
     if parsed.macllm.is_some() || !parsed.modules.is_empty() || parsed.vars.is_some() {
         return Err(origin
             .error(
@@ -255,10 +266,11 @@ pub fn expand_use(
             )
             .into());
     }
-    Ok((
-        expand_sections(parsed, &origin, options, gathered)?,
-        prepared.templated,
-    ))
+    let declared = expand_sections(parsed, &origin, options, gathered, &mut errors);
+    if !errors.is_empty() {
+        return Err(SpecErrors::into_error(errors));
+    }
+    Ok((declared, prepared.templated))
 }
 
 /// A shipped module by name, or a local file (`./x.yaml`, relative to the spec).

@@ -183,15 +183,23 @@ pub fn check_variable(
         ));
     };
     let Some(variable) = env::find(name) else {
-        let (message, hint) = env::unknown(name);
+        let (message, mut hint) = env::unknown(name);
+        // A slip of the keyboard first; a name popular guides invent already has its hint.
+        if !env::INVENTED.iter().any(|(invented, _)| *invented == name)
+            && let Some(close) =
+                super::suggest::did_you_mean(name, env::VARIABLES.iter().map(|v| v.name))
+        {
+            hint = close;
+        }
         if options.allow_unknown_env {
             warnings.push(format!(
                 "{message} (kept because of --allow-unknown-env; {hint})"
             ));
             return Ok(Some(text));
         }
+        let or = if hint.ends_with('?') { " Or" } else { "; or" };
         return Err(at(path, message).with_hint(format!(
-            "{hint}; or pass --allow-unknown-env to keep it anyway"
+            "{hint}{or} pass --allow-unknown-env to keep it anyway"
         )));
     };
     env::check(variable, &text)
@@ -199,18 +207,23 @@ pub fn check_variable(
         .map_err(|message| at(path, format!("{name}: {message}")))
 }
 
+/// One result per variable, pull and model, so every bad one is reported.
 pub fn expand(
     entry: OllamaEntry,
     at: &At,
     options: Options,
     warnings: &mut Vec<String>,
-) -> Result<Vec<Declared>, SpecError> {
+) -> Vec<Result<Declared, SpecError>> {
     let mut declared = Vec::new();
     let mut variables: BTreeMap<String, String> = BTreeMap::new();
     for (name, raw) in &entry.env {
         let path = vec![key("ollama"), key("env"), key(name)];
-        if let Some(value) = check_variable(name, raw, &path, at, options, warnings)? {
-            variables.insert(name.clone(), value);
+        match check_variable(name, raw, &path, at, options, warnings) {
+            Ok(Some(value)) => {
+                variables.insert(name.clone(), value);
+            }
+            Ok(None) => {}
+            Err(err) => declared.push(Err(err)),
         }
     }
     // OLLAMA_KV_CACHE_TYPE only takes effect with flash attention (reference/ollama.md 3.1).
@@ -218,19 +231,19 @@ pub fn expand(
         && kv != "f16"
         && variables.get("OLLAMA_FLASH_ATTENTION").map(String::as_str) == Some("0")
     {
-        return Err(at(
+        declared.push(Err(at(
             &[key("ollama"), key("env"), key("OLLAMA_KV_CACHE_TYPE")],
             format!(
                 "OLLAMA_KV_CACHE_TYPE={kv} needs flash attention, but OLLAMA_FLASH_ATTENTION is false"
             ),
-        ));
+        )));
     }
     let env_ids: Vec<ResourceId> = variables
         .keys()
         .map(|name| ResourceId(format!("ollama_env:{name}")))
         .collect();
     for (name, value) in variables {
-        declared.push(Declared {
+        declared.push(Ok(Declared {
             origin: Default::default(),
             sensitive: false,
             resource: AnyResource::OllamaEnv(OllamaEnv {
@@ -240,29 +253,32 @@ pub fn expand(
             }),
             depends_on: Vec::new(),
             path: vec![key("ollama"), key("env"), key(&name)],
-        });
+        }));
     }
     let mut pulls = Vec::new();
     for (index, model) in entry.pull.iter().enumerate() {
         let path = vec![key("ollama"), key("pull"), Segment::Index(index)];
-        check_model_name(model, &path, at)?;
+        if let Err(err) = check_model_name(model, &path, at) {
+            declared.push(Err(err));
+            continue;
+        }
         let resource = OllamaPull {
             model: model.clone(),
         };
         pulls.push(resource.id());
-        declared.push(Declared {
+        declared.push(Ok(Declared {
             origin: Default::default(),
             sensitive: false,
             resource: AnyResource::OllamaPull(resource),
             depends_on: env_ids.clone(),
             path,
-        });
+        }));
     }
     for (index, model) in entry.models.into_iter().enumerate() {
         let path = vec![key("ollama"), key("models"), Segment::Index(index)];
-        declared.push(expand_model(model, path, at, &env_ids, &pulls)?);
+        declared.push(expand_model(model, path, at, &env_ids, &pulls));
     }
-    Ok(declared)
+    declared
 }
 
 /// `ollama.server: own`: the spec's agent that runs `ollama serve` is the server. Its plist's

@@ -450,7 +450,8 @@ pub fn expand_spotlight(
     })
 }
 
-pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecError> {
+/// One result per setting, so every bad setting is reported.
+pub fn expand_power(entry: PowerEntry, at: &At) -> Vec<Result<Declared, SpecError>> {
     let mut declared = Vec::new();
     for (source, field, settings) in [
         (Source::All, "all", entry.all),
@@ -458,69 +459,81 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
         (Source::Charger, "charger", entry.charger),
     ] {
         for (name, raw) in settings {
-            let path = vec![key("power"), key(field), key(&name)];
-            let Some((_, kind)) = SETTINGS.iter().find(|(known, _)| *known == name) else {
-                let known: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
-                return Err(at(
-                    &path,
-                    format!(
-                        "unknown power setting `{name}`; macllm manages {}",
-                        known.join(", ")
-                    ),
-                ));
-            };
-            let value = match (raw, kind) {
-                (YamlValue::Bool(b), Kind::Switch) => i64::from(b),
-                (YamlValue::Int(i @ (0 | 1)), Kind::Switch) => i,
-                (YamlValue::Int(i), Kind::Number) if i >= 0 => i,
-                (YamlValue::Int(i @ 0..=2), Kind::Mode) => i,
-                (other, Kind::Switch) => {
-                    return Err(at(
-                        &path,
-                        format!(
-                            "`{name}` is a switch: true or false, not {}",
-                            other.describe()
-                        ),
-                    ));
-                }
-                (other, Kind::Number) => {
-                    let what = match other {
-                        YamlValue::Int(i) => i.to_string(),
-                        YamlValue::Str(s) if super::overflows(&s) => format!("`{s}`"),
-                        other => other.describe().to_string(),
-                    };
-                    return Err(at(
-                        &path,
-                        format!("`{name}` takes minutes (0 = never), not {what}"),
-                    ));
-                }
-                (other, Kind::Mode) => {
-                    let what = match other {
-                        YamlValue::Int(i) => i.to_string(),
-                        other => other.describe().to_string(),
-                    };
-                    return Err(at(
-                        &path,
-                        format!(
-                            "`{name}` is 0 (automatic), 1 (low power) or 2 (high power), not {what}"
-                        ),
-                    ));
-                }
-            };
-            declared.push(Declared {
-                origin: Default::default(),
-                sensitive: false,
-                resource: AnyResource::Power(PowerSetting {
-                    source,
-                    name: name.clone(),
-                    value,
-                }),
-                depends_on: Vec::new(),
-                path,
-            });
+            declared.push(power_setting(source, field, name, raw, at));
         }
     }
-    Ok(declared)
+    declared
+}
+
+fn power_setting(
+    source: Source,
+    field: &str,
+    name: String,
+    raw: YamlValue,
+    at: &At,
+) -> Result<Declared, SpecError> {
+    let path = vec![key("power"), key(field), key(&name)];
+    let Some((_, kind)) = SETTINGS.iter().find(|(known, _)| *known == name) else {
+        let known: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
+        let err = at(
+            &path,
+            format!(
+                "unknown power setting `{name}`; macllm manages {}",
+                known.join(", ")
+            ),
+        );
+        return Err(match super::suggest::did_you_mean(&name, known) {
+            Some(hint) => err.with_hint(hint),
+            None => err,
+        });
+    };
+    let value = match (raw, kind) {
+        (YamlValue::Bool(b), Kind::Switch) => i64::from(b),
+        (YamlValue::Int(i @ (0 | 1)), Kind::Switch) => i,
+        (YamlValue::Int(i), Kind::Number) if i >= 0 => i,
+        (YamlValue::Int(i @ 0..=2), Kind::Mode) => i,
+        (other, Kind::Switch) => {
+            return Err(at(
+                &path,
+                format!(
+                    "`{name}` is a switch: true or false, not {}",
+                    other.describe()
+                ),
+            ));
+        }
+        (other, Kind::Number) => {
+            let what = match other {
+                YamlValue::Int(i) => i.to_string(),
+                YamlValue::Str(s) if super::overflows(&s) => format!("`{s}`"),
+                other => other.describe().to_string(),
+            };
+            return Err(at(
+                &path,
+                format!("`{name}` takes minutes (0 = never), not {what}"),
+            ));
+        }
+        (other, Kind::Mode) => {
+            let what = match other {
+                YamlValue::Int(i) => i.to_string(),
+                other => other.describe().to_string(),
+            };
+            return Err(at(
+                &path,
+                format!("`{name}` is 0 (automatic), 1 (low power) or 2 (high power), not {what}"),
+            ));
+        }
+    };
+    Ok(Declared {
+        origin: Default::default(),
+        sensitive: false,
+        resource: AnyResource::Power(PowerSetting {
+            source,
+            name: name.clone(),
+            value,
+        }),
+        depends_on: Vec::new(),
+        path,
+    })
 }
 
 pub fn expand_time_machine(entry: TimeMachineEntry) -> Declared {

@@ -4,6 +4,7 @@
 mod bad_input;
 mod crash_steps;
 mod emulated_ollama_clients;
+mod errors;
 mod fleet;
 mod harness;
 mod host_identity;
