@@ -74,13 +74,48 @@ pub fn run() -> i32 {
             };
         }
     };
+    let json = cli.global.json;
     match commands::run(cli.global, cli.command) {
         Ok(code) => code,
+        Err(err) if json => {
+            print_error_json(&err);
+            1
+        }
         Err(err) => {
             print_error(&err);
             1
         }
     }
+}
+
+/// `--json`: the error as one JSON document on stdout, where the data would have gone: every
+/// spec error with its stable `code` and place, or one `error` with the message.
+pub fn print_error_json(err: &anyhow::Error) {
+    let errors: Vec<serde_json::Value> = match (
+        err.downcast_ref::<spec::SpecError>(),
+        err.downcast_ref::<spec::SpecErrors>(),
+    ) {
+        (Some(spec_error), _) => vec![spec_error.to_json()],
+        (_, Some(spec_errors)) => spec_errors.0.iter().map(spec::SpecError::to_json).collect(),
+        _ => vec![serde_json::json!({"code": "error", "message": format!("{err:#}")})],
+    };
+    let notes: Vec<String> = err
+        .chain()
+        .take_while(|cause| !cause.is::<spec::SpecError>() && !cause.is::<spec::SpecErrors>())
+        .map(|cause| cause.to_string())
+        .collect();
+    let notes = if errors[0]["code"] == "error" {
+        Vec::new()
+    } else {
+        notes
+    };
+    let document = serde_json::json!({
+        "format_version": plan::PLAN_FORMAT_VERSION,
+        "error_count": errors.len(),
+        "errors": errors,
+        "notes": notes,
+    });
+    output::emit(&format!("{document:#}\n"), false);
 }
 
 /// What was being done when a spec error was found (the emulated Mac `validate` rendered for),

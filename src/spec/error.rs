@@ -99,6 +99,56 @@ impl SpecError {
     }
 }
 
+/// The stable codes of `--json` errors, by what the message begins with (the messages are
+/// written where the errors are found; a test pins each code).
+const BEGINS: &[(&str, &str)] = &[
+    ("unknown field", "unknown_field"),
+    ("unknown variant", "unknown_value"),
+    ("missing field", "missing_field"),
+    ("invalid type", "wrong_type"),
+    ("expected ", "wrong_type"),
+    ("template error", "template"),
+    ("a template block", "template"),
+    ("`when`", "condition"),
+    ("duplicate resource id", "duplicate_id"),
+    ("unknown resource id", "unknown_dependency"),
+    ("dependency cycle", "dependency_cycle"),
+    ("unknown power setting", "unknown_power_setting"),
+    ("unknown module", "unknown_module"),
+    ("unsupported spec version", "spec_version"),
+];
+
+/// ... or by what it says after the name it is about.
+const SAYS: &[(&str, &str)] = &[
+    ("is not a variable Ollama reads", "unknown_ollama_variable"),
+    ("has no parameter", "unknown_module_parameter"),
+];
+
+impl SpecError {
+    /// A stable name for the kind of error, for `--json`; `invalid_spec` for the rest.
+    pub fn code(&self) -> &'static str {
+        BEGINS
+            .iter()
+            .find(|(begins, _)| self.message.starts_with(begins))
+            .or_else(|| SAYS.iter().find(|(says, _)| self.message.contains(says)))
+            .map_or("invalid_spec", |(_, code)| code)
+    }
+
+    /// The error as `--json` prints it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code(),
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "source_line": self.source_line,
+            "hint": self.hint,
+        })
+    }
+}
+
 /// How many errors are shown at most; the rest are counted.
 pub const SHOWN: usize = 20;
 

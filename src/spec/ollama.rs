@@ -38,9 +38,8 @@ pub struct OllamaEntry {
 
 /// The variables Ollama reads, from the same table that checks them.
 fn server_variables(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let properties: serde_json::Map<String, serde_json::Value> = env::VARIABLES
-        .iter()
-        .map(|variable| {
+    super::schema::known_keys(
+        env::VARIABLES.iter().map(|variable| {
             let schema = match variable.kind {
                 env::Kind::Bool => serde_json::json!({"enum": [true, false, 1, 0, "true", "false", "1", "0"]}),
                 env::Kind::Uint => serde_json::json!({"type": ["integer", "string"], "minimum": 0, "pattern": "^[0-9]+$"}),
@@ -51,14 +50,9 @@ fn server_variables(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
             };
             let mut schema = schema;
             schema["description"] = variable.meaning.into();
-            (variable.name.to_string(), schema)
-        })
-        .collect();
-    schemars::json_schema!({
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": false,
-    })
+            (variable.name, schema)
+        }),
+    )
 }
 
 /// A variable's words, and the YAML numbers and booleans that read as them.
@@ -78,23 +72,15 @@ fn choices(words: &[&str]) -> Vec<serde_json::Value> {
 
 /// Modelfile parameters, from the same table that checks them.
 fn model_parameters(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let properties: serde_json::Map<String, serde_json::Value> = parameters::PARAMETERS
-        .iter()
-        .map(|(name, kind)| {
-            let schema = match kind {
-                Kind::Int => serde_json::json!({"type": "integer"}),
-                Kind::Float => serde_json::json!({"type": "number"}),
-                Kind::Bool => serde_json::json!({"type": "boolean"}),
-                Kind::Strings => serde_json::json!({"type": "array", "items": {"type": "string"}}),
-            };
-            (name.to_string(), schema)
-        })
-        .collect();
-    schemars::json_schema!({
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": false,
-    })
+    super::schema::known_keys(parameters::PARAMETERS.iter().map(|(name, kind)| {
+        let schema = match kind {
+            Kind::Int => serde_json::json!({"type": "integer"}),
+            Kind::Float => serde_json::json!({"type": "number"}),
+            Kind::Bool => serde_json::json!({"type": "boolean"}),
+            Kind::Strings => serde_json::json!({"type": "array", "items": {"type": "string"}}),
+        };
+        (*name, schema)
+    }))
 }
 
 /// A custom model: a base model with parameters, a system prompt or a template of its own.

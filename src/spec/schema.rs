@@ -10,6 +10,22 @@ use super::modules::Header;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
+/// A mapping whose keys are the names of a table (Ollama's variables, `pmset` settings), each
+/// with its schema, and no others.
+pub(crate) fn known_keys(
+    keys: impl IntoIterator<Item = (&'static str, Value)>,
+) -> schemars::Schema {
+    let properties: Map<String, Value> = keys
+        .into_iter()
+        .map(|(name, schema)| (name.to_string(), schema))
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
 /// Draft 7: the newest draft every YAML editor plugin reads (yaml-language-server included).
 fn generate<T: schemars::JsonSchema>() -> Value {
     let schema = SchemaSettings::draft07()

@@ -140,28 +140,20 @@ pub struct PowerEntry {
 
 /// The settings macllm manages, from the same table that checks them.
 fn power_settings(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let properties: serde_json::Map<String, serde_json::Value> = SETTINGS
-        .iter()
-        .map(|(name, kind)| {
-            let schema = match kind {
-                Kind::Number => serde_json::json!({
+    super::schema::known_keys(SETTINGS.iter().map(|(name, kind)| {
+        let schema = match kind {
+            Kind::Number => serde_json::json!({
                     "type": "integer", "minimum": 0,
                     "description": "minutes (0 = never)"}),
-                Kind::Switch => serde_json::json!({
+            Kind::Switch => serde_json::json!({
                     "type": ["boolean", "integer"], "enum": [true, false, 0, 1],
                     "description": "a switch: true or false"}),
-                Kind::Mode => serde_json::json!({
+            Kind::Mode => serde_json::json!({
                     "type": "integer", "enum": [0, 1, 2],
                     "description": "0 (automatic), 1 (low power) or 2 (high power)"}),
-            };
-            (name.to_string(), schema)
-        })
-        .collect();
-    schemars::json_schema!({
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": false,
-    })
+        };
+        (*name, schema)
+    }))
 }
 
 /// Time Machine (`tmutil`).

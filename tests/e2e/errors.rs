@@ -401,3 +401,122 @@ hint: did you mean `value`?
 note: rendered for the emulated m4pro-48gb-sequoia (Mac mini, Apple M4 Pro, 48 GB, 10P+4E cores, 20-core GPU, macOS 15.1)
 "#).run();
 }
+
+#[test]
+fn with_json_errors_are_one_json_document_with_stable_codes() {
+    let mac = Mac::new();
+    mac.spec(
+        "macllm: 1
+defaults:
+  - {domain: d, key: a, valeu: 1}
+  - {domain: d, key: b, value: 1, type: boolean}
+  - {domain: d, key: c, value: 1, depends_on: ['defaults:d:x']}
+services:
+  - {label: com.apple.Siri.agent}
+ollama:
+  env: {OLLAMA_KEEPALIVE: 10m}
+use:
+  - {module: lean-ui, with: {tilesize: 40}}
+",
+    );
+    mac.on(&["validate", "--json"])
+        .status(1)
+        .stdout(r#"{
+  "error_count": 5,
+  "errors": [
+    {
+      "code": "unknown_field",
+      "column": 25,
+      "field": "defaults[0]",
+      "file": "macllm.yaml",
+      "hint": "did you mean `value`?",
+      "line": 3,
+      "message": "unknown field `valeu`, expected one of `domain`, `key`, `value`, `type`, `current_host`, `absent`, `depends_on`",
+      "source_line": "  - {domain: d, key: a, valeu: 1}"
+    },
+    {
+      "code": "unknown_value",
+      "column": 41,
+      "field": "defaults[1].type",
+      "file": "macllm.yaml",
+      "hint": null,
+      "line": 4,
+      "message": "unknown variant `boolean`, expected one of `bool`, `int`, `float`, `string`, `date`, `data`, `array`, `dict`",
+      "source_line": "  - {domain: d, key: b, value: 1, type: boolean}"
+    },
+    {
+      "code": "missing_field",
+      "column": 5,
+      "field": "services[0]",
+      "file": "macllm.yaml",
+      "hint": null,
+      "line": 7,
+      "message": "missing field `enabled`",
+      "source_line": "  - {label: com.apple.Siri.agent}"
+    },
+    {
+      "code": "unknown_ollama_variable",
+      "column": 27,
+      "field": "ollama.env.OLLAMA_KEEPALIVE",
+      "file": "macllm.yaml",
+      "hint": "did you mean `OLLAMA_KEEP_ALIVE`? Or pass --allow-unknown-env to keep it anyway",
+      "line": 9,
+      "message": "`OLLAMA_KEEPALIVE` is not a variable Ollama reads",
+      "source_line": "  env: {OLLAMA_KEEPALIVE: 10m}"
+    },
+    {
+      "code": "unknown_module_parameter",
+      "column": 40,
+      "field": "use[0].with.tilesize",
+      "file": "macllm.yaml",
+      "hint": "did you mean `tile_size`? its parameters are dock_autohide, tile_size, transparency",
+      "line": 11,
+      "message": "module `lean-ui` has no parameter `tilesize`",
+      "source_line": "  - {module: lean-ui, with: {tilesize: 40}}"
+    }
+  ],
+  "format_version": "1.0",
+  "notes": []
+}
+"#)
+        .run();
+    mac.spec("macllm: 1\ndefaults:\n  - {domain: d, key: a, value: \"{{ vars.nope }}\"}\n");
+    mac.on(&["validate", "--json"])
+        .status(1)
+        .stdout(
+            r#"{
+  "error_count": 1,
+  "errors": [
+    {
+      "code": "template",
+      "column": 36,
+      "field": "defaults[0].value",
+      "file": "macllm.yaml",
+      "hint": "templates see `host` (the Mac's facts: `macllm facts` lists them) and `vars`",
+      "line": 3,
+      "message": "template error: `vars.nope` is undefined",
+      "source_line": "  - {domain: d, key: a, value: \"{{ vars.nope }}\"}"
+    }
+  ],
+  "format_version": "1.0",
+  "notes": []
+}
+"#,
+        )
+        .run();
+    mac.on(&["plan", "--json", "--spec", "missing.yaml"])
+        .status(1)
+        .stdout(r#"{
+  "error_count": 1,
+  "errors": [
+    {
+      "code": "error",
+      "message": "cannot read spec missing.yaml: No such file or directory (os error 2)\nhint: pass the spec with `--spec FILE` (the default is ./macllm.yaml)"
+    }
+  ],
+  "format_version": "1.0",
+  "notes": []
+}
+"#)
+        .run();
+}
