@@ -63,9 +63,12 @@ pub(crate) fn prepare(
         kept: Kept::new(),
     };
     let templated = needs_rendering(&document, plain);
+    let mut errors = Vec::new();
     let (tree, first) = if templated {
-        let (rendered, kept) = render(file, text, document.clone(), plain, &context(&document)?)?;
+        let (rendered, kept, failed) =
+            render_all(file, text, document.clone(), plain, &context(&document)?)?;
         origin.kept = kept;
+        errors = failed;
         (rendered, None)
     } else {
         // Typed from the text itself, so the first error is placed exactly where serde_yaml
@@ -86,7 +89,6 @@ pub(crate) fn prepare(
             ),
         }
     };
-    let mut errors = Vec::new();
     match typed(tree, &mut origin, first, &mut errors)? {
         Some(parsed) => Ok(Prepared {
             parsed,
@@ -272,15 +274,31 @@ pub fn render(
     plain: &[&str],
     context: &serde_json::Value,
 ) -> Result<(Value, Kept), SpecError> {
+    let (rendered, kept, mut errors) = render_all(file, text, document, plain, context)?;
+    match errors.is_empty() {
+        true => Ok((rendered, kept)),
+        false => Err(errors.remove(0)),
+    }
+}
+
+/// [`render`], leaving out each resource whose templates fail, with an error for each.
+fn render_all(
+    file: &Path,
+    text: &str,
+    document: Value,
+    plain: &[&str],
+    context: &serde_json::Value,
+) -> Result<(Value, Kept, Vec<SpecError>), SpecError> {
     let mut walk = Walk {
         file,
         text,
         plain,
         renderer: Renderer::new(context),
         kept: Kept::new(),
+        errors: Vec::new(),
     };
     let rendered = walk.node(document, &mut Vec::new())?;
-    Ok((rendered, walk.kept))
+    Ok((rendered, walk.kept, walk.errors))
 }
 
 /// The YAML document; a syntax error is reported where the syntax breaks, except when the file
@@ -395,6 +413,8 @@ struct Walk<'a> {
     plain: &'a [&'a str],
     renderer: Renderer,
     kept: Kept,
+    /// Errors of the resources left out so far.
+    errors: Vec<SpecError>,
 }
 
 impl Walk<'_> {
@@ -443,16 +463,15 @@ impl Walk<'_> {
         let mut out = Vec::new();
         for (index, item) in items.into_iter().enumerate() {
             path.push(Segment::Index(index));
-            let item = if resources {
-                self.condition(item, path)?
-            } else {
-                Some(item)
+            let rendered = match resources {
+                true => self.resource(item, path),
+                false => self.node(item, path).map(Some),
             };
-            if let Some(item) = item {
-                out.push(self.node(item, path)?);
+            path.pop();
+            if let Some(item) = rendered? {
+                out.push(item);
                 kept.push(index);
             }
-            path.pop();
         }
         if resources {
             self.kept.insert(path.clone(), kept);
@@ -500,18 +519,39 @@ impl Walk<'_> {
             if top && self.plain.contains(&name.as_str()) {
                 out.insert(key, value);
             } else {
-                let value = if top && RESOURCE_SECTIONS.contains(&name.as_str()) {
-                    self.condition(value, path)?
-                } else {
-                    Some(value)
+                let rendered = match top && RESOURCE_SECTIONS.contains(&name.as_str()) {
+                    true => self.resource(value, path),
+                    false => self.node(value, path).map(Some),
                 };
-                if let Some(value) = value {
-                    out.insert(key, self.node(value, path)?);
+                let rendered = rendered.inspect_err(|_| {
+                    path.pop();
+                })?;
+                if let Some(value) = rendered {
+                    out.insert(key, value);
                 }
             }
             path.pop();
         }
         Ok(out)
+    }
+
+    /// A resource rendered, or `None` when its `when:` is false on this host or one of its
+    /// templates fails (the error is kept, and the other resources are rendered on).
+    fn resource(
+        &mut self,
+        item: Value,
+        path: &mut Vec<Segment>,
+    ) -> Result<Option<Value>, SpecError> {
+        let rendered = self
+            .condition(item, path)
+            .and_then(|kept| kept.map(|item| self.node(item, path)).transpose());
+        match rendered {
+            Err(err) if !self.renderer.out_of_fuel => {
+                self.errors.push(err);
+                Ok(None)
+            }
+            other => other,
+        }
     }
 
     /// A resource without its `when:`, or `None` when the condition is false on this host.
@@ -532,9 +572,9 @@ impl Walk<'_> {
             text: self.text,
             path,
         };
-        let keep = self.renderer.condition(&condition, &at)?;
+        let keep = self.renderer.condition(&condition, &at);
         path.pop();
-        Ok(keep.then_some(Value::Mapping(map)))
+        Ok(keep?.then_some(Value::Mapping(map)))
     }
 }
 
@@ -631,7 +671,11 @@ mod tests {
     #[test]
     fn keys_are_not_templated() {
         let text = "macllm: 1\nollama:\n  env:\n    \"{{ host.hostname }}\": 1\n";
-        let err = prepare_with(text, host("h")).err().unwrap();
+        let prepared = prepare_with(text, host("h")).unwrap();
+        assert!(prepared.parsed.ollama.is_none());
+        let [err] = &prepared.errors[..] else {
+            panic!("{:?}", prepared.errors)
+        };
         assert!(err.to_string().contains("keys are not templated"), "{err}");
     }
 

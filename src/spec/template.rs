@@ -36,6 +36,8 @@ pub struct Renderer {
     /// The same context as data, to find which name a render found undefined.
     data: serde_json::Value,
     fuel_left: u64,
+    /// The budget ran out: no value of the file is rendered any more.
+    pub out_of_fuel: bool,
     /// What the helper functions below report from inside a render.
     seen: Arc<Mutex<Seen>>,
 }
@@ -92,6 +94,7 @@ impl Renderer {
             context: Jinja::from(minijinja::value::Serde(context)),
             data: context.clone(),
             fuel_left: FUEL,
+            out_of_fuel: false,
             seen,
         }
     }
@@ -182,7 +185,10 @@ impl Renderer {
         let rendered = self
             .env
             .render_str(template, self.context.clone())
-            .map_err(|err| template_error(at, template, &err, &self.data))?;
+            .map_err(|err| {
+                self.out_of_fuel |= err.kind() == ErrorKind::OutOfFuel;
+                template_error(at, template, &err, &self.data)
+            })?;
         let used = self.seen.lock().map_or(0, |seen| seen.fuel_used);
         self.fuel_left = self.fuel_left.saturating_sub(used).max(1);
         Ok(rendered)

@@ -520,3 +520,59 @@ use:
 "#)
         .run();
 }
+
+#[test]
+fn a_failing_template_leaves_its_resource_out_and_the_others_are_checked() {
+    Mac::new()
+        .spec(
+            "macllm: 1
+defaults:
+  - domain: d
+    key: a
+    value: \"{{ vars.one }}\"
+  - domain: d
+    key: b
+    value: 1
+    when: host.memroy_gb > 8
+  - domain: d
+    key: c
+    valeu: \"{{ host.memory_gb }}\"
+  - domain: d
+    key: d
+    value: \"{{ host.memory_gb }}\"
+    type: bool
+",
+        )
+        .on(&["plan"])
+        .status(1)
+        .stderr(r#"error: defaults[0].value: template error: `vars.one` is undefined
+ --> macllm.yaml:5:16
+  |
+5 |     value: "{{ vars.one }}"
+  |                ^
+hint: templates see `host` (the Mac's facts: `macllm facts` lists them) and `vars`
+
+error: defaults[1].when: template error: `host.memroy_gb` is undefined
+ --> macllm.yaml:9:11
+  |
+9 |     when: host.memroy_gb > 8
+  |           ^
+hint: templates see `host` (the Mac's facts: `macllm facts` lists them) and `vars`
+
+error: defaults[2]: unknown field `valeu`, expected one of `domain`, `key`, `value`, `type`, `current_host`, `absent`, `depends_on`
+  --> macllm.yaml:12:5
+   |
+12 |     valeu: "{{ host.memory_gb }}"
+   |     ^
+hint: did you mean `value`?
+
+error: defaults[3].value: expected a boolean (true or false), found an integer
+  --> macllm.yaml:15:12
+   |
+15 |     value: "{{ host.memory_gb }}"
+   |            ^
+
+error: 4 errors
+"#)
+        .run();
+}
