@@ -116,6 +116,12 @@ pub enum Command {
     Import(WriteSpecArgs),
     /// Write a starter spec sized for the host (the tier's modules, a model that fits).
     Init(WriteSpecArgs),
+    /// Print the JSON Schema of the spec, for editors (see README, "Editors").
+    Schema {
+        /// The schema of a module file instead (its header and its resource sections).
+        #[arg(long)]
+        module: bool,
+    },
 }
 
 /// The shells `macllm completions` writes a script for.

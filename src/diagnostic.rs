@@ -1,10 +1,12 @@
-//! An error as `--json` gives it: one document with `format_version` and an `error` object
-//! whose `code` is stable (scripts branch on it; the message is for people and may change):
+//! An error as `--json` gives it: one document with `format_version`, `error_count` and
+//! `errors`, each with a stable `code` (scripts branch on it; the message is for people and may
+//! change). Spec errors come all at once, each with its place and a code of its own kind
+//! ([`SpecError::code`]: `unknown_field`, `wrong_type`, `template`, ...); any other failure is
+//! one error:
 //!
 //! | code | what |
 //! |---|---|
 //! | `usage` | the command line does not parse |
-//! | `spec_invalid` | the spec (or a module) is wrong at `file`:`line`:`column`, `field` |
 //! | `sandbox_not_found` | `--host sandbox:DIR` names a folder without an emulated Mac |
 //! | `ollama_not_running` | nothing answers where Ollama should |
 //! | `ollama_error` | Ollama answered with an error (`status`, its text word for word) |
@@ -14,34 +16,26 @@
 use crate::commands::OverBudget;
 use crate::ollama::client::{ApiError, NotRunning};
 use crate::sandbox::NotAnEmulatedMac;
-use crate::spec::SpecError;
+use crate::spec::{SpecError, SpecErrors};
 use serde_json::{Value, json};
 
 /// The document for `err`.
 pub fn document(err: &anyhow::Error) -> Value {
-    let mut error = match find::<SpecError>(err) {
-        Some(spec) => json!({
-            "code": "spec_invalid",
-            "message": spec.message,
-            "hint": spec.hint,
-            "file": spec.file,
-            "line": spec.line,
-            "column": spec.column,
-            "field": spec.field,
-        }),
-        None => {
-            let (message, hint) = split_hint(&format!("{err:#}"));
-            json!({ "code": code(err), "message": message, "hint": hint })
-        }
+    let spec_errors: Vec<Value> = match (find::<SpecErrors>(err), find::<SpecError>(err)) {
+        (Some(all), _) => all.0.iter().map(SpecError::to_json).collect(),
+        (None, Some(one)) => vec![one.to_json()],
+        (None, None) => Vec::new(),
     };
-    if let Some(api) = find::<ApiError>(err) {
-        error["status"] = api.status.into();
+    if spec_errors.is_empty() {
+        return with_errors(vec![other(err)], Vec::new());
     }
-    if let Some(over) = find::<OverBudget>(err) {
-        error["message"] = over.summary().into();
-        error["details"] = json!(over.warnings);
-    }
-    json!({ "format_version": crate::plan::PLAN_FORMAT_VERSION, "error": error })
+    // What was being done when they were found (the emulated Mac `validate` rendered for).
+    let notes = err
+        .chain()
+        .take_while(|cause| !cause.is::<SpecError>() && !cause.is::<SpecErrors>())
+        .map(|cause| cause.to_string())
+        .collect();
+    with_errors(spec_errors, notes)
 }
 
 /// A usage error (clap's text, without its `error: ` prefix and usage lines).
@@ -53,10 +47,33 @@ pub fn usage_document(text: &str) -> Value {
         .unwrap_or_default()
         .trim_end();
     let (message, hint) = split_hint(message);
+    with_errors(
+        vec![json!({ "code": "usage", "message": message, "hint": hint })],
+        Vec::new(),
+    )
+}
+
+fn with_errors(errors: Vec<Value>, notes: Vec<String>) -> Value {
     json!({
         "format_version": crate::plan::PLAN_FORMAT_VERSION,
-        "error": { "code": "usage", "message": message, "hint": hint },
+        "error_count": errors.len(),
+        "errors": errors,
+        "notes": notes,
     })
+}
+
+/// A failure that is not about the spec, as one error.
+fn other(err: &anyhow::Error) -> Value {
+    let (message, hint) = split_hint(&format!("{err:#}"));
+    let mut error = json!({ "code": code(err), "message": message, "hint": hint });
+    if let Some(api) = find::<ApiError>(err) {
+        error["status"] = api.status.into();
+    }
+    if let Some(over) = find::<OverBudget>(err) {
+        error["message"] = over.summary().into();
+        error["details"] = json!(over.warnings);
+    }
+    error
 }
 
 fn code(err: &anyhow::Error) -> &'static str {
@@ -108,15 +125,17 @@ mod tests {
             document(&err),
             json!({
                 "format_version": "1.0",
-                "error": {
+                "error_count": 1,
+                "errors": [{
                     "code": "sandbox_not_found",
                     "message": "opening the host: mca is not an emulated Mac (it has no machine.json)",
                     "hint": "create one with `macllm sandbox init mca`, or let `macllm --host sandbox:mca apply` create it",
-                }
+                }],
+                "notes": [],
             })
         );
         let plain = anyhow::anyhow!("something else");
-        assert_eq!(document(&plain)["error"]["code"], "error");
-        assert_eq!(document(&plain)["error"]["hint"], Value::Null);
+        assert_eq!(document(&plain)["errors"][0]["code"], "error");
+        assert_eq!(document(&plain)["errors"][0]["hint"], Value::Null);
     }
 }

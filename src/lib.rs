@@ -110,12 +110,25 @@ fn print_json(document: &serde_json::Value) {
     output::emit(&format!("{text}\n"), false);
 }
 
+/// What was being done when a spec error was found (the emulated Mac `validate` rendered for),
+/// as `note:` lines under it.
+fn notes(err: &anyhow::Error) -> String {
+    err.chain()
+        .take_while(|cause| !cause.is::<spec::SpecError>() && !cause.is::<spec::SpecErrors>())
+        .map(|cause| format!("\nnote: {cause}"))
+        .collect()
+}
+
 /// Every error reaches the user through here, once: `error: ...`, with spec errors rendered
 /// with their source line.
 pub fn print_error(err: &anyhow::Error) {
-    let text = match err.downcast_ref::<spec::SpecError>() {
-        Some(spec_error) => spec_error.to_string(),
-        None => format!("{err:#}"),
+    let text = match (
+        err.downcast_ref::<spec::SpecError>(),
+        err.downcast_ref::<spec::SpecErrors>(),
+    ) {
+        (Some(spec_error), _) => spec_error.to_string() + &notes(err),
+        (_, Some(spec_errors)) => spec_errors.to_string() + &notes(err),
+        _ => format!("{err:#}"),
     };
     output::emit(&format!("error: {text}\n"), true);
 }

@@ -15,6 +15,7 @@ mod modules;
 mod plan;
 mod recommend;
 mod sandbox;
+mod schema;
 mod secret;
 mod state;
 mod validate;
@@ -67,6 +68,7 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Completions { shell } => completions::run(&context, shell),
         Command::Import(args) => import::run(&context, args),
         Command::Init(args) => init::run(&context, args),
+        Command::Schema { module } => schema::run(&context, module),
     }
 }
 

@@ -10,13 +10,15 @@ pub fn run(context: &Context) -> Result<i32> {
     let presets = crate::sandbox::PRESETS;
     let mut specs = Vec::new();
     for preset in presets {
-        let spec = context
-            .spec_for_preset(preset)
-            .map_err(|err| err.context(format!("rendered for a {}", preset.summary)))?;
-        let templated = spec.templated;
-        specs.push(spec);
-        if !templated {
-            break;
+        match context.spec_for_preset(preset) {
+            Ok(spec) => {
+                let templated = spec.templated;
+                specs.push(spec);
+                if !templated {
+                    break;
+                }
+            }
+            Err(err) => return Err(on_which_mac(context, preset, err)),
         }
     }
     let spec = &specs[0];
@@ -49,4 +51,27 @@ pub fn run(context: &Context) -> Result<i32> {
         ));
     }
     Ok(0)
+}
+
+/// A spec that fails on one emulated Mac but not on every one (a template, a `when:`) says
+/// which; an error every Mac shares is the spec's own and is shown as it is.
+fn on_which_mac(
+    context: &Context,
+    preset: &crate::sandbox::Preset,
+    err: anyhow::Error,
+) -> anyhow::Error {
+    let shown = format!("{err:#}");
+    let everywhere = crate::sandbox::PRESETS.iter().all(|other| {
+        context
+            .spec_for_preset(other)
+            .is_err_and(|other| format!("{other:#}") == shown)
+    });
+    if everywhere {
+        err
+    } else {
+        err.context(format!(
+            "rendered for the emulated {} ({})",
+            preset.name, preset.summary
+        ))
+    }
 }

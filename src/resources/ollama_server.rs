@@ -35,7 +35,9 @@ const BREW_CANDIDATES: [&str; 3] = ["/opt/homebrew/bin/brew", "/usr/local/bin/br
 const ENV_FILE_SINCE: [u32; 3] = [6, 0, 15];
 
 /// `ollama.server` in the spec: how Ollama is to be run on the Mac.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerChoice {
     /// Whatever the Mac has: Homebrew's service, else the app.

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Lists whose items are resources (or `use:` entries) and may carry `when:`.
-const RESOURCE_LISTS: &[&[&str]] = &[
+pub(crate) const RESOURCE_LISTS: &[&[&str]] = &[
     &["defaults"],
     &["services"],
     &["agents"],
@@ -26,23 +26,30 @@ const RESOURCE_LISTS: &[&[&str]] = &[
 ];
 
 /// Sections that are one mapping; `when:` there drops the whole section.
-const RESOURCE_SECTIONS: &[&str] = &["power", "time_machine", "ollama"];
+pub(crate) const RESOURCE_SECTIONS: &[&str] = &["power", "time_machine", "ollama"];
 
 /// For each resource list (by path), the written index of each item the render kept.
 pub type Kept = BTreeMap<Vec<Segment>, Vec<usize>>;
 
 pub(crate) struct Prepared {
+    /// The sections that could be typed; an item with an error is left out of them.
     pub parsed: SpecFile,
     pub origin: Origin,
     /// Whether any template or `when:` was rendered (so another host may give another spec).
     pub templated: bool,
     /// The document before rendering (for the spec's `vars`).
     pub document: Value,
+    /// An error for each item (or field) that could not be typed, where it is written.
+    pub errors: Vec<SpecError>,
 }
+
+/// How many typing errors one file may report before macllm stops looking for more.
+const MOST_ERRORS: usize = 100;
 
 /// Parses `text`, renders it if it has templates or conditions, and types it. `plain` names the
 /// top-level keys that are data, never rendered (`vars`, a module's header). `context` is asked
-/// for only when something is rendered.
+/// for only when something is rendered. A YAML or template error stops at once; a typing error
+/// leaves its item out and the rest is typed on, so one run reports them all.
 pub(crate) fn prepare(
     file: &Path,
     text: &str,
@@ -50,45 +57,211 @@ pub(crate) fn prepare(
     context: &dyn Fn(&Value) -> anyhow::Result<serde_json::Value>,
 ) -> anyhow::Result<Prepared> {
     let document = parse(file, text)?;
-    let origin = Origin {
+    let mut origin = Origin {
         file: file.to_path_buf(),
         text: text.to_string(),
         kept: Kept::new(),
     };
-    if !needs_rendering(&document, plain) {
-        let parsed = super::parse_file(file, text)?;
-        return Ok(Prepared {
+    let templated = needs_rendering(&document, plain);
+    let mut errors = Vec::new();
+    let (tree, first) = if templated {
+        let (rendered, kept, failed) =
+            render_all(file, text, document.clone(), plain, &context(&document)?)?;
+        origin.kept = kept;
+        errors = failed;
+        (rendered, None)
+    } else {
+        // Typed from the text itself, so the first error is placed exactly where serde_yaml
+        // saw it; later ones are found on the tree with that item left out.
+        match serde_yaml::from_str::<SpecFile>(text) {
+            Ok(parsed) => {
+                return Ok(Prepared {
+                    parsed,
+                    origin,
+                    templated,
+                    document,
+                    errors: Vec::new(),
+                });
+            }
+            Err(err) => (
+                document.clone(),
+                Some(SpecError::from_yaml(file, text, &err)),
+            ),
+        }
+    };
+    match typed(tree, &mut origin, first, &mut errors)? {
+        Some(parsed) => Ok(Prepared {
             parsed,
             origin,
-            templated: false,
+            templated,
             document,
-        });
+            errors,
+        }),
+        None => Err(super::error::SpecErrors::into_error(errors)),
     }
-    let (rendered, kept) = render(file, text, document.clone(), plain, &context(&document)?)?;
-    let origin = Origin { kept, ..origin };
-    // Emitted by serde_yaml's emitter from the tree, so every string is quoted as it must be,
-    // then read back into the typed structs, whose errors name the field.
-    let emitted = serde_yaml::to_string(&rendered)?;
-    let parsed = serde_yaml::from_str(&emitted).map_err(|err| {
-        let (path, message) = field_and_message(&SpecError::from_yaml(file, &emitted, &err));
-        // An unknown field is shown where it is written, not where its item starts.
-        let unknown = message
-            .strip_prefix("unknown field `")
+}
+
+/// Types `tree`, leaving out whatever cannot be typed (with an error for it) until the rest
+/// can; `None` when nothing is left to leave out. The tree is emitted by serde_yaml's emitter,
+/// so every string is quoted as it must be, then read into the typed structs, whose errors
+/// name the field; that path is located in the file as written. An item with an unknown field
+/// is typed on without it (to find its other errors), then left out too, so that no error
+/// follows from the slip (a `value` missing because it was written `valeu`).
+fn typed(
+    mut tree: Value,
+    origin: &mut Origin,
+    mut first: Option<SpecError>,
+    errors: &mut Vec<SpecError>,
+) -> anyhow::Result<Option<SpecFile>> {
+    let mut flawed: Vec<Item> = Vec::new();
+    // Fields (mapping path, name) taken out, or guessed by "did you mean" to be meant.
+    let mut gone: Vec<(Vec<Segment>, String)> = Vec::new();
+    for _ in 0..MOST_ERRORS {
+        let emitted = serde_yaml::to_string(&tree)?;
+        let err = match serde_yaml::from_str::<SpecFile>(&emitted) {
+            Ok(parsed) if flawed.is_empty() => return Ok(Some(parsed)),
+            Ok(_) => {
+                while let Some(item) = flawed.pop() {
+                    remove_item(&mut tree, &mut origin.kept, &item, &mut flawed);
+                }
+                continue;
+            }
+            Err(err) => err,
+        };
+        let (path, message) =
+            field_and_message(&SpecError::from_yaml(&origin.file, &emitted, &err));
+        let error = first
+            .take()
+            .unwrap_or_else(|| written_error(origin, &path, &message))
+            .with_suggestion();
+        let item = item_of(&path);
+        // `enabled` is missing because it was written `enabld`, or was left out for its bad
+        // value: said once, by the first error.
+        let missing = message
+            .strip_prefix("missing field `")
             .and_then(|rest| rest.split_once('`'))
-            .map(|(name, _)| child(&path, Segment::Key(name.to_string())));
-        match unknown {
-            Some(at) => SpecError {
-                field: origin.error(&path, "").field,
-                ..origin.error(&at, message)
-            },
-            None => origin.error(&path, message),
+            .map(|(name, _)| (path.clone(), name.to_string()));
+        let follows = missing.as_ref().is_some_and(|field| gone.contains(field));
+        if let Some(hint) = &error.hint
+            && let Some(name) = suggested_name(hint)
+        {
+            gone.push((path.clone(), name.to_string()));
         }
-    })?;
-    Ok(Prepared {
-        parsed,
-        origin,
-        templated: true,
-        document,
+        if !follows {
+            errors.push(error);
+        }
+        if let Some(name) = unknown_field(&message) {
+            let removed = node_mut(&mut tree, &path)
+                .and_then(Value::as_mapping_mut)
+                .is_some_and(|map| map.remove(name).is_some());
+            if !removed {
+                return Ok(None);
+            }
+            if let Some(item) = item
+                && !flawed.contains(&item)
+            {
+                flawed.push(item);
+            }
+        } else if let Some(item) = item {
+            if !remove_item(&mut tree, &mut origin.kept, &item, &mut flawed) {
+                return Ok(None);
+            }
+        } else if let Some((Segment::Key(name), parent)) = path.split_last()
+            && remove_field(&mut tree, &path)
+        {
+            gone.push((parent.to_vec(), name.clone()));
+        } else {
+            return Ok(None);
+        }
+    }
+    Ok(None)
+}
+
+/// `X` of a "did you mean `X`?" hint.
+fn suggested_name(hint: &str) -> Option<&str> {
+    hint.strip_prefix("did you mean `")?
+        .split_once('`')
+        .map(|(name, _)| name)
+}
+
+/// A resource item: the path of its list and its index there (in the typed tree).
+type Item = (Vec<Segment>, usize);
+
+/// The innermost resource item `path` is in.
+fn item_of(path: &[Segment]) -> Option<Item> {
+    (1..=path.len()).rev().find_map(|end| match path[end - 1] {
+        Segment::Index(index) if is_resource_list(&path[..end - 1]) => {
+            Some((path[..end - 1].to_vec(), index))
+        }
+        _ => None,
+    })
+}
+
+/// Takes `item` out of `tree`, keeps `kept` saying where the others were written, and moves
+/// the items after it in `flawed` up by one.
+fn remove_item(tree: &mut Value, kept: &mut Kept, item: &Item, flawed: &mut Vec<Item>) -> bool {
+    let (list, index) = item;
+    let Some(items) = node_mut(tree, list).and_then(Value::as_sequence_mut) else {
+        return false;
+    };
+    if *index >= items.len() {
+        return false;
+    }
+    let count = items.len();
+    items.remove(*index);
+    let written = kept
+        .entry(list.clone())
+        .or_insert_with(|| (0..count).collect());
+    if *index < written.len() {
+        written.remove(*index);
+    }
+    flawed.retain(|other| other != item);
+    for (other_list, other) in flawed.iter_mut() {
+        if other_list == list && *other > *index {
+            *other -= 1;
+        }
+    }
+    true
+}
+
+/// Takes the field at `path` out of `tree` (a bad `ollama.server`; a section missing a field).
+fn remove_field(tree: &mut Value, path: &[Segment]) -> bool {
+    match path.split_last() {
+        Some((Segment::Key(name), parent)) => node_mut(tree, parent)
+            .and_then(Value::as_mapping_mut)
+            .is_some_and(|map| map.remove(name.as_str()).is_some()),
+        _ => false,
+    }
+}
+
+/// A typing error at `path` of the typed tree, where the user wrote it. An unknown field is
+/// shown where its name is written, not where its item starts.
+fn written_error(origin: &Origin, path: &[Segment], message: &str) -> SpecError {
+    match unknown_field(message) {
+        Some(name) => {
+            let parent = written(&origin.kept, path);
+            let at = At {
+                file: &origin.file,
+                text: &origin.text,
+                path: &parent,
+            };
+            template::error(&at, Some(name), message.to_string())
+        }
+        None => origin.error(path, message),
+    }
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name)
+}
+
+fn node_mut<'a>(tree: &'a mut Value, path: &[Segment]) -> Option<&'a mut Value> {
+    path.iter().try_fold(tree, |node, segment| match segment {
+        Segment::Key(name) => node.get_mut(name.as_str()),
+        Segment::Index(index) => node.get_mut(*index),
     })
 }
 
@@ -101,15 +274,31 @@ pub fn render(
     plain: &[&str],
     context: &serde_json::Value,
 ) -> Result<(Value, Kept), SpecError> {
+    let (rendered, kept, mut errors) = render_all(file, text, document, plain, context)?;
+    match errors.is_empty() {
+        true => Ok((rendered, kept)),
+        false => Err(errors.remove(0)),
+    }
+}
+
+/// [`render`], leaving out each resource whose templates fail, with an error for each.
+fn render_all(
+    file: &Path,
+    text: &str,
+    document: Value,
+    plain: &[&str],
+    context: &serde_json::Value,
+) -> Result<(Value, Kept, Vec<SpecError>), SpecError> {
     let mut walk = Walk {
         file,
         text,
         plain,
         renderer: Renderer::new(context),
         kept: Kept::new(),
+        errors: Vec::new(),
     };
     let rendered = walk.node(document, &mut Vec::new())?;
-    Ok((rendered, walk.kept))
+    Ok((rendered, walk.kept, walk.errors))
 }
 
 /// The YAML document; a syntax error is reported where the syntax breaks, except when the file
@@ -224,6 +413,8 @@ struct Walk<'a> {
     plain: &'a [&'a str],
     renderer: Renderer,
     kept: Kept,
+    /// Errors of the resources left out so far.
+    errors: Vec<SpecError>,
 }
 
 impl Walk<'_> {
@@ -272,16 +463,15 @@ impl Walk<'_> {
         let mut out = Vec::new();
         for (index, item) in items.into_iter().enumerate() {
             path.push(Segment::Index(index));
-            let item = if resources {
-                self.condition(item, path)?
-            } else {
-                Some(item)
+            let rendered = match resources {
+                true => self.resource(item, path),
+                false => self.node(item, path).map(Some),
             };
-            if let Some(item) = item {
-                out.push(self.node(item, path)?);
+            path.pop();
+            if let Some(item) = rendered? {
+                out.push(item);
                 kept.push(index);
             }
-            path.pop();
         }
         if resources {
             self.kept.insert(path.clone(), kept);
@@ -329,18 +519,39 @@ impl Walk<'_> {
             if top && self.plain.contains(&name.as_str()) {
                 out.insert(key, value);
             } else {
-                let value = if top && RESOURCE_SECTIONS.contains(&name.as_str()) {
-                    self.condition(value, path)?
-                } else {
-                    Some(value)
+                let rendered = match top && RESOURCE_SECTIONS.contains(&name.as_str()) {
+                    true => self.resource(value, path),
+                    false => self.node(value, path).map(Some),
                 };
-                if let Some(value) = value {
-                    out.insert(key, self.node(value, path)?);
+                let rendered = rendered.inspect_err(|_| {
+                    path.pop();
+                })?;
+                if let Some(value) = rendered {
+                    out.insert(key, value);
                 }
             }
             path.pop();
         }
         Ok(out)
+    }
+
+    /// A resource rendered, or `None` when its `when:` is false on this host or one of its
+    /// templates fails (the error is kept, and the other resources are rendered on).
+    fn resource(
+        &mut self,
+        item: Value,
+        path: &mut Vec<Segment>,
+    ) -> Result<Option<Value>, SpecError> {
+        let rendered = self
+            .condition(item, path)
+            .and_then(|kept| kept.map(|item| self.node(item, path)).transpose());
+        match rendered {
+            Err(err) if !self.renderer.out_of_fuel => {
+                self.errors.push(err);
+                Ok(None)
+            }
+            other => other,
+        }
     }
 
     /// A resource without its `when:`, or `None` when the condition is false on this host.
@@ -361,9 +572,9 @@ impl Walk<'_> {
             text: self.text,
             path,
         };
-        let keep = self.renderer.condition(&condition, &at)?;
+        let keep = self.renderer.condition(&condition, &at);
         path.pop();
-        Ok(keep.then_some(Value::Mapping(map)))
+        Ok(keep?.then_some(Value::Mapping(map)))
     }
 }
 
@@ -439,10 +650,13 @@ mod tests {
     #[test]
     fn when_drops_items_and_errors_keep_written_positions() {
         let text = "macllm: 1\ndefaults:\n  - domain: d\n    key: a\n    value: 1\n    when: host.memory_gb > 8\n  - domain: d\n    key: b\n    valeu: \"{{ 2 }}\"\n";
-        let err = prepare_with(text, host("h")).err().unwrap();
-        let err = err.downcast::<SpecError>().unwrap();
+        let prepared = prepare_with(text, host("h")).unwrap();
+        assert!(prepared.parsed.defaults.is_empty());
+        let [err] = &prepared.errors[..] else {
+            panic!("{:?}", prepared.errors)
+        };
         assert_eq!(err.field, "defaults[1]");
-        assert_eq!((err.line, err.column), (9, 12), "{err}");
+        assert_eq!((err.line, err.column), (9, 5), "{err}");
         assert!(err.message.contains("unknown field `valeu`"), "{err}");
     }
 
@@ -457,7 +671,11 @@ mod tests {
     #[test]
     fn keys_are_not_templated() {
         let text = "macllm: 1\nollama:\n  env:\n    \"{{ host.hostname }}\": 1\n";
-        let err = prepare_with(text, host("h")).err().unwrap();
+        let prepared = prepare_with(text, host("h")).unwrap();
+        assert!(prepared.parsed.ollama.is_none());
+        let [err] = &prepared.errors[..] else {
+            panic!("{:?}", prepared.errors)
+        };
         assert!(err.to_string().contains("keys are not templated"), "{err}");
     }
 

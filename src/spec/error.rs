@@ -77,7 +77,137 @@ impl SpecError {
         self.hint = Some(hint.into());
         self
     }
+
+    /// serde's "unknown field `valeu`, expected one of `value`, ..." (or variant) with a
+    /// "did you mean" for the closest name it lists.
+    pub fn with_suggestion(self) -> SpecError {
+        let Some(rest) = self
+            .message
+            .strip_prefix("unknown field `")
+            .or_else(|| self.message.strip_prefix("unknown variant `"))
+        else {
+            return self;
+        };
+        let Some((written, expected)) = rest.split_once('`') else {
+            return self;
+        };
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        match super::suggest::did_you_mean(written, known) {
+            Some(hint) if self.hint.is_none() => self.with_hint(hint),
+            _ => self,
+        }
+    }
 }
+
+/// The stable codes of `--json` errors, by what the message begins with (the messages are
+/// written where the errors are found; a test pins each code).
+const BEGINS: &[(&str, &str)] = &[
+    ("unknown field", "unknown_field"),
+    ("unknown variant", "unknown_value"),
+    ("missing field", "missing_field"),
+    ("invalid type", "wrong_type"),
+    ("expected ", "wrong_type"),
+    ("template error", "template"),
+    ("a template block", "template"),
+    ("`when`", "condition"),
+    ("duplicate resource id", "duplicate_id"),
+    ("unknown resource id", "unknown_dependency"),
+    ("dependency cycle", "dependency_cycle"),
+    ("unknown power setting", "unknown_power_setting"),
+    ("unknown module", "unknown_module"),
+    ("unsupported spec version", "spec_version"),
+];
+
+/// ... or by what it says after the name it is about.
+const SAYS: &[(&str, &str)] = &[
+    ("is not a variable Ollama reads", "unknown_ollama_variable"),
+    ("has no parameter", "unknown_module_parameter"),
+];
+
+impl SpecError {
+    /// A stable name for the kind of error, for `--json`; `invalid_spec` for the rest.
+    pub fn code(&self) -> &'static str {
+        BEGINS
+            .iter()
+            .find(|(begins, _)| self.message.starts_with(begins))
+            .or_else(|| SAYS.iter().find(|(says, _)| self.message.contains(says)))
+            .map_or("invalid_spec", |(_, code)| code)
+    }
+
+    /// The error as `--json` prints it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code(),
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "source_line": self.source_line,
+            "hint": self.hint,
+        })
+    }
+}
+
+/// How many errors are shown at most; the rest are counted.
+pub const SHOWN: usize = 20;
+
+/// Every error found in a spec (and its modules), in file and line order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl SpecErrors {
+    /// The errors as one error: the only one as itself, several in order, without repeats.
+    pub fn into_error(mut errors: Vec<SpecError>) -> anyhow::Error {
+        errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        errors.dedup();
+        match errors.len() {
+            1 => errors.remove(0).into(),
+            _ => SpecErrors(errors).into(),
+        }
+    }
+
+    /// Adds the spec errors `err` holds to `errors`; any other error is returned.
+    pub fn gather(err: anyhow::Error, errors: &mut Vec<SpecError>) -> anyhow::Result<()> {
+        let err = match err.downcast::<SpecError>() {
+            Ok(one) => {
+                errors.push(one);
+                return Ok(());
+            }
+            Err(other) => other,
+        };
+        match err.downcast::<SpecErrors>() {
+            Ok(SpecErrors(several)) => {
+                errors.extend(several);
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().take(SHOWN).enumerate() {
+            if index > 0 {
+                write!(f, "\n\nerror: ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        if self.0.len() > SHOWN {
+            write!(
+                f,
+                "\n\nerror: {} errors in all; the first {SHOWN} are shown",
+                self.0.len()
+            )?;
+        } else {
+            write!(f, "\n\nerror: {} errors", self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecErrors {}
 
 /// Removes every ` at line L column C` from a serde_yaml message, returning the marks found.
 fn strip_positions(message: &str) -> (String, Vec<(usize, usize)>) {

@@ -12,6 +12,8 @@ mod fuzz;
 pub mod locate;
 pub mod modules;
 pub mod ollama;
+pub mod schema;
+pub mod suggest;
 mod system;
 pub mod template;
 pub mod yaml_value;
@@ -21,7 +23,7 @@ use crate::resources::defaults::{self, DefaultsKey};
 use crate::resources::ollama_server::ServerChoice;
 use crate::resources::{AnyResource, ResourceId};
 use crate::value::{Value, hex_decode};
-pub use error::SpecError;
+pub use error::{SpecError, SpecErrors};
 use locate::Segment;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -32,62 +34,93 @@ use yaml_value::YamlValue;
 /// The spec format this macllm reads (the `macllm:` key).
 pub const SPEC_VERSION: u32 = 1;
 
-#[derive(Deserialize)]
+/// A macllm spec: the state one Mac (or every Mac of a fleet) should be in. Every value may
+/// also be a `{{ ... }}` template, rendered per host; every resource may carry `when:`.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "macllm spec")]
 pub(crate) struct SpecFile {
-    /// Required in a spec; absent in a module.
+    /// The spec format version: `macllm: 1`. Required in a spec; absent in a module.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1))]
     macllm: Option<u32>,
     /// A module's header: its name, what it does, the parameters `with:` may set.
     #[serde(default)]
+    #[schemars(skip)]
     module: Option<String>,
     // Read from the raw text by `modules::header`; declared so a module parses as a spec.
     #[serde(default)]
     #[allow(dead_code)]
+    #[schemars(skip)]
     description: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
+    #[schemars(skip)]
     params: Option<serde_yaml::Value>,
-    /// Values for templates (`{{ vars.NAME }}`); read before rendering, so they are plain.
+    /// Values for templates (`{{ vars.NAME }}`): plain data, never rendered. An inventory
+    /// host's own `vars` go over them.
     #[serde(default)]
     #[allow(dead_code)]
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
     vars: Option<serde_yaml::Value>,
+    /// Modules to include: shipped ones by name (`macllm modules list`), local ones as
+    /// `./NAME.yaml` beside the spec.
     #[serde(default, rename = "use")]
     modules: Vec<modules::UseEntry>,
+    /// Preference keys, written with `defaults write` (id `defaults:DOMAIN:KEY`).
     #[serde(default)]
     defaults: Vec<DefaultsEntry>,
+    /// launchd services to enable or disable (`launchctl enable`/`disable`).
     #[serde(default)]
     services: Vec<system::ServiceEntry>,
+    /// LaunchAgents: a plist in `~/Library/LaunchAgents`, loaded with launchctl.
     #[serde(default)]
     agents: Vec<system::AgentEntry>,
+    /// Spotlight indexing of a folder (`.noindex`) or a whole volume (`mdutil -i`).
     #[serde(default)]
     spotlight: Vec<system::SpotlightEntry>,
+    /// Energy settings, written with `pmset`.
     #[serde(default)]
     power: Option<system::PowerEntry>,
+    /// Time Machine's automatic backups (`tmutil enable`/`disable`).
     #[serde(default)]
     time_machine: Option<system::TimeMachineEntry>,
+    /// The Ollama server: how it runs, its variables, the models to pull and to build.
     #[serde(default)]
     ollama: Option<ollama::OllamaEntry>,
 }
 
-#[derive(Deserialize)]
+/// One preference key.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DefaultsEntry {
+    /// The preference domain: `com.apple.dock`, `NSGlobalDomain` (or `-g`), or a system
+    /// domain under `/Library/Preferences/` (needs root).
     domain: String,
+    /// The key inside the domain.
     key: String,
+    /// The value; without `type:` its YAML type decides (`true` a boolean, `36` an integer,
+    /// `0.5` a float, a list an array, a mapping a dict). Required unless `absent: true`.
     #[serde(default)]
     value: Option<YamlValue>,
+    /// The plist type to write, when the YAML type is not the one wanted (`type: float` with
+    /// `value: 0`; dates as `2024-01-31T12:00:00Z`; data as hex).
     #[serde(default, rename = "type")]
     value_type: Option<ValueType>,
+    /// A ByHost preference (`defaults -currentHost`).
     #[serde(default)]
     current_host: bool,
+    /// Make sure the key is not set (instead of `value`).
     #[serde(default)]
     absent: bool,
+    /// Ids of resources to apply first (`defaults:com.apple.dock:autohide`; `macllm graph`
+    /// lists them).
     #[serde(default)]
     depends_on: Vec<String>,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq)]
+/// A plist type.
+#[derive(Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "lowercase")]
 enum ValueType {
     Bool,
@@ -207,6 +240,7 @@ impl Spec {
         })?;
         let parsed = prepared.parsed;
         let origin = Arc::new(prepared.origin);
+        let mut errors = prepared.errors;
         let at = |path: &[Segment], message: String| origin.error(path, message);
         if parsed.module.is_some() {
             return Err(at(
@@ -227,29 +261,40 @@ impl Spec {
                 )
                 .into());
             }
-            None => {
-                return Err(SpecError::new(
-                    file,
-                    &text,
-                    1,
-                    1,
-                    String::new(),
-                    "missing field `macllm` (the spec format version, `macllm: 1`)",
-                )
-                .into());
-            }
+            // A `macllm:` that could not be typed is reported as such already.
+            None if errors.iter().any(|err| err.field == "macllm") => {}
+            None => errors.push(SpecError::new(
+                file,
+                &text,
+                1,
+                1,
+                String::new(),
+                "missing field `macllm` (the spec format version, `macllm: 1`)",
+            )),
         }
         let mut gathered = Gathered::default();
         let mut resources = Vec::new();
         let vars = merged_vars(vars_of(file, &text, &prepared.document)?, host_vars);
         let mut templated = prepared.templated;
         for (index, entry) in parsed.modules.iter().enumerate() {
-            let (declared, module_templated) =
-                modules::expand_use(entry, index, &origin, options, &mut gathered, facts, &vars)?;
-            resources.extend(declared);
-            templated |= module_templated;
+            match modules::expand_use(entry, index, &origin, options, &mut gathered, facts, &vars) {
+                Ok((declared, module_templated)) => {
+                    resources.extend(declared);
+                    templated |= module_templated;
+                }
+                Err(err) => SpecErrors::gather(err, &mut errors)?,
+            }
         }
-        resources.extend(expand_sections(parsed, &origin, options, &mut gathered)?);
+        resources.extend(expand_sections(
+            parsed,
+            &origin,
+            options,
+            &mut gathered,
+            &mut errors,
+        ));
+        if !errors.is_empty() {
+            return Err(SpecErrors::into_error(errors));
+        }
         check_unique_ids(&resources)?;
         let Gathered {
             mut warnings,
@@ -277,13 +322,15 @@ pub struct Gathered {
     pub server: ServerChoice,
 }
 
-/// The resource sections of a spec or module, expanded and stamped with their origin.
+/// The resource sections of a spec or module, expanded and stamped with their origin. A
+/// resource with an error is left out, its error added to `errors`, and the rest expanded on.
 pub(crate) fn expand_sections(
     parsed: SpecFile,
     origin: &Arc<Origin>,
     options: ollama::Options,
     gathered: &mut Gathered,
-) -> Result<Vec<Declared>, SpecError> {
+    errors: &mut Vec<SpecError>,
+) -> Vec<Declared> {
     let Gathered { warnings, server } = gathered;
     let at = |path: &[Segment], message: String| origin.error(path, message);
     // One `ollama.server` for the whole spec: a module (ollama-server) may set it too.
@@ -291,55 +338,64 @@ pub(crate) fn expand_sections(
         && !entry.server.is_auto()
     {
         if !server.is_auto() && *server != entry.server {
-            return Err(at(
+            errors.push(at(
                 &[key("ollama"), key("server")],
                 "`ollama.server` is set differently in the spec and one of its modules".to_string(),
             ));
         }
         *server = entry.server;
     }
-    let mut resources = Vec::new();
+    let mut found = Vec::new();
     let item = |section: &str, index: usize| vec![key(section), Segment::Index(index)];
     for (index, entry) in parsed.defaults.into_iter().enumerate() {
-        resources.push(expand_defaults(entry, item("defaults", index), &at)?);
+        found.push(expand_defaults(entry, item("defaults", index), &at));
     }
     for (index, entry) in parsed.services.into_iter().enumerate() {
-        resources.push(system::expand_service(entry, item("services", index), &at)?);
+        found.push(system::expand_service(entry, item("services", index), &at));
     }
     for (index, entry) in parsed.agents.into_iter().enumerate() {
-        resources.push(system::expand_agent(
+        found.push(system::expand_agent(
             entry,
             item("agents", index),
             &at,
             options,
             warnings,
-        )?);
+        ));
     }
     for (index, entry) in parsed.spotlight.into_iter().enumerate() {
-        resources.push(system::expand_spotlight(
+        found.push(system::expand_spotlight(
             entry,
             item("spotlight", index),
             &at,
-        )?);
+        ));
     }
     if let Some(power) = parsed.power {
-        resources.extend(system::expand_power(power, &at)?);
+        found.extend(system::expand_power(power, &at));
     }
     if let Some(time_machine) = parsed.time_machine {
-        resources.push(system::expand_time_machine(time_machine));
+        found.push(Ok(system::expand_time_machine(time_machine)));
     }
     if let Some(entry) = parsed.ollama {
-        resources.extend(ollama::expand(entry, &at, options, warnings)?);
+        found.extend(ollama::expand(entry, &at, options, warnings));
     }
-    for declared in &mut resources {
-        checks::resource(&declared.resource)
-            .map_err(|problem| located(&declared.path, problem, &at))?;
-        declared.origin = origin.clone();
-        declared.sensitive = crate::mask::contains_secret(
-            &serde_json::to_string(&declared.resource).unwrap_or_default(),
-        );
+    let mut resources = Vec::new();
+    for result in found {
+        let checked = result.and_then(|declared| match checks::resource(&declared.resource) {
+            Ok(()) => Ok(declared),
+            Err(problem) => Err(located(&declared.path, problem, &at)),
+        });
+        match checked {
+            Ok(mut declared) => {
+                declared.origin = origin.clone();
+                declared.sensitive = crate::mask::contains_secret(
+                    &serde_json::to_string(&declared.resource).unwrap_or_default(),
+                );
+                resources.push(declared);
+            }
+            Err(err) => errors.push(err),
+        }
     }
-    Ok(resources)
+    resources
 }
 
 /// A spec or module's text as its sections. YAML syntax is checked on the whole text first, so

@@ -4,7 +4,10 @@
 
 use super::locate::Segment;
 use super::yaml_value::YamlValue;
-use super::{Declared, Gathered, Origin, SpecError, SpecFile, child, expand_sections, key, ollama};
+use super::{
+    Declared, Gathered, Origin, SpecError, SpecErrors, SpecFile, child, expand_sections, key,
+    ollama,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,31 +36,57 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Deserialize)]
+/// A module to include.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UseEntry {
+    /// A shipped module's name (`keep-awake`; `macllm modules list`), or a local file beside
+    /// the spec (`./NAME.yaml`).
     module: String,
+    /// Values for the module's parameters (`macllm modules show NAME` lists them).
     #[serde(default)]
     with: BTreeMap<String, YamlValue>,
 }
 
-#[derive(Deserialize, Clone)]
+/// A module's header: plain data, never rendered. The rest of the file is a spec's sections.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(title = "macllm module header")]
+pub(crate) struct Header {
+    /// The module's name.
+    #[serde(default)]
+    #[allow(dead_code)]
+    module: Option<String>,
+    /// What the module does, in one line (`macllm modules list` shows it).
+    #[serde(default)]
+    description: Option<String>,
+    /// The parameters `with:` may set; templates read them as `{{ params.NAME }}`.
+    #[serde(default)]
+    params: BTreeMap<String, Param>,
+}
+
+/// One parameter of a module.
+#[derive(Deserialize, schemars::JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
+    /// The type a value must have.
     #[serde(rename = "type")]
     kind: ParamType,
+    /// The value when `with:` does not set it; without one the parameter is required.
     #[serde(default)]
     default: Option<YamlValue>,
+    /// What the parameter means.
     #[serde(default)]
     pub description: String,
-    /// The smallest and largest values a number may take (a Dock icon is 16 to 128 points).
+    /// The smallest value a number may take (a Dock icon is 16 to 128 points).
     #[serde(default)]
     min: Option<f64>,
+    /// The largest value a number may take.
     #[serde(default)]
     max: Option<f64>,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Debug)]
+/// A parameter's type.
+#[derive(Deserialize, schemars::JsonSchema, Clone, Copy, PartialEq, Debug)]
 #[serde(rename_all = "lowercase")]
 enum ParamType {
     Bool,
@@ -89,13 +118,6 @@ pub fn description(text: &str) -> String {
 
 /// A module's header (`description`, `params`): plain data, never rendered.
 fn header(text: &str) -> Result<(Option<String>, BTreeMap<String, Param>), serde_yaml::Error> {
-    #[derive(Deserialize)]
-    struct Header {
-        #[serde(default)]
-        description: Option<String>,
-        #[serde(default)]
-        params: BTreeMap<String, Param>,
-    }
     let header: Header = serde_yaml::from_str(text)?;
     Ok((header.description, header.params))
 }
@@ -150,11 +172,18 @@ pub fn expand_use(
                     &at,
                     format!("module `{}` has no parameter `{name}`", entry.module),
                 )
-                .with_hint(if known.is_empty() {
-                    "it takes no parameters".to_string()
-                } else {
-                    format!("its parameters are {}", known.join(", "))
-                })
+                .with_hint(
+                    match (
+                        known.is_empty(),
+                        super::suggest::did_you_mean(name, known.clone()),
+                    ) {
+                        (true, _) => "it takes no parameters".to_string(),
+                        (false, Some(close)) => {
+                            format!("{close} its parameters are {}", known.join(", "))
+                        }
+                        (false, None) => format!("its parameters are {}", known.join(", ")),
+                    },
+                )
                 .into());
         };
         if !type_fits(param.kind, value) {
@@ -228,6 +257,7 @@ pub fn expand_use(
         })?;
     let parsed: SpecFile = prepared.parsed;
     let origin = Arc::new(prepared.origin);
+    let mut errors = prepared.errors;
     if parsed.macllm.is_some() || !parsed.modules.is_empty() || parsed.vars.is_some() {
         return Err(origin
             .error(
@@ -236,10 +266,11 @@ pub fn expand_use(
             )
             .into());
     }
-    Ok((
-        expand_sections(parsed, &origin, options, gathered)?,
-        prepared.templated,
-    ))
+    let declared = expand_sections(parsed, &origin, options, gathered, &mut errors);
+    if !errors.is_empty() {
+        return Err(SpecErrors::into_error(errors));
+    }
+    Ok((declared, prepared.templated))
 }
 
 /// A shipped module by name, or a local file (`./x.yaml`, relative to the spec).

@@ -17,46 +17,120 @@ use crate::value::Value;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-#[derive(Deserialize, Default)]
+/// The Ollama server: how it runs, its variables, the models to pull and to build.
+#[derive(Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct OllamaEntry {
     /// How Ollama is run: `auto` (what the Mac has), `homebrew`, `own` or `app`.
     #[serde(default)]
     pub server: ServerChoice,
+    /// Server variables (`OLLAMA_*`), checked against the ones Ollama really reads.
     #[serde(default)]
+    #[schemars(schema_with = "server_variables")]
     env: BTreeMap<String, YamlValue>,
+    /// Models to pull (`llama3.2:3b`); quote tags that look like numbers.
     #[serde(default)]
     pull: Vec<String>,
+    /// Custom models built from a base model (as a Modelfile would).
     #[serde(default)]
     models: Vec<ModelEntry>,
 }
 
-#[derive(Deserialize)]
+/// The variables Ollama reads, from the same table that checks them.
+fn server_variables(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    super::schema::known_keys(
+        env::VARIABLES.iter().map(|variable| {
+            let schema = match variable.kind {
+                env::Kind::Bool => serde_json::json!({"enum": [true, false, 1, 0, "true", "false", "1", "0"]}),
+                env::Kind::Uint => serde_json::json!({"type": ["integer", "string"], "minimum": 0, "pattern": "^[0-9]+$"}),
+                env::Kind::Choice(words) => serde_json::json!({"enum": choices(words)}),
+                env::Kind::Duration => serde_json::json!({"type": ["string", "integer"]}),
+                env::Kind::HostPort => serde_json::json!({"type": "string"}),
+                env::Kind::Text => serde_json::json!({"type": ["string", "number", "boolean"]}),
+            };
+            let mut schema = schema;
+            schema["description"] = variable.meaning.into();
+            (variable.name, schema)
+        }),
+    )
+}
+
+/// A variable's words, and the YAML numbers and booleans that read as them.
+fn choices(words: &[&str]) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for word in words {
+        out.push(serde_json::json!(word));
+        if let Ok(number) = word.parse::<i64>() {
+            out.push(serde_json::json!(number));
+        }
+        if let Ok(switch) = word.parse::<bool>() {
+            out.push(serde_json::json!(switch));
+        }
+    }
+    out
+}
+
+/// Modelfile parameters, from the same table that checks them.
+fn model_parameters(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    super::schema::known_keys(parameters::PARAMETERS.iter().map(|(name, kind)| {
+        let schema = match kind {
+            Kind::Int => serde_json::json!({"type": "integer"}),
+            Kind::Float => serde_json::json!({"type": "number"}),
+            Kind::Bool => serde_json::json!({"type": "boolean"}),
+            Kind::Strings => serde_json::json!({"type": "array", "items": {"type": "string"}}),
+        };
+        (*name, schema)
+    }))
+}
+
+/// A custom model: a base model with parameters, a system prompt or a template of its own.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ModelEntry {
+    /// The new model's name (`llama-fit`, or `name:tag`).
     name: String,
+    /// The base model (`llama3.2:3b`), pulled first when `pull:` lists it.
     from: String,
+    /// Modelfile parameters (`num_ctx`, `temperature`, `stop`, ...).
     #[serde(default)]
+    #[schemars(schema_with = "model_parameters")]
     parameters: BTreeMap<String, YamlValue>,
+    /// The prompt template, in Go's template syntax: wrap it in `{% raw %}...{% endraw %}`.
     #[serde(default)]
     template: Option<String>,
+    /// The system prompt.
     #[serde(default)]
     system: Option<String>,
+    /// A conversation the model starts from.
     #[serde(default)]
     messages: Vec<MessageEntry>,
+    /// The model's license text.
     #[serde(default)]
     license: Option<String>,
+    /// A LoRA adapter to apply.
     #[serde(default)]
     adapter: Option<String>,
+    /// Ids of resources to apply first.
     #[serde(default)]
     depends_on: Vec<String>,
 }
 
-#[derive(Deserialize)]
+/// One message of a model's starting conversation.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageEntry {
+    /// Who says it.
+    #[schemars(schema_with = "roles")]
     role: String,
+    /// The message's text.
     content: String,
+}
+
+/// The roles a message may have.
+const ROLES: [&str; 3] = ["system", "user", "assistant"];
+
+fn roles(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "enum": ROLES})
 }
 
 /// Options that relax checks, from the command line.
@@ -95,15 +169,23 @@ pub fn check_variable(
         ));
     };
     let Some(variable) = env::find(name) else {
-        let (message, hint) = env::unknown(name);
+        let (message, mut hint) = env::unknown(name);
+        // A slip of the keyboard first; a name popular guides invent already has its hint.
+        if !env::INVENTED.iter().any(|(invented, _)| *invented == name)
+            && let Some(close) =
+                super::suggest::did_you_mean(name, env::VARIABLES.iter().map(|v| v.name))
+        {
+            hint = close;
+        }
         if options.allow_unknown_env {
             warnings.push(format!(
                 "{message} (kept because of --allow-unknown-env; {hint})"
             ));
             return Ok(Some(text));
         }
+        let or = if hint.ends_with('?') { " Or" } else { "; or" };
         return Err(at(path, message).with_hint(format!(
-            "{hint}; or pass --allow-unknown-env to keep it anyway"
+            "{hint}{or} pass --allow-unknown-env to keep it anyway"
         )));
     };
     env::check(variable, &text)
@@ -111,18 +193,23 @@ pub fn check_variable(
         .map_err(|message| at(path, format!("{name}: {message}")))
 }
 
+/// One result per variable, pull and model, so every bad one is reported.
 pub fn expand(
     entry: OllamaEntry,
     at: &At,
     options: Options,
     warnings: &mut Vec<String>,
-) -> Result<Vec<Declared>, SpecError> {
+) -> Vec<Result<Declared, SpecError>> {
     let mut declared = Vec::new();
     let mut variables: BTreeMap<String, String> = BTreeMap::new();
     for (name, raw) in &entry.env {
         let path = vec![key("ollama"), key("env"), key(name)];
-        if let Some(value) = check_variable(name, raw, &path, at, options, warnings)? {
-            variables.insert(name.clone(), value);
+        match check_variable(name, raw, &path, at, options, warnings) {
+            Ok(Some(value)) => {
+                variables.insert(name.clone(), value);
+            }
+            Ok(None) => {}
+            Err(err) => declared.push(Err(err)),
         }
     }
     // OLLAMA_KV_CACHE_TYPE only takes effect with flash attention (reference/ollama.md 3.1).
@@ -130,19 +217,19 @@ pub fn expand(
         && kv != "f16"
         && variables.get("OLLAMA_FLASH_ATTENTION").map(String::as_str) == Some("0")
     {
-        return Err(at(
+        declared.push(Err(at(
             &[key("ollama"), key("env"), key("OLLAMA_KV_CACHE_TYPE")],
             format!(
                 "OLLAMA_KV_CACHE_TYPE={kv} needs flash attention, but OLLAMA_FLASH_ATTENTION is false"
             ),
-        ));
+        )));
     }
     let env_ids: Vec<ResourceId> = variables
         .keys()
         .map(|name| ResourceId(format!("ollama_env:{name}")))
         .collect();
     for (name, value) in variables {
-        declared.push(Declared {
+        declared.push(Ok(Declared {
             origin: Default::default(),
             sensitive: false,
             resource: AnyResource::OllamaEnv(OllamaEnv {
@@ -152,29 +239,32 @@ pub fn expand(
             }),
             depends_on: Vec::new(),
             path: vec![key("ollama"), key("env"), key(&name)],
-        });
+        }));
     }
     let mut pulls = Vec::new();
     for (index, model) in entry.pull.iter().enumerate() {
         let path = vec![key("ollama"), key("pull"), Segment::Index(index)];
-        check_model_name(model, &path, at)?;
+        if let Err(err) = check_model_name(model, &path, at) {
+            declared.push(Err(err));
+            continue;
+        }
         let resource = OllamaPull {
             model: model.clone(),
         };
         pulls.push(resource.id());
-        declared.push(Declared {
+        declared.push(Ok(Declared {
             origin: Default::default(),
             sensitive: false,
             resource: AnyResource::OllamaPull(resource),
             depends_on: env_ids.clone(),
             path,
-        });
+        }));
     }
     for (index, model) in entry.models.into_iter().enumerate() {
         let path = vec![key("ollama"), key("models"), Segment::Index(index)];
-        declared.push(expand_model(model, path, at, &env_ids, &pulls)?);
+        declared.push(expand_model(model, path, at, &env_ids, &pulls));
     }
-    Ok(declared)
+    declared
 }
 
 /// `ollama.server: own`: the spec's agent that runs `ollama serve` is the server. Its plist's
@@ -362,7 +452,7 @@ fn expand_model(
         typed.insert(name.clone(), check_parameter(name, raw, &here, at)?);
     }
     for (index, message) in entry.messages.iter().enumerate() {
-        if !["system", "user", "assistant"].contains(&message.role.as_str()) {
+        if !ROLES.contains(&message.role.as_str()) {
             return Err(at(
                 &child(
                     &child(&child(&path, key("messages")), Segment::Index(index)),

@@ -14,18 +14,24 @@ use crate::value::Value;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-#[derive(Deserialize)]
+/// A launchd service, enabled or disabled (id `service:DOMAIN:LABEL`).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceEntry {
+    /// The service's launchd label (`com.apple.Siri.agent`).
     label: String,
+    /// Whether launchd may start it (`launchctl enable` / `disable`).
     enabled: bool,
+    /// The launchd domain: `gui` (default), `user` or `system` (needs root).
     #[serde(default)]
     domain: Option<Domain>,
+    /// Ids of resources to apply first.
     #[serde(default)]
     depends_on: Vec<String>,
 }
 
-#[derive(Deserialize, Clone, Copy)]
+/// launchd's `ProcessType`: how much the system may throttle the process.
+#[derive(Deserialize, schemars::JsonSchema, Clone, Copy)]
 enum ProcessType {
     Background,
     Standard,
@@ -44,31 +50,47 @@ impl ProcessType {
     }
 }
 
-#[derive(Deserialize)]
+/// A LaunchAgent: a plist in `~/Library/LaunchAgents`, loaded into the user's session.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentEntry {
+    /// The agent's launchd label (`com.example.ollama`); its file is `<label>.plist`.
     label: String,
+    /// The program (an absolute path) and its arguments.
     program_arguments: Vec<String>,
+    /// Environment variables of the process; `OLLAMA_*` names are checked as in
+    /// `ollama.env` when the program is ollama.
     #[serde(default)]
     environment: BTreeMap<String, YamlValue>,
+    /// Restart the program whenever it exits.
     #[serde(default = "yes")]
     keep_alive: bool,
+    /// Start the program when the agent is loaded (at login).
     #[serde(default = "yes")]
     run_at_load: bool,
+    /// launchd's `ProcessType`.
     #[serde(default)]
     process_type: Option<ProcessType>,
+    /// Scheduling priority (`Nice`), -20 to 20.
     #[serde(default)]
+    #[schemars(range(min = -20, max = 20))]
     nice: Option<i64>,
+    /// The folder the program runs in (an absolute path).
     #[serde(default)]
     working_directory: Option<String>,
+    /// Where standard output goes (an absolute path).
     #[serde(default)]
     standard_out_path: Option<String>,
+    /// Where standard error goes (an absolute path).
     #[serde(default)]
     standard_error_path: Option<String>,
+    /// Session types the agent loads in (`Aqua`, `Background`, `LoginWindow`, ...).
     #[serde(default)]
     limit_load_to_session_type: Option<Vec<String>>,
+    /// The plist file, `~/Library/LaunchAgents/<label>.plist` by default.
     #[serde(default)]
     path: Option<String>,
+    /// Ids of resources to apply first.
     #[serde(default)]
     depends_on: Vec<String>,
 }
@@ -77,34 +99,68 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+/// Spotlight indexing of a folder (`path`) or a volume (`volume`): give one of them.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpotlightEntry {
+    /// A folder to keep out of (or in) the index, by its `.noindex` name.
     #[serde(default)]
     path: Option<String>,
+    /// A volume's mount point, switched with `mdutil -i`.
     #[serde(default)]
     volume: Option<String>,
+    /// Whether Spotlight indexes it.
     indexed: bool,
+    /// How a folder is kept out of the index: `noindex` (the only one that works on current
+    /// macOS).
     #[serde(default)]
     method: Option<String>,
+    /// Ids of resources to apply first.
     #[serde(default)]
     depends_on: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// Energy settings (`pmset`): for every power source, on battery, or on the charger.
+#[derive(Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PowerEntry {
+    /// Settings for every power source (`pmset -a`).
     #[serde(default)]
+    #[schemars(schema_with = "power_settings")]
     all: BTreeMap<String, YamlValue>,
+    /// Settings on battery (`pmset -b`).
     #[serde(default)]
+    #[schemars(schema_with = "power_settings")]
     battery: BTreeMap<String, YamlValue>,
+    /// Settings on the charger (`pmset -c`).
     #[serde(default)]
+    #[schemars(schema_with = "power_settings")]
     charger: BTreeMap<String, YamlValue>,
 }
 
-#[derive(Deserialize)]
+/// The settings macllm manages, from the same table that checks them.
+fn power_settings(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    super::schema::known_keys(SETTINGS.iter().map(|(name, kind)| {
+        let schema = match kind {
+            Kind::Number => serde_json::json!({
+                    "type": "integer", "minimum": 0,
+                    "description": "minutes (0 = never)"}),
+            Kind::Switch => serde_json::json!({
+                    "type": ["boolean", "integer"], "enum": [true, false, 0, 1],
+                    "description": "a switch: true or false"}),
+            Kind::Mode => serde_json::json!({
+                    "type": "integer", "enum": [0, 1, 2],
+                    "description": "0 (automatic), 1 (low power) or 2 (high power)"}),
+        };
+        (*name, schema)
+    }))
+}
+
+/// Time Machine (`tmutil`).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeMachineEntry {
+    /// Whether Time Machine backs up automatically.
     automatic_backups: bool,
 }
 
@@ -386,7 +442,8 @@ pub fn expand_spotlight(
     })
 }
 
-pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecError> {
+/// One result per setting, so every bad setting is reported.
+pub fn expand_power(entry: PowerEntry, at: &At) -> Vec<Result<Declared, SpecError>> {
     let mut declared = Vec::new();
     for (source, field, settings) in [
         (Source::All, "all", entry.all),
@@ -394,69 +451,81 @@ pub fn expand_power(entry: PowerEntry, at: &At) -> Result<Vec<Declared>, SpecErr
         (Source::Charger, "charger", entry.charger),
     ] {
         for (name, raw) in settings {
-            let path = vec![key("power"), key(field), key(&name)];
-            let Some((_, kind)) = SETTINGS.iter().find(|(known, _)| *known == name) else {
-                let known: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
-                return Err(at(
-                    &path,
-                    format!(
-                        "unknown power setting `{name}`; macllm manages {}",
-                        known.join(", ")
-                    ),
-                ));
-            };
-            let value = match (raw, kind) {
-                (YamlValue::Bool(b), Kind::Switch) => i64::from(b),
-                (YamlValue::Int(i @ (0 | 1)), Kind::Switch) => i,
-                (YamlValue::Int(i), Kind::Number) if i >= 0 => i,
-                (YamlValue::Int(i @ 0..=2), Kind::Mode) => i,
-                (other, Kind::Switch) => {
-                    return Err(at(
-                        &path,
-                        format!(
-                            "`{name}` is a switch: true or false, not {}",
-                            other.describe()
-                        ),
-                    ));
-                }
-                (other, Kind::Number) => {
-                    let what = match other {
-                        YamlValue::Int(i) => i.to_string(),
-                        YamlValue::Str(s) if super::overflows(&s) => format!("`{s}`"),
-                        other => other.describe().to_string(),
-                    };
-                    return Err(at(
-                        &path,
-                        format!("`{name}` takes minutes (0 = never), not {what}"),
-                    ));
-                }
-                (other, Kind::Mode) => {
-                    let what = match other {
-                        YamlValue::Int(i) => i.to_string(),
-                        other => other.describe().to_string(),
-                    };
-                    return Err(at(
-                        &path,
-                        format!(
-                            "`{name}` is 0 (automatic), 1 (low power) or 2 (high power), not {what}"
-                        ),
-                    ));
-                }
-            };
-            declared.push(Declared {
-                origin: Default::default(),
-                sensitive: false,
-                resource: AnyResource::Power(PowerSetting {
-                    source,
-                    name: name.clone(),
-                    value,
-                }),
-                depends_on: Vec::new(),
-                path,
-            });
+            declared.push(power_setting(source, field, name, raw, at));
         }
     }
-    Ok(declared)
+    declared
+}
+
+fn power_setting(
+    source: Source,
+    field: &str,
+    name: String,
+    raw: YamlValue,
+    at: &At,
+) -> Result<Declared, SpecError> {
+    let path = vec![key("power"), key(field), key(&name)];
+    let Some((_, kind)) = SETTINGS.iter().find(|(known, _)| *known == name) else {
+        let known: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
+        let err = at(
+            &path,
+            format!(
+                "unknown power setting `{name}`; macllm manages {}",
+                known.join(", ")
+            ),
+        );
+        return Err(match super::suggest::did_you_mean(&name, known) {
+            Some(hint) => err.with_hint(hint),
+            None => err,
+        });
+    };
+    let value = match (raw, kind) {
+        (YamlValue::Bool(b), Kind::Switch) => i64::from(b),
+        (YamlValue::Int(i @ (0 | 1)), Kind::Switch) => i,
+        (YamlValue::Int(i), Kind::Number) if i >= 0 => i,
+        (YamlValue::Int(i @ 0..=2), Kind::Mode) => i,
+        (other, Kind::Switch) => {
+            return Err(at(
+                &path,
+                format!(
+                    "`{name}` is a switch: true or false, not {}",
+                    other.describe()
+                ),
+            ));
+        }
+        (other, Kind::Number) => {
+            let what = match other {
+                YamlValue::Int(i) => i.to_string(),
+                YamlValue::Str(s) if super::overflows(&s) => format!("`{s}`"),
+                other => other.describe().to_string(),
+            };
+            return Err(at(
+                &path,
+                format!("`{name}` takes minutes (0 = never), not {what}"),
+            ));
+        }
+        (other, Kind::Mode) => {
+            let what = match other {
+                YamlValue::Int(i) => i.to_string(),
+                other => other.describe().to_string(),
+            };
+            return Err(at(
+                &path,
+                format!("`{name}` is 0 (automatic), 1 (low power) or 2 (high power), not {what}"),
+            ));
+        }
+    };
+    Ok(Declared {
+        origin: Default::default(),
+        sensitive: false,
+        resource: AnyResource::Power(PowerSetting {
+            source,
+            name: name.clone(),
+            value,
+        }),
+        depends_on: Vec::new(),
+        path,
+    })
 }
 
 pub fn expand_time_machine(entry: TimeMachineEntry) -> Declared {

@@ -33,7 +33,11 @@ pub struct At<'a> {
 pub struct Renderer {
     env: Environment<'static>,
     context: Jinja,
+    /// The same context as data, to find which name a render found undefined.
+    data: serde_json::Value,
     fuel_left: u64,
+    /// The budget ran out: no value of the file is rendered any more.
+    pub out_of_fuel: bool,
     /// What the helper functions below report from inside a render.
     seen: Arc<Mutex<Seen>>,
 }
@@ -88,7 +92,9 @@ impl Renderer {
         Renderer {
             env,
             context: Jinja::from(minijinja::value::Serde(context)),
+            data: context.clone(),
             fuel_left: FUEL,
+            out_of_fuel: false,
             seen,
         }
     }
@@ -179,7 +185,10 @@ impl Renderer {
         let rendered = self
             .env
             .render_str(template, self.context.clone())
-            .map_err(|err| template_error(at, template, &err))?;
+            .map_err(|err| {
+                self.out_of_fuel |= err.kind() == ErrorKind::OutOfFuel;
+                template_error(at, template, &err, &self.data)
+            })?;
         let used = self.seen.lock().map_or(0, |seen| seen.fuel_used);
         self.fuel_left = self.fuel_left.saturating_sub(used).max(1);
         Ok(rendered)
@@ -254,11 +263,24 @@ fn find_in_lines(text: &str, line: usize, column: usize, fragment: &str) -> Opti
         })
 }
 
-fn template_error(at: &At, template: &str, err: &minijinja::Error) -> SpecError {
-    let detail = err
+fn template_error(
+    at: &At,
+    template: &str,
+    err: &minijinja::Error,
+    data: &serde_json::Value,
+) -> SpecError {
+    let mut detail = err
         .detail()
         .map(str::to_string)
         .unwrap_or_else(|| err.kind().to_string());
+    // minijinja names an undefined variable, but not an undefined attribute (`vars.smal`):
+    // the first name the context does not hold is the one.
+    if err.kind() == ErrorKind::UndefinedError
+        && !detail.starts_with('`')
+        && let Some(name) = first_undefined(template, data)
+    {
+        detail = format!("`{name}` is undefined");
+    }
     if err.kind() == ErrorKind::OutOfFuel {
         let message = format!(
             "template error: the templates ran more than {FUEL} steps in all and were stopped (loops nested too deep?)"
@@ -286,6 +308,71 @@ fn template_error(at: &At, template: &str, err: &minijinja::Error) -> SpecError 
         .filter(|f| !f.contains("__macllm"))
         .unwrap_or_else(|| "{".to_string());
     error(at, Some(&fragment), format!("template error: {detail}")).with_hint(HINT)
+}
+
+/// The first dotted name in `template` (outside string literals) whose root the context has
+/// but whose path it does not (`vars.smal` when `vars` has no `smal`). Names the context does
+/// not start with (filters, loop variables, keywords) and method calls are not judged.
+fn first_undefined(template: &str, data: &serde_json::Value) -> Option<String> {
+    let chars: Vec<char> = template.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut names = Vec::new();
+    let mut quote = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some(open) = quote {
+            if c == open {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+            i += 1;
+            continue;
+        }
+        if !(c.is_alphabetic() || c == '_') {
+            i += 1;
+            continue;
+        }
+        let after_access = i > 0 && matches!(chars[i - 1], '.' | ')' | ']');
+        let start = i;
+        while i < chars.len()
+            && (word(chars[i])
+                || (chars[i] == '.'
+                    && chars
+                        .get(i + 1)
+                        .is_some_and(|&n| n.is_alphabetic() || n == '_')))
+        {
+            i += 1;
+        }
+        let mut name: String = chars[start..i].iter().collect();
+        // `vars.name.upper()`: the method is not data.
+        if chars.get(i) == Some(&'(') {
+            match name.rsplit_once('.') {
+                Some((object, _)) => name = object.to_string(),
+                None => continue,
+            }
+        }
+        if !after_access {
+            names.push(name);
+        }
+    }
+    names.into_iter().find(|name| {
+        let mut parts = name.split('.');
+        let Some(mut node) = parts.next().and_then(|root| data.get(root)) else {
+            return false;
+        };
+        for part in parts {
+            match node.get(part) {
+                Some(inner) => node = inner,
+                None => return true,
+            }
+        }
+        false
+    })
 }
 
 /// A block that opens in one value and would close in another (or closes one never opened).

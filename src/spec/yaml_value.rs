@@ -29,6 +29,19 @@ impl YamlValue {
     }
 }
 
+/// Any value but null (a YAML null is an error where a value is taken).
+impl schemars::JsonSchema for YamlValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["boolean", "integer", "number", "string", "array", "object"],
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for YamlValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(YamlValueVisitor)

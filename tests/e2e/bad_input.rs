@@ -17,6 +17,7 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
   |
 2 | defualts: []
   | ^
+hint: did you mean `defaults`?
 ",
         ),
         (
@@ -27,6 +28,7 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
   |
 5 |     valeu: true
   |     ^
+hint: did you mean `value`?
 ",
         ),
         (

@@ -481,7 +481,7 @@ Warning: ollama_model:house-model cannot be sized against this Mac's memory: its
 #[test]
 fn errors_are_json_with_stable_codes_under_json() {
     let mac = Mac::with_preset("m1-8gb-monterey");
-    let error = |fields: serde_json::Value| json!({ "format_version": "1.0", "error": fields });
+    let error = |fields: serde_json::Value| json!({ "format_version": "1.0", "error_count": 1, "errors": [fields], "notes": [] });
     mac.macllm(&["--json", "plan", "--frobnicate"])
         .status(1)
         .stdout_json(error(json!({
@@ -494,9 +494,10 @@ fn errors_are_json_with_stable_codes_under_json() {
     mac.macllm(&["--json", "validate"])
         .status(1)
         .stdout_json(error(json!({
-            "code": "spec_invalid",
+            "code": "unknown_field",
             "message": "unknown field `valeu`, expected one of `domain`, `key`, `value`, `type`, `current_host`, `absent`, `depends_on`",
-            "hint": null,
+            "hint": "did you mean `value`?",
+            "source_line": "  - {domain: com.apple.dock, key: tilesize, valeu: 36}",
             "file": "macllm.yaml",
             "line": 3,
             "column": 45,

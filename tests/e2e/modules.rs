@@ -256,7 +256,7 @@ fn with_is_checked_against_the_modules_parameters() {
   |
 4 |     with: { tile_sise: 40 }
   |                        ^
-hint: its parameters are dock_autohide, tile_size, transparency
+hint: did you mean `tile_size`? its parameters are dock_autohide, tile_size, transparency
 ",
         )
         .run();

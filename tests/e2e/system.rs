@@ -1227,6 +1227,7 @@ fn bad_system_input_is_refused_with_its_line() {
   |
 4 |     domain: gui2
   |             ^
+hint: did you mean `gui`?
 ",
         ),
         (
@@ -1310,6 +1311,7 @@ hint: launchd does not expand `~`; write the full path, as in /Users/NAME/...
   |
 4 |     sleeep: 0
   |             ^
+hint: did you mean `sleep`?
 ",
         ),
         (

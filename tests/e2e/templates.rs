@@ -294,6 +294,15 @@ hint: to declare a resource only on some Macs, give it `when: EXPRESSION` (like 
 3 |   - \"{% for k in ['a', 'b'] %}\"
   |      ^
 hint: templates render inside each value, so a `{% if %}` or `{% for %}` block cannot add or remove YAML around it; to declare a resource only on some Macs, give it `when: EXPRESSION`
+
+error: defaults[2]: template error: unknown statement endfor
+ --> macllm.yaml:5:6
+  |
+5 |   - \"{% endfor %}\"
+  |      ^
+hint: templates render inside each value, so a `{% if %}` or `{% for %}` block cannot add or remove YAML around it; to declare a resource only on some Macs, give it `when: EXPRESSION`
+
+error: 2 errors
 ",
         ),
         (
