@@ -3,7 +3,7 @@
 //! what must restart for a domain's change to take effect.
 
 use super::{AnyResource, Resource, ResourceId, Restart, Restarted};
-use crate::host::Invocation;
+use crate::host::{Invocation, Output};
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Context, Result, bail};
@@ -57,10 +57,7 @@ impl DefaultsKey {
     /// exit 1 and "Domain X does not exist" (reference 1.4, fixture
     /// defaults-read-missing-domain.txt); an empty `<dict/>` is accepted too.
     fn export(&self, target: &Target) -> Result<Option<Value>> {
-        let invocation = self.as_owner(
-            target,
-            self.invocation(&["export", &self.domain, "-"], false),
-        )?;
+        let invocation = self.export_invocation(target)?;
         let output = target.host().run(&invocation)?;
         if !output.success() {
             if output.stderr.contains("does not exist") {
@@ -71,6 +68,13 @@ impl DefaultsKey {
         let parsed = plist::Value::from_reader_xml(output.stdout.as_bytes())
             .with_context(|| format!("`{}` printed no property list", invocation.display()))?;
         Value::from_plist(&parsed).map(Some)
+    }
+
+    fn export_invocation(&self, target: &Target) -> Result<Invocation> {
+        self.as_owner(
+            target,
+            self.invocation(&["export", &self.domain, "-"], false),
+        )
     }
 
     /// Run as the user unless the domain is root's (a system domain): under sudo a plain
@@ -128,7 +132,23 @@ impl Resource for DefaultsKey {
         })
     }
 
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        Ok(vec![self.export_invocation(target)?])
+    }
+
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
+        let invocation = self
+            .write_invocation(target, value)?
+            .context("a defaults key is written by one command")?;
+        let output = target.host().run(&invocation)?;
+        self.written(target, value, &invocation, output)
+    }
+
+    fn write_invocation(
+        &self,
+        target: &Target,
+        value: Option<&Value>,
+    ) -> Result<Option<Invocation>> {
         let invocation = match value {
             Some(value) => {
                 let mut tail = vec!["write".to_string(), self.domain.clone(), self.key.clone()];
@@ -138,8 +158,16 @@ impl Resource for DefaultsKey {
             }
             None => self.invocation(&["delete", &self.domain, &self.key], true),
         };
-        let invocation = self.as_owner(target, invocation)?;
-        let output = target.host().run(&invocation)?;
+        self.as_owner(target, invocation).map(Some)
+    }
+
+    fn written(
+        &self,
+        target: &Target,
+        value: Option<&Value>,
+        invocation: &Invocation,
+        output: Output,
+    ) -> Result<()> {
         // `defaults delete` of a missing key is an error (reference 1.7); a key that is
         // already gone is what deleting wanted, as Ansible's osx_defaults treats it.
         if value.is_none() && !output.success() && self.read(target)?.is_none() {
@@ -157,7 +185,7 @@ impl Resource for DefaultsKey {
                 }
             );
         }
-        output.require_success(&invocation)?;
+        output.require_success(invocation)?;
         if SANDBOXED_APPS.contains(&self.domain.as_str()) {
             // Said again where the apply reports success: the read-back that follows proves
             // only that `defaults` holds the value (see `SANDBOXED_APPS`).
