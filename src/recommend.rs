@@ -488,13 +488,16 @@ mod tests {
                 "params": { "model": "llama3.1:8b" },
                 "vars": {},
             });
-            let rendered = crate::spec::template::render(
-                std::path::Path::new("ollama-tuning.yaml"),
+            let file = std::path::Path::new("ollama-tuning.yaml");
+            let document = crate::spec::document::parse(file, text).unwrap();
+            let (yaml, _) = crate::spec::document::render(
+                file,
                 text,
+                document,
+                &["module", "description", "params"],
                 &context,
             )
             .unwrap();
-            let yaml: serde_yaml::Value = serde_yaml::from_str(&rendered).unwrap();
             let text_of = |v: &serde_yaml::Value| match v {
                 serde_yaml::Value::String(s) => s.clone(),
                 serde_yaml::Value::Number(n) => n.to_string(),

@@ -190,6 +190,18 @@ impl<'a> Target<'a> {
         Ok(())
     }
 
+    /// [`Target::write_file_as_user`] for a file only the user may read (0600): it is made
+    /// empty and chmod-ed before `bytes` go in, so a secret is never in a file others can read,
+    /// not even for a moment, and a file that was 0644 before is 0600 before it changes.
+    pub fn write_private_file_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        self.write_file_as_user(path, Vec::new())?;
+        crate::host::run_ok(
+            &self.host,
+            &self.as_user(Invocation::write(["chmod", "600", path]))?,
+        )?;
+        self.write_file_as_user(path, bytes)
+    }
+
     /// Runs `invocation` as the user (see [`Target::as_user`]).
     pub fn run_as_user(&self, invocation: Invocation) -> Result<Output> {
         self.host.run(&self.as_user(invocation)?)

@@ -13,7 +13,7 @@ pub fn run(context: &Context) -> Result<i32> {
         let spec = context
             .spec_for_preset(preset)
             .map_err(|err| err.context(format!("rendered for a {}", preset.summary)))?;
-        let templated = spec.text != std::fs::read_to_string(&spec.file).unwrap_or_default();
+        let templated = spec.templated;
         specs.push(spec);
         if !templated {
             break;

@@ -2,9 +2,14 @@
 //! rendered from the spec, written to `~/Library/LaunchAgents/<label>.plist` through the
 //! machine interface (`tee`, so the sandbox and SSH work the same), checked with
 //! `plutil -lint` and bootstrapped into the user's domain. The value is `{plist, loaded}`, so a
-//! change shows as a unified diff of the plist text.
+//! change shows as a unified diff of the plist text, plus `launchd_override: disabled` when
+//! launchd's database disables the label (with or without a file), so that destroy can put
+//! that override back after apply enabled it. macllm writes no override the label did not
+//! need: none can be removed again (reference macos-commands.md 2.2).
 
-use super::services::{Domain, domain_target, is_loaded, launchctl, wait_until_unloaded};
+use super::services::{
+    Domain, domain_target, is_loaded, launchctl, override_of, wait_until_unloaded,
+};
 use super::{Resource, ResourceId};
 use crate::host::{Invocation, run_ok};
 use crate::target::Target;
@@ -50,13 +55,18 @@ impl Agent {
 }
 
 /// Whether a string in `value` holds a secret (unescaped: the XML text escapes `"`, `&`, `<`).
-fn holds_secret(value: &Value) -> bool {
+pub(super) fn holds_secret(value: &Value) -> bool {
+    any_string(value, &crate::mask::contains_secret)
+}
+
+/// Whether `test` holds for a string anywhere in `value`, dictionary keys included.
+pub(super) fn any_string(value: &Value, test: &dyn Fn(&str) -> bool) -> bool {
     match value {
-        Value::String(text) => crate::mask::contains_secret(text),
-        Value::Array(items) => items.iter().any(holds_secret),
+        Value::String(text) => test(text),
+        Value::Array(items) => items.iter().any(|item| any_string(item, test)),
         Value::Dict(fields) => fields
             .iter()
-            .any(|(key, value)| crate::mask::contains_secret(key) || holds_secret(value)),
+            .any(|(key, value)| test(key) || any_string(value, test)),
         _ => false,
     }
 }
@@ -66,6 +76,23 @@ fn agent_value(plist_text: String, loaded: bool) -> Value {
         ("plist".to_string(), Value::String(plist_text)),
         ("loaded".to_string(), Value::Bool(loaded)),
     ]))
+}
+
+/// The key that records a `disabled` override of the agent's label: the only override that
+/// changes what launchd does with it (an `enabled` one is what no override means for a plist
+/// without `Disabled`). Recorded so that destroy can put it back; absent otherwise.
+const DISABLED_OVERRIDE: &str = "launchd_override";
+
+fn with_disabled_override(value: Option<Value>) -> Value {
+    let mut fields = match value {
+        Some(Value::Dict(fields)) => fields,
+        _ => BTreeMap::new(),
+    };
+    fields.insert(
+        DISABLED_OVERRIDE.to_string(),
+        Value::String("disabled".to_string()),
+    );
+    Value::Dict(fields)
 }
 
 impl Agent {
@@ -92,10 +119,7 @@ impl Resource for Agent {
         let host = target.host();
         let path = target.expand_home(&self.path)?;
         let file = target.run_as_user(Invocation::read(["cat", &path]))?;
-        if !file.success() {
-            if file.stderr.contains("No such file") {
-                return Ok(None);
-            }
+        if !file.success() && !file.stderr.contains("No such file") {
             bail!(
                 "`cat {path}` exited with status {}: {}",
                 file.status,
@@ -103,8 +127,18 @@ impl Resource for Agent {
             );
         }
         let domain = domain_target(target, Domain::Gui)?;
-        let loaded = is_loaded(host, &domain, &self.label)?;
-        Ok(Some(agent_value(file.stdout, loaded)))
+        let disabled = override_of(host, &domain, &self.label)? == Some(true);
+        let value = if file.success() {
+            let loaded = is_loaded(host, &domain, &self.label)?;
+            Some(agent_value(file.stdout, loaded))
+        } else {
+            None
+        };
+        Ok(if disabled {
+            Some(with_disabled_override(value))
+        } else {
+            value
+        })
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
@@ -116,38 +150,66 @@ impl Resource for Agent {
             launchctl(host, &["bootout", &service], &[3])?;
             wait_until_unloaded(host, &domain, &self.label)?;
         }
-        let Some(Value::Dict(fields)) = value else {
+        let fields = match value {
+            Some(Value::Dict(fields)) => fields.clone(),
+            _ => BTreeMap::new(),
+        };
+        let disabled = override_of(host, &domain, &self.label)? == Some(true);
+        let Some(Value::String(text)) = fields.get("plist") else {
             let rm = target.as_user(Invocation::write(["rm", "-f", &path]))?;
             run_ok(host, &rm)?;
+            // Back to the override the label had before macllm enabled it.
+            if fields.contains_key(DISABLED_OVERRIDE) && !disabled {
+                launchctl(host, &["disable", &service], &[])?;
+            }
             return Ok(());
-        };
-        let Some(Value::String(text)) = fields.get("plist") else {
-            bail!("internal error: an agent value has no plist text");
         };
         // Written as the user: the file (and a LaunchAgents folder made for it) must be
         // theirs, not root's, or the user could not change it later without sudo.
         // A plist holding a secret is the user's alone (0600, not 0644): the file is made
         // empty and chmod-ed first, so the secret is never in a file others may read.
         if crate::mask::contains_secret(text) || holds_secret(&self.plist) {
-            target.write_file_as_user(&path, Vec::new())?;
-            let chmod = target.as_user(Invocation::write(["chmod", "600", &path]))?;
-            run_ok(host, &chmod)?;
+            target.write_private_file_as_user(&path, text.clone().into_bytes())?;
+        } else {
+            target.write_file_as_user(&path, text.clone().into_bytes())?;
         }
-        target.write_file_as_user(&path, text.clone().into_bytes())?;
         let lint = host.run(&Invocation::read(["plutil", "-lint", &path]))?;
         if !lint.success() {
             bail!("launchd would refuse {path}: {}", lint.stdout.trim());
         }
         if fields.get("loaded") == Some(&Value::Bool(true)) {
-            // Enabled first: a label disabled earlier (by hand or by a service resource)
-            // cannot be bootstrapped (Homebrew enables before bootstrap, services/cli.rb).
-            launchctl(host, &["enable", &service], &[])?;
+            // A label disabled earlier (by hand or by a service resource) cannot be
+            // bootstrapped until enabled (Homebrew enables before bootstrap, services/cli.rb).
+            // Only then: `enable` writes an override that nothing removes again (reference
+            // 2.2), so an agent macllm adds and later deletes leaves no trace in launchd's
+            // database unless its label was disabled before.
+            // The `disabled` one it had is recorded in the value, and destroy writes it back.
+            if disabled {
+                launchctl(host, &["enable", &service], &[])?;
+            }
             launchctl(host, &["bootstrap", &domain, &path], &[])?;
+        } else if fields.contains_key(DISABLED_OVERRIDE) && !disabled {
+            launchctl(host, &["disable", &service], &[])?;
         }
         Ok(())
     }
 
     fn notes(&self) -> Vec<String> {
         vec![format!("file: {}", self.path)]
+    }
+
+    /// launchd starts the job with `ProgramArguments` as its argv, which every user of the
+    /// Mac can read in `ps`; `EnvironmentVariables` reach it without that.
+    fn warnings(&self) -> Vec<String> {
+        let Value::Dict(plist) = &self.plist else {
+            return Vec::new();
+        };
+        match plist.get("ProgramArguments") {
+            Some(arguments) if holds_secret(arguments) => vec![format!(
+                "{}: a secret is in program_arguments: launchd puts it on the job's command line, where other users of the Mac can see it in `ps`\nhint: pass it in `environment:` instead",
+                self.id()
+            )],
+            _ => Vec::new(),
+        }
     }
 }

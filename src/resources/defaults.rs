@@ -8,6 +8,8 @@ use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use std::hash::Hasher;
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DefaultsKey {
@@ -56,7 +58,7 @@ impl DefaultsKey {
     /// The whole domain, typed. A missing domain is an empty one: `defaults` reports it with
     /// exit 1 and "Domain X does not exist" (reference 1.4, fixture
     /// defaults-read-missing-domain.txt); an empty `<dict/>` is accepted too.
-    fn export(&self, target: &Target) -> Result<Option<Value>> {
+    fn export(&self, target: &Target) -> Result<Option<Rc<(String, Value)>>> {
         let invocation = self.export_invocation(target)?;
         let output = target.host().run(&invocation)?;
         if !output.success() {
@@ -65,9 +67,23 @@ impl DefaultsKey {
             }
             return output.require_success(&invocation).map(|_| None);
         }
-        let parsed = plist::Value::from_reader_xml(output.stdout.as_bytes())
-            .with_context(|| format!("`{}` printed no property list", invocation.display()))?;
-        Value::from_plist(&parsed).map(Some)
+        // Every key of a domain reads the same export: each distinct text is parsed once per
+        // run (a domain of N keys would otherwise cost N parses of N keys), and a text that
+        // only shares the hash of an earlier one is parsed on its own.
+        let parse = || -> Result<Value> {
+            let parsed = plist::Value::from_reader_xml(output.stdout.as_bytes())
+                .with_context(|| format!("`{}` printed no property list", invocation.display()))?;
+            Value::from_plist(&parsed)
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&output.stdout, &mut hasher);
+        let question = format!("defaults export parsed {:016x}", hasher.finish());
+        let known: Rc<(String, Value)> =
+            target.once(&question, || Ok(Rc::new((output.stdout.clone(), parse()?))))?;
+        if known.0 == output.stdout {
+            return Ok(Some(known));
+        }
+        Ok(Some(Rc::new((String::new(), parse()?))))
     }
 
     fn export_invocation(&self, target: &Target) -> Result<Invocation> {
@@ -86,6 +102,42 @@ impl DefaultsKey {
         } else {
             target.as_user(invocation)
         }
+    }
+
+    /// Whether writing `value` must keep it off the command line: it holds a secret, or this
+    /// key is a sensitive one as the state records it (masked), whose original destroy
+    /// restores is an earlier secret.
+    fn sensitive(&self, value: &Value) -> bool {
+        let masked = |text: &str| text.contains(crate::mask::MASK);
+        super::agents::holds_secret(value)
+            || self
+                .value
+                .as_ref()
+                .is_some_and(|own| super::agents::any_string(own, &masked))
+    }
+
+    /// `defaults import DOMAIN -` with the domain as it is plus `value` at the key: the one
+    /// way to give `defaults` a value on stdin rather than on its command line, where every
+    /// user of the Mac can read it in `ps`. Import takes a whole domain (man defaults: "writes
+    /// the plist at path to domain"; chef/chef#10086 proposes exactly this export, change,
+    /// `import DOMAIN -` sequence), so the domain is read first and sent back whole: the
+    /// result is the same whether import replaces the domain or merges into it (which of the
+    /// two Apple's tool does is UNCONFIRMED, reference 1.8). A key an app changes between the
+    /// read and the import is lost, so this is used only for values that hold a secret.
+    fn import_with(&self, target: &Target, value: &Value) -> Result<Invocation> {
+        let mut keys = match self.export(target)?.as_ref().map(|known| &known.1) {
+            Some(Value::Dict(keys)) => keys.clone(),
+            None => Default::default(),
+            Some(other) => bail!(
+                "`defaults export {}` gave a {} instead of a dictionary",
+                self.domain,
+                other.type_name()
+            ),
+        };
+        keys.insert(self.key.clone(), value.clone());
+        Ok(self
+            .invocation(&["import", &self.domain, "-"], true)
+            .with_stdin(Value::Dict(keys).to_xml_document().into_bytes()))
     }
 
     /// The argv tail that writes `value` exactly.
@@ -121,8 +173,8 @@ impl Resource for DefaultsKey {
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
-        Ok(match self.export(target)? {
-            Some(Value::Dict(mut keys)) => keys.remove(&self.key),
+        Ok(match self.export(target)?.as_ref().map(|known| &known.1) {
+            Some(Value::Dict(keys)) => keys.get(&self.key).cloned(),
             Some(other) => bail!(
                 "`defaults export {}` gave a {} instead of a dictionary",
                 self.domain,
@@ -137,19 +189,27 @@ impl Resource for DefaultsKey {
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
-        let invocation = self
-            .write_invocation(target, value)?
-            .context("a defaults key is written by one command")?;
+        let invocation = match value {
+            Some(value) if self.sensitive(value) => {
+                self.as_owner(target, self.import_with(target, value)?)?
+            }
+            _ => self
+                .write_invocation(target, value)?
+                .context("a defaults key is written by one command")?,
+        };
         let output = target.host().run(&invocation)?;
         self.written(target, value, &invocation, output)
     }
 
+    /// `None` for a secret: its import sends the whole domain as read just before, so it
+    /// goes on its own, never in a batch with other writes to the domain.
     fn write_invocation(
         &self,
         target: &Target,
         value: Option<&Value>,
     ) -> Result<Option<Invocation>> {
         let invocation = match value {
+            Some(value) if self.sensitive(value) => return Ok(None),
             Some(value) => {
                 let mut tail = vec!["write".to_string(), self.domain.clone(), self.key.clone()];
                 tail.extend(DefaultsKey::write_args(value));

@@ -228,6 +228,15 @@ impl Resource for OllamaEnv {
                 if server == Server::App {
                     super::ollama_server::require_gui_login(target)?;
                 }
+                if crate::mask::contains_secret(&self.value) {
+                    // launchctl has no stdin form of setenv (reference 2.6), and the login
+                    // agent repeats the command line at every login.
+                    target.warn(format!(
+                        "{}: the secret travels on the command line of `launchctl setenv {}` (now, and from the login agent at every login), where other users of the Mac can see it in `ps`",
+                        self.id(),
+                        self.name
+                    ));
+                }
                 let session = run_ok(
                     target.host(),
                     &target.as_user(Invocation::read(["launchctl", "managername"]))?,
@@ -283,12 +292,9 @@ impl Resource for OllamaEnv {
                 )?;
                 return Ok(());
             }
-            target.write_file_as_user(&env_file, edited.into_bytes())?;
-            // Homebrew skips a group- or world-writable env file whole (`service.rb`).
-            run_ok(
-                host,
-                &target.as_user(Invocation::write(["chmod", "600", env_file.as_str()]))?,
-            )?;
+            // Homebrew skips a group- or world-writable env file whole (`service.rb`), and
+            // the file may hold a secret: private before anything goes in.
+            target.write_private_file_as_user(&env_file, edited.into_bytes())?;
             return Ok(());
         }
         let path = self.agent_path(target)?;
@@ -303,7 +309,13 @@ impl Resource for OllamaEnv {
                         &value,
                     ]))?,
                 )?;
-                target.write_file_as_user(&path, self.agent_plist(&value).into_bytes())?;
+                // The login agent holds the value in its arguments: a secret's is the user's alone.
+                let plist = self.agent_plist(&value).into_bytes();
+                if crate::mask::contains_secret(&value) {
+                    target.write_private_file_as_user(&path, plist)?;
+                } else {
+                    target.write_file_as_user(&path, plist)?;
+                }
             }
             None => {
                 run_ok(

@@ -1,6 +1,9 @@
 //! An existing launchd job kept enabled or disabled (e.g. `photoanalysisd` off). The value is
-//! the override in launchd's disabled database (read with `launchctl print-disabled`, one call
-//! per domain per plan): it persists across boots and decides whether the job loads. Apply
+//! the job's [`JobState`]: the override in launchd's disabled database (read with `launchctl
+//! print-disabled`), which persists across boots and decides whether the job loads, or none
+//! (then the plist's `Disabled` key decides). Destroy restores what launchd does with the job;
+//! an override that was not there before stays, because nothing but an edit of launchd's
+//! private database removes one (README, "What destroy leaves behind"). Apply
 //! also makes the running state match (`bootout` / `bootstrap`, judged by `launchctl print`'s
 //! exit status, never its prose: reference/macos-commands.md 2.4) where macOS allows it: SIP
 //! refuses to stop Apple's own agents (bootout exits 150), which then stop at the next login.
@@ -153,6 +156,121 @@ impl Service {
     }
 }
 
+/// A job as launchd sees it: the override in the domain's database, if any (`Some(true)` =
+/// disabled), and whether launchd lets it load (the override, else the plist's own
+/// `Disabled` key: launchd.plist(5)). No `launchctl` subcommand removes an override once
+/// written: `enable` records an explicit `=> enabled` (reference 2.2; MacTools PR #116's
+/// macOS 26.5.1 capture lists `"com.docker.helper" => enabled`; MaccaTech/PostgresPrefs#7
+/// shows `disabled.501.plist` keeping `<false/>` entries after a checkbox was turned back
+/// on), so the value keeps both, and the state's original says which there was.
+/// An enabled job is also loaded or not (a user may have booted it out, an Aqua-only agent
+/// cannot load without a GUI login): recorded so that destroy leaves it as it found it. A
+/// disabled job is never loaded again, so that is all it says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobState {
+    pub overridden: Option<bool>,
+    pub enabled: bool,
+    /// Meaningful only when enabled.
+    pub loaded: bool,
+}
+
+/// How an enabled job that is not loaded is marked.
+const NOT_LOADED: &str = "; not loaded";
+
+impl JobState {
+    pub fn to_value(self) -> Value {
+        let base = match (self.overridden.is_some(), self.enabled) {
+            (true, true) => "enabled",
+            (true, false) => "disabled",
+            (false, true) => "enabled (no override)",
+            (false, false) => "disabled (no override)",
+        };
+        let suffix = if self.enabled && !self.loaded {
+            NOT_LOADED
+        } else {
+            ""
+        };
+        Value::String(format!("{base}{suffix}"))
+    }
+
+    /// The inverse of [`JobState::to_value`]. A bare boolean is the value states written
+    /// before overrides were recorded: the effective state, with no override known (so a
+    /// restore writes one only if the effective state differs).
+    pub fn from_value(value: &Value) -> Result<JobState> {
+        let (text, loaded) = match value {
+            Value::Bool(enabled) => {
+                return Ok(JobState {
+                    overridden: None,
+                    enabled: *enabled,
+                    loaded: true,
+                });
+            }
+            Value::String(text) => match text.strip_suffix(NOT_LOADED) {
+                Some(base) => (base, false),
+                None => (text.as_str(), true),
+            },
+            _ => bail!("internal error: a launchd service state is a string"),
+        };
+        let (overridden, enabled) = match text {
+            "enabled" => (Some(false), true),
+            "disabled" => (Some(true), false),
+            "enabled (no override)" => (None, true),
+            "disabled (no override)" => (None, false),
+            _ => bail!("internal error: {text:?} is not a launchd service state"),
+        };
+        Ok(JobState {
+            overridden,
+            enabled,
+            loaded: loaded || !enabled,
+        })
+    }
+}
+
+/// The override of `label` in a domain's database (`launchctl print-disabled`): `Some(true)`
+/// disabled, `Some(false)` explicitly enabled, `None` none.
+pub fn override_of(host: &dyn Host, domain_target: &str, label: &str) -> Result<Option<bool>> {
+    let listing = host.run(&Invocation::read([
+        "launchctl",
+        "print-disabled",
+        domain_target,
+    ]))?;
+    if !listing.success() {
+        bail!(
+            "`launchctl print-disabled {domain_target}` exited with status {}: {}",
+            listing.status,
+            listing.stderr.trim()
+        );
+    }
+    Ok(parse_print_disabled(&listing.stdout).get(label).copied())
+}
+
+/// The plist's own `Disabled` key (launchd.plist(5)), false when absent. `plutil -extract
+/// KEY raw` prints `true`/`false` and exits 1 for a missing key (reference: the emulated
+/// plutil's header, after Apple's swift-foundation `plutil`); `raw` exists from macOS 12
+/// (Installomator PR #913), the oldest release macllm's presets emulate.
+fn plist_disables(target: &Target, path: &str) -> Result<bool> {
+    let output = target.host().run(&Invocation::read([
+        "plutil", "-extract", "Disabled", "raw", "-o", "-", path,
+    ]))?;
+    Ok(output.success() && output.stdout.trim() == "true")
+}
+
+impl Service {
+    fn state(&self, target: &Target, domain: &str, plist: Option<&str>) -> Result<JobState> {
+        let overridden = override_of(target.host(), domain, &self.label)?;
+        let disabled = match (overridden, plist) {
+            (Some(disabled), _) => disabled,
+            (None, Some(path)) => plist_disables(target, path)?,
+            (None, None) => false,
+        };
+        Ok(JobState {
+            overridden,
+            enabled: !disabled,
+            loaded: disabled || is_loaded(target.host(), domain, &self.label)?,
+        })
+    }
+}
+
 impl Resource for Service {
     fn id(&self) -> ResourceId {
         ResourceId(format!("service:{}/{}", self.domain.name(), self.label))
@@ -162,8 +280,36 @@ impl Resource for Service {
         "a launchd service"
     }
 
+    /// The override apply writes when the job is not already in the state asked for.
     fn desired(&self) -> Option<Value> {
-        Some(Value::Bool(self.enabled))
+        Some(
+            JobState {
+                overridden: Some(!self.enabled),
+                enabled: self.enabled,
+                loaded: true,
+            }
+            .to_value(),
+        )
+    }
+
+    /// A job already enabled (or disabled) as asked, with or without an override, is left as
+    /// it is: writing an override it does not need would leave one behind for good.
+    fn desired_on(&self, target: &Target) -> Result<Option<Value>> {
+        match self.read(target)? {
+            Some(current) if JobState::from_value(&current)?.enabled == self.enabled => {
+                Ok(Some(current))
+            }
+            _ => Ok(self.desired()),
+        }
+    }
+
+    /// What launchd does with the job is what a write must make true; whether an override
+    /// says so cannot always be chosen (see [`JobState`]).
+    fn before_restart(&self, value: Option<Value>) -> Option<Value> {
+        value.map(|value| match JobState::from_value(&value) {
+            Ok(state) => Value::Bool(state.enabled),
+            Err(_) => value,
+        })
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
@@ -182,18 +328,7 @@ impl Resource for Service {
                 plist.unwrap_or_default()
             );
         }
-        let listing = host.run(&Invocation::read(["launchctl", "print-disabled", &domain]))?;
-        if !listing.success() {
-            bail!(
-                "`launchctl print-disabled {domain}` exited with status {}: {}",
-                listing.status,
-                listing.stderr.trim()
-            );
-        }
-        let disabled = parse_print_disabled(&listing.stdout)
-            .get(&self.label)
-            .copied()
-            .unwrap_or(false);
+        let state = self.state(target, &domain, plist.as_deref())?;
         if !self.enabled && protected && is_loaded(host, &domain, &self.label)? {
             target.warn(format!(
                 "{}: {} is protected by SIP and keeps running until the next login; the override stops it from loading after that",
@@ -201,23 +336,40 @@ impl Resource for Service {
                 self.label
             ));
         }
-        Ok(Some(Value::Bool(!disabled)))
+        Ok(Some(state.to_value()))
     }
 
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let host = target.host();
-        let Some(Value::Bool(enabled)) = value else {
+        let Some(value) = value else {
             bail!("internal error: a service is enabled or disabled");
         };
+        let wanted = JobState::from_value(value)?;
+        let enabled = wanted.enabled;
         let domain = domain_target(target, self.domain)?;
         let service = format!("{domain}/{}", self.label);
+        let plist = self.find_plist(target)?;
+        let current = self.state(target, &domain, plist.as_deref())?;
         // The override first: disabling keeps the job from loading again, enabling allows the
-        // bootstrap below (Homebrew enables before it bootstraps, services/cli.rb).
-        launchctl(
-            host,
-            &[if *enabled { "enable" } else { "disable" }, &service],
-            &[],
-        )?;
+        // bootstrap below (Homebrew enables before it bootstraps, services/cli.rb). None is
+        // written when launchd already does what is wanted and no override is asked for.
+        let verb = if enabled { "enable" } else { "disable" };
+        let needs_override = match wanted.overridden {
+            Some(disabled) => current.overridden != Some(disabled),
+            None => current.enabled != enabled,
+        };
+        if needs_override {
+            launchctl(host, &[verb, &service], &[])?;
+        }
+        if wanted.overridden.is_none() && (needs_override || current.overridden.is_some()) {
+            target.warn(format!(
+                "{}: launchd keeps an explicit `{}` override for {} that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; {} behaves as before",
+                self.id(),
+                if enabled { "enabled" } else { "disabled" },
+                self.label,
+                self.label
+            ));
+        }
         let loaded = is_loaded(host, &domain, &self.label)?;
         if loaded && !enabled {
             // 3: it went away meanwhile (fixture launchctl-bootout-not-loaded.txt);
@@ -232,8 +384,12 @@ impl Resource for Service {
             } else {
                 wait_until_unloaded(host, &domain, &self.label)?;
             }
-        } else if !loaded && *enabled {
-            let Some(path) = self.find_plist(target)? else {
+        } else if loaded && !wanted.loaded {
+            // Back to enabled but not loaded, as it was before macllm.
+            launchctl(host, &["bootout", &service], &[3])?;
+            wait_until_unloaded(host, &domain, &self.label)?;
+        } else if !loaded && enabled && wanted.loaded {
+            let Some(path) = plist else {
                 // Nothing to load: the override alone is what "enabled" means for a job
                 // without a plist on this Mac.
                 return Ok(());
@@ -272,6 +428,49 @@ pub fn wait_until_unloaded(host: &dyn Host, domain_target: &str, label: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every state reads back as itself; a bare boolean (a state file from before overrides
+    /// were recorded) is an effective state with no override known.
+    #[test]
+    fn job_states_round_trip_through_values() {
+        for overridden in [None, Some(true), Some(false)] {
+            for loaded in [true, false] {
+                let enabled = overridden != Some(true);
+                let state = JobState {
+                    overridden,
+                    enabled,
+                    loaded: loaded || !enabled,
+                };
+                assert_eq!(JobState::from_value(&state.to_value()).unwrap(), state);
+            }
+        }
+        let plist_disabled = JobState {
+            overridden: None,
+            enabled: false,
+            loaded: true,
+        };
+        assert_eq!(
+            JobState::from_value(&plist_disabled.to_value()).unwrap(),
+            plist_disabled
+        );
+        assert_eq!(
+            JobState::from_value(&Value::Bool(true)).unwrap(),
+            JobState {
+                overridden: None,
+                enabled: true,
+                loaded: true
+            }
+        );
+        assert_eq!(
+            JobState::from_value(&Value::String("enabled; not loaded".into())).unwrap(),
+            JobState {
+                overridden: Some(false),
+                enabled: true,
+                loaded: false
+            }
+        );
+        assert!(JobState::from_value(&Value::String("on".into())).is_err());
+    }
 
     #[test]
     fn print_disabled_both_vocabularies() {

@@ -235,8 +235,12 @@ pub fn resource(resource: &AnyResource) -> Result<(), Problem> {
     }
 }
 
-/// The longest sleep timer accepted, in minutes: more than a day is a mistake for 0 (never)
-/// or for a number of seconds.
+/// The longest sleep timer accepted, in minutes. macOS states no maximum: pmset(1) says only
+/// "value in minutes, or 0 to disable" (apple-oss-distributions/PowerManagement
+/// `pmset/pmset.1`), and the Energy Saver sliders offered 1 minute to 3 hours or Never
+/// ("macOS Mojave For Dummies", Energy Saver pane). A day, eight times the largest choice
+/// System Settings offers, is macllm's own bound: more is a mistake for 0 (never) or for a
+/// number of seconds.
 pub const MAX_TIMER_MINUTES: i64 = 24 * 60;
 
 /// pmset's timers are minutes (0 = never); `hibernatemode` is 0, 3 or 25 (pmset(1)).

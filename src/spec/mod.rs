@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod checks;
+pub mod document;
 pub mod error;
 pub mod locate;
 pub mod modules;
@@ -114,11 +115,19 @@ pub struct Declared {
 pub struct Origin {
     pub file: PathBuf,
     pub text: String,
+    /// Which written items each resource list kept after `when:`, so a path into the rendered
+    /// spec is shown and located as the user wrote it.
+    pub kept: document::Kept,
 }
 
 impl Origin {
     pub fn error(&self, path: &[Segment], message: impl Into<String>) -> SpecError {
-        SpecError::at(&self.file, &self.text, path, message)
+        SpecError::at(
+            &self.file,
+            &self.text,
+            &document::written(&self.kept, path),
+            message,
+        )
     }
 }
 
@@ -131,6 +140,9 @@ pub struct Spec {
     pub warnings: Vec<String>,
     /// The host facts the templates were rendered with, if they needed any.
     pub facts: Option<crate::facts::Facts>,
+    /// Whether a template or a `when:` (in the spec or a module) was rendered, so another
+    /// host may give another spec.
+    pub templated: bool,
 }
 
 impl Spec {
@@ -160,21 +172,12 @@ impl Spec {
             *read.borrow_mut() = Some(fresh.clone());
             Ok(fresh)
         };
-        let rendered = if text.contains("{{") || text.contains("{%") {
-            let context = serde_json::json!({
-                "host": facts()?,
-                "vars": merged_vars(vars_of(file, &text)?, host_vars),
-            });
-            template::render(file, &text, &context)?
-        } else {
-            text
-        };
-        let mut spec = Spec::build(file, rendered, options, &facts, host_vars)?;
+        let mut spec = Spec::build(file, text, options, &facts, host_vars)?;
         spec.facts = read.into_inner();
         Ok(spec)
     }
 
-    /// Parses a rendered spec that uses no modules (no host facts at hand).
+    /// Parses a spec that uses no templates and no modules (no host facts at hand).
     pub fn parse(file: &Path, text: String, options: ollama::Options) -> Result<Spec, SpecError> {
         Spec::build(
             file,
@@ -196,11 +199,12 @@ impl Spec {
         facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
         host_vars: &serde_json::Value,
     ) -> anyhow::Result<Spec> {
-        let parsed = parse_file(file, &text)?;
-        let origin = Arc::new(Origin {
-            file: file.to_path_buf(),
-            text: text.clone(),
-        });
+        let prepared = document::prepare(file, &text, &["vars"], &|document| {
+            let vars = merged_vars(vars_of(file, &text, document)?, host_vars);
+            Ok(serde_json::json!({"host": facts()?, "vars": vars}))
+        })?;
+        let parsed = prepared.parsed;
+        let origin = Arc::new(prepared.origin);
         let at = |path: &[Segment], message: String| origin.error(path, message);
         if parsed.module.is_some() {
             return Err(at(
@@ -235,17 +239,13 @@ impl Spec {
         }
         let mut gathered = Gathered::default();
         let mut resources = Vec::new();
-        let vars = merged_vars(vars_of(file, &text)?, host_vars);
+        let vars = merged_vars(vars_of(file, &text, &prepared.document)?, host_vars);
+        let mut templated = prepared.templated;
         for (index, entry) in parsed.modules.iter().enumerate() {
-            resources.extend(modules::expand_use(
-                entry,
-                index,
-                &origin,
-                options,
-                &mut gathered,
-                facts,
-                &vars,
-            )?);
+            let (declared, module_templated) =
+                modules::expand_use(entry, index, &origin, options, &mut gathered, facts, &vars)?;
+            resources.extend(declared);
+            templated |= module_templated;
         }
         resources.extend(expand_sections(parsed, &origin, options, &mut gathered)?);
         check_unique_ids(&resources)?;
@@ -262,6 +262,7 @@ impl Spec {
             graph,
             warnings,
             facts: None,
+            templated,
         })
     }
 }
@@ -347,13 +348,14 @@ pub(crate) fn parse_file(file: &Path, text: &str) -> Result<SpecFile, SpecError>
     serde_yaml::from_str(text).map_err(|err| SpecError::from_yaml(file, text, &err))
 }
 
-/// The spec's `vars`, read from the text before rendering (so they hold no templates).
-fn vars_of(file: &Path, text: &str) -> Result<serde_json::Value, SpecError> {
-    let document: Option<serde_yaml::Value> =
-        serde_yaml::from_str(&top_level_blocks(text, &["vars"])).ok();
+/// The spec's `vars`, as written (they are data: never rendered).
+fn vars_of(
+    file: &Path,
+    text: &str,
+    document: &serde_yaml::Value,
+) -> Result<serde_json::Value, SpecError> {
     let vars = document
-        .as_ref()
-        .and_then(|d| d.get("vars"))
+        .get("vars")
         .cloned()
         .unwrap_or(serde_yaml::Value::Mapping(Default::default()));
     serde_json::to_value(&vars).map_err(|err| {
@@ -374,28 +376,6 @@ fn merged_vars(mut vars: serde_json::Value, host_vars: &serde_json::Value) -> se
         }
     }
     vars
-}
-
-/// Just the top-level blocks named `keys` (each key's line and its indented lines), blank
-/// lines kept so positions stay; template tags elsewhere need not be YAML yet.
-pub(crate) fn top_level_blocks(text: &str, keys: &[&str]) -> String {
-    let mut keep = false;
-    text.lines()
-        .map(|line| {
-            let top_level = !line.is_empty() && !line.starts_with([' ', '\t', '#']);
-            if top_level {
-                keep = keys.iter().any(|k| {
-                    line.strip_prefix(k)
-                        .is_some_and(|rest| rest.starts_with(':'))
-                });
-            }
-            if keep {
-                format!("{line}\n")
-            } else {
-                "\n".to_string()
-            }
-        })
-        .collect()
 }
 
 fn key(name: &str) -> Segment {
@@ -620,7 +600,7 @@ fn check_unique_ids(resources: &[Declared]) -> Result<(), SpecError> {
                     "duplicate resource id `{id}`: also declared at {}:{} ({})",
                     first_at.file.display(),
                     first_at.line,
-                    locate::display_path(&first.path)
+                    first_at.field
                 ),
             ));
         }

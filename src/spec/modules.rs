@@ -4,9 +4,7 @@
 
 use super::locate::Segment;
 use super::yaml_value::YamlValue;
-use super::{
-    Declared, Gathered, Origin, SpecError, SpecFile, child, expand_sections, key, ollama, template,
-};
+use super::{Declared, Gathered, Origin, SpecError, SpecFile, child, expand_sections, key, ollama};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -89,7 +87,7 @@ pub fn description(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A module's header (`description`, `params`), read from its text before rendering.
+/// A module's header (`description`, `params`): plain data, never rendered.
 fn header(text: &str) -> Result<(Option<String>, BTreeMap<String, Param>), serde_yaml::Error> {
     #[derive(Deserialize)]
     struct Header {
@@ -98,8 +96,7 @@ fn header(text: &str) -> Result<(Option<String>, BTreeMap<String, Param>), serde
         #[serde(default)]
         params: BTreeMap<String, Param>,
     }
-    let block = super::top_level_blocks(text, &["module", "description", "params"]);
-    let header: Header = serde_yaml::from_str(&block)?;
+    let header: Header = serde_yaml::from_str(text)?;
     Ok((header.description, header.params))
 }
 
@@ -127,7 +124,7 @@ fn type_fits(kind: ParamType, value: &YamlValue) -> bool {
     )
 }
 
-/// Finds, checks, renders and expands one `use:` entry.
+/// Finds, checks, renders and expands one `use:` entry; says whether it rendered templates.
 pub fn expand_use(
     entry: &UseEntry,
     index: usize,
@@ -136,9 +133,12 @@ pub fn expand_use(
     gathered: &mut Gathered,
     facts: &dyn Fn() -> anyhow::Result<crate::facts::Facts>,
     vars: &serde_json::Value,
-) -> anyhow::Result<Vec<Declared>> {
+) -> anyhow::Result<(Vec<Declared>, bool)> {
     let here = vec![key("use"), Segment::Index(index)];
     let (file, text) = source(&entry.module, spec, &here)?;
+    // The whole file's YAML first, so a syntax error (or old-style `{% if %}` lines) is
+    // reported as such, not as a header that cannot be read.
+    super::document::parse(&file, &text)?;
     let (_, declared) = header(&text).map_err(|err| SpecError::from_yaml(&file, &text, &err))?;
     let mut params = serde_json::Map::new();
     for (name, value) in &entry.with {
@@ -218,21 +218,16 @@ pub fn expand_use(
             }
         }
     }
-    let rendered = if text.contains("{{") || text.contains("{%") {
-        let context = serde_json::json!({
-            "host": facts()?,
-            "params": params,
-            "vars": vars,
-        });
-        template::render(&file, &text, &context)?
-    } else {
-        text.clone()
-    };
-    let parsed: SpecFile = super::parse_file(&file, &rendered)?;
-    let origin = Arc::new(Origin {
-        file: file.clone(),
-        text: rendered,
-    });
+    let prepared =
+        super::document::prepare(&file, &text, &["module", "description", "params"], &|_| {
+            Ok(serde_json::json!({
+                "host": facts()?,
+                "params": params,
+                "vars": vars,
+            }))
+        })?;
+    let parsed: SpecFile = prepared.parsed;
+    let origin = Arc::new(prepared.origin);
     if parsed.macllm.is_some() || !parsed.modules.is_empty() || parsed.vars.is_some() {
         return Err(origin
             .error(
@@ -241,7 +236,10 @@ pub fn expand_use(
             )
             .into());
     }
-    Ok(expand_sections(parsed, &origin, options, gathered)?)
+    Ok((
+        expand_sections(parsed, &origin, options, gathered)?,
+        prepared.templated,
+    ))
 }
 
 /// A shipped module by name, or a local file (`./x.yaml`, relative to the spec).

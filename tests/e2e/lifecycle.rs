@@ -1199,11 +1199,11 @@ Restarted: killall Dock
         .on(&["plan"])
         .status(1)
         .stderr(
-            r#"error: template error: `host.memroy_gb` is undefined
- --> macllm.yaml:6:13
+            r#"error: defaults[0].value: template error: `host.memroy_gb` is undefined
+ --> macllm.yaml:6:30
   |
 6 |     value: "{{ vars.small if host.memroy_gb <= 8 else 40 }}"
-  |             ^
+  |                              ^
 hint: templates see `host` (the Mac's facts: `macllm facts` lists them) and `vars`
 "#,
         )

@@ -171,7 +171,7 @@ fn nested_template_loops_are_bounded() {
     mac.on(&["plan"])
         .status(1)
         .stderr(
-            "error: template error: the template ran more than 20000000 steps and was stopped (loops nested too deep?)
+            "error: defaults[0].value: template error: the templates ran more than 20000000 steps in all and were stopped (loops nested too deep?)
  --> macllm.yaml:5:13
   |
 5 |     value: \"{% for i in range(100000) %}{% for j in range(100000) %}x{% e…

@@ -2,7 +2,7 @@
 //! so the test's processes share one session keyring): values reach the host, never an output
 //! or the state file.
 
-use crate::harness::{BIN, Mac, Test};
+use crate::harness::{BIN, ENV_TRACE, Mac, Test};
 use std::process::Command;
 
 const SECRET: &str = "s3cr3t-$(id);'\"-✓";
@@ -39,8 +39,10 @@ fn secrets_reach_the_host_and_nothing_else() {
     let mac = Mac::new();
     mac.spec("macllm: 1\ndefaults:\n  - domain: com.example.app\n    key: token\n    value: \"{{ secret('api_token') }}\"\n  - domain: com.example.app\n    key: plain\n    value: visible\n");
     let mut command = Command::new("keyctl");
+    let trace = mac.work.join("argv.trace");
     command
         .args(["session", "-", "sh", "-c", SCRIPT, "sh", BIN, SECRET])
+        .env(ENV_TRACE, &trace)
         .current_dir(&mac.work);
     // keyctl names the keyring it made on stderr; that is keyctl's business.
     Test::new(command, &mac.work).stderr_any().run();
@@ -150,11 +152,12 @@ Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
 + defaults export com.example.app -
 + id -u
 + defaults write com.example.app plain -string visible
-+ defaults write com.example.app token -string '(sensitive)'
 + defaults export com.example.app -
 defaults:com.example.app:plain: Creating...
 defaults:com.example.app:plain: Creation complete after [DURATION]
 defaults:com.example.app:token: Creating...
++ defaults import com.example.app -
++ defaults export com.example.app -
 defaults:com.example.app:token: Creation complete after [DURATION]
 ",
         )
@@ -249,16 +252,27 @@ defaults:com.example.app:plain: Restore complete after [DURATION]
     step("missing")
         .status(1)
         .stderr(
-            r#"error: template error: there is no secret `api_token` in the keyring
+            r#"error: defaults[0].value: template error: there is no secret `api_token` in the keyring
 hint: store it with `macllm secret set api_token`
- --> macllm.yaml:5:13
+ --> macllm.yaml:5:16
   |
 5 |     value: "{{ secret('api_token') }}"
-  |             ^
+  |                ^
 hint: templates see `host` (the Mac's facts: `macllm facts` lists them) and `vars`
 "#,
         )
         .run();
+    // No command line of the emulated Mac carried the value (`ps` shows argv to every user);
+    // `defaults import` took it on stdin, for the write and for the restore.
+    let argv = std::fs::read_to_string(&trace).unwrap();
+    assert!(!argv.contains("s3cr3t"), "{argv}");
+    assert_eq!(
+        argv.lines()
+            .filter(|l| *l == "defaults import com.example.app -")
+            .count(),
+        1,
+        "{argv}"
+    );
     // Every output and every state file, the backup included, is free of the value.
     let mut checked = 0;
     for entry in std::fs::read_dir(&mac.work)

@@ -225,7 +225,7 @@ fn apple_agents_are_disabled_and_sip_keeps_them_running_until_login() {
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = \"enabled (no override)\" -> \"disabled\"
 
 Plan: 0 to add, 1 to change, 0 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
@@ -238,7 +238,7 @@ Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is prote
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = \"enabled (no override)\" -> \"disabled\"
 
 Plan: 0 to add, 1 to change, 0 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
@@ -282,7 +282,7 @@ macllm detected the following changes made outside of macllm since the
 last "macllm apply":
 
   # service:gui/com.apple.photoanalysisd has changed
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled"
 "#,
         )
         .run();
@@ -296,7 +296,7 @@ macllm detected the following changes made outside of macllm since the
 last "macllm apply":
 
   # service:gui/com.apple.photoanalysisd has changed
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled"
 
 Unless you have made equivalent changes to your spec, the following plan
 may include actions to undo or respond to these changes.
@@ -305,7 +305,8 @@ may include actions to undo or respond to these changes.
 
 macllm will perform the following actions on sandbox:mac:
 
-  # service:gui/com.apple.photoanalysisd is already at its original value and will no longer be managed
+  # service:gui/com.apple.photoanalysisd will be restored to its original value
+  ~ value = "enabled" -> "enabled (no override)"
 
 Plan: 0 to add, 0 to change, 1 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
@@ -313,6 +314,12 @@ Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is prote
 Destroy complete! Resources: 1 destroyed.
 "#,
         )
+        // The override enabled by hand cannot be removed: destroy changes nothing and says so.
+        .stderr("service:gui/com.apple.photoanalysisd: Restoring...
+warning: service:gui/com.apple.photoanalysisd: launchd keeps an explicit `enabled` override for com.apple.photoanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.photoanalysisd behaves as before
+warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
+service:gui/com.apple.photoanalysisd: Restore complete after [DURATION]
+")
         .run();
     mac.sh(&["launchctl", "print-disabled", "gui/501"])
         .stdout(
@@ -347,7 +354,7 @@ fn third_party_jobs_are_stopped_and_started_again() {
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.example.helper will be updated in-place
-  ~ value = true -> false
+  ~ value = \"enabled (no override)\" -> \"disabled\"
 
 Plan: 0 to add, 1 to change, 0 to destroy.
 
@@ -374,7 +381,7 @@ No changes. The host matches the spec.
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.example.helper will be restored to its original value
-  ~ value = false -> true
+  ~ value = \"disabled\" -> \"enabled (no override)\"
 
 Plan: 0 to add, 0 to change, 1 to destroy.
 
@@ -383,6 +390,7 @@ Destroy complete! Resources: 1 destroyed.
         )
         .stderr(
             "service:gui/com.example.helper: Restoring...
+warning: service:gui/com.example.helper: launchd keeps an explicit `enabled` override for com.example.helper that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.example.helper behaves as before
 service:gui/com.example.helper: Restore complete after [DURATION]
 ",
         )
@@ -398,13 +406,13 @@ fn over_ssh_the_user_domain_is_used_with_a_warning() {
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/homebrew.mxcl.ollama will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
 "#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
@@ -418,13 +426,13 @@ Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): usin
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override); not loaded" -> "disabled"
 
   # service:gui/homebrew.mxcl.ollama will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
 "#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
@@ -471,13 +479,13 @@ macllm will perform the following actions on sandbox:mac:
     # method: noindex (the folder becomes ~/.ollama/models.noindex with a symlink in its place; no root needed)
 
 "#, AGENTS_DELETED, r#"  # service:gui/homebrew.mxcl.ollama will be restored to its original value
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled (no override)"
 
   # service:gui/com.apple.photoanalysisd will be restored to its original value
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled (no override); not loaded"
 
   # service:gui/com.apple.mediaanalysisd will be restored to its original value
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled (no override); not loaded"
 
 Plan: 0 to add, 0 to change, 6 to destroy.
 Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
@@ -493,14 +501,15 @@ warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): usin
 agent:com.example.ollama: Restore complete after [DURATION]
 service:gui/homebrew.mxcl.ollama: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
+warning: service:gui/homebrew.mxcl.ollama: launchd keeps an explicit `enabled` override for homebrew.mxcl.ollama that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; homebrew.mxcl.ollama behaves as before
 service:gui/homebrew.mxcl.ollama: Restore complete after [DURATION]
 service:gui/com.apple.photoanalysisd: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
+warning: service:gui/com.apple.photoanalysisd: launchd keeps an explicit `enabled` override for com.apple.photoanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.photoanalysisd behaves as before
 service:gui/com.apple.photoanalysisd: Restore complete after [DURATION]
 service:gui/com.apple.mediaanalysisd: Restoring...
 warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd cannot load in user/501 without a GUI login; it is enabled and loads at the next one
+warning: service:gui/com.apple.mediaanalysisd: launchd keeps an explicit `enabled` override for com.apple.mediaanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.mediaanalysisd behaves as before
 service:gui/com.apple.mediaanalysisd: Restore complete after [DURATION]
 "#).run();
     not_loaded(&mac, "user/501/com.example.ollama");
@@ -516,7 +525,7 @@ fn monterey_uses_the_legacy_vocabulary_and_macllm_reads_it() {
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = \"enabled (no override)\" -> \"disabled\"
 
 Plan: 0 to add, 1 to change, 0 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
@@ -561,13 +570,13 @@ fn the_serving_example_round_trips() {
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
   # service:gui/homebrew.mxcl.ollama will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
 "#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
@@ -584,13 +593,13 @@ Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is prote
 macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
   # service:gui/com.apple.photoanalysisd will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
   # service:gui/homebrew.mxcl.ollama will be updated in-place
-  ~ value = true -> false
+  ~ value = "enabled (no override)" -> "disabled"
 
 "#, AGENTS_CREATED, r#"  # spotlight:~/.ollama/models will be updated in-place
   ~ value = true -> false
@@ -813,13 +822,13 @@ macllm will perform the following actions on sandbox:mac:
     # file: ~/Library/LaunchAgents/com.example.ollama.plist
 
   # service:gui/homebrew.mxcl.ollama will be restored to its original value
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled (no override)"
 
   # service:gui/com.apple.photoanalysisd will be restored to its original value
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled (no override)"
 
   # service:gui/com.apple.mediaanalysisd will be restored to its original value
-  ~ value = false -> true
+  ~ value = "disabled" -> "enabled (no override)"
 
 Plan: 0 to add, 0 to change, 6 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
@@ -833,11 +842,14 @@ agent:com.example.keep-awake: Restore complete after [DURATION]
 agent:com.example.ollama: Restoring...
 agent:com.example.ollama: Restore complete after [DURATION]
 service:gui/homebrew.mxcl.ollama: Restoring...
+warning: service:gui/homebrew.mxcl.ollama: launchd keeps an explicit `enabled` override for homebrew.mxcl.ollama that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; homebrew.mxcl.ollama behaves as before
 service:gui/homebrew.mxcl.ollama: Restore complete after [DURATION]
 service:gui/com.apple.photoanalysisd: Restoring...
+warning: service:gui/com.apple.photoanalysisd: launchd keeps an explicit `enabled` override for com.apple.photoanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.photoanalysisd behaves as before
 warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.photoanalysisd: Restore complete after [DURATION]
 service:gui/com.apple.mediaanalysisd: Restoring...
+warning: service:gui/com.apple.mediaanalysisd: launchd keeps an explicit `enabled` override for com.apple.mediaanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.mediaanalysisd behaves as before
 warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.mediaanalysisd: Restore complete after [DURATION]
 "#).run();

@@ -14,8 +14,9 @@
 //! `com.macllm.ci-test.agent` and `.guard-agent` (`/usr/bin/true`) with their plists in
 //! `~/Library/LaunchAgents`, and the folders `/tmp/macllm-ci-test.spotlight` and `.guard`. A
 //! test refuses to start when one of them is already there (left by a run that was killed),
-//! rather than take it over. The one trace left is launchd's "enabled" override for the
-//! agents' labels, which `launchctl enable` records and launchctl has no command to remove.
+//! rather than take it over. The agents' labels get no launchd override: macllm runs
+//! `launchctl enable` (whose override launchctl has no command to remove) only for a label
+//! that was disabled.
 //!
 //! Outputs that differ between Macs (facts, the user name, timestamps, whether a GUI login
 //! exists) are checked against what the same Mac's own tools say, or by structure; the rest

@@ -1549,6 +1549,30 @@ mod tests {
         assert!(system.contains("\t\"com.openssh.sshd\" => enabled\n"));
     }
 
+    /// Nothing removes an override once written (reference 2.2): `enable` leaves an explicit
+    /// `=> enabled` (MacTools PR #116's macOS 26.5.1 capture lists `"com.docker.helper" =>
+    /// enabled`; MaccaTech/PostgresPrefs#7 shows `disabled.501.plist` keeping `<false/>`
+    /// entries after an override was turned back off), and neither bootout, deleting the
+    /// plist nor a reboot drops it ("This state persists across boots", man launchctl).
+    #[test]
+    fn overrides_outlive_their_job_and_enable_does_not_remove_them() {
+        let (_dir, machine) = mac("m2-16gb-sonoma");
+        let path = user_agent(&machine, "com.example.gone", RUN_AT_LOAD);
+        ok(&machine, &["bootstrap", "gui/501", &path]);
+        ok(&machine, &["disable", "gui/501/com.example.gone"]);
+        ok(&machine, &["enable", "gui/501/com.example.gone"]);
+        ok(&machine, &["bootout", "gui/501/com.example.gone"]);
+        std::fs::remove_file(machine.host_path(&path).unwrap()).unwrap();
+        reboot(&machine).unwrap();
+        assert_eq!(
+            ok(&machine, &["print-disabled", "gui/501"]),
+            "disabled services = {\n\
+             \t\"com.apple.ManagedClientAgent.enrollagent\" => disabled\n\
+             \t\"com.example.gone\" => enabled\n\
+             }\n"
+        );
+    }
+
     /// Fixture `launchctl-print-disabled-user-legacy.txt` (Monterey and earlier): `=> true`
     /// means disabled, `=> false` enabled.
     #[test]
