@@ -117,8 +117,26 @@ impl Applier<'_> {
         // server has restarted with its new variables); the rest run once at the end.
         let mut pending: Vec<(Restart, Vec<&Change>)> = Vec::new();
         let mut failure = None;
+        // A change an earlier run was killed in the middle of (in flight in the state) is
+        // finished first, before any other change touches the host: a later change may rely
+        // on what it was halfway through (a model pulled into a folder moved away and not yet
+        // linked back would make a second folder). One that depends on a change in this plan
+        // keeps its place after it.
+        let interrupted = |change: &&Change| {
+            state
+                .resources
+                .get(&change.id)
+                .is_some_and(|record| record.applied.is_none())
+                && !plan
+                    .changes
+                    .iter()
+                    .any(|other| change.depends_on.contains(&other.id))
+        };
+        let (first, rest): (Vec<&Change>, Vec<&Change>) =
+            plan.changes.iter().partition(interrupted);
+        let order: Vec<&Change> = first.into_iter().chain(rest).collect();
         let mut next = 0;
-        while let Some(change) = plan.changes.get(next) {
+        while let Some(&change) = order.get(next) {
             let due: Vec<usize> = pending
                 .iter()
                 .enumerate()
@@ -134,7 +152,7 @@ impl Applier<'_> {
             if failure.is_some() {
                 break;
             }
-            let wave = self.wave(&plan.changes[next..], &pending);
+            let wave = self.wave(&order[next..], &pending, state);
             next += wave.len().max(1);
             let (done, error) = if wave.is_empty() {
                 match self.apply_one(change, state) {
@@ -184,8 +202,9 @@ impl Applier<'_> {
     /// is read only once Ollama runs, or writes with more than one command).
     fn wave<'c>(
         &self,
-        changes: &'c [Change],
+        changes: &[&'c Change],
         pending: &[(Restart, Vec<&Change>)],
+        state: &State,
     ) -> Vec<(&'c Change, Option<Invocation>)> {
         let owed: HashSet<&ResourceId> = pending
             .iter()
@@ -193,12 +212,28 @@ impl Applier<'_> {
             .collect();
         let mut ids: HashSet<&ResourceId> = HashSet::new();
         let mut wave = Vec::new();
-        for change in changes {
+        for &change in changes {
             let needs_earlier = change
                 .depends_on
                 .iter()
                 .any(|id| ids.contains(id) || owed.contains(id));
-            if change.known_after_apply || needs_earlier {
+            // What `apply_one` must look at first goes alone: a value read only once Ollama
+            // runs, an original kept encrypted, a removal to read again at its turn, a value
+            // that may be someone else's change stopped halfway.
+            let sealed = change.action == Action::Restore
+                && change.after.as_ref().is_some_and(crate::secret::is_sealed);
+            let read_again =
+                matches!(change.action, Action::Restore | Action::Delete) && !change.writes();
+            let halfway = change.action != Action::Restore
+                && !state.resources.contains_key(&change.id)
+                && change.before.as_ref().is_some_and(|before| {
+                    change
+                        .resource
+                        .as_resource()
+                        .halfway_not_ours(&self.target, before)
+                        .is_some()
+                });
+            if change.known_after_apply || needs_earlier || sealed || read_again || halfway {
                 break;
             }
             let write = if change.writes() {
@@ -381,6 +416,42 @@ impl Applier<'_> {
         } else {
             change
         };
+        // An original kept encrypted is decrypted only now, to be written back.
+        let opened_change;
+        let change = match &change.after {
+            Some(after) if change.action == Action::Restore && crate::secret::is_sealed(after) => {
+                opened_change = Change {
+                    after: opened(change)?,
+                    ..change.clone()
+                };
+                &opened_change
+            }
+            _ => change,
+        };
+        // A removal the plan found already done is read again at its turn: an earlier change
+        // may have brought the value back since (finishing an interrupted folder move puts
+        // back the models that were inside it), and destroy must not report a removal it
+        // did not do.
+        let read_again;
+        let change =
+            if matches!(change.action, Action::Restore | Action::Delete) && !change.writes() {
+                read_again = Change {
+                    before: resource
+                        .read(&self.target)
+                        .with_context(|| format!("reading {} again", change.id))?,
+                    ..change.clone()
+                };
+                &read_again
+            } else {
+                change
+            };
+        if change.action != Action::Restore
+            && !state.resources.contains_key(&change.id)
+            && let Some(before) = &change.before
+            && let Some(refusal) = resource.halfway_not_ours(&self.target, before)
+        {
+            bail!("{refusal}");
+        }
         if change.action != Action::Restore {
             record_original(change, state)?;
             self.file.save(state, self.lock)?;

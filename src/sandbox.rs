@@ -78,13 +78,12 @@ impl Host for SandboxHost {
             path: request.path.clone(),
             body: request.body.clone(),
         };
-        let response =
-            emulated_mac::ollama::handle_at(&machine, address, &request).map_err(|refused| {
-                anyhow::Error::new(Unreachable {
-                    address: refused.address,
-                    reason: refused.reason,
-                })
-            })?;
+        let response = emulated_mac::http(&machine, address, &request).map_err(|refused| {
+            anyhow::Error::new(Unreachable {
+                address: refused.address,
+                reason: refused.reason,
+            })
+        })?;
         if response.content_type.starts_with("application/x-ndjson") {
             response.body.lines().for_each(on_line);
         }

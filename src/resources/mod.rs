@@ -187,6 +187,13 @@ pub trait Resource {
         value
     }
 
+    /// Why apply must refuse `before`, a value that looks like this kind's own change stopped
+    /// halfway (a folder renamed to `.noindex` with no symlink yet), when the state holds no
+    /// record of macllm starting it: finishing it would take over what someone else made.
+    fn halfway_not_ours(&self, _target: &Target, _before: &Value) -> Option<String> {
+        None
+    }
+
     /// Things a user should know before applying (e.g. a domain that needs Full Disk Access).
     fn warnings(&self) -> Vec<String> {
         Vec::new()

@@ -138,6 +138,21 @@ impl Resource for SpotlightFolder {
         Ok(())
     }
 
+    fn halfway_not_ours(&self, target: &Target, before: &Value) -> Option<String> {
+        if *before != Value::String(HALF_MOVED.to_string()) {
+            return None;
+        }
+        let path = target.expand_home(&self.path).ok()?;
+        let path = path.trim_end_matches('/');
+        Some(format!(
+            "{path}.noindex exists and {path} does not, but macllm did not move it there (the \
+             state has no record of {}): it will not link a folder it did not move\nhint: if \
+             the folder belongs at {path}, move it back by hand (`mv {path}.noindex {path}`) \
+             and apply again",
+            self.id()
+        ))
+    }
+
     fn notes(&self) -> Vec<String> {
         vec![format!(
             "method: noindex (the folder becomes {}.noindex with a symlink in its place; no root needed)",

@@ -62,23 +62,31 @@ error: applying spotlight:~/.ollama/models: `ln -s /Users/admin/.ollama/models.n
     (mac, before)
 }
 
+/// The plan of an apply that would finish a half-done move.
+fn finish_plan() -> String {
+    [
+        "
+macllm will perform the following actions on sandbox:mac:
+
+  # spotlight:~/.ollama/models will be updated in-place
+  ~ value = \"half-moved: renamed to .noindex, no symlink\" (string) -> false (boolean)
+",
+        METHOD,
+        "
+Plan: 0 to add, 1 to change, 0 to destroy.
+",
+        WARNING,
+    ]
+    .concat()
+}
+
 #[test]
 fn the_next_apply_finishes_a_half_moved_folder() {
     let (mac, _) = stranded();
     mac.on(&["apply", "--yes"])
         .stdout(
             &[
-                "
-macllm will perform the following actions on sandbox:mac:
-
-  # spotlight:~/.ollama/models will be updated in-place
-  ~ value = \"half-moved: renamed to .noindex, no symlink\" (string) -> false (boolean)
-",
-                METHOD,
-                "
-Plan: 0 to add, 1 to change, 0 to destroy.
-",
-                WARNING,
+                &finish_plan(),
                 "
 Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
 ",
@@ -272,4 +280,24 @@ hint: put the folder back at /Users/admin/.ollama/models by hand
             .get("spotlight:~/.ollama/models")
             .is_some()
     );
+}
+
+#[test]
+fn a_noindex_folder_that_macllm_did_not_move_is_refused_not_linked() {
+    let mac = Mac::new();
+    mac.spec(SPEC);
+    // Someone renamed the folder before macllm ever ran: it looks like a half-done move.
+    mac.sh(&["mkdir", "-p", &format!("{MODELS}/blobs")]).run();
+    mac.sh(&["mv", MODELS, HIDDEN]).run();
+    let before = ollama_files(&mac);
+    mac.on(&["apply", "--yes"])
+        .status(1)
+        .stdout(&finish_plan())
+        .stderr("error: applying spotlight:~/.ollama/models: /Users/admin/.ollama/models.noindex exists and /Users/admin/.ollama/models does not, but macllm did not move it there (the state has no record of spotlight:~/.ollama/models): it will not link a folder it did not move
+hint: if the folder belongs at /Users/admin/.ollama/models, move it back by hand (`mv /Users/admin/.ollama/models.noindex /Users/admin/.ollama/models`) and apply again
+")
+        .run();
+    mac.sh(&["test", "-e", MODELS]).status(1).run();
+    assert_eq!(ollama_files(&mac), before);
+    assert!(!mac.state_path().exists(), "nothing recorded");
 }

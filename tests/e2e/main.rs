@@ -4,6 +4,7 @@
 mod bad_input;
 mod batches;
 mod crash_steps;
+mod crash_sweep;
 mod emulated_ollama_clients;
 mod fleet;
 mod harness;

@@ -15,13 +15,13 @@ const NO_ACTIVATE_SETTINGS: &str = "warning: cannot run `/System/Library/Private
 hint: macllm manages macOS; elsewhere use an emulated Mac with `--host sandbox:DIR`
 ";
 
-struct Shim {
+pub(crate) struct Shim {
     bin: PathBuf,
     trace: PathBuf,
 }
 
 impl Shim {
-    fn install(mac: &Mac) -> Shim {
+    pub(crate) fn install(mac: &Mac) -> Shim {
         let bin = mac.work.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         for program in PROGRAMS {
@@ -33,7 +33,7 @@ impl Shim {
         }
     }
 
-    fn command(&self, mac: &Mac, program: &str, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, mac: &Mac, program: &str, args: &[&str]) -> Command {
         let mut command = mac.command(args);
         let path = format!(
             "{}:{}",
@@ -51,7 +51,7 @@ impl Shim {
         command
     }
 
-    fn local(&self, mac: &Mac, args: &[&str]) -> Test {
+    pub(crate) fn local(&self, mac: &Mac, args: &[&str]) -> Test {
         let mut all = vec!["--host", "local"];
         all.extend_from_slice(args);
         Test::new(self.command(mac, "macllm", &all), &mac.work)

@@ -9,6 +9,7 @@
 
 pub mod activate_settings;
 pub mod brew;
+mod crash;
 pub mod curl;
 pub mod defaults;
 pub mod files;
@@ -95,10 +96,61 @@ pub const FAIL_FILE: &str = "var/macllm-fail";
 /// Test hook: milliseconds every emulated *write* sleeps first, so a test can kill an apply
 /// in the middle.
 pub const ENV_DELAY_MS: &str = "MACLLM_SANDBOX_DELAY_MS";
+/// Test hook: a file in the emulated Mac naming a kill point, `N before` or `N after`. While
+/// it exists, every emulated command (each [`run`] from outside, wrappers such as `sudo`
+/// counting once with what they run) and every Ollama HTTP request ([`http`]) is one step,
+/// appended to [`CRASH_STEPS_FILE`]; at step N, before it runs or after it ran, the process
+/// running macllm dies as if SIGKILLed: no destructors, no flush. Counting in the file
+/// spans processes (shim children), and counting here, where every command passes, keeps
+/// the kill points the same however macllm groups its commands. Not covered: HTTP that a
+/// local host sends over TCP to `macllm sandbox serve` (that server cannot name macllm's
+/// process), and over SSH a shim's parent is the session's shell, so the kill ends the
+/// session and macllm sees the connection drop instead of dying.
+pub const CRASH_FILE: &str = "var/macllm-crash";
+/// With [`CRASH_FILE`] present: one line per step so far, the command it was; the step's
+/// number is its line's.
+pub const CRASH_STEPS_FILE: &str = "var/macllm-crash-steps";
 
 /// Runs one emulated program. `argv[0]` may be a path (`/usr/bin/defaults`); its file name
 /// picks the program.
 pub fn run(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
+    // `sudo` and `launchctl asuser` run what they wrap through here again: one step in all.
+    let outermost = DEPTH.with(|depth| depth.replace(depth.get() + 1)) == 0;
+    let step = outermost
+        .then(|| crash::begin(machine, &argv.join(" ")))
+        .flatten();
+    let output = run_program(machine, argv, stdin);
+    DEPTH.with(|depth| depth.set(depth.get() - 1));
+    if let Some(step) = step {
+        crash::end(step);
+    }
+    output
+}
+
+/// One HTTP request to the emulated Mac's Ollama, as a client on the Mac sends it: a step of
+/// the [`CRASH_FILE`] hook, like a command (over SSH it is one: `curl`, through [`run`]).
+pub fn http(
+    machine: &Machine,
+    address: &str,
+    request: &HttpRequest,
+) -> std::result::Result<HttpResponse, Unreachable> {
+    let step = crash::begin(
+        machine,
+        &format!("http {} {} {}", request.method, address, request.path),
+    );
+    let response = ollama::handle_at(machine, address, request);
+    if let Some(step) = step {
+        crash::end(step);
+    }
+    response
+}
+
+thread_local! {
+    /// How many [`run`]s this thread is inside: wrapped commands are not steps of their own.
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn run_program(machine: &Machine, argv: &[String], stdin: &[u8]) -> Result<Output> {
     let Some((program, args)) = argv.split_first() else {
         bail!("internal error: empty argv");
     };
@@ -262,6 +314,7 @@ pub fn shim_main() -> Option<i32> {
     {
         delay_write();
     }
+    crash::IN_SHIM.store(true, std::sync::atomic::Ordering::Relaxed);
     let result = Machine::open(Path::new(&dir)).and_then(|mut machine| {
         // sshd sets SSH_CONNECTION in a session's environment (sshd(8), ENVIRONMENT).
         machine.info.over_ssh = std::env::var_os("SSH_CONNECTION").is_some();
