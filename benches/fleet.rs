@@ -5,6 +5,7 @@
 //! masters included) used, for this build and, side by side, the binary named by
 //! `MACLLM_BENCH_BASELINE`: the emulated Macs and their sshd share the machine's cores, so
 //! wall time alone does not show the tool's cost. Asserts nothing about time.
+//! `MACLLM_BENCH_PARALLELISM=10,30` picks the parallelisms.
 
 #[path = "../tests/e2e/sshd.rs"]
 mod sshd;
@@ -45,8 +46,19 @@ fn main() {
             (server, port)
         })
         .collect();
+    let parallelisms: Vec<usize> = std::env::var("MACLLM_BENCH_PARALLELISM")
+        .ok()
+        .map(|d| d.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 10, 30]);
+    // ssh's control sockets live under TMPDIR, and a Unix socket path has at most 104 bytes:
+    // a short folder of their own.
+    let sockets = tempfile::Builder::new()
+        .prefix("mf")
+        .tempdir_in("/tmp")
+        .expect("socket dir");
+    let mut round = 0;
     for (label, binary) in support::binaries(BIN) {
-        for parallelism in [1, 10, 30] {
+        for &parallelism in &parallelisms {
             let run = work.join(format!("{label}-{parallelism}"));
             std::fs::create_dir_all(&run).expect("run dir");
             std::fs::copy(
@@ -56,7 +68,8 @@ fn main() {
             .expect("spec");
             for step in ["apply", "destroy"] {
                 // A fresh control folder per step: its masters' CPU is counted, then they stop.
-                let tmp = run.join(format!("tmp-{step}"));
+                round += 1;
+                let tmp = sockets.path().join(round.to_string());
                 std::fs::create_dir_all(&tmp).expect("tmp");
                 let mut command = Command::new(&binary);
                 command.current_dir(&run);
