@@ -7,7 +7,8 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(
     name = "macllm",
-    version,
+    // The version and the commit it was built from (build.rs).
+    version = env!("MACLLM_VERSION_LINE"),
     about = "Declarative setup of Macs that run local LLMs: plan, apply, drift, destroy",
     after_help = "Exit codes: 0 success (nothing to do), 1 error, 2 changes present \
                   (`plan --detailed-exitcode`) or drift found (`drift`)."
@@ -104,6 +105,35 @@ pub enum Command {
     /// Create and use emulated Macs.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// The version and the commit this build comes from (`--json`: with the target too).
+    Version,
+    /// Print the shell completion script for SHELL on stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Write a spec of what the host has today; `plan` with it there changes nothing.
+    Import(WriteSpecArgs),
+    /// Write a starter spec sized for the host (the tier's modules, a model that fits).
+    Init(WriteSpecArgs),
+}
+
+/// The shells `macllm completions` writes a script for.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Args, Debug)]
+pub struct WriteSpecArgs {
+    /// Write the spec to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

@@ -110,13 +110,8 @@ impl Graph {
         order
     }
 
-    /// Graphviz DOT, nodes and edges sorted so the text is stable.
-    pub fn to_dot(&self) -> String {
-        let quote = |id: &ResourceId| serde_json::to_string(&id.0).unwrap_or_default();
-        let mut out = String::from("digraph macllm {\n  rankdir = LR;\n");
-        for id in self.apply_order() {
-            out.push_str(&format!("  {};\n", quote(&id)));
-        }
+    /// Every edge as (dependency, dependent), sorted.
+    pub fn edges(&self) -> Vec<(&ResourceId, &ResourceId)> {
         let mut edges: Vec<(&ResourceId, &ResourceId)> = self
             .graph
             .edge_indices()
@@ -124,7 +119,17 @@ impl Graph {
             .map(|(a, b)| (&self.graph[a], &self.graph[b]))
             .collect();
         edges.sort();
-        for (from, to) in edges {
+        edges
+    }
+
+    /// Graphviz DOT, nodes and edges sorted so the text is stable.
+    pub fn to_dot(&self) -> String {
+        let quote = |id: &ResourceId| serde_json::to_string(&id.0).unwrap_or_default();
+        let mut out = String::from("digraph macllm {\n  rankdir = LR;\n");
+        for id in self.apply_order() {
+            out.push_str(&format!("  {};\n", quote(&id)));
+        }
+        for (from, to) in self.edges() {
             out.push_str(&format!("  {} -> {};\n", quote(from), quote(to)));
         }
         out.push_str("}\n");

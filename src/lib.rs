@@ -17,7 +17,7 @@
 //! ```text
 //! commands/   one thin wrapper per subcommand (`cli.rs`: the clap types); `fleet.rs` runs a
 //!             command on many hosts (threads, a block per host, the summary)
-//! spec/, graph, plan, render, apply, state, export
+//! spec/, graph, plan, render, apply, state, export, import/
 //!             the steps; `plan` is data and never uses `output` or `render`
 //! output.rs   where text goes (data to stdout, progress to stderr, colour, masking); it
 //!             implements `target::Hook`, so progress bars reach the terminal from here
@@ -36,11 +36,13 @@ pub mod catalog;
 pub mod chips;
 pub mod cli;
 pub mod commands;
+pub mod diagnostic;
 pub mod export;
 pub mod facts;
 pub mod fleet;
 pub mod graph;
 pub mod host;
+pub mod import;
 pub mod inventory;
 pub mod mask;
 pub mod ollama;
@@ -66,21 +68,46 @@ pub fn run() -> i32 {
         Ok(cli) => cli,
         Err(err) => {
             use clap::error::ErrorKind;
-            let _ = err.print();
             // Usage errors exit 1 (DESIGN.md: 0 success, 1 error, 2 changes), not clap's 2.
-            return match err.kind() {
+            let code = match err.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
                 _ => 1,
             };
+            if code == 1 && json_asked() {
+                print_json(&diagnostic::usage_document(&err.render().to_string()));
+            } else {
+                let _ = err.print();
+            }
+            return code;
         }
     };
+    let json = cli.global.json;
     match commands::run(cli.global, cli.command) {
         Ok(code) => code,
+        Err(err) if json => {
+            print_json(&diagnostic::document(&err));
+            1
+        }
         Err(err) => {
             print_error(&err);
             1
         }
     }
+}
+
+/// `--json` among the arguments of a command line that does not parse (not after `--`,
+/// where the words are an emulated program's).
+fn json_asked() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json")
+}
+
+/// With `--json` an error is the one document on stdout, as data would have been.
+fn print_json(document: &serde_json::Value) {
+    let text = serde_json::to_string_pretty(document).unwrap_or_default();
+    output::emit(&format!("{text}\n"), false);
 }
 
 /// Every error reaches the user through here, once: `error: ...`, with spec errors rendered

@@ -134,6 +134,22 @@ fn model_fit(facts: &Facts, model: &CatalogModel, tier: &Tier) -> ModelFit {
     }
 }
 
+/// The share of the GPU's memory a starter model may take with its cache: the rest is left to
+/// the apps the Mac runs beside it, so a first apply does not start by swapping.
+pub const STARTER_SHARE_PERCENT: u64 = 80;
+
+/// The model a starter spec (`macllm init`) pulls: the largest 4-bit catalogue model whose
+/// weights, cache at the tier's context and overhead take at most [`STARTER_SHARE_PERCENT`] of
+/// the GPU's memory; 4-bit because it is the usual quality-per-byte trade (the catalogue's
+/// 8-bit and 16-bit rows are variants of smaller models). `None` when none fits.
+pub fn starter_model(r: &Recommendation) -> Option<&ModelFit> {
+    let room = r.gpu_budget_bytes / 100 * STARTER_SHARE_PERCENT;
+    r.models
+        .iter()
+        .filter(|m| m.fits && m.needs_bytes <= room && m.quantization.starts_with("Q4"))
+        .max_by_key(|m| (m.size_bytes, m.tag))
+}
+
 /// tokens/s no Mac with this memory bandwidth can exceed for a model of `size` bytes.
 pub fn bound_tokens_per_second(facts: &Facts, size: u64) -> Option<f64> {
     facts

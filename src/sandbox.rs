@@ -20,9 +20,30 @@ pub struct SandboxHost {
 }
 
 impl SandboxHost {
-    /// Opens the emulated Mac in `dir`, creating the default preset there on first use.
+    /// Opens the emulated Mac in `dir`, which must exist: a read-only command (`plan`,
+    /// `drift`, `facts`, ...) run with a misspelt `--host sandbox:DIR` says so instead of
+    /// making a new Mac that reports a fresh machine.
+    pub fn open(dir: &Path) -> Result<SandboxHost> {
+        open_machine(dir)?;
+        Ok(SandboxHost {
+            name: format!("sandbox:{}", dir.display()),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Opens the emulated Mac in `dir`, creating the default preset there on first use (what
+    /// `apply` does, so that README's one-line set-up works). Only a missing or empty folder
+    /// becomes a Mac: one that holds other files is most likely a typo for another path.
     pub fn open_or_create(dir: &Path) -> Result<SandboxHost> {
-        if !dir.join(emulated_mac::machine::MACHINE_FILE).exists() {
+        if !is_emulated_mac(dir) {
+            let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
+            if !empty {
+                return Err(NotAnEmulatedMac {
+                    dir: dir.to_path_buf(),
+                    has_files: true,
+                }
+                .into());
+            }
             let preset = default_preset();
             Machine::create(dir, preset)?;
             eprintln!(
@@ -31,12 +52,55 @@ impl SandboxHost {
                 dir.display()
             );
         }
-        Machine::open(dir)?;
-        Ok(SandboxHost {
-            name: format!("sandbox:{}", dir.display()),
-            dir: dir.to_path_buf(),
-        })
+        SandboxHost::open(dir)
     }
+}
+
+/// `--host sandbox:DIR` where DIR holds no emulated Mac: a typo, most likely.
+#[derive(Debug)]
+pub struct NotAnEmulatedMac {
+    pub dir: PathBuf,
+    /// DIR holds other files, so not even `apply` makes a Mac there.
+    pub has_files: bool,
+}
+
+impl std::fmt::Display for NotAnEmulatedMac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.dir.display();
+        let file = emulated_mac::machine::MACHINE_FILE;
+        if self.has_files {
+            write!(
+                f,
+                "{shown} is not an emulated Mac (it has no {file}) and is not empty, so macllm will not make one there\n\
+                 hint: name a folder that holds an emulated Mac, or one that does not exist yet"
+            )
+        } else {
+            write!(
+                f,
+                "{shown} is not an emulated Mac (it has no {file})\n\
+                 hint: create one with `macllm sandbox init {shown}`, or let `macllm --host sandbox:{shown} apply` create it"
+            )
+        }
+    }
+}
+
+impl std::error::Error for NotAnEmulatedMac {}
+
+/// The emulated Mac in `dir`, or [`NotAnEmulatedMac`] when there is none.
+pub fn open_machine(dir: &Path) -> Result<Machine> {
+    if !is_emulated_mac(dir) {
+        return Err(NotAnEmulatedMac {
+            dir: dir.to_path_buf(),
+            has_files: false,
+        }
+        .into());
+    }
+    Machine::open(dir)
+}
+
+/// Whether `dir` holds an emulated Mac (its `machine.json`).
+fn is_emulated_mac(dir: &Path) -> bool {
+    dir.join(emulated_mac::machine::MACHINE_FILE).exists()
 }
 
 impl Host for SandboxHost {

@@ -1,5 +1,5 @@
 //! Will a model fit? At plan time, for each model in the spec: weights (the model's real size
-//! from `/api/tags`) plus KV cache (layers x context x KV heads x head dim x 2 for K and V x
+//! from `/api/tags`, or from the catalogue before the first pull) plus KV cache (layers x context x KV heads x head dim x 2 for K and V x
 //! bytes per element of the cache type, so grouped-query attention counts, x parallel slots)
 //! plus runtime overhead, against what macOS lets the GPU wire.
 
@@ -157,28 +157,33 @@ pub fn default_context(budget: u64) -> u64 {
 }
 
 /// Memory-fit warnings for every model the spec builds or pulls, with the numbers and the
-/// largest `num_ctx` that fits. Models whose base is not on the host yet are skipped (their
-/// size is known only after the pull).
+/// largest `num_ctx` that fits. A base model that is not on the host yet (the first apply) is
+/// sized from the catalogue; one the catalogue does not know is reported as not sized (a
+/// warning on `target`, which `--strict` does not count: nothing says it will not fit).
 pub fn check(
     spec: &crate::spec::Spec,
     target: &crate::target::Target,
 ) -> anyhow::Result<Vec<String>> {
     use crate::resources::AnyResource;
+    use crate::resources::ollama_models::full_name;
     let mut env = std::collections::BTreeMap::new();
     let mut models = Vec::new();
+    // Custom models by full name, with their base and `num_ctx`: a model built on another
+    // model of the spec is sized by the base at the root of that chain.
+    let mut built = std::collections::BTreeMap::new();
     for declared in &spec.resources {
         match &declared.resource {
             AnyResource::OllamaEnv(v) => {
                 env.insert(v.name.as_str(), v.value.as_str());
             }
-            AnyResource::OllamaModel(m) => models.push((
-                format!("ollama_model:{}", m.name),
-                m.from.clone(),
-                m.parameters.get("num_ctx").and_then(|v| match v {
+            AnyResource::OllamaModel(m) => {
+                let num_ctx = m.parameters.get("num_ctx").and_then(|v| match v {
                     crate::value::Value::Integer(n) => u64::try_from(*n).ok(),
                     _ => None,
-                }),
-            )),
+                });
+                built.insert(full_name(&m.name), (m.from.clone(), num_ctx));
+                models.push((format!("ollama_model:{}", m.name), m.from.clone(), num_ctx));
+            }
             AnyResource::OllamaPull(p) => {
                 models.push((format!("ollama_pull:{}", p.model), p.model.clone(), None))
             }
@@ -198,42 +203,51 @@ pub fn check(
     let cache_type = env.get("OLLAMA_KV_CACHE_TYPE").copied().unwrap_or("f16");
     let budget = gpu_budget_bytes(facts);
     let mut warnings = Vec::new();
-    for (id, base, num_ctx) in models {
-        let full = crate::resources::ollama_models::full_name(&base);
-        let Some(weights) = tags.get(&full).copied() else {
-            continue;
+    for (id, mut base, mut num_ctx) in models {
+        // At most as many steps as there are custom models: the graph has no cycles, but a
+        // bound costs nothing.
+        for _ in 0..built.len() {
+            let Some((from, parent_ctx)) = built.get(&full_name(&base)) else {
+                break;
+            };
+            num_ctx = num_ctx.or(*parent_ctx);
+            base = from.clone();
+        }
+        let weights = match base_weights(&client, &tags, &base)? {
+            Base::Sized(weights) => weights,
+            Base::Unknown => {
+                target.warn(format!(
+                    "{id} cannot be sized against this Mac's memory: its base {base} is not on the Mac yet and not in macllm's catalogue; plan again after it is pulled"
+                ));
+                continue;
+            }
+            // On the Mac, but `/api/show` gives no shape (an architecture without the usual
+            // keys): nothing to size it by.
+            Base::Shapeless => continue,
         };
-        let Some(show) = client.show(&base)? else {
-            continue;
-        };
-        let Some(shape) = Shape::from_model_info(&show["model_info"]) else {
-            continue;
-        };
-        let from_base =
-            crate::ollama::parameters::parse_show(show["parameters"].as_str().unwrap_or_default())
-                .get("num_ctx")
-                .and_then(|v| v.first().cloned())
-                .and_then(|v| match v {
-                    crate::value::Value::Integer(n) => u64::try_from(n).ok(),
-                    _ => None,
-                });
         let num_ctx = num_ctx
-            .or(from_base)
+            .or(weights.num_ctx)
             .or_else(|| {
                 env.get("OLLAMA_CONTEXT_LENGTH")
                     .and_then(|v| v.parse().ok())
                     .filter(|n| *n > 0)
             })
             .unwrap_or_else(|| default_context(budget));
+        let shape = &weights.shape;
         let num_ctx = if shape.trained_context > 0 {
             num_ctx.min(shape.trained_context)
         } else {
             num_ctx
         };
-        let fit = Fit::estimate(facts, weights, &shape, num_ctx, parallel, cache_type);
+        let fit = Fit::estimate(facts, weights.bytes, shape, num_ctx, parallel, cache_type);
         if !fit.fits() {
+            let source = if weights.from_catalogue {
+                format!(" ({base} is not on the Mac yet: its size is from macllm's catalogue)")
+            } else {
+                String::new()
+            };
             warnings.push(format!(
-                "{id} needs about {} (weights {} + KV cache {} for num_ctx {num_ctx} x {parallel} parallel at {cache_type} + {} overhead) but this Mac lets the GPU use about {} of its {}{}; {}",
+                "{id} needs about {} (weights {} + KV cache {} for num_ctx {num_ctx} x {parallel} parallel at {cache_type} + {} overhead) but this Mac lets the GPU use about {} of its {}{}; {}{source}",
                 gib(fit.total()),
                 gib(fit.weights),
                 gib(fit.kv_cache),
@@ -249,6 +263,62 @@ pub fn check(
         }
     }
     Ok(warnings)
+}
+
+/// What sizes a base model: its bytes and shape, and the `num_ctx` its Modelfile sets.
+struct BaseWeights {
+    bytes: u64,
+    shape: Shape,
+    num_ctx: Option<u64>,
+    from_catalogue: bool,
+}
+
+/// How a base model can be sized.
+enum Base {
+    Sized(BaseWeights),
+    /// On the Mac, without the shape keys in `/api/show`.
+    Shapeless,
+    /// Neither on the Mac nor in the catalogue.
+    Unknown,
+}
+
+/// The base as the Mac has it (`/api/tags` and `/api/show`, which win: library tags are
+/// re-pointed), else as the catalogue knows it.
+fn base_weights(
+    client: &crate::ollama::client::Client,
+    tags: &std::collections::BTreeMap<String, u64>,
+    base: &str,
+) -> anyhow::Result<Base> {
+    let Some(&bytes) = tags.get(&crate::resources::ollama_models::full_name(base)) else {
+        return Ok(crate::catalog::find(base).map_or(Base::Unknown, |model| {
+            Base::Sized(BaseWeights {
+                bytes: model.size,
+                shape: model.shape(),
+                num_ctx: None,
+                from_catalogue: true,
+            })
+        }));
+    };
+    let Some(show) = client.show(base)? else {
+        return Ok(Base::Shapeless);
+    };
+    let Some(shape) = Shape::from_model_info(&show["model_info"]) else {
+        return Ok(Base::Shapeless);
+    };
+    let num_ctx =
+        crate::ollama::parameters::parse_show(show["parameters"].as_str().unwrap_or_default())
+            .get("num_ctx")
+            .and_then(|v| v.first().cloned())
+            .and_then(|v| match v {
+                crate::value::Value::Integer(n) => u64::try_from(n).ok(),
+                _ => None,
+            });
+    Ok(Base::Sized(BaseWeights {
+        bytes,
+        shape,
+        num_ctx,
+        from_catalogue: false,
+    }))
 }
 
 #[cfg(test)]
@@ -302,6 +372,26 @@ mod tests {
         assert_eq!(budget_source(&facts), " (iogpu.wired_limit_mb=14000)");
         facts.gpu_wired_limit_mb = None;
         assert_eq!(gpu_budget_bytes(&facts), (16u64 << 30) / 3 * 2);
+    }
+
+    /// A custom model built on another model of the spec is sized by the base at the root of
+    /// the chain (not on the Mac yet: from the catalogue), with the nearest `num_ctx`.
+    #[test]
+    fn a_model_on_a_model_of_the_spec_is_sized_by_the_root_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = crate::sandbox::SandboxHost::open_or_create(&dir.path().join("mac")).unwrap();
+        let file = dir.path().join("macllm.yaml");
+        let text = "macllm: 1\nollama:\n  models:\n    - name: chat\n      from: qwen2.5:32b\n      parameters: { num_ctx: 8192 }\n    - name: chat-terse\n      from: chat\n      system: Be brief.\n";
+        let spec = crate::spec::Spec::parse(&file, text.to_string(), Default::default()).unwrap();
+        let target = crate::target::Target::new(&host);
+        let warnings = check(&spec, &target).unwrap();
+        let expected = |id: &str| {
+            format!(
+                "ollama_model:{id} needs about 21.2 GiB (weights 18.5 GiB + KV cache 2.0 GiB for num_ctx 8192 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 10.7 GiB of its 16.0 GiB; the model does not fit at any context (qwen2.5:32b is not on the Mac yet: its size is from macllm's catalogue)"
+            )
+        };
+        assert_eq!(warnings, [expected("chat"), expected("chat-terse")]);
+        assert!(target.take_warnings().is_empty());
     }
 
     #[test]

@@ -179,27 +179,41 @@ impl<'a> Target<'a> {
     /// Writes `bytes` to the file `path` as the user (its folder made first), so that under
     /// sudo the file and a folder made for it are the user's, not root's.
     pub fn write_file_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        self.make_folder_as_user(path)?;
+        self.tee_as_user(path, bytes)
+    }
+
+    /// [`Target::write_file_as_user`] for a file only the user may read (0600), made so before
+    /// `bytes` go in: a secret is never in a file others can read, not even for a moment. A new
+    /// file is made empty first (a run stopped there leaves an empty file, which holds
+    /// nothing); an existing one is not emptied, so a stop loses none of what it held.
+    pub fn write_private_file_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        self.make_folder_as_user(path)?;
+        let exists = self.run_as_user(Invocation::read(["test", "-f", path]))?;
+        if !exists.success() {
+            self.tee_as_user(path, Vec::new())?;
+        }
+        crate::host::run_ok(
+            &self.host,
+            &self.as_user(Invocation::write(["chmod", "600", path]))?,
+        )?;
+        self.tee_as_user(path, bytes)
+    }
+
+    fn make_folder_as_user(&self, path: &str) -> Result<()> {
         if let Some((dir, _)) = path.rsplit_once('/') {
             crate::host::run_ok(
                 &self.host,
                 &self.as_user(Invocation::write(["mkdir", "-p", dir]))?,
             )?;
         }
-        let tee = Invocation::write(["tee", path]).with_stdin(bytes);
-        crate::host::run_ok(&self.host, &self.as_user(tee)?)?;
         Ok(())
     }
 
-    /// [`Target::write_file_as_user`] for a file only the user may read (0600): it is made
-    /// empty and chmod-ed before `bytes` go in, so a secret is never in a file others can read,
-    /// not even for a moment, and a file that was 0644 before is 0600 before it changes.
-    pub fn write_private_file_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
-        self.write_file_as_user(path, Vec::new())?;
-        crate::host::run_ok(
-            &self.host,
-            &self.as_user(Invocation::write(["chmod", "600", path]))?,
-        )?;
-        self.write_file_as_user(path, bytes)
+    fn tee_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        let tee = Invocation::write(["tee", path]).with_stdin(bytes);
+        crate::host::run_ok(&self.host, &self.as_user(tee)?)?;
+        Ok(())
     }
 
     /// Runs `invocation` as the user (see [`Target::as_user`]).

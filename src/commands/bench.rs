@@ -24,6 +24,7 @@ pub fn run(context: &Context, model: &str, runs: u32) -> Result<i32> {
             bail!("{model} is not installed on {}\nhint: `ollama pull {model}`, or add it to `ollama.pull` in the spec", host.name());
         };
         let facts = Facts::read(host)?;
+        unload(context, &client, model)?;
         let mut results = Vec::new();
         for run in 0..runs {
             context.ui.progress(&format!("{model}: run {} of {runs}...", run + 1));
@@ -43,6 +44,40 @@ pub fn run(context: &Context, model: &str, runs: u32) -> Result<i32> {
         }
         Ok(0)
     })
+}
+
+/// How long to wait for Ollama to let go of the model before the first run.
+const UNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Unloads `model` so that run 1's load time is a cold load, not that of a model an earlier
+/// chat or bench left in memory. An empty prompt with `keep_alive: 0` is Ollama's documented
+/// unload (docs/api.md "Unload a model"; `GenerateHandler` in server/routes.go calls
+/// `s.sched.expireRunner` and answers `done_reason: "unload"` at once), but the scheduler
+/// stops the runner afterwards, on its own goroutine (`processCompleted` in server/sched.go),
+/// so macllm waits until `/api/ps` no longer lists the model.
+fn unload(context: &Context, client: &Client, model: &str) -> Result<()> {
+    use crate::resources::ollama_models::full_name;
+    let full = full_name(model);
+    let is_loaded =
+        || -> Result<bool> { Ok(client.loaded()?.iter().any(|name| full_name(name) == full)) };
+    if !is_loaded()? {
+        return Ok(());
+    }
+    context.ui.progress(&format!(
+        "{model}: unloading it first, so that run 1 measures a cold load..."
+    ));
+    client.generate(&json!({ "model": model, "keep_alive": 0 }))?;
+    let start = std::time::Instant::now();
+    while is_loaded()? {
+        if start.elapsed() > UNLOAD_TIMEOUT {
+            bail!(
+                "{model} is still loaded {} s after Ollama was asked to unload it, so run 1 would not measure a cold load\nhint: `ollama stop {model}`, then bench again",
+                UNLOAD_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -89,6 +124,9 @@ pub struct Report {
     pub share_of_bound: Option<f64>,
 }
 
+/// Bytes in a GiB.
+const GIB: f64 = (1u64 << 30) as f64;
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
@@ -121,11 +159,13 @@ impl Report {
         }
     }
 
+    /// Sizes in GiB, as `recommend` and the plan's memory checks give them (a Mac's "16 GB"
+    /// is 16 GiB); the bandwidth in Apple's GB/s and, for the bound's arithmetic, in GiB/s.
     pub fn render(&self) -> String {
         let mut out = format!(
-            "\n{} ({:.2} GB) on {}, {} run(s)\n\n  load (first run)      {:>8.2} s\n  prompt processing     {:>8.1} tokens/s\n  generation            {:>8.1} tokens/s\n",
+            "\n{} ({:.2} GiB) on {}, {} run(s)\n\n  load (first run, cold) {:>7.2} s\n  prompt processing     {:>8.1} tokens/s\n  generation            {:>8.1} tokens/s\n",
             self.model,
-            self.size_bytes as f64 / 1e9,
+            self.size_bytes as f64 / GIB,
             self.chip,
             self.runs.len(),
             self.cold_load_seconds,
@@ -134,8 +174,9 @@ impl Report {
         );
         match (self.bound_tokens_per_second, self.share_of_bound, self.memory_bandwidth_gbps) {
             (Some(bound), Some(share), Some(gbps)) => out.push_str(&format!(
-                "  bandwidth bound       {bound:>8.1} tokens/s ({gbps} GB/s / {:.2} GB)\n  share of the bound    {:>8.0} %\n\nEvery generated token reads the whole model, so no {} can generate this model faster than {bound:.1} tokens/s.\n",
-                self.size_bytes as f64 / 1e9,
+                "  bandwidth bound       {bound:>8.1} tokens/s ({gbps} GB/s = {:.1} GiB/s, / {:.2} GiB)\n  share of the bound    {:>8.0} %\n\nEvery generated token reads the whole model, so no {} can generate this model faster than {bound:.1} tokens/s.\n",
+                gbps * 1e9 / GIB,
+                self.size_bytes as f64 / GIB,
                 share * 100.0,
                 self.chip
             )),

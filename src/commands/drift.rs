@@ -17,15 +17,11 @@ pub fn run(context: &Context) -> Result<i32> {
         };
         let plan = plan::plan(None, Some(&state), host, Mode::RefreshOnly)?;
         if context.ui.json {
-            let value = serde_json::json!({
-                "format_version": plan::PLAN_FORMAT_VERSION,
+            context.print_json(serde_json::json!({
                 "host": plan.host,
                 // Fallible: a value JSON cannot hold is an error, not a panic.
                 "drift": serde_json::to_value(&plan.drift)?,
-            });
-            context
-                .ui
-                .data(&(serde_json::to_string_pretty(&value)? + "\n"));
+            }))?;
         } else if plan.drift.is_empty() {
             context.ui.data(&format!(
                 "\nNo drift. {} still matches what the last apply left ({} resources checked).\n",

@@ -4,10 +4,13 @@
 
 mod apply;
 mod bench;
+mod completions;
 mod drift;
 mod export;
 mod facts;
 mod graph;
+mod import;
+mod init;
 mod modules;
 mod plan;
 mod recommend;
@@ -15,6 +18,9 @@ mod sandbox;
 mod secret;
 mod state;
 mod validate;
+mod version;
+
+pub use plan::OverBudget;
 
 use crate::cli::{Command, Global};
 use crate::host::Host;
@@ -29,11 +35,19 @@ use std::path::PathBuf;
 pub struct Context {
     pub global: Global,
     pub ui: Ui,
+    /// Whether a `--host sandbox:DIR` that does not exist yet is created: only by `apply`
+    /// of a spec (README's set-up command), never by a command that only reads.
+    pub creates_sandbox: bool,
 }
 
 pub fn run(global: Global, command: Command) -> Result<i32> {
     let ui = Ui::new(global.no_color, global.json, global.quiet, global.verbose);
-    let context = Context { global, ui };
+    let creates_sandbox = matches!(&command, Command::Apply(args) if args.planfile.is_none());
+    let context = Context {
+        global,
+        ui,
+        creates_sandbox,
+    };
     match command {
         Command::Validate => validate::run(&context),
         Command::Plan(args) => plan::run(&context, args),
@@ -49,10 +63,23 @@ pub fn run(global: Global, command: Command) -> Result<i32> {
         Command::Recommend => recommend::run(&context),
         Command::Secret(command) => secret::run(&context, command),
         Command::Export(command) => export::run(&context, command),
+        Command::Version => version::run(&context),
+        Command::Completions { shell } => completions::run(&context, shell),
+        Command::Import(args) => import::run(&context, args),
+        Command::Init(args) => init::run(&context, args),
     }
 }
 
 impl Context {
+    /// `--json`: prints `document` (an object) as one JSON document with `format_version`,
+    /// the shape every command's JSON output shares.
+    pub fn print_json(&self, mut document: serde_json::Value) -> Result<()> {
+        document["format_version"] = crate::plan::PLAN_FORMAT_VERSION.into();
+        self.ui
+            .data(&(serde_json::to_string_pretty(&document)? + "\n"));
+        Ok(())
+    }
+
     /// The spec rendered for `host`: its facts are read only if the spec has templates.
     pub fn spec_for(&self, host: &dyn Host) -> Result<Spec> {
         let vars = self.host_vars(host.name())?;
@@ -143,7 +170,7 @@ impl Context {
             }
         };
         let run_one = |name: &str| -> Result<i32> {
-            let mut host = open_host(name)?;
+            let mut host = open_host(name, self.creates_sandbox)?;
             if let Some(user) = self.host_user(name)? {
                 host = Box::new(crate::host::ForUser { host, user });
             }
@@ -196,7 +223,8 @@ pub fn file_name_for(host_name: &str) -> String {
     cleaned.trim_matches(['-', '.']).to_string()
 }
 
-pub fn open_host(name: &str) -> Result<Box<dyn Host>> {
+/// The host NAME names; `create_sandbox` lets a `sandbox:DIR` that does not exist yet be made.
+pub fn open_host(name: &str, create_sandbox: bool) -> Result<Box<dyn Host>> {
     if name == "local" {
         return Ok(Box::new(LocalHost));
     }
@@ -204,7 +232,12 @@ pub fn open_host(name: &str) -> Result<Box<dyn Host>> {
         if dir.is_empty() {
             bail!("`--host sandbox:` needs a directory, as in `--host sandbox:demo-mac`");
         }
-        return Ok(Box::new(SandboxHost::open_or_create(&PathBuf::from(dir))?));
+        let dir = PathBuf::from(dir);
+        return Ok(Box::new(if create_sandbox {
+            SandboxHost::open_or_create(&dir)?
+        } else {
+            SandboxHost::open(&dir)?
+        }));
     }
     if let Some(spec) = name.strip_prefix("ssh:") {
         return Ok(Box::new(crate::host::ssh::SshHost::new(spec)?));

@@ -7,6 +7,15 @@ use anyhow::{Result, bail};
 
 pub fn run(context: &Context, command: ModulesCommand) -> Result<i32> {
     match command {
+        ModulesCommand::List if context.ui.json => {
+            let modules: Vec<_> = SHIPPED
+                .iter()
+                .map(|(name, text)| {
+                    serde_json::json!({ "name": name, "description": description(text) })
+                })
+                .collect();
+            context.print_json(serde_json::json!({ "modules": modules }))?;
+        }
         ModulesCommand::List => {
             let lines: String = SHIPPED
                 .iter()
@@ -20,7 +29,15 @@ pub fn run(context: &Context, command: ModulesCommand) -> Result<i32> {
                     "unknown module `{name}`\nhint: `macllm modules list` shows the shipped ones"
                 );
             };
-            context.ui.data(text);
+            if context.ui.json {
+                context.print_json(serde_json::json!({
+                    "name": name,
+                    "description": description(text),
+                    "text": text,
+                }))?;
+            } else {
+                context.ui.data(text);
+            }
         }
     }
     Ok(0)

@@ -59,6 +59,10 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
 }
 
 pub fn show(context: &Context, plan: &Plan) -> Result<()> {
+    // With `--json` the error is the one document, the warnings in it.
+    if context.ui.json {
+        require_fit(context, plan)?;
+    }
     show_only(context, plan)?;
     require_fit(context, plan)
 }
@@ -66,13 +70,37 @@ pub fn show(context: &Context, plan: &Plan) -> Result<()> {
 /// `--strict`: models over the Mac's GPU budget stop the command.
 pub fn require_fit(context: &Context, plan: &Plan) -> Result<()> {
     if context.global.strict && !plan.over_budget.is_empty() {
-        anyhow::bail!(
-            "--strict: {} model(s) would not fit in this Mac's GPU memory (see the warnings above)",
-            plan.over_budget.len()
-        );
+        return Err(OverBudget {
+            warnings: plan.over_budget.clone(),
+        }
+        .into());
     }
     Ok(())
 }
+
+/// `--strict` and models that will not fit: the warnings that say so.
+#[derive(Debug)]
+pub struct OverBudget {
+    pub warnings: Vec<String>,
+}
+
+impl OverBudget {
+    /// What went wrong, without pointing at the warnings (JSON carries them beside it).
+    pub fn summary(&self) -> String {
+        format!(
+            "--strict: {} model(s) would not fit in this Mac's GPU memory",
+            self.warnings.len()
+        )
+    }
+}
+
+impl std::fmt::Display for OverBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (see the warnings above)", self.summary())
+    }
+}
+
+impl std::error::Error for OverBudget {}
 
 fn show_only(context: &Context, plan: &Plan) -> Result<()> {
     if context.ui.json {

@@ -17,6 +17,14 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
                 );
             };
             Machine::create(&dir, found)?;
+            if context.ui.json {
+                context.print_json(serde_json::json!({
+                    "dir": dir,
+                    "preset": found.name,
+                    "summary": found.summary,
+                }))?;
+                return Ok(0);
+            }
             context.ui.data(&format!(
                 "Created an emulated Mac in {}: {}\nUse it with `--host sandbox:{}`.\n",
                 dir.display(),
@@ -26,7 +34,7 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             Ok(0)
         }
         SandboxCommand::Run { dir, argv } => {
-            let machine = Machine::open(&dir)?;
+            let machine = crate::sandbox::open_machine(&dir)?;
             let mut stdin = Vec::new();
             if emulated_mac::reads_stdin(&argv) {
                 std::io::stdin().read_to_end(&mut stdin)?;
@@ -37,7 +45,7 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             Ok(output.status)
         }
         SandboxCommand::Serve { dir, port } => {
-            Machine::open(&dir)?;
+            crate::sandbox::open_machine(&dir)?;
             let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
             let address = listener.local_addr()?;
             context.ui.data(&format!(
@@ -48,11 +56,27 @@ pub fn run(context: &Context, command: SandboxCommand) -> Result<i32> {
             Ok(0)
         }
         SandboxCommand::Reboot { dir } => {
-            let machine = Machine::open(&dir)?;
+            let machine = crate::sandbox::open_machine(&dir)?;
             emulated_mac::launchctl::reboot(&machine)?;
             context
                 .ui
                 .data(&format!("Rebooted the emulated Mac in {}\n", dir.display()));
+            Ok(0)
+        }
+        SandboxCommand::Presets if context.ui.json => {
+            let presets: Vec<_> = presets::PRESETS
+                .iter()
+                .map(|p| {
+                    Ok(serde_json::json!({
+                        "name": p.name,
+                        "summary": p.summary,
+                        "default": p.name == presets::DEFAULT_PRESET,
+                        // What `macllm facts --json` reports on a fresh Mac of this preset.
+                        "facts": serde_json::to_value(crate::sandbox::facts_of_preset(p))?,
+                    }))
+                })
+                .collect::<Result<_>>()?;
+            context.print_json(serde_json::json!({ "presets": presets }))?;
             Ok(0)
         }
         SandboxCommand::Presets => {

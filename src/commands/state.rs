@@ -13,16 +13,12 @@ pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
         match &command {
             StateCommand::List => {
                 if context.ui.json {
-                    let value = serde_json::json!({
-                        "format_version": crate::plan::PLAN_FORMAT_VERSION,
+                    context.print_json(serde_json::json!({
                         "host": state.host,
                         "serial": state.serial,
                         "lineage": state.lineage,
                         "resources": state.resources.keys().collect::<Vec<_>>(),
-                    });
-                    context
-                        .ui
-                        .data(&(serde_json::to_string_pretty(&value)? + "\n"));
+                    }))?;
                 } else {
                     let ids: String = state.resources.keys().map(|id| format!("{id}\n")).collect();
                     context.ui.data(&ids);
@@ -35,9 +31,17 @@ pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
                         host.name()
                     );
                 };
-                context
-                    .ui
-                    .data(&(serde_json::to_string_pretty(record)? + "\n"));
+                if context.ui.json {
+                    context.print_json(serde_json::json!({
+                        "host": state.host,
+                        "id": id,
+                        "resource": serde_json::to_value(record)?,
+                    }))?;
+                } else {
+                    context
+                        .ui
+                        .data(&(serde_json::to_string_pretty(record)? + "\n"));
+                }
             }
             StateCommand::Rm { id } => {
                 let lock = file.lock("macllm state rm")?;
@@ -47,9 +51,16 @@ pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
                     bail!("`{id}` is not in the state of {}", host.name());
                 }
                 file.save(&mut state, &lock)?;
-                context.ui.data(&format!(
-                    "Removed {id} from the state; the host was not changed.\n"
-                ));
+                if context.ui.json {
+                    context.print_json(serde_json::json!({
+                        "host": state.host,
+                        "removed": id,
+                    }))?;
+                } else {
+                    context.ui.data(&format!(
+                        "Removed {id} from the state; the host was not changed.\n"
+                    ));
+                }
             }
         }
         Ok(0)

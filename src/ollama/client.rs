@@ -95,14 +95,30 @@ impl<'a> Client<'a> {
 
     /// Installed models by full name (`llama3.2:3b`) with their size in bytes.
     pub fn tags(&self) -> Result<std::collections::BTreeMap<String, u64>> {
-        let body = Self::expect_ok(self.call(&HttpRequest::get("/api/tags"), &mut |_| {})?)?;
-        let parsed: Json = serde_json::from_str(&body)?;
-        Ok(parsed["models"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        Ok(self
+            .models("/api/tags")?
+            .iter()
             .filter_map(|m| Some((m["name"].as_str()?.to_string(), m["size"].as_u64()?)))
             .collect())
+    }
+
+    /// The models loaded in memory now (`/api/ps`), by name as Ollama gives it.
+    pub fn loaded(&self) -> Result<Vec<String>> {
+        Ok(self
+            .models("/api/ps")?
+            .iter()
+            .filter_map(|m| Some(m["name"].as_str()?.to_string()))
+            .collect())
+    }
+
+    /// The `models` list of a `GET` endpoint (`/api/tags`, `/api/ps`).
+    fn models(&self, path: &str) -> Result<Vec<Json>> {
+        let body = Self::expect_ok(self.call(&HttpRequest::get(path), &mut |_| {})?)?;
+        let mut parsed: Json = serde_json::from_str(&body)?;
+        Ok(match parsed["models"].take() {
+            Json::Array(models) => models,
+            _ => Vec::new(),
+        })
     }
 
     /// `/api/show`, or `None` when the model is not there (404).

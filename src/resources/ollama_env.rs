@@ -141,7 +141,8 @@ fn env_file_value(text: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-fn env_file_entry(line: &str) -> Option<(&str, &str)> {
+/// One `KEY=value` line of a Homebrew service env file (`None` for comments and the rest).
+pub fn env_file_entry(line: &str) -> Option<(&str, &str)> {
     let line = line.trim();
     if line.starts_with('#') {
         return None;
@@ -292,9 +293,17 @@ impl Resource for OllamaEnv {
                 )?;
                 return Ok(());
             }
-            // Homebrew skips a group- or world-writable env file whole (`service.rb`), and
-            // the file may hold a secret: private before anything goes in.
-            target.write_private_file_as_user(&env_file, edited.into_bytes())?;
+            // Homebrew skips a group- or world-writable env file whole (`service.rb`); one
+            // holding a secret is private before the secret goes in.
+            if crate::mask::contains_secret(&edited) {
+                target.write_private_file_as_user(&env_file, edited.into_bytes())?;
+                return Ok(());
+            }
+            target.write_file_as_user(&env_file, edited.into_bytes())?;
+            run_ok(
+                host,
+                &target.as_user(Invocation::write(["chmod", "600", env_file.as_str()]))?,
+            )?;
             return Ok(());
         }
         let path = self.agent_path(target)?;

@@ -7,6 +7,8 @@
 pub mod checks;
 pub mod document;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod locate;
 pub mod modules;
 pub mod ollama;

@@ -114,6 +114,7 @@ macllm will perform the following actions on ssh:[MAC1]:
 
 {HOSTILE_CREATED}{OLLAMA_CREATED}Plan: 12 to add, 1 to change, 0 to destroy.
 After the changes: killall Dock, restart the Ollama server.
+Warning: ollama_pull:llama3.1:8b needs about 5.8 GiB (weights 4.6 GiB + KV cache 0.5 GiB for num_ctx 4096 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the model does not fit at any context (llama3.1:8b is not on the Mac yet: its size is from macllm's catalogue)
 defaults:com.apple.dock:tilesize: Modifying...
 defaults:com.apple.dock:tilesize: Modifications complete after [DURATION]
 {all_keys}{pulled}Restarted: killall Dock

@@ -552,11 +552,21 @@ hint: run `macllm plan --out` again
 ",
         )
         .run();
+    // A saved plan applies to the Mac it was made for; it never makes a new one.
     mac.macllm(&["--host", "sandbox:elsewhere", "apply", "quiet.plan"])
         .status(1)
         .stderr(
-            "Created an emulated Mac (Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5) in elsewhere
-error: the saved plan is for `sandbox:mac`, not `sandbox:elsewhere`
+            "error: elsewhere is not an emulated Mac (it has no machine.json)
+hint: create one with `macllm sandbox init elsewhere`, or let `macllm --host sandbox:elsewhere apply` create it
+",
+        )
+        .run();
+    assert!(!mac.work.join("elsewhere").exists());
+    mac.init("elsewhere", "m2-16gb-sonoma");
+    mac.macllm(&["--host", "sandbox:elsewhere", "apply", "quiet.plan"])
+        .status(1)
+        .stderr(
+            "error: the saved plan is for `sandbox:mac`, not `sandbox:elsewhere`
 hint: pass `--host sandbox:mac`
 ",
         )
@@ -1054,19 +1064,22 @@ fn readme_walkthrough_word_for_word() {
         all.extend_from_slice(argv);
         mac.macllm(&all)
     };
-    demo(&["plan", "--spec", "examples/quiet-ui.yaml"])
-        .stdout(&QUIET_PLAN.replace("sandbox:mac", "sandbox:demo-mac"))
-        .stderr(
-            "Created an emulated Mac (Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5) in demo-mac
-",
-        )
-        .run();
+    // Set-up, step 1: apply makes the emulated Mac on first use.
     demo(&["apply", "--yes", "--spec", "examples/quiet-ui.yaml"])
         .stdout(&format!(
             "{}\nApply complete! Resources: 6 added, 4 changed, 0 destroyed.\n",
             QUIET_PLAN.replace("sandbox:mac", "sandbox:demo-mac")
         ))
-        .stderr(QUIET_APPLY_PROGRESS)
+        .stderr(&format!(
+            "Created an emulated Mac (Mac mini, Apple M2, 16 GB, 4P+4E cores, 10-core GPU, macOS 14.5) in demo-mac\n{QUIET_APPLY_PROGRESS}"
+        ))
+        .run();
+    // The walkthrough, on the Mac set-up made: nothing left to change.
+    demo(&["plan", "--spec", "examples/quiet-ui.yaml"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+    demo(&["apply", "--yes", "--spec", "examples/quiet-ui.yaml"])
+        .stdout("\nNo changes. The host matches the spec.\n")
         .run();
     demo(&[
         "plan",

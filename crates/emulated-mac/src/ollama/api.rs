@@ -1795,6 +1795,12 @@ fn generate(machine: &Machine, server: &Running, request: &HttpRequest) -> Reply
         return Reply::error(404, &format!("model '{raw}' not found"));
     };
     let created = || J::str(gofmt::rfc3339_nano(SystemTime::now()));
+    // Unload: an empty prompt with an explicit `keep_alive: 0` (docs/api.md "Unload a
+    // model"; `GenerateHandler` in ollama/ollama server/routes.go: `if req.Prompt == "" &&
+    // req.KeepAlive != nil && req.KeepAlive.Duration == 0 { s.sched.expireRunner(m) ... }`,
+    // answering `done_reason: "unload"` at once, loaded or not). The real scheduler stops the
+    // runner a moment later on its own goroutine (`processCompleted`, server/sched.go), so
+    // `/api/ps` may list it briefly; here it is gone at once, the state a client waits for.
     if prompt.is_empty() && keep_alive == Some(0) {
         let full = model.name.full();
         let loaded: Vec<Loaded> = server
