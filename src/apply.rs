@@ -1,14 +1,21 @@
-//! Executes a plan it is given, in the plan's order. Per change: record the original in the
-//! state and save (before the host is touched), write, read back and require the value asked
-//! for ("did not converge" otherwise), record what was read and save. A crash anywhere leaves
-//! a state the next run converges from. Restarts run once, after the writes that need them.
+//! Executes a plan it is given, in the plan's order, in waves (DESIGN.md section 4): the
+//! changes that follow one another, need nothing of each other, and write with one command
+//! each go together. Per wave: record the originals in the state and save (before the host is
+//! touched), send the writes as one batch that stops at the first failure, read back once
+//! per read the wave's resources share (a `defaults` domain, not a key), require the values
+//! asked for ("did not converge" otherwise), record what was read and save. Other changes
+//! are a wave of their own. A crash anywhere leaves a state the next run converges from.
+//! Restarts run once, after the writes that need them.
 
+use crate::host::{Invocation, Output};
 use crate::output::Ui;
 use crate::plan::{Action, Change, Plan};
-use crate::resources::{AnyResource, Restart, Restarted};
+use crate::resources::{AnyResource, ResourceId, Restart, Restarted};
 use crate::state::{Applied, Record, State, StateFile, StateLock};
 use crate::target::Target;
+use crate::value::Value;
 use anyhow::{Context, Result, bail};
+use std::collections::HashSet;
 
 /// The resource as the state file keeps it: with any secret in it masked.
 fn recorded_resource(change: &Change) -> Result<AnyResource> {
@@ -17,6 +24,70 @@ fn recorded_resource(change: &Change) -> Result<AnyResource> {
     }
     let masked = crate::mask::mask(&serde_json::to_string(&change.resource)?);
     Ok(serde_json::from_str(&masked)?)
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "Creating",
+        Action::Update => "Modifying",
+        Action::Delete => "Deleting",
+        Action::Restore => "Restoring",
+    }
+}
+
+/// The value `change` writes: an original kept encrypted is decrypted only now, to be
+/// written back.
+fn opened(change: &Change) -> Result<Option<Value>> {
+    match &change.after {
+        Some(after) if change.action == Action::Restore && crate::secret::is_sealed(after) => {
+            Ok(Some(crate::secret::open(&change.id.0, after)?))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+/// Records `change`'s original in `state` before the host is touched, so destroy can always
+/// put it back; `applied: None` marks the resource as in flight. (The caller saves.)
+fn record_original(change: &Change, state: &mut State) -> Result<()> {
+    let resource = recorded_resource(change)?;
+    let record = state
+        .resources
+        .entry(change.id.clone())
+        .or_insert_with(|| Record {
+            resource: resource.clone(),
+            depends_on: change.depends_on.clone(),
+            original: change.before.clone(),
+            applied: None,
+            sensitive: change.sensitive,
+        });
+    // A sensitive resource's original (perhaps an earlier secret) is kept encrypted, also
+    // when an earlier apply recorded it in clear.
+    if change.sensitive
+        && let Some(original) = &record.original
+        && !crate::secret::is_sealed(original)
+    {
+        record.original = Some(crate::secret::seal(&change.id.0, original)?);
+    }
+    record.resource = resource;
+    record.sensitive = change.sensitive;
+    record.depends_on = change.depends_on.clone();
+    record.applied = None;
+    Ok(())
+}
+
+/// Records what `change` left on the host (a restore forgets the record). (The caller saves.)
+fn record_applied(change: &Change, applied: Option<Value>, state: &mut State) -> Result<()> {
+    if change.action == Action::Restore {
+        state.resources.remove(&change.id);
+    } else if let Some(record) = state.resources.get_mut(&change.id) {
+        let value = if change.sensitive {
+            crate::plan::protect(&applied)?
+        } else {
+            applied
+        };
+        record.applied = Some(Applied { value });
+    }
+    Ok(())
 }
 
 pub struct Applier<'a> {
@@ -63,7 +134,9 @@ impl Applier<'_> {
         };
         let (first, rest): (Vec<&Change>, Vec<&Change>) =
             plan.changes.iter().partition(interrupted);
-        for change in first.into_iter().chain(rest) {
+        let order: Vec<&Change> = first.into_iter().chain(rest).collect();
+        let mut next = 0;
+        while let Some(&change) = order.get(next) {
             let due: Vec<usize> = pending
                 .iter()
                 .enumerate()
@@ -79,26 +152,37 @@ impl Applier<'_> {
             if failure.is_some() {
                 break;
             }
-            match self.apply_one(change, state) {
-                Ok(()) => {
-                    match change.action {
-                        Action::Create => outcome.added += 1,
-                        Action::Update => outcome.changed += 1,
-                        Action::Delete | Action::Restore => outcome.destroyed += 1,
-                    }
-                    if change.writes()
-                        && let Some(restart) = &change.restart
-                    {
-                        match pending.iter_mut().find(|(r, _)| r == restart) {
-                            Some((_, owed)) => owed.push(change),
-                            None => pending.push((restart.clone(), vec![change])),
-                        }
+            let wave = self.wave(&order[next..], &pending, state);
+            next += wave.len().max(1);
+            let (done, error) = if wave.is_empty() {
+                match self.apply_one(change, state) {
+                    Ok(()) => (vec![change], None),
+                    Err(err) => (
+                        Vec::new(),
+                        Some(err.context(format!("applying {}", change.id))),
+                    ),
+                }
+            } else {
+                self.apply_wave(&wave, state)
+            };
+            for change in done {
+                match change.action {
+                    Action::Create => outcome.added += 1,
+                    Action::Update => outcome.changed += 1,
+                    Action::Delete | Action::Restore => outcome.destroyed += 1,
+                }
+                if change.writes()
+                    && let Some(restart) = &change.restart
+                {
+                    match pending.iter_mut().find(|(r, _)| r == restart) {
+                        Some((_, owed)) => owed.push(change),
+                        None => pending.push((restart.clone(), vec![change])),
                     }
                 }
-                Err(err) => {
-                    failure = Some(err.context(format!("applying {}", change.id)));
-                    break;
-                }
+            }
+            if let Some(err) = error {
+                failure = Some(err);
+                break;
             }
         }
         pending.sort_by(|a, b| a.0.cmp(&b.0));
@@ -113,6 +197,199 @@ impl Applier<'_> {
         }
     }
 
+    /// The changes at the start of `changes` that go as one wave, each with the command that
+    /// writes it (`None`: it writes nothing); empty when the first one must go on its own (it
+    /// is read only once Ollama runs, or writes with more than one command).
+    fn wave<'c>(
+        &self,
+        changes: &[&'c Change],
+        pending: &[(Restart, Vec<&Change>)],
+        state: &State,
+    ) -> Vec<(&'c Change, Option<Invocation>)> {
+        let owed: HashSet<&ResourceId> = pending
+            .iter()
+            .flat_map(|(_, owed)| owed.iter().map(|c| &c.id))
+            .collect();
+        let mut ids: HashSet<&ResourceId> = HashSet::new();
+        let mut wave = Vec::new();
+        for &change in changes {
+            let needs_earlier = change
+                .depends_on
+                .iter()
+                .any(|id| ids.contains(id) || owed.contains(id));
+            // What `apply_one` must look at first goes alone: a value read only once Ollama
+            // runs, an original kept encrypted, a removal to read again at its turn, a value
+            // that may be someone else's change stopped halfway.
+            let sealed = change.action == Action::Restore
+                && change.after.as_ref().is_some_and(crate::secret::is_sealed);
+            let read_again =
+                matches!(change.action, Action::Restore | Action::Delete) && !change.writes();
+            let halfway = change.action != Action::Restore
+                && !state.resources.contains_key(&change.id)
+                && change.before.as_ref().is_some_and(|before| {
+                    change
+                        .resource
+                        .as_resource()
+                        .halfway_not_ours(&self.target, before)
+                        .is_some()
+                });
+            if change.known_after_apply || needs_earlier || sealed || read_again || halfway {
+                break;
+            }
+            let write = if change.writes() {
+                match self.write_invocation(change) {
+                    Some(invocation) => Some(invocation),
+                    None => break,
+                }
+            } else {
+                None
+            };
+            ids.insert(&change.id);
+            wave.push((change, write));
+        }
+        wave
+    }
+
+    /// The one command that writes `change`, when its kind writes with one.
+    fn write_invocation(&self, change: &Change) -> Option<Invocation> {
+        let after = opened(change).ok()?;
+        change
+            .resource
+            .as_resource()
+            .write_invocation(&self.target, after.as_ref())
+            .ok()
+            .flatten()
+    }
+
+    /// Applies one wave (see the module's comment). Returns the changes completed, in order,
+    /// and the first failure, after which nothing more of the wave is reported; what was
+    /// written and read back as asked for is still recorded (and its restart still owed), so
+    /// the state says what the host holds.
+    fn apply_wave<'c>(
+        &self,
+        wave: &[(&'c Change, Option<Invocation>)],
+        state: &mut State,
+    ) -> (Vec<&'c Change>, Option<anyhow::Error>) {
+        let started = std::time::Instant::now();
+        let applying = match wave {
+            [(change, _)] => format!("applying {}", change.id),
+            [(change, _), rest @ ..] => {
+                format!("applying {} and {} more changes", change.id, rest.len())
+            }
+            [] => "applying nothing".to_string(),
+        };
+        // The records as they were, for the changes the batch never reaches.
+        let mut prior: Vec<(&ResourceId, Option<Record>)> = Vec::new();
+        for (change, _) in wave {
+            if change.action != Action::Restore {
+                prior.push((&change.id, state.resources.get(&change.id).cloned()));
+                if let Err(err) = record_original(change, state) {
+                    return (
+                        Vec::new(),
+                        Some(err.context(format!("applying {}", change.id))),
+                    );
+                }
+            }
+        }
+        if !prior.is_empty()
+            && let Err(err) = self.file.save(state, self.lock)
+        {
+            return (Vec::new(), Some(err.context(applying)));
+        }
+        let writes: Vec<Invocation> = wave.iter().filter_map(|(_, w)| w.clone()).collect();
+        let host = self.target.host();
+        let mut outputs = match host.run_batch(&writes, true) {
+            Ok(outputs) => outputs.into_iter(),
+            Err(err) => {
+                let id = &wave[0].0.id;
+                return (Vec::new(), Some(err.context(format!("applying {id}"))));
+            }
+        };
+        // One read per domain for all that ran, answered from the batch by each read below.
+        let mut reads = Vec::new();
+        let mut seen = HashSet::new();
+        let written = wave.iter().filter(|(_, write)| write.is_some());
+        for (change, _) in written.take(outputs.len()) {
+            let resource = change.resource.as_resource();
+            for read in resource.reads(&self.target).unwrap_or_default() {
+                if seen.insert(read.clone()) {
+                    reads.push(read);
+                }
+            }
+        }
+        // A read the batch could not answer runs again on its own and reports there.
+        let _ = host.run_batch(&reads, false);
+        let mut done = Vec::new();
+        let mut failure: Option<anyhow::Error> = None;
+        let mut untouched: HashSet<&ResourceId> = HashSet::new();
+        for (change, write) in wave {
+            let output = match write {
+                Some(_) => match outputs.next() {
+                    Some(output) => Some(output),
+                    // The batch stopped before it: nothing of it ran.
+                    None => {
+                        untouched.insert(&change.id);
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let quiet = failure.is_some();
+            let result = self.settle(change, write.as_ref().zip(output), state, started, quiet);
+            match result {
+                Ok(()) => done.push(*change),
+                Err(err) => {
+                    failure.get_or_insert(err.context(format!("applying {}", change.id)));
+                }
+            }
+        }
+        // What the batch never reached goes back to what the state said before.
+        for (id, record) in prior {
+            if untouched.contains(id) {
+                match record {
+                    Some(record) => state.resources.insert(id.clone(), record),
+                    None => state.resources.remove(id),
+                };
+            }
+        }
+        if let Err(err) = self.file.save(state, self.lock) {
+            failure.get_or_insert(err.context(applying));
+        }
+        (done, failure)
+    }
+
+    /// After a wave's writes: judges the write of `change` (its command and output), reads
+    /// the value back, requires what was asked for, and records it in `state` (no save).
+    /// `quiet`: after an earlier failure, record without reporting.
+    fn settle(
+        &self,
+        change: &Change,
+        written: Option<(&Invocation, Output)>,
+        state: &mut State,
+        started: std::time::Instant,
+        quiet: bool,
+    ) -> Result<()> {
+        let resource = change.resource.as_resource();
+        let mut applied = change.after.clone();
+        if let Some((invocation, output)) = written {
+            if !quiet {
+                self.ui
+                    .progress(&format!("{}: {}...", change.id, verb(change.action)));
+            }
+            let after = opened(change)?;
+            resource.written(&self.target, after.as_ref(), invocation, output)?;
+            applied = self.check_read_back(change, quiet)?;
+        }
+        record_applied(change, applied, state)?;
+        if change.writes() && !quiet {
+            self.report_complete(change, started);
+        }
+        Ok(())
+    }
+
+    /// A change on its own (a wave of one that writes otherwise than with one command, or
+    /// is read only once Ollama runs): original recorded and saved, write, read-back,
+    /// applied value recorded and saved.
     fn apply_one(&self, change: &Change, state: &mut State) -> Result<()> {
         let resource = change.resource.as_resource();
         // Known only now that an earlier change started Ollama: the value there, read now, is
@@ -140,14 +417,14 @@ impl Applier<'_> {
             change
         };
         // An original kept encrypted is decrypted only now, to be written back.
-        let opened;
+        let opened_change;
         let change = match &change.after {
             Some(after) if change.action == Action::Restore && crate::secret::is_sealed(after) => {
-                opened = Change {
-                    after: Some(crate::secret::open(&change.id.0, after)?),
+                opened_change = Change {
+                    after: opened(change)?,
                     ..change.clone()
                 };
-                &opened
+                &opened_change
             }
             _ => change,
         };
@@ -168,12 +445,6 @@ impl Applier<'_> {
             } else {
                 change
             };
-        let verb = match change.action {
-            Action::Create => "Creating",
-            Action::Update => "Modifying",
-            Action::Delete => "Deleting",
-            Action::Restore => "Restoring",
-        };
         if change.action != Action::Restore
             && !state.resources.contains_key(&change.id)
             && let Some(before) = &change.before
@@ -182,92 +453,72 @@ impl Applier<'_> {
             bail!("{refusal}");
         }
         if change.action != Action::Restore {
-            // The original goes to disk before the host changes, so destroy can always put
-            // it back; `applied: None` marks the resource as in flight.
-            let resource = recorded_resource(change)?;
-            let record = state
-                .resources
-                .entry(change.id.clone())
-                .or_insert_with(|| Record {
-                    resource: resource.clone(),
-                    depends_on: change.depends_on.clone(),
-                    original: change.before.clone(),
-                    applied: None,
-                    sensitive: change.sensitive,
-                });
-            // A sensitive resource's original (perhaps an earlier secret) is kept encrypted,
-            // also when an earlier apply recorded it in clear.
-            if change.sensitive
-                && let Some(original) = &record.original
-                && !crate::secret::is_sealed(original)
-            {
-                record.original = Some(crate::secret::seal(&change.id.0, original)?);
-            }
-            record.resource = resource;
-            record.sensitive = change.sensitive;
-            record.depends_on = change.depends_on.clone();
-            record.applied = None;
+            record_original(change, state)?;
             self.file.save(state, self.lock)?;
         }
         let started = std::time::Instant::now();
         let mut applied = change.after.clone();
         if change.writes() {
-            self.ui.progress(&format!("{}: {verb}...", change.id));
-            let target = &self.target;
-            resource.write(target, change.after.as_ref())?;
-            let read_back = resource.read(target).context("reading the value back")?;
-            // What the write should have produced, computed now: a custom model's target
-            // includes what it inherits from its base, which may only now be on the host.
-            let expected = if change.action == Action::Restore {
-                change.after.clone()
-            } else {
-                resource.desired_on(target)?
-            };
-            for warning in target.take_warnings() {
-                self.ui.warn(&warning);
-            }
-            let (settled, wanted) = (
-                resource.before_restart(read_back.clone()),
-                resource.before_restart(expected.clone()),
-            );
-            if settled != wanted {
-                let show = |v: &Option<crate::value::Value>| {
-                    v.as_ref().map_or("absent".to_string(), |v| v.inline())
-                };
-                bail!(
-                    "did not converge: wrote {} but read back {}",
-                    show(&wanted),
-                    show(&settled)
-                );
-            }
-            // What settles with the restart is recorded as expected; the restart checks it.
-            applied = expected;
+            self.ui
+                .progress(&format!("{}: {}...", change.id, verb(change.action)));
+            let after = opened(change)?;
+            resource.write(&self.target, after.as_ref())?;
+            applied = self.check_read_back(change, false)?;
         }
-        if change.action == Action::Restore {
-            state.resources.remove(&change.id);
-        } else if let Some(record) = state.resources.get_mut(&change.id) {
-            let value = if change.sensitive {
-                crate::plan::protect(&applied)?
-            } else {
-                applied
-            };
-            record.applied = Some(Applied { value });
-        }
+        record_applied(change, applied, state)?;
         self.file.save(state, self.lock)?;
         if change.writes() {
-            self.ui.progress(&format!(
-                "{}: {} complete after {}s",
-                change.id,
-                match change.action {
-                    Action::Create => "Creation",
-                    Action::Update => "Modifications",
-                    Action::Delete => "Deletion",
-                    Action::Restore => "Restore",
-                },
-                started.elapsed().as_secs()
-            ));
+            self.report_complete(change, started);
         }
         Ok(())
+    }
+
+    /// Reads `change`'s value back after its write and requires what was asked for; returns
+    /// the value to record as applied.
+    fn check_read_back(&self, change: &Change, quiet: bool) -> Result<Option<Value>> {
+        let resource = change.resource.as_resource();
+        let target = &self.target;
+        let read_back = resource.read(target).context("reading the value back")?;
+        // What the write should have produced, computed now: a custom model's target
+        // includes what it inherits from its base, which may only now be on the host.
+        let expected = if change.action == Action::Restore {
+            opened(change)?
+        } else {
+            resource.desired_on(target)?
+        };
+        for warning in target.take_warnings() {
+            if !quiet {
+                self.ui.warn(&warning);
+            }
+        }
+        let (settled, wanted) = (
+            resource.before_restart(read_back),
+            resource.before_restart(expected.clone()),
+        );
+        if settled != wanted {
+            let show = |v: &Option<Value>| v.as_ref().map_or("absent".to_string(), |v| v.inline());
+            bail!(
+                "did not converge: wrote {} but read back {}",
+                show(&wanted),
+                show(&settled)
+            );
+        }
+        // What settles with the restart is recorded as expected; the restart checks it.
+        Ok(expected)
+    }
+
+    fn report_complete(&self, change: &Change, started: std::time::Instant) {
+        self.ui.progress(&format!(
+            "{}: {} complete after {}s",
+            change.id,
+            match change.action {
+                Action::Create => "Creation",
+                Action::Update => "Modifications",
+                Action::Delete => "Deletion",
+                Action::Restore => "Restore",
+            },
+            started.elapsed().as_secs()
+        ));
     }
 
     /// Runs one restart, with what the writes that need it wrote (removals check nothing).

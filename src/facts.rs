@@ -1,7 +1,8 @@
 //! What macllm knows about a host, read once per run through the machine interface with a
 //! fixed few processes: one `sysctl` (named output, `-i` so Intel Macs without
 //! `hw.perflevel*`, and releases without one of the GPU wired-limit names, still answer),
-//! `sw_vers`, `id -u`, `id -un` and `system_profiler` for the GPU core count.
+//! `sw_vers`, `id -u`, `id -un` and `system_profiler` for the GPU core count, sent as one
+//! batch.
 
 use crate::host::{Host, Invocation, run_ok};
 use anyhow::{Context, Result};
@@ -54,14 +55,10 @@ const SYSCTL_KEYS: &[&str] = &[
     "debug.iogpu.wired_limit",
 ];
 
-/// The GPU core count, if this Mac reports one (Apple silicon does).
-fn gpu_cores(host: &dyn Host) -> Option<u32> {
-    let report = run_ok(
-        host,
-        &Invocation::read(["system_profiler", "SPDisplaysDataType", "-json"]),
-    )
-    .ok()?;
-    let json: serde_json::Value = serde_json::from_str(&report).ok()?;
+/// The GPU core count from `system_profiler SPDisplaysDataType -json`, if this Mac reports
+/// one (Apple silicon does).
+fn gpu_cores(report: &str) -> Option<u32> {
+    let json: serde_json::Value = serde_json::from_str(report).ok()?;
     json["SPDisplaysDataType"]
         .as_array()?
         .iter()
@@ -69,15 +66,29 @@ fn gpu_cores(host: &dyn Host) -> Option<u32> {
 }
 
 impl Facts {
+    /// Reads the facts with one batch of commands (one round trip over SSH), and under root
+    /// a second one to find the user.
     pub fn read(host: &dyn Host) -> Result<Facts> {
-        let sysctl = run_ok(
-            host,
-            &Invocation::read(
+        let batch = [
+            Invocation::read(
                 ["sysctl", "-i"]
                     .into_iter()
                     .chain(SYSCTL_KEYS.iter().copied()),
             ),
-        )?;
+            Invocation::read(["sw_vers"]),
+            Invocation::read(["id", "-u"]),
+            Invocation::read(["id", "-un"]),
+            Invocation::read(["system_profiler", "SPDisplaysDataType", "-json"]),
+        ];
+        let outputs = host.run_batch(&batch, false)?;
+        let answer = |index: usize| -> Result<String> {
+            outputs
+                .get(index)
+                .cloned()
+                .with_context(|| format!("`{}` did not run", batch[index].display()))?
+                .require_success(&batch[index])
+        };
+        let sysctl = answer(0)?;
         // `sysctl NAME` prints `NAME: value` (reference/macos-commands.md 4.3).
         let values: HashMap<&str, &str> = sysctl
             .lines()
@@ -92,7 +103,7 @@ impl Facts {
                 .with_context(|| format!("`sysctl {key}` is not a number"))
         };
         let optional = |key: &str| values.get(key).and_then(|v| v.trim().parse().ok());
-        let sw_vers = run_ok(host, &Invocation::read(["sw_vers"]))?;
+        let sw_vers = answer(1)?;
         // Labels are followed by one or two tabs depending on the release (reference 4.4),
         // so split on the colon and trim.
         let field = |label: &str| {
@@ -103,7 +114,7 @@ impl Facts {
                 .map(|(_, value)| value.trim().to_string())
                 .unwrap_or_default()
         };
-        let uid = run_ok(host, &Invocation::read(["id", "-u"]))?
+        let uid = answer(2)?
             .trim()
             .parse()
             .context("`id -u` did not print a number")?;
@@ -111,9 +122,7 @@ impl Facts {
         let (uid, user) = if root {
             target_user(host)?
         } else {
-            let user = run_ok(host, &Invocation::read(["id", "-un"]))?
-                .trim()
-                .to_string();
+            let user = answer(3)?.trim().to_string();
             (uid, user)
         };
         // macOS puts every user's home under /Users and root's at /var/root.
@@ -128,7 +137,7 @@ impl Facts {
             .get("machdep.cpu.brand_string")
             .map(|v| v.trim().to_string())
             .unwrap_or_default();
-        let gpu_cores = gpu_cores(host);
+        let gpu_cores = answer(4).ok().as_deref().and_then(gpu_cores);
         let memory_bandwidth_gbps =
             crate::chips::memory_bandwidth_gbps(&chip, cpu_cores, gpu_cores);
         let wide = |key: &str| values.get(key).and_then(|v| v.trim().parse::<u64>().ok());

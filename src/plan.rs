@@ -188,6 +188,26 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut warnings = Vec::new();
     let records = state.map(|s| &s.resources);
+    // Every read the resources can name goes ahead as one batch; they then read as usual.
+    let declared: Vec<&AnyResource> = match spec.filter(|_| mode == Mode::Normal) {
+        Some(spec) => {
+            let by_id: BTreeMap<ResourceId, &AnyResource> = spec
+                .resources
+                .iter()
+                .map(|d| (d.resource.as_resource().id(), &d.resource))
+                .collect();
+            spec.graph
+                .apply_order()
+                .iter()
+                .map(|id| by_id[id])
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let recorded = records
+        .into_iter()
+        .flat_map(|r| r.values().map(|r| &r.resource));
+    planner.prefetch(declared.into_iter().chain(recorded));
 
     if mode == Mode::Normal
         && let Some(spec) = spec
@@ -319,6 +339,22 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
+    /// Sends the reads of `resources` that they can name as one batch, whose answers the
+    /// plan's read cache keeps. A failure here costs nothing but the batch: each read then
+    /// runs on its own and reports its own error.
+    fn prefetch<'r>(&self, resources: impl Iterator<Item = &'r AnyResource>) {
+        let mut reads = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for resource in resources {
+            if let Ok(more) = resource.as_resource().reads(&self.target) {
+                reads.extend(more.into_iter().filter(|read| seen.insert(read.clone())));
+            }
+        }
+        if !reads.is_empty() {
+            let _ = self.target.host().run_batch(&reads, false);
+        }
+    }
+
     fn read(&mut self, resource: &AnyResource) -> Result<Option<Value>> {
         let resource = resource.as_resource();
         let id = resource.id();

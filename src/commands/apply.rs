@@ -275,8 +275,10 @@ fn execute(
     restart: bool,
     verb: &str,
 ) -> Result<i32> {
+    // A wave's read-backs go ahead as one batch and are answered from here.
+    let cached = crate::host::cached::Cached::batched_only(host);
     let applier = Applier {
-        target: crate::target::Target::new(host)
+        target: crate::target::Target::new(&cached)
             .with_hook(&context.ui)
             .ollama_at(ollama_addresses(plan, Some(state))),
         file,

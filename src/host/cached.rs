@@ -1,5 +1,6 @@
 //! Memoises reads so that a plan reads each `defaults` domain once however many of its keys
-//! the spec manages. Any write forgets everything: after a change nothing read before it can
+//! the spec manages, and so that reads sent ahead as one batch ([`Host::run_batch`]) are
+//! answered from it. Any write forgets everything: after a change nothing read before it can
 //! be trusted, and apply's read-back must see the machine, not the cache.
 
 use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output};
@@ -10,14 +11,32 @@ use std::collections::HashMap;
 pub struct Cached<'a> {
     inner: &'a dyn Host,
     reads: RefCell<HashMap<Invocation, Output>>,
+    /// Whether single reads are remembered too, or only batched ones (apply: a loop that
+    /// waits for something to change must see it change).
+    every_read: bool,
 }
 
 impl<'a> Cached<'a> {
+    /// Remembers every read until the next write (a plan's reads).
     pub fn new(inner: &'a dyn Host) -> Self {
         Cached {
             inner,
             reads: RefCell::new(HashMap::new()),
+            every_read: true,
         }
+    }
+
+    /// Remembers only reads sent as a batch, until the next write: apply sends a wave's
+    /// read-backs ahead in one batch, then each resource reads as it always does.
+    pub fn batched_only(inner: &'a dyn Host) -> Self {
+        Cached {
+            every_read: false,
+            ..Cached::new(inner)
+        }
+    }
+
+    fn remembered(&self, invocation: &Invocation) -> Option<Output> {
+        self.reads.borrow().get(invocation).cloned()
     }
 }
 
@@ -31,14 +50,51 @@ impl Host for Cached<'_> {
             self.reads.borrow_mut().clear();
             return self.inner.run(invocation);
         }
-        if let Some(output) = self.reads.borrow().get(invocation) {
-            return Ok(output.clone());
+        if let Some(output) = self.remembered(invocation) {
+            return Ok(output);
         }
         let output = self.inner.run(invocation)?;
-        self.reads
-            .borrow_mut()
-            .insert(invocation.clone(), output.clone());
+        if self.every_read {
+            self.reads
+                .borrow_mut()
+                .insert(invocation.clone(), output.clone());
+        }
         Ok(output)
+    }
+
+    /// A batch with a write in it goes through whole and forgets everything. A batch of
+    /// reads sends only those not remembered (each once), all of them: a read changes
+    /// nothing, so a stop at the first failure is applied to the answers.
+    fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
+        if invocations.iter().any(|i| i.effect == Effect::Write) {
+            self.reads.borrow_mut().clear();
+            return self.inner.run_batch(invocations, stop_at_failure);
+        }
+        let mut missing: Vec<Invocation> = Vec::new();
+        for invocation in invocations {
+            if self.remembered(invocation).is_none() && !missing.contains(invocation) {
+                missing.push(invocation.clone());
+            }
+        }
+        if !missing.is_empty() {
+            let outputs = self.inner.run_batch(&missing, false)?;
+            let mut reads = self.reads.borrow_mut();
+            for (invocation, output) in missing.into_iter().zip(outputs) {
+                reads.insert(invocation, output);
+            }
+        }
+        let mut outputs = Vec::with_capacity(invocations.len());
+        for invocation in invocations {
+            let Some(output) = self.remembered(invocation) else {
+                anyhow::bail!("the batch left `{}` unanswered", invocation.display());
+            };
+            let failed = !output.success();
+            outputs.push(output);
+            if failed && stop_at_failure {
+                break;
+            }
+        }
+        Ok(outputs)
     }
 
     /// HTTP is not cached (models are read once per plan anyway), but a write through it

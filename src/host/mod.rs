@@ -230,11 +230,38 @@ pub trait Host {
     /// each line of a streamed (NDJSON) body as it arrives, for progress bars.
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse>;
 
+    /// Runs `invocations` as one unit, in order (over SSH: one round trip), and returns the
+    /// output of each one that ran. With `stop_at_failure` the first non-zero status ends the
+    /// batch, so fewer outputs than invocations say which ran; otherwise every one runs. An
+    /// `Err` means the batch could not be run or its outputs not told apart.
+    fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
+        run_in_order(self, invocations, stop_at_failure)
+    }
+
     /// The account whose per-user settings to change when the commands run as root, when
     /// the configuration names one (an inventory host's `user:`); see [`ForUser`].
     fn configured_user(&self) -> Option<&str> {
         None
     }
+}
+
+/// A batch as separate runs, one after the other: what a host whose commands cost no round
+/// trip does.
+pub fn run_in_order<H: Host + ?Sized>(
+    host: &H,
+    invocations: &[Invocation],
+    stop_at_failure: bool,
+) -> Result<Vec<Output>> {
+    let mut outputs = Vec::with_capacity(invocations.len());
+    for invocation in invocations {
+        let output = host.run(invocation)?;
+        let failed = !output.success();
+        outputs.push(output);
+        if failed && stop_at_failure {
+            break;
+        }
+    }
+    Ok(outputs)
 }
 
 /// A host with the inventory's `user:` for it: when macllm reaches it as root (over SSH as
@@ -258,6 +285,10 @@ impl Host for ForUser {
         self.host.http(request, on_line)
     }
 
+    fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
+        self.host.run_batch(invocations, stop_at_failure)
+    }
+
     fn configured_user(&self) -> Option<&str> {
         Some(&self.user)
     }
@@ -266,18 +297,25 @@ impl Host for ForUser {
 /// Wraps a host for planning: any invocation marked `Effect::Write` is refused.
 pub struct ReadOnly<'a>(pub &'a dyn Host);
 
-impl Host for ReadOnly<'_> {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    fn run(&self, invocation: &Invocation) -> Result<Output> {
+impl ReadOnly<'_> {
+    fn refuse_write(invocation: &Invocation) -> Result<()> {
         if invocation.effect == Effect::Write {
             bail!(
                 "internal error: a read-only step tried to change the host with `{}`",
                 invocation.display()
             );
         }
+        Ok(())
+    }
+}
+
+impl Host for ReadOnly<'_> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn run(&self, invocation: &Invocation) -> Result<Output> {
+        ReadOnly::refuse_write(invocation)?;
         self.0.run(invocation)
     }
 
@@ -290,6 +328,13 @@ impl Host for ReadOnly<'_> {
             );
         }
         self.0.http(request, on_line)
+    }
+
+    fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
+        for invocation in invocations {
+            ReadOnly::refuse_write(invocation)?;
+        }
+        self.0.run_batch(invocations, stop_at_failure)
     }
 
     fn configured_user(&self) -> Option<&str> {
@@ -319,6 +364,13 @@ impl Host for Verbose<'_> {
         self.host.http(request, on_line)
     }
 
+    fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
+        for invocation in invocations {
+            (self.echo)(&invocation.display());
+        }
+        self.host.run_batch(invocations, stop_at_failure)
+    }
+
     fn configured_user(&self) -> Option<&str> {
         self.host.configured_user()
     }
@@ -340,16 +392,25 @@ pub struct Identity {
 
 /// Reads the [`Identity`] of `host`; a command that fails leaves its part unknown.
 pub fn identity(host: &dyn Host) -> Identity {
-    let read = |argv: &[&str]| -> Option<String> {
-        let output = host.run(&Invocation::read(argv.iter().copied())).ok()?;
-        (output.status == 0).then_some(output.stdout)
+    let mut batch = vec![Invocation::read([
+        "ioreg",
+        "-rd1",
+        "-c",
+        "IOPlatformExpertDevice",
+    ])];
+    if host.configured_user().is_none() {
+        batch.push(Invocation::read(["id", "-un"]));
+    }
+    // One round trip; a command that did not answer leaves its part unknown.
+    let outputs = host.run_batch(&batch, false).unwrap_or_default();
+    let read = |index: usize| -> Option<String> {
+        let output = outputs.get(index)?;
+        output.success().then(|| output.stdout.clone())
     };
-    let hardware_uuid = read(&["ioreg", "-rd1", "-c", "IOPlatformExpertDevice"])
-        .as_deref()
-        .and_then(platform_uuid);
+    let hardware_uuid = read(0).as_deref().and_then(platform_uuid);
     let user = match host.configured_user() {
         Some(user) => Some(user.to_string()),
-        None => read(&["id", "-un"])
+        None => read(1)
             .map(|out| out.trim().to_string())
             .filter(|user| !user.is_empty()),
     };

@@ -65,6 +65,10 @@ impl Host for Routed<'_> {
         self.inner.run(invocation)
     }
 
+    fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
+        self.inner.run_batch(invocations, stop_at_failure)
+    }
+
     /// A request that names its address goes there; others try the candidates. When none
     /// answers, the error is the first one's (the most likely address).
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {

@@ -6,7 +6,7 @@
 
 use super::{Host, HttpRequest, HttpResponse, Invocation, Output, Unreachable};
 use anyhow::{Context, Result, bail};
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -54,6 +54,104 @@ pub fn command_line(invocation: &Invocation) -> Result<String> {
     Ok(words.join(" "))
 }
 
+/// The script that runs `invocations` as one unit under a remote `/bin/sh -s` (a Mac's is
+/// bash 3.2; POSIX features and builtins only, the few tools it uses named by their path, the
+/// same on macOS and Linux, since an emulated Mac's shim may shadow the bare names). Every
+/// word comes from [`shell_quote`]. Each command's stdout and stderr go to files and are
+/// printed after a header `STATUS STDOUT-BYTES STDERR-BYTES` (lengths from `wc -c`), so no
+/// output can pass for another's or for a header; `marker` opens the framed part, so that
+/// anything a login shell prints first is skipped. Commands read their stdin from a quoted
+/// `printf`, or from /dev/null: the script's own stdin is the script.
+pub fn batch_script(
+    invocations: &[Invocation],
+    stop_at_failure: bool,
+    marker: &str,
+) -> Result<String> {
+    let mut script = String::from(
+        "d=$(/usr/bin/mktemp -d \"${TMPDIR:-/tmp}/macllm-batch.XXXXXX\") || exit 70\n\
+         trap '/bin/rm -rf \"$d\"' EXIT\n\
+         r() { printf '%s %s %s\\n' \"$1\" $(/usr/bin/wc -c <\"$d/o\") $(/usr/bin/wc -c <\"$d/e\"); /bin/cat \"$d/o\" \"$d/e\"; return \"$1\"; }\n",
+    );
+    script.push_str(&format!("printf '%s\\n' {}\n", shell_quote(marker)?));
+    let on_failure = if stop_at_failure { " || exit 0" } else { "" };
+    for invocation in invocations {
+        let line = command_line(invocation)?;
+        let input = match &invocation.stdin {
+            Some(bytes) => {
+                let text = std::str::from_utf8(bytes)
+                    .context("a batched command's input is not UTF-8 text")?;
+                format!("printf '%s' {} | ", shell_quote(text)?)
+            }
+            None => String::new(),
+        };
+        let redirect = if invocation.stdin.is_some() {
+            ""
+        } else {
+            " </dev/null"
+        };
+        script.push_str(&format!(
+            "{input}{line}{redirect} >\"$d/o\" 2>\"$d/e\"; r $?{on_failure}\n"
+        ));
+    }
+    Ok(script)
+}
+
+/// The outputs a [`batch_script`] printed: everything after the `marker` line, as
+/// `STATUS OUT-BYTES ERR-BYTES\n` then the bytes. Fewer records than commands mean the batch
+/// stopped; a record that does not parse is an error, never a guess.
+pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
+    let opening = format!("{marker}\n");
+    let start = stdout
+        .windows(opening.len())
+        .position(|window| window == opening.as_bytes())
+        .context("the batch printed no start marker: the remote shell did not run it")?;
+    let mut rest = &stdout[start + opening.len()..];
+    let mut outputs = Vec::new();
+    while !rest.is_empty() {
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .context("a batch record has no header line")?;
+        let header = std::str::from_utf8(&rest[..end]).context("a batch header is not text")?;
+        let numbers: Vec<usize> = header
+            .split(' ')
+            .map(|n| n.parse::<usize>())
+            .collect::<std::result::Result<_, _>>()
+            .with_context(|| format!("a batch header is malformed: {header:?}"))?;
+        let [status, out, err] = numbers[..] else {
+            bail!("a batch header is malformed: {header:?}");
+        };
+        rest = &rest[end + 1..];
+        if rest.len() < out + err {
+            bail!("a batch record was cut short");
+        }
+        outputs.push(Output {
+            status: i32::try_from(status).context("a batch status is out of range")?,
+            stdout: String::from_utf8_lossy(&rest[..out]).into_owned(),
+            stderr: String::from_utf8_lossy(&rest[out..out + err]).into_owned(),
+        });
+        rest = &rest[out + err..];
+    }
+    Ok(outputs)
+}
+
+/// A process's output as text (invalid UTF-8 replaced).
+fn text_output(output: std::process::Output) -> Output {
+    Output {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A line no login shell's greeting will print: the process id and the time.
+fn batch_marker() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("macllm-batch-{}-{nanos}", std::process::id())
+}
+
 impl SshHost {
     /// `spec` is what follows `ssh:`: `[USER@]NAME[:PORT]`.
     pub fn new(spec: &str) -> Result<SshHost> {
@@ -91,6 +189,87 @@ impl SshHost {
         })
     }
 
+    /// Runs `line` through the remote user's shell, `stdin` on its input. ssh's own failure
+    /// (exit 255: connection refused, authentication) is an error, since nothing ran.
+    fn remote(&self, line: &str, stdin: Option<&[u8]>) -> Result<std::process::Output> {
+        self.remote_lines(line, stdin, None)
+    }
+
+    /// [`SshHost::remote`], handing `on_line` each line of stdout as soon as the next one
+    /// begins (the last line, which the caller's trailer takes, is never handed over).
+    fn remote_lines(
+        &self,
+        line: &str,
+        stdin: Option<&[u8]>,
+        mut on_line: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<std::process::Output> {
+        let mut child = self
+            .ssh()
+            .arg(line)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot run `ssh` (is OpenSSH's client installed?)")?;
+        if let Some(stdin) = stdin
+            && let Some(mut pipe) = child.stdin.take()
+        {
+            // Written from a thread: a large input must not block while the remote side
+            // fills our stdout pipe.
+            let stdin = stdin.to_vec();
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&stdin);
+            });
+        }
+        let mut stderr_pipe = child.stderr.take().context("stderr pipe missing")?;
+        let stderr_reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = stderr_pipe.read_to_end(&mut bytes);
+            bytes
+        });
+        let mut reader =
+            std::io::BufReader::new(child.stdout.take().context("stdout pipe missing")?);
+        let mut stdout = Vec::new();
+        let mut held: Option<usize> = None;
+        loop {
+            let start = stdout.len();
+            if reader
+                .read_until(b'\n', &mut stdout)
+                .context("reading from `ssh`")?
+                == 0
+            {
+                break;
+            }
+            if let (Some(on_line), Some(previous)) = (on_line.as_mut(), held) {
+                let text = String::from_utf8_lossy(&stdout[previous..start]);
+                let text = text.trim_end_matches('\n');
+                if !text.is_empty() {
+                    on_line(text);
+                }
+            }
+            held = Some(start);
+        }
+        let status = child.wait().context("waiting for `ssh`")?;
+        let stderr = stderr_reader.join().unwrap_or_default();
+        if status.code() == Some(255) {
+            bail!(
+                "cannot reach {} over SSH: {}\nhint: check that `ssh {}` works without a password prompt (BatchMode)",
+                self.name,
+                String::from_utf8_lossy(&stderr).trim(),
+                self.destination
+            );
+        }
+        Ok(std::process::Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+
     fn ssh(&self) -> Command {
         let mut command = Command::new("ssh");
         if let Ok(config) = std::env::var(ENV_SSH_CONFIG) {
@@ -122,47 +301,46 @@ impl Host for SshHost {
     }
 
     fn run(&self, invocation: &Invocation) -> Result<Output> {
-        let line = command_line(invocation)?;
-        let mut child = self
-            .ssh()
-            .arg(line)
-            .stdin(if invocation.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("cannot run `ssh` (is OpenSSH's client installed?)")?;
-        if let Some(stdin) = &invocation.stdin
-            && let Some(mut pipe) = child.stdin.take()
-        {
-            let _ = pipe.write_all(stdin);
+        let output = self.remote(&command_line(invocation)?, invocation.stdin.as_deref())?;
+        Ok(text_output(output))
+    }
+
+    /// One round trip: the script on the stdin of a remote `/bin/sh -s`. A batch whose
+    /// input cannot travel in a script (not UTF-8, or NUL) runs command by command.
+    fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
+        if invocations.len() < 2 {
+            return super::run_in_order(self, invocations, stop_at_failure);
         }
-        let output = child.wait_with_output().context("waiting for `ssh`")?;
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        // ssh exits 255 for its own errors (connection refused, authentication): the program
-        // did not run, which is an error rather than an output.
-        if output.status.code() == Some(255) {
-            bail!(
-                "cannot reach {} over SSH: {}\nhint: check that `ssh {}` works without a password prompt (BatchMode)",
+        let marker = batch_marker();
+        let Ok(script) = batch_script(invocations, stop_at_failure, &marker) else {
+            return super::run_in_order(self, invocations, stop_at_failure);
+        };
+        let output = self.remote("/bin/sh -s", Some(script.as_bytes()))?;
+        let outputs = parse_batch(&output.stdout, &marker).with_context(|| {
+            format!(
+                "running {} commands as one batch on {}: {}",
+                invocations.len(),
                 self.name,
-                stderr.trim(),
-                self.destination
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
+        })?;
+        let complete = outputs.len() == invocations.len()
+            || (stop_at_failure && outputs.last().is_some_and(|o| !o.success()));
+        if !complete || outputs.len() > invocations.len() {
+            bail!(
+                "a batch of {} commands on {} stopped after {}: {}",
+                invocations.len(),
+                self.name,
+                outputs.len(),
+                String::from_utf8_lossy(&output.stderr).trim()
             );
         }
-        Ok(Output {
-            status: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr,
-        })
+        Ok(outputs)
     }
 
     /// Through the remote Mac's own `curl` to its loopback (or the request's address, as the
     /// remote Mac sees it), over this same SSH connection: the API is never opened to the
-    /// network. Streamed lines reach `on_line` when the request ends (SSH returns the
-    /// command's output at exit).
+    /// network. A request for a stream gets its lines handed to `on_line` as they arrive.
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
         let mut argv: Vec<String> = ["curl", "-sS", "-X", &request.method, "-w"]
             .map(String::from)
@@ -186,9 +364,24 @@ impl Host for SshHost {
             .clone()
             .unwrap_or_else(|| "http://127.0.0.1:11434".to_string());
         argv.push(format!("{base}{}", request.path));
+        // A streamed body (a pull's progress) reaches `on_line` line by line while the
+        // request runs: curl unbuffered, each line handed over as it arrives.
+        let streamed = request
+            .body
+            .as_deref()
+            .and_then(|body| serde_json::from_str::<serde_json::Value>(body).ok())
+            .is_some_and(|body| body["stream"] == true);
+        if streamed {
+            argv.insert(2, "-N".to_string());
+        }
         let mut invocation = Invocation::read(argv);
         invocation.stdin = stdin;
-        let output = self.run(&invocation)?;
+        let raw = self.remote_lines(
+            &command_line(&invocation)?,
+            invocation.stdin.as_deref(),
+            streamed.then_some(&mut *on_line),
+        )?;
+        let output = text_output(raw);
         // curl's exit 7: nothing listens on the remote's port (CURLE_COULDNT_CONNECT).
         if output.status == 7 {
             return Err(anyhow::Error::new(Unreachable {
@@ -219,7 +412,7 @@ impl Host for SshHost {
             content_type: content_type.trim().to_string(),
             body: body.to_string(),
         };
-        if response.content_type.starts_with("application/x-ndjson") {
+        if !streamed && response.content_type.starts_with("application/x-ndjson") {
             response.body.lines().for_each(&mut *on_line);
         }
         Ok(response)
@@ -298,6 +491,109 @@ mod tests {
                 "{word:?}"
             );
         }
+    }
+
+    /// Runs a batch script as the remote side would: `/bin/sh -s` with it on stdin, after a
+    /// greeting of the kind a login shell may print; and the same under bash in POSIX mode
+    /// where there is one (a Mac's `/bin/sh`), which must agree.
+    fn through_batch(invocations: &[Invocation], stop_at_failure: bool) -> Vec<Output> {
+        let outputs = through_shell("/bin/sh", invocations, stop_at_failure);
+        if std::path::Path::new("/bin/bash").exists() {
+            assert_eq!(
+                through_shell("/bin/bash", invocations, stop_at_failure),
+                outputs
+            );
+        }
+        outputs
+    }
+
+    fn through_shell(
+        shell: &str,
+        invocations: &[Invocation],
+        stop_at_failure: bool,
+    ) -> Vec<Output> {
+        let marker = "macllm-batch-test";
+        let script = batch_script(invocations, stop_at_failure, marker).unwrap();
+        let mut command = Command::new(shell);
+        if shell.ends_with("bash") {
+            command.arg("--posix");
+        }
+        let mut child = command
+            .arg("-s")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        let mut stdout = b"Welcome!\n0 3 0\nabc\n".to_vec();
+        stdout.extend(&output.stdout);
+        parse_batch(&stdout, marker).unwrap()
+    }
+
+    fn sh(script: &str) -> Invocation {
+        Invocation::read(["sh", "-c", script])
+    }
+
+    /// Outputs that look like headers, markers, partial records or a script's end come back
+    /// as each command printed them, with their statuses.
+    #[test]
+    fn no_output_can_forge_another() {
+        let forged = "0 4 0\nfake\nmacllm-batch-test\n1 0 0\n";
+        let outputs = through_batch(
+            &[
+                sh(&format!(
+                    "printf '%s' '{forged}'; printf 'x\\n0 1' >&2; exit 3"
+                )),
+                Invocation::read(["printf", "%s", "it's $(id) `id` ;\n\\"]),
+                sh("printf '\\303\\251\\n'; exit 0"),
+                Invocation::read(["cat"]).with_stdin(b"in: 'q' $HOME\n\nEOF\n".to_vec()),
+                sh("cat; echo done"),
+            ],
+            false,
+        );
+        let got: Vec<(i32, &str, &str)> = outputs
+            .iter()
+            .map(|o| (o.status, o.stdout.as_str(), o.stderr.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, forged, "x\n0 1"),
+                (0, "it's $(id) `id` ;\n\\", ""),
+                (0, "é\n", ""),
+                (0, "in: 'q' $HOME\n\nEOF\n", ""),
+                // The script is not the commands' input.
+                (0, "done\n", ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_batch_can_stop_at_the_first_failure() {
+        let batch = [sh("echo one"), sh("echo two >&2; exit 4"), sh("echo three")];
+        let outputs = through_batch(&batch, true);
+        assert_eq!(outputs.len(), 2);
+        assert_eq!(outputs[1].status, 4);
+        assert_eq!(outputs[1].stderr, "two\n");
+        let outputs = through_batch(&batch, false);
+        assert_eq!(outputs.len(), 3);
+        assert_eq!(outputs[2].stdout, "three\n");
+    }
+
+    #[test]
+    fn broken_batch_output_is_an_error() {
+        assert!(parse_batch(b"no marker", "m").is_err());
+        assert!(parse_batch(b"m\n0 5 0\nab", "m").is_err());
+        assert!(parse_batch(b"m\n0 x 0\n", "m").is_err());
+        assert!(parse_batch(b"m\n0 1\na", "m").is_err());
+        assert_eq!(parse_batch(b"m\n", "m").unwrap(), []);
     }
 
     #[test]

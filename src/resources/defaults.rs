@@ -3,11 +3,13 @@
 //! what must restart for a domain's change to take effect.
 
 use super::{AnyResource, Resource, ResourceId, Restart, Restarted};
-use crate::host::Invocation;
+use crate::host::{Invocation, Output};
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use std::hash::Hasher;
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DefaultsKey {
@@ -56,11 +58,8 @@ impl DefaultsKey {
     /// The whole domain, typed. A missing domain is an empty one: `defaults` reports it with
     /// exit 1 and "Domain X does not exist" (reference 1.4, fixture
     /// defaults-read-missing-domain.txt); an empty `<dict/>` is accepted too.
-    fn export(&self, target: &Target) -> Result<Option<Value>> {
-        let invocation = self.as_owner(
-            target,
-            self.invocation(&["export", &self.domain, "-"], false),
-        )?;
+    fn export(&self, target: &Target) -> Result<Option<Rc<(String, Value)>>> {
+        let invocation = self.export_invocation(target)?;
         let output = target.host().run(&invocation)?;
         if !output.success() {
             if output.stderr.contains("does not exist") {
@@ -68,9 +67,30 @@ impl DefaultsKey {
             }
             return output.require_success(&invocation).map(|_| None);
         }
-        let parsed = plist::Value::from_reader_xml(output.stdout.as_bytes())
-            .with_context(|| format!("`{}` printed no property list", invocation.display()))?;
-        Value::from_plist(&parsed).map(Some)
+        // Every key of a domain reads the same export: each distinct text is parsed once per
+        // run (a domain of N keys would otherwise cost N parses of N keys), and a text that
+        // only shares the hash of an earlier one is parsed on its own.
+        let parse = || -> Result<Value> {
+            let parsed = plist::Value::from_reader_xml(output.stdout.as_bytes())
+                .with_context(|| format!("`{}` printed no property list", invocation.display()))?;
+            Value::from_plist(&parsed)
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&output.stdout, &mut hasher);
+        let question = format!("defaults export parsed {:016x}", hasher.finish());
+        let known: Rc<(String, Value)> =
+            target.once(&question, || Ok(Rc::new((output.stdout.clone(), parse()?))))?;
+        if known.0 == output.stdout {
+            return Ok(Some(known));
+        }
+        Ok(Some(Rc::new((String::new(), parse()?))))
+    }
+
+    fn export_invocation(&self, target: &Target) -> Result<Invocation> {
+        self.as_owner(
+            target,
+            self.invocation(&["export", &self.domain, "-"], false),
+        )
     }
 
     /// Run as the user unless the domain is root's (a system domain): under sudo a plain
@@ -105,8 +125,8 @@ impl DefaultsKey {
     /// two Apple's tool does is UNCONFIRMED, reference 1.8). A key an app changes between the
     /// read and the import is lost, so this is used only for values that hold a secret.
     fn import_with(&self, target: &Target, value: &Value) -> Result<Invocation> {
-        let mut keys = match self.export(target)? {
-            Some(Value::Dict(keys)) => keys,
+        let mut keys = match self.export(target)?.as_ref().map(|known| &known.1) {
+            Some(Value::Dict(keys)) => keys.clone(),
             None => Default::default(),
             Some(other) => bail!(
                 "`defaults export {}` gave a {} instead of a dictionary",
@@ -153,8 +173,8 @@ impl Resource for DefaultsKey {
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
-        Ok(match self.export(target)? {
-            Some(Value::Dict(mut keys)) => keys.remove(&self.key),
+        Ok(match self.export(target)?.as_ref().map(|known| &known.1) {
+            Some(Value::Dict(keys)) => keys.get(&self.key).cloned(),
             Some(other) => bail!(
                 "`defaults export {}` gave a {} instead of a dictionary",
                 self.domain,
@@ -164,9 +184,32 @@ impl Resource for DefaultsKey {
         })
     }
 
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        Ok(vec![self.export_invocation(target)?])
+    }
+
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()> {
         let invocation = match value {
-            Some(value) if self.sensitive(value) => self.import_with(target, value)?,
+            Some(value) if self.sensitive(value) => {
+                self.as_owner(target, self.import_with(target, value)?)?
+            }
+            _ => self
+                .write_invocation(target, value)?
+                .context("a defaults key is written by one command")?,
+        };
+        let output = target.host().run(&invocation)?;
+        self.written(target, value, &invocation, output)
+    }
+
+    /// `None` for a secret: its import sends the whole domain as read just before, so it
+    /// goes on its own, never in a batch with other writes to the domain.
+    fn write_invocation(
+        &self,
+        target: &Target,
+        value: Option<&Value>,
+    ) -> Result<Option<Invocation>> {
+        let invocation = match value {
+            Some(value) if self.sensitive(value) => return Ok(None),
             Some(value) => {
                 let mut tail = vec!["write".to_string(), self.domain.clone(), self.key.clone()];
                 tail.extend(DefaultsKey::write_args(value));
@@ -175,8 +218,16 @@ impl Resource for DefaultsKey {
             }
             None => self.invocation(&["delete", &self.domain, &self.key], true),
         };
-        let invocation = self.as_owner(target, invocation)?;
-        let output = target.host().run(&invocation)?;
+        self.as_owner(target, invocation).map(Some)
+    }
+
+    fn written(
+        &self,
+        target: &Target,
+        value: Option<&Value>,
+        invocation: &Invocation,
+        output: Output,
+    ) -> Result<()> {
         // `defaults delete` of a missing key is an error (reference 1.7); a key that is
         // already gone is what deleting wanted, as Ansible's osx_defaults treats it.
         if value.is_none() && !output.success() && self.read(target)?.is_none() {
@@ -194,7 +245,7 @@ impl Resource for DefaultsKey {
                 }
             );
         }
-        output.require_success(&invocation)?;
+        output.require_success(invocation)?;
         if SANDBOXED_APPS.contains(&self.domain.as_str()) {
             // Said again where the apply reports success: the read-back that follows proves
             // only that `defaults` holds the value (see `SANDBOXED_APPS`).

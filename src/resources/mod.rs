@@ -11,7 +11,7 @@ pub mod power;
 pub mod services;
 pub mod spotlight;
 
-use crate::host::Invocation;
+use crate::host::{Invocation, Output};
 use crate::target::Target;
 use crate::value::Value;
 use anyhow::Result;
@@ -122,8 +122,37 @@ pub trait Resource {
 
     fn read(&self, target: &Target) -> Result<Option<Value>>;
 
+    /// The commands [`Resource::read`] runs, for kinds that can name them before running
+    /// any: plan and apply send those of many resources ahead as one batch (one round trip
+    /// over SSH), and the reads then find their answers remembered.
+    fn reads(&self, _target: &Target) -> Result<Vec<Invocation>> {
+        Ok(Vec::new())
+    }
+
     /// Makes the host hold `value` (`None` removes it). Callers read back afterwards.
     fn write(&self, target: &Target, value: Option<&Value>) -> Result<()>;
+
+    /// The one command that writes `value`, for kinds whose write is exactly one command
+    /// judged by [`Resource::written`] (apply sends a wave's as one batch); `None` for kinds
+    /// that write otherwise.
+    fn write_invocation(
+        &self,
+        _target: &Target,
+        _value: Option<&Value>,
+    ) -> Result<Option<Invocation>> {
+        Ok(None)
+    }
+
+    /// Judges what the command of [`Resource::write_invocation`] did.
+    fn written(
+        &self,
+        _target: &Target,
+        _value: Option<&Value>,
+        invocation: &Invocation,
+        output: Output,
+    ) -> Result<()> {
+        output.require_success(invocation).map(drop)
+    }
 
     /// What must run after a write for the change to take effect.
     fn restart(&self) -> Option<Restart> {

@@ -146,6 +146,10 @@ impl Resource for PowerSetting {
 
     /// One value when every covered source agrees, else `{source: value}` so a plan shows
     /// which one differs.
+    fn reads(&self, _target: &Target) -> Result<Vec<Invocation>> {
+        Ok(vec![Invocation::read(["pmset", "-g", "custom"])])
+    }
+
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let text = run_ok(target.host(), &Invocation::read(["pmset", "-g", "custom"]))?;
         let blocks = parse_custom(&text);

@@ -547,7 +547,7 @@ To perform exactly these actions, run the following command to apply:
     mac.on(&["apply", "quiet.plan"])
         .status(1)
         .stderr(
-            "error: Saved plan is stale: the state changed since the plan was made (plan: no state, now: lineage [LINEAGE] serial 20)
+            "error: Saved plan is stale: the state changed since the plan was made (plan: no state, now: lineage [LINEAGE] serial 4)
 hint: run `macllm plan --out` again
 ",
         )
@@ -848,7 +848,7 @@ fn json_output_is_one_document_with_a_format_version() {
                 .iter()
                 .map(|change| change["id"].clone())
                 .collect::<Vec<_>>(),
-            "serial": 20,
+            "serial": 4,
         }))
         .run();
 }

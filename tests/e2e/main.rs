@@ -2,6 +2,7 @@
 //! `--host sandbox:DIR`, and as real processes on PATH through the multi-call shim).
 
 mod bad_input;
+mod batches;
 mod crash_steps;
 mod crash_sweep;
 mod emulated_ollama_clients;

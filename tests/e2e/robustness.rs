@@ -14,16 +14,12 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn applied_count(mac: &Mac) -> usize {
+/// Resources the state records, applied or in flight (their originals saved first).
+fn recorded_count(mac: &Mac) -> usize {
     std::fs::read_to_string(mac.state_path())
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .map(|state| {
-            state["resources"]
-                .as_object()
-                .map(|r| r.values().filter(|v| !v["applied"].is_null()).count())
-                .unwrap_or(0)
-        })
+        .and_then(|state| state["resources"].as_object().map(|r| r.len()))
         .unwrap_or(0)
 }
 
@@ -33,7 +29,9 @@ fn a_killed_apply_leaves_a_valid_state_and_the_next_apply_converges() {
     mac.spec(QUIET_UI);
     let before_dock = mac.export("com.apple.dock");
     let child = mac.spawn_on(&["apply", "--yes"], &[(ENV_DELAY_MS, "150")]);
-    wait_for("three applied resources", || applied_count(&mac) >= 3);
+    // The first wave (the nine keys Finder's waits for) records its originals, then writes
+    // them slowly: the kill lands among its writes.
+    wait_for("the first wave's originals", || recorded_count(&mac) >= 9);
     child.kill();
 
     // The state on disk is whole and readable, with the originals of what was touched.
@@ -44,7 +42,7 @@ fn a_killed_apply_leaves_a_valid_state_and_the_next_apply_converges() {
         "killed before the end: {}",
         resources.len()
     );
-    assert!(state["serial"].as_u64().unwrap() >= 3);
+    assert!(state["serial"].as_u64().unwrap() >= 1);
     // Where the kill landed varies, so what is left to list and to plan does too.
     let list = mac.on(&["state", "list"]).stdout_of();
     let ids: Vec<&str> = resources.keys().map(String::as_str).collect();
@@ -149,7 +147,7 @@ fn a_second_apply_is_refused_by_the_lock() {
     mac.spec(QUIET_UI);
     let first = mac.spawn_on(&["apply", "--yes"], &[(ENV_DELAY_MS, "200")]);
     wait_for("the first apply to start writing", || {
-        applied_count(&mac) >= 1
+        recorded_count(&mac) >= 1
     });
     mac.on(&["apply", "--yes"])
         .redact(format!("pid {}", first.pid()), "pid [FIRST]")

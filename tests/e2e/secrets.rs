@@ -150,13 +150,12 @@ Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
 + id -un
 + system_profiler SPDisplaysDataType -json
 + defaults export com.example.app -
-defaults:com.example.app:plain: Creating...
 + id -u
 + defaults write com.example.app plain -string visible
 + defaults export com.example.app -
+defaults:com.example.app:plain: Creating...
 defaults:com.example.app:plain: Creation complete after [DURATION]
 defaults:com.example.app:token: Creating...
-+ defaults export com.example.app -
 + defaults import com.example.app -
 + defaults export com.example.app -
 defaults:com.example.app:token: Creation complete after [DURATION]

@@ -1,0 +1,227 @@
+//! What the benchmarks share: the macllm binaries to compare (this build, and an older one
+//! named by `MACLLM_BENCH_BASELINE` so that one run prints both side by side), a TCP proxy
+//! that delays every chunk by a set time each way (a Mac some milliseconds away, without
+//! `netem`), an `ssh` wrapper that counts the channels macllm opens, the CPU time of the
+//! processes a step started, and the generated `defaults` specs.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A macllm binary built from an earlier commit, to measure in the same run as this one.
+pub const ENV_BASELINE: &str = "MACLLM_BENCH_BASELINE";
+
+/// The binaries to measure, labelled: the baseline first when one is given.
+pub fn binaries(this: &str) -> Vec<(String, PathBuf)> {
+    let mut binaries = Vec::new();
+    if let Ok(path) = std::env::var(ENV_BASELINE) {
+        binaries.push(("baseline".to_string(), PathBuf::from(path)));
+    }
+    binaries.push(("this".to_string(), PathBuf::from(this)));
+    binaries
+}
+
+/// Whether sshd can run here (root, OpenSSH's server); says why not when it cannot.
+pub fn sshd_available(bench: &str) -> bool {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    if !root || !Path::new("/usr/sbin/sshd").exists() {
+        println!("{bench} skipped: needs root and /usr/sbin/sshd");
+        return false;
+    }
+    true
+}
+
+/// Listens on a loopback port and forwards every connection to `target`, each chunk held
+/// back `delay` in each direction (so a round trip costs twice `delay`); returns the port.
+pub fn delaying_proxy(target: u16, delay: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("proxy port");
+    let port = listener.local_addr().expect("proxy address").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (client2, server2) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            pump(client, server, delay);
+            pump(server2, client2, delay);
+        }
+    });
+    port
+}
+
+/// Copies `from` to `to`, each chunk sent `delay` after it arrived, in order.
+fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    let (send, receive) = mpsc::channel::<(Instant, Vec<u8>)>();
+    std::thread::spawn(move || {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if send
+                        .send((Instant::now() + delay, buffer[..n].to_vec()))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        for (due, chunk) in receive {
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if to.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+/// A folder holding an `ssh` that appends a line to `log` for every invocation (every
+/// channel macllm opens: each connection is multiplexed; `ssh -G`, which only prints the
+/// configuration, is not one) and runs the real client.
+pub fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
+    let bin = dir.join("counting-ssh");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let real = ["/usr/bin/ssh", "/bin/ssh"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("OpenSSH client");
+    let script = bin.join("ssh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *\" -G \"*) ;; *) echo >>'{}' ;; esac\nexec {real} \"$@\"\n",
+            log.display()
+        ),
+    )
+    .expect("wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    bin
+}
+
+/// Lines in `log` (channels counted by [`counting_ssh`]), then empties it.
+pub fn take_count(log: &Path) -> usize {
+    let count = std::fs::read_to_string(log).map_or(0, |text| text.lines().count());
+    let _ = std::fs::remove_file(log);
+    count
+}
+
+/// `PATH` with `first` in front.
+pub fn path_with(first: &[&Path]) -> String {
+    let mut parts: Vec<String> = first.iter().map(|p| p.display().to_string()).collect();
+    parts.push(std::env::var("PATH").unwrap_or_default());
+    parts.join(":")
+}
+
+/// User plus system CPU seconds of every child this process has waited for.
+pub fn children_cpu() -> f64 {
+    // /proc/self/stat fields 16 and 17: cutime and cstime in clock ticks.
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // after the name: state is field 3, so cutime (16) is index 13 and cstime (17) index 14.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(13) + ticks(14)) / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds (user + system) that `pid` has used so far, from /proc.
+pub fn process_cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime (14) and stime (15): indexes 11 and 12 after the name.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+/// `ssh -O exit` for every ControlPersist master whose socket is in `control_dir`, after
+/// adding the CPU seconds each used to the returned total (read from /proc before it exits).
+pub fn stop_masters(control_dir: &Path) -> f64 {
+    let Ok(entries) = std::fs::read_dir(control_dir) else {
+        return 0.0;
+    };
+    let mut cpu = 0.0;
+    for entry in entries.flatten() {
+        let socket = entry.path();
+        let check = std::process::Command::new("ssh")
+            .arg("-o")
+            .arg(format!("ControlPath={}", socket.display()))
+            .args(["-O", "check", "x"])
+            .output();
+        // "Master running (pid=1234)" on stderr.
+        if let Ok(check) = check {
+            let text = String::from_utf8_lossy(&check.stderr);
+            if let Some(pid) = text
+                .split("pid=")
+                .nth(1)
+                .and_then(|rest| rest.split(')').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+            {
+                cpu += process_cpu(pid);
+            }
+        }
+        let _ = std::process::Command::new("ssh")
+            .arg("-o")
+            .arg(format!("ControlPath={}", socket.display()))
+            .args(["-O", "exit", "x"])
+            .output();
+    }
+    cpu
+}
+
+/// A spec of `keys` `defaults` keys spread over `domains` domains, of every scalar type.
+pub fn defaults_spec(keys: usize, domains: usize) -> String {
+    let mut spec = String::from("macllm: 1\ndefaults:\n");
+    for i in 0..keys {
+        let (d, k) = (i % domains, i / domains);
+        let value = match k % 4 {
+            0 => "true".to_string(),
+            1 => format!("{}", d * 100 + k),
+            2 => format!("{k}.5"),
+            _ => format!("\"value {d}-{k}\""),
+        };
+        spec.push_str(&format!(
+            "  - {{domain: com.example.bench{d:02}, key: key{k:04}, value: {value}}}\n"
+        ));
+    }
+    spec
+}
