@@ -57,24 +57,36 @@ pub fn command_line(invocation: &Invocation) -> Result<String> {
 /// The script that runs `invocations` as one unit under a remote `/bin/sh -s` (a Mac's is
 /// bash 3.2; POSIX features and builtins only, the few tools it uses named by their path, the
 /// same on macOS and Linux, since an emulated Mac's shim may shadow the bare names). Every
-/// word comes from [`shell_quote`]. Each command's stdout and stderr go to files and are
-/// printed after a header `STATUS STDOUT-BYTES STDERR-BYTES` (lengths from `wc -c`), so no
-/// output can pass for another's or for a header; `marker` opens the framed part, so that
-/// anything a login shell prints first is skipped. Commands read their stdin from a quoted
-/// `printf`, or from /dev/null: the script's own stdin is the script.
+/// word comes from [`shell_quote`]. Command N's stdout and stderr go to files `No` and `Ne`,
+/// its status to a list in a shell variable; at the end (or at the first failure, when the
+/// batch stops there) the script prints `marker`, the statuses on one line, the sizes of all
+/// the files from one `wc -c`, `marker` again, then all the files from one `cat`: two helper
+/// processes per batch, not per command. The reader cuts the bytes by the sizes, so no output
+/// can pass for another's; `marker` opens the framed part, so that anything a login shell
+/// prints first is skipped. Commands read their stdin from a quoted `printf`, or from
+/// /dev/null: the script's own stdin is the script.
 pub fn batch_script(
     invocations: &[Invocation],
     stop_at_failure: bool,
     marker: &str,
 ) -> Result<String> {
-    let mut script = String::from(
-        "d=$(/usr/bin/mktemp -d \"${TMPDIR:-/tmp}/macllm-batch.XXXXXX\") || exit 70\n\
+    let marker = shell_quote(marker)?;
+    let stop = if stop_at_failure {
+        " [ \"$1\" -eq 0 ] || macllm_end;"
+    } else {
+        ""
+    };
+    // The names are unlikely commands, so no batched argv can call them by accident.
+    let mut script = format!(
+        "d=$(/usr/bin/mktemp -d \"${{TMPDIR:-/tmp}}/macllm-batch.XXXXXX\") || exit 70\n\
          trap '/bin/rm -rf \"$d\"' EXIT\n\
-         r() { printf '%s %s %s\\n' \"$1\" $(/usr/bin/wc -c <\"$d/o\") $(/usr/bin/wc -c <\"$d/e\"); /bin/cat \"$d/o\" \"$d/e\"; return \"$1\"; }\n",
+         s=; f=\n\
+         macllm_end() {{ cd \"$d\" || exit 70; printf '%s\\n' {marker} \"$s\"; \
+         [ -z \"$f\" ] || /usr/bin/wc -c $f; printf '%s\\n' {marker}; \
+         [ -z \"$f\" ] || /bin/cat $f; exit 0; }}\n\
+         macllm_ran() {{ s=\"$s $1\"; f=\"$f $2o $2e\";{stop} }}\n"
     );
-    script.push_str(&format!("printf '%s\\n' {}\n", shell_quote(marker)?));
-    let on_failure = if stop_at_failure { " || exit 0" } else { "" };
-    for invocation in invocations {
+    for (number, invocation) in invocations.iter().enumerate() {
         let line = command_line(invocation)?;
         let input = match &invocation.stdin {
             Some(bytes) => {
@@ -90,15 +102,18 @@ pub fn batch_script(
             " </dev/null"
         };
         script.push_str(&format!(
-            "{input}{line}{redirect} >\"$d/o\" 2>\"$d/e\"; r $?{on_failure}\n"
+            "{input}{line}{redirect} >\"$d/{number}o\" 2>\"$d/{number}e\"; macllm_ran $? {number}\n"
         ));
     }
+    script.push_str("macllm_end\n");
     Ok(script)
 }
 
-/// The outputs a [`batch_script`] printed: everything after the `marker` line, as
-/// `STATUS OUT-BYTES ERR-BYTES\n` then the bytes. Fewer records than commands mean the batch
-/// stopped; a record that does not parse is an error, never a guess.
+/// The outputs a [`batch_script`] printed: after the `marker` line, the statuses on one line,
+/// `wc -c` lines `SIZE No` / `SIZE Ne` per command (BSD pads the sizes with spaces, GNU aligns
+/// them; both add a `total` line for several files), `marker` again, then exactly the bytes
+/// those sizes add up to. Fewer statuses than commands mean the batch stopped; anything that
+/// does not fit is an error, never a guess.
 pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
     let opening = format!("{marker}\n");
     let start = stdout
@@ -106,33 +121,70 @@ pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
         .position(|window| window == opening.as_bytes())
         .context("the batch printed no start marker: the remote shell did not run it")?;
     let mut rest = &stdout[start + opening.len()..];
-    let mut outputs = Vec::new();
-    while !rest.is_empty() {
+    let mut next_line = || -> Result<String> {
         let end = rest
             .iter()
             .position(|&b| b == b'\n')
-            .context("a batch record has no header line")?;
-        let header = std::str::from_utf8(&rest[..end]).context("a batch header is not text")?;
-        let numbers: Vec<usize> = header
-            .split(' ')
-            .map(|n| n.parse::<usize>())
-            .collect::<std::result::Result<_, _>>()
-            .with_context(|| format!("a batch header is malformed: {header:?}"))?;
-        let [status, out, err] = numbers[..] else {
-            bail!("a batch header is malformed: {header:?}");
-        };
+            .context("the batch output was cut short")?;
+        let line = std::str::from_utf8(&rest[..end]).context("a batch header is not text")?;
         rest = &rest[end + 1..];
-        if rest.len() < out + err {
-            bail!("a batch record was cut short");
+        Ok(line.to_owned())
+    };
+    let statuses: Vec<i32> = next_line()?
+        .split_whitespace()
+        .map(|n| n.parse::<u8>().map(i32::from))
+        .collect::<std::result::Result<_, _>>()
+        .context("a batch status is malformed")?;
+    let expected: Vec<String> = (0..statuses.len())
+        .flat_map(|n| [format!("{n}o"), format!("{n}e")])
+        .collect();
+    let mut sizes = Vec::new();
+    loop {
+        let line = next_line()?;
+        if line == marker {
+            break;
         }
-        outputs.push(Output {
-            status: i32::try_from(status).context("a batch status is out of range")?,
-            stdout: String::from_utf8_lossy(&rest[..out]).into_owned(),
-            stderr: String::from_utf8_lossy(&rest[out..out + err]).into_owned(),
-        });
-        rest = &rest[out + err..];
+        let (size, name) = line
+            .trim_start()
+            .split_once(' ')
+            .with_context(|| format!("a batch size line is malformed: {line:?}"))?;
+        let name = name.trim_start();
+        match expected.get(sizes.len()) {
+            Some(wanted) if name == wanted => {}
+            None if name == "total" && sizes.len() > 1 => continue,
+            _ => bail!("a batch size line is out of order: {line:?}"),
+        }
+        sizes.push(
+            size.parse::<usize>()
+                .with_context(|| format!("a batch size is malformed: {line:?}"))?,
+        );
     }
-    Ok(outputs)
+    if sizes.len() != expected.len() {
+        bail!(
+            "the batch sized {} files for {} commands",
+            sizes.len(),
+            statuses.len()
+        );
+    }
+    let rest = rest;
+    if rest.len() != sizes.iter().sum::<usize>() {
+        bail!("the batch output does not match its sizes");
+    }
+    let mut bytes = rest;
+    let mut take = |size: usize| {
+        let (head, tail) = bytes.split_at(size);
+        bytes = tail;
+        String::from_utf8_lossy(head).into_owned()
+    };
+    Ok(statuses
+        .iter()
+        .zip(sizes.chunks(2))
+        .map(|(&status, pair)| Output {
+            status,
+            stdout: take(pair[0]),
+            stderr: take(pair[1]),
+        })
+        .collect())
 }
 
 /// A process's output as text (invalid UTF-8 replaced).
@@ -585,15 +637,51 @@ mod tests {
         let outputs = through_batch(&batch, false);
         assert_eq!(outputs.len(), 3);
         assert_eq!(outputs[2].stdout, "three\n");
+        let outputs = through_batch(&[sh("exit 1"), sh("echo never")], true);
+        assert_eq!(outputs.len(), 1);
+        assert_eq!(outputs[0].status, 1);
+    }
+
+    /// One `wc` and one `cat` for the whole batch, however many commands it holds.
+    #[test]
+    fn a_batch_spawns_its_helpers_once() {
+        let batch: Vec<Invocation> = (0..50).map(|n| sh(&format!("echo {n}"))).collect();
+        let script = batch_script(&batch, true, "m").unwrap();
+        assert_eq!(script.matches("/usr/bin/wc").count(), 1);
+        assert_eq!(script.matches("/bin/cat").count(), 1);
+        let outputs = through_batch(&batch, true);
+        assert_eq!(outputs.len(), 50);
+        assert_eq!(outputs[49].stdout, "49\n");
     }
 
     #[test]
     fn broken_batch_output_is_an_error() {
         assert!(parse_batch(b"no marker", "m").is_err());
-        assert!(parse_batch(b"m\n0 5 0\nab", "m").is_err());
-        assert!(parse_batch(b"m\n0 x 0\n", "m").is_err());
-        assert!(parse_batch(b"m\n0 1\na", "m").is_err());
-        assert_eq!(parse_batch(b"m\n", "m").unwrap(), []);
+        // Cut short, too long, a size or status that is not a number, files out of order
+        // or missing, a `total` in place of a file.
+        assert!(parse_batch(b"m\n 0\n 5 0o\n 0 0e\nm\nab", "m").is_err());
+        assert!(parse_batch(b"m\n 0\n 1 0o\n 0 0e\nm\nab", "m").is_err());
+        assert!(parse_batch(b"m\n 0\n x 0o\n 0 0e\nm\n", "m").is_err());
+        assert!(parse_batch(b"m\n x\n 0 0o\n 0 0e\nm\n", "m").is_err());
+        assert!(parse_batch(b"m\n 0\n 0 0e\n 0 0o\nm\n", "m").is_err());
+        assert!(parse_batch(b"m\n 0 1\n 0 0o\n 0 0e\n 0 total\nm\n", "m").is_err());
+        assert!(parse_batch(b"m\n 0\n 1 0o\n", "m").is_err());
+        assert_eq!(parse_batch(b"m\n\nm\n", "m").unwrap(), []);
+    }
+
+    /// `wc -c` output as BSD (sizes padded to 8 columns) and GNU (sizes aligned, a `total`
+    /// line) print it for the same files gives the same outputs.
+    #[test]
+    fn sizes_read_the_same_from_bsd_and_gnu_wc() {
+        let bsd = b"m\n 0 2\n       3 0o\n       0 0e\n       0 1o\n       1 1e\n       4 total\nm\nab\nE";
+        let gnu = b"m\n 0 2\n3 0o\n0 0e\n0 1o\n1 1e\n4 total\nm\nab\nE";
+        let outputs = parse_batch(bsd, "m").unwrap();
+        assert_eq!(parse_batch(gnu, "m").unwrap(), outputs);
+        let got: Vec<(i32, &str, &str)> = outputs
+            .iter()
+            .map(|o| (o.status, o.stdout.as_str(), o.stderr.as_str()))
+            .collect();
+        assert_eq!(got, [(0, "ab\n", ""), (2, "", "E")]);
     }
 
     #[test]
