@@ -287,13 +287,14 @@ pub fn restart_for(target: &Target, owed: &[&AnyResource]) -> Result<Restarted> 
     target.hook().step("Restarting the Ollama server...");
     let env = server.restart(target)?;
     let mut wrong = Vec::new();
+    let mut verified = 0;
     for resource in owed {
         let AnyResource::OllamaEnv(variable) = resource else {
             continue;
         };
         let logged = env.get(&variable.name).map(String::as_str).unwrap_or("");
         match server_uses(&variable.name, &variable.value, logged) {
-            Some(true) => {}
+            Some(true) => verified += 1,
             Some(false) => wrong.push(format!(
                 "  {}: set {}, the server reports `{logged}`",
                 variable.name, variable.value
@@ -310,9 +311,13 @@ pub fn restart_for(target: &Target, owed: &[&AnyResource]) -> Result<Restarted> 
             wrong.join("\n")
         );
     }
-    Ok(Restarted::Done(
-        "Restarted: the Ollama server, and it reports the new variables".to_string(),
-    ))
+    // Only what was checked is claimed: a restart after variables were removed (a destroy
+    // of variables that were absent before) has nothing to show in the log.
+    Ok(Restarted::Done(if verified > 0 {
+        "Restarted: the Ollama server, and it reports the new variables".to_string()
+    } else {
+        "Restarted: the Ollama server".to_string()
+    }))
 }
 
 /// `brew`'s path and `$HOMEBREW_USER_CONFIG_HOME` when this Mac's Homebrew reads service

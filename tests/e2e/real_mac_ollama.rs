@@ -81,6 +81,43 @@ warning: OLLAMA_AUTH cannot be verified after the restart: Ollama reads it but d
 Restarted: the Ollama server, and it reports the new variables
 "#;
 
+/// A restart after which nothing could be checked claims nothing: the server was restarted,
+/// not seen to report the variable.
+#[test]
+fn a_restart_with_nothing_to_verify_claims_nothing() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\nollama:\n  env:\n    OLLAMA_AUTH: true\n");
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_env:OLLAMA_AUTH will be created
+  ~ value = <<-EOT
+          + {
+          +   "env_file": "1",
+          + }
+        EOT
+    # then: restart the Ollama server
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+After the changes: restart the Ollama server.
+
+Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
+"#,
+        )
+        .stderr(
+            "ollama_env:OLLAMA_AUTH: Creating...
+ollama_env:OLLAMA_AUTH: Creation complete after [DURATION]
+Restarting the Ollama server...
+warning: OLLAMA_AUTH cannot be verified after the restart: Ollama reads it but does not log it
+Restarted: the Ollama server
+",
+        )
+        .run();
+}
+
 #[test]
 fn a_base_given_by_its_full_registry_name_converges() {
     let mac = Mac::new();
