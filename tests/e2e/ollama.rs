@@ -251,7 +251,7 @@ ollama_env:OLLAMA_NUM_PARALLEL: Restore complete after [DURATION]
 ollama_env:OLLAMA_KEEP_ALIVE: Restoring...
 ollama_env:OLLAMA_KEEP_ALIVE: Restore complete after [DURATION]
 Restarting the Ollama server...
-Restarted: the Ollama server, and it reports the new variables
+Restarted: the Ollama server
 ",
         )
         .run();

@@ -163,7 +163,7 @@ ollama_model:fit: Restore complete after [DURATION]
 ollama_env:OLLAMA_HOST: Restoring...
 ollama_env:OLLAMA_HOST: Restore complete after [DURATION]
 Restarting the Ollama server...
-Restarted: the Ollama server, and it reports the new variables
+Restarted: the Ollama server
 ",
         )
         .run();

@@ -213,7 +213,7 @@ ollama_env:OLLAMA_NUM_PARALLEL: Restore complete after [DURATION]
 ollama_env:OLLAMA_FLASH_ATTENTION: Restoring...
 ollama_env:OLLAMA_FLASH_ATTENTION: Restore complete after [DURATION]
 Restarting the Ollama server...
-Restarted: the Ollama server, and it reports the new variables
+Restarted: the Ollama server
 ",
         )
         .run();
