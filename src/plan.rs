@@ -106,6 +106,11 @@ pub struct Plan {
     /// Models that will not fit in what the GPU may use (`--strict` makes these errors).
     #[serde(default)]
     pub over_budget: Vec<String>,
+    /// Whether macllm runs as root there, when planning found out: an apply in the same run
+    /// need not ask again (a round trip over SSH). Never saved: a saved plan may be applied
+    /// by someone else.
+    #[serde(skip)]
+    pub root: Option<bool>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -328,6 +333,7 @@ pub fn plan(
         drift,
         warnings,
         over_budget,
+        root: planner.target.known_root(),
     })
 }
 

@@ -279,6 +279,7 @@ fn execute(
     let cached = crate::host::cached::Cached::batched_only(host);
     let applier = Applier {
         target: crate::target::Target::new(&cached)
+            .with_root(plan.root)
             .with_hook(&context.ui)
             .ollama_at(ollama_addresses(plan, Some(state))),
         file,

@@ -37,16 +37,63 @@ fn channels(log: &Path) -> usize {
 /// What `defaults` holds on the Mac: text that reads like a batch record and its marker.
 const FORGED: &str = "0 4 0\nfake\nmacllm-batch-1-2\n1 0 0\n";
 
+/// An emulated Mac behind a real sshd, reached by macllm through the counting `ssh`.
+struct OverSsh {
+    mac: Mac,
+    keys: Keys,
+    server: crate::sshd::Sshd,
+    log: PathBuf,
+    path: String,
+}
+
+impl OverSsh {
+    fn new() -> OverSsh {
+        require_sshd();
+        let mac = Mac::new();
+        let bin = shim(&mac.work, BIN);
+        let keys = Keys::new(&mac.work);
+        let server = keys.sshd(&mac.dir, &bin);
+        let log = mac.work.join("channels.log");
+        let counting = counting_ssh(&mac.work, &log);
+        let path = format!(
+            "{}:{}",
+            counting.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        std::fs::create_dir_all(mac.work.join("tmp")).unwrap();
+        OverSsh {
+            mac,
+            keys,
+            server,
+            log,
+            path,
+        }
+    }
+
+    fn macllm(&self, args: &[&str]) -> crate::harness::Test {
+        let host = format!("ssh:127.0.0.1:{}", self.server.port);
+        let mut all = vec!["--host", host.as_str()];
+        all.extend_from_slice(args);
+        self.mac
+            .macllm(&all)
+            .env(ENV_SSH_CONFIG, self.keys.dir.join("client_config"))
+            .env("PATH", &self.path)
+            .env("TMPDIR", self.mac.work.join("tmp"))
+            .redact(format!("127.0.0.1:{}", self.server.port), "[MAC]")
+            .redact("mkdir: /root: Read-only file system\n", "")
+    }
+
+    /// SSH channels opened since the last call.
+    fn channels(&self) -> usize {
+        channels(&self.log)
+    }
+}
+
 #[test]
 #[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
 fn a_plan_over_ssh_is_two_round_trips_and_frames_cannot_be_forged() {
-    require_sshd();
-    let mac = Mac::new();
-    let bin = shim(&mac.work, BIN);
-    let keys = Keys::new(&mac.work);
-    let server = keys.sshd(&mac.dir, &bin);
-    let log = mac.work.join("channels.log");
-    let counting = counting_ssh(&mac.work, &log);
+    let ssh = OverSsh::new();
+    let mac = &ssh.mac;
     mac.sh(&[
         "defaults",
         "write",
@@ -65,23 +112,7 @@ defaults:
   - {domain: com.example.b, key: three, value: true}
 ",
     );
-    let host = format!("ssh:127.0.0.1:{}", server.port);
-    let path = format!(
-        "{}:{}",
-        counting.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let macllm = |args: &[&str]| {
-        let mut all = vec!["--host", host.as_str()];
-        all.extend_from_slice(args);
-        mac.macllm(&all)
-            .env(ENV_SSH_CONFIG, keys.dir.join("client_config"))
-            .env("PATH", &path)
-            .env("TMPDIR", mac.work.join("tmp"))
-            .redact(format!("127.0.0.1:{}", server.port), "[MAC]")
-            .redact("mkdir: /root: Read-only file system\n", "")
-    };
-    std::fs::create_dir_all(mac.work.join("tmp")).unwrap();
+    let macllm = |args: &[&str]| ssh.macllm(args);
     // The key whose stored text looks like frames reads back as it is: no change.
     macllm(&["plan"])
         .stdout(
@@ -105,15 +136,71 @@ Plan: 3 to add, 0 to change, 0 to destroy.
         )
         .run();
     // `id -u` (whose preferences to read), then every domain in one batch.
-    assert_eq!(channels(&log), 2);
+    assert_eq!(ssh.channels(), 2);
     macllm(&["apply", "--yes"]).stdout_any().stderr_any().run();
-    channels(&log);
+    ssh.channels();
     macllm(&["plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
     // The Mac and user behind the state, `id -u`, and the domains.
-    assert_eq!(channels(&log), 3);
+    assert_eq!(ssh.channels(), 3);
     mac.read("com.example.a", "two")
         .stdout("2 0 0\nmacllm-batch-3\n")
+        .run();
+}
+
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn an_apply_over_ssh_is_one_round_trip_per_wave_and_one_for_the_restarts_at_the_end() {
+    let ssh = OverSsh::new();
+    // Finder's key waits for the Dock's, and for the Dock to restart: two waves, an early
+    // restart between them, and two restarts at the end.
+    ssh.mac.spec(
+        "macllm: 1
+defaults:
+  - {domain: com.apple.dock, key: autohide, value: true}
+  - {domain: NSGlobalDomain, key: AppleShowAllExtensions, value: true}
+  - domain: com.apple.finder
+    key: DisableAllAnimations
+    value: true
+    depends_on: [\"defaults:com.apple.dock:autohide\"]
+",
+    );
+    ssh.macllm(&["apply", "--yes"]).stdout(r#"
+macllm will perform the following actions on ssh:[MAC]:
+
+  # defaults:NSGlobalDomain:AppleShowAllExtensions will be created
+  + value = true
+    # then: activateSettings -u
+
+  # defaults:com.apple.dock:autohide will be updated in-place
+  ~ value = false -> true
+    # then: killall Dock
+
+  # defaults:com.apple.finder:DisableAllAnimations will be created
+  + value = true
+    # then: killall Finder
+
+Plan: 2 to add, 1 to change, 0 to destroy.
+After the changes: killall Dock, killall Finder, activateSettings -u.
+
+Apply complete! Resources: 2 added, 1 changed, 0 destroyed.
+"#).stderr(r#"defaults:NSGlobalDomain:AppleShowAllExtensions: Creating...
+defaults:NSGlobalDomain:AppleShowAllExtensions: Creation complete after [DURATION]
+defaults:com.apple.dock:autohide: Modifying...
+defaults:com.apple.dock:autohide: Modifications complete after [DURATION]
+Restarted: killall Dock
+defaults:com.apple.finder:DisableAllAnimations: Creating...
+defaults:com.apple.finder:DisableAllAnimations: Creation complete after [DURATION]
+Restarted: killall Finder
+warning: `/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings -u` exited with status 127: env: '/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings': No such file or directory
+"#).run();
+    // The Mac and user behind the new state; `id -u`; the three domains. Then the first
+    // wave's writes with their read-backs; `killall Dock`; the second wave; and `killall
+    // Finder` with `activateSettings -u` in one batch (the emulated Mac behind sshd has no
+    // /System folder, so the latter fails there, as a warning).
+    assert_eq!(ssh.channels(), 7);
+    ssh.macllm(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
         .run();
 }
