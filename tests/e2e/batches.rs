@@ -204,3 +204,103 @@ warning: `/System/Library/PrivateFrameworks/SystemAdministration.framework/Resou
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
 }
+
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn pull_progress_over_ssh_arrives_while_the_pull_runs() {
+    use std::io::BufRead;
+    let ssh = OverSsh::new();
+    let mac = &ssh.mac;
+    // The Mac's `curl` sends a pull's first progress line, then holds the rest back until
+    // the test has seen that line on macllm's stderr (or 20 s have passed): progress that
+    // waited for the request to end could never be seen in time.
+    let shim = mac.work.join("shim");
+    let real = shim.join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::rename(shim.join("curl"), real.join("curl")).unwrap();
+    let seen = mac.work.join("seen");
+    let script = shim.join("curl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *\"/api/pull \"*)\n  echo '{{\"status\":\"waiting for the client\"}}'\n  i=0\n  while [ ! -e '{seen}' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n  [ -e '{seen}' ] || echo '{{\"status\":\"nobody saw the first line\"}}'\n;; esac\nexec '{real}/curl' \"$@\"\n",
+            seen = seen.display(),
+            real = real.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    mac.spec("macllm: 1\nollama:\n  pull: [llama3.2:1b]\n");
+    let host = format!("ssh:127.0.0.1:{}", ssh.server.port);
+    let mut child = mac
+        .command(&["--host", &host, "apply", "--yes"])
+        .env(ENV_SSH_CONFIG, ssh.keys.dir.join("client_config"))
+        .env("TMPDIR", mac.work.join("tmp"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
+    let mut stderr = String::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("waiting for the client") {
+            std::fs::write(&seen, "").unwrap();
+        }
+        stderr.push_str(&line);
+        stderr.push('\n');
+    }
+    assert!(child.wait().unwrap().success());
+    let extra = [
+        (
+            format!("127.0.0.1:{}", ssh.server.port),
+            "[MAC]".to_string(),
+        ),
+        (
+            "mkdir: /root: Read-only file system\n".to_string(),
+            String::new(),
+        ),
+    ];
+    let stderr = crate::harness::redact(&stderr, &mac.work, &extra);
+    assert_eq!(
+        stderr,
+        "ollama_pull:llama3.2:1b: Creating...
+llama3.2:1b: waiting for the client
+llama3.2:1b: pulling manifest
+llama3.2:1b: pulling 8dc5a64d566b 0%
+llama3.2:1b: pulling 8dc5a64d566b 36%
+llama3.2:1b: pulling 8dc5a64d566b 60%
+llama3.2:1b: pulling 8dc5a64d566b 85%
+llama3.2:1b: pulling 8dc5a64d566b 100%
+llama3.2:1b: pulling 86d3115c9700 100%
+llama3.2:1b: pulling c5153b289c8c 100%
+llama3.2:1b: pulling dd56c7962561 100%
+llama3.2:1b: pulling 56bb8bd477a5 100%
+llama3.2:1b: pulling 3bee8d3f60ff 0%
+llama3.2:1b: pulling 3bee8d3f60ff 100%
+llama3.2:1b: verifying sha256 digest
+llama3.2:1b: writing manifest
+llama3.2:1b: success
+ollama_pull:llama3.2:1b: Creation complete after [DURATION]
+"
+    );
+    let stdout = crate::harness::redact(&stdout.join().unwrap(), &mac.work, &extra);
+    assert_eq!(
+        stdout,
+        "
+macllm will perform the following actions on ssh:[MAC]:
+
+  # ollama_pull:llama3.2:1b will be created
+  + value = true
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+
+Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
+"
+    );
+}
