@@ -260,18 +260,22 @@ impl Spec {
                         "unsupported spec version {other}; this macllm reads version {SPEC_VERSION}"
                     ),
                 )
+                .with_code("spec_version")
                 .into());
             }
             // A `macllm:` that could not be typed is reported as such already.
             None if errors.iter().any(|err| err.field == "macllm") => {}
-            None => errors.push(SpecError::new(
-                file,
-                &text,
-                1,
-                1,
-                String::new(),
-                "missing field `macllm` (the spec format version, `macllm: 1`)",
-            )),
+            None => errors.push(
+                SpecError::new(
+                    file,
+                    &text,
+                    1,
+                    1,
+                    String::new(),
+                    "missing field `macllm` (the spec format version, `macllm: 1`)",
+                )
+                .with_code("missing_field"),
+            ),
         }
         let mut gathered = Gathered::default();
         let mut resources = Vec::new();
@@ -481,7 +485,8 @@ fn expand_defaults(
                 &path,
                 "missing field `value` (or `absent: true` to make sure the key is not set)"
                     .to_string(),
-            ));
+            )
+            .with_code("missing_field"));
         }
         (None, true) => None,
         (Some(raw), false) => Some(typed_value(
@@ -541,7 +546,9 @@ fn typed_value(
     path: &[Segment],
     at: &At,
 ) -> Result<Value, SpecError> {
-    let mismatch = |wanted: &str| at(path, format!("expected {wanted}, found {}", raw.describe()));
+    let mismatch = |wanted: &str| {
+        at(path, format!("expected {wanted}, found {}", raw.describe())).with_code("wrong_type")
+    };
     if let YamlValue::Float(f) = raw
         && !f.is_finite()
     {

@@ -110,15 +110,20 @@ fn duplicate_ids(resources: &[Declared]) -> Vec<SpecError> {
         match seen.get(&id) {
             Some(first) => {
                 let first_at = first.origin.error(&first.path, String::new());
-                errors.push(declared.origin.error(
-                    &declared.path,
-                    format!(
-                        "duplicate resource id `{id}`: also declared at {}:{} ({})",
-                        first_at.file.display(),
-                        first_at.line,
-                        first_at.field
-                    ),
-                ));
+                errors.push(
+                    declared
+                        .origin
+                        .error(
+                            &declared.path,
+                            format!(
+                                "duplicate resource id `{id}`: also declared at {}:{} ({})",
+                                first_at.file.display(),
+                                first_at.line,
+                                first_at.field
+                            ),
+                        )
+                        .with_code("duplicate_id"),
+                );
             }
             None => {
                 seen.insert(id, declared);
@@ -160,6 +165,7 @@ fn graph_error(resources: &[Declared], problem: GraphError) -> SpecError {
                     &path,
                     format!("unknown resource id `{dependency}` in depends_on"),
                 )
+                .with_code("unknown_dependency")
                 .with_hint(
                     "ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them",
                 )
@@ -167,10 +173,13 @@ fn graph_error(resources: &[Declared], problem: GraphError) -> SpecError {
         GraphError::Cycle(cycle) => {
             let declared = find(resources, &cycle[0]);
             let names: Vec<String> = cycle.iter().map(|id| format!("`{id}`")).collect();
-            declared.origin.error(
-                &child(&declared.path, key("depends_on")),
-                format!("dependency cycle: {} -> `{}`", names.join(" -> "), cycle[0]),
-            )
+            declared
+                .origin
+                .error(
+                    &child(&declared.path, key("depends_on")),
+                    format!("dependency cycle: {} -> `{}`", names.join(" -> "), cycle[0]),
+                )
+                .with_code("dependency_cycle")
         }
     }
 }

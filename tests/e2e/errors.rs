@@ -740,3 +740,72 @@ defaults:
 hint: did you mean `services`?
 "#).run();
 }
+
+/// Each `--json` code that the other tests do not show, from the error that gives it.
+#[test]
+fn every_kind_of_spec_error_has_its_code() {
+    let mac = Mac::new();
+    mac.spec(
+        r#"macllm: 1
+use:
+  - module: no-such-module
+defaults:
+  - {domain: d, key: a, value: 1, type: bool}
+  - {domain: d, key: b, value: 2, when: "{{ host.memory_gb }}"}
+services:
+  - {label: "bad label", enabled: false}
+  - {label: com.example.x, enabled: maybe}
+power:
+  all: {slep: 0}
+"#,
+    );
+    let error = |code: &str,
+                 line: u32,
+                 column: u32,
+                 field: &str,
+                 message: &str,
+                 hint: Option<&str>,
+                 source_line: &str| {
+        serde_json::json!({
+            "code": code, "line": line, "column": column, "field": field, "file": "macllm.yaml",
+            "message": message, "hint": hint, "source_line": source_line,
+        })
+    };
+    mac.on(&["validate", "--json"])
+        .status(1)
+        .stdout_json(serde_json::json!({
+            "error_count": 6,
+            "errors": [
+                error("unknown_module", 3, 13, "use[0].module", "unknown module `no-such-module`",
+                    Some("shipped modules: keep-awake, lean-ui, no-app-nap, ollama-server, ollama-tuning, quiet-background, spotlight-models; a local one starts with ./"),
+                    "  - module: no-such-module"),
+                error("wrong_type", 5, 32, "defaults[0].value", "expected a boolean (true or false), found an integer",
+                    None, "  - {domain: d, key: a, value: 1, type: bool}"),
+                error("condition", 6, 41, "defaults[1].when", "`when` must give true or false, and this gives a number",
+                    Some("compare it, as in `when: params.model != \"\"` or `when: host.memory_gb >= 32`"),
+                    "  - {domain: d, key: b, value: 2, when: \"{{ host.memory_gb }}\"}"),
+                error("invalid_spec", 8, 13, "services[0].label",
+                    "`bad label` is not a launchd label: use letters, digits, `.`, `-` and `_` (like `com.example.ollama`)",
+                    None, "  - {label: \"bad label\", enabled: false}"),
+                error("wrong_type", 9, 37, "services[1].enabled", "invalid type: string \"maybe\", expected a boolean",
+                    None, "  - {label: com.example.x, enabled: maybe}"),
+                error("unknown_power_setting", 11, 15, "power.all.slep",
+                    "unknown power setting `slep`; macllm manages sleep, displaysleep, disksleep, standby, hibernatemode, powernap, autorestart, womp, ttyskeepawake, tcpkeepalive, proximitywake, networkoversleep, lowpowermode, powermode",
+                    Some("did you mean `sleep`?"), "  all: {slep: 0}"),
+            ],
+            "format_version": "1.0",
+            "notes": [],
+        }))
+        .run();
+    mac.spec("macllm: 2\n");
+    mac.on(&["validate", "--json"])
+        .status(1)
+        .stdout_json(serde_json::json!({
+            "error_count": 1,
+            "errors": [error("spec_version", 1, 9, "macllm",
+                "unsupported spec version 2; this macllm reads version 1", None, "macllm: 2")],
+            "format_version": "1.0",
+            "notes": [],
+        }))
+        .run();
+}
