@@ -6,7 +6,7 @@ use crate::resources::ResourceId;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
 #[derive(Debug, PartialEq)]
 pub enum GraphError {
@@ -69,23 +69,34 @@ impl Graph {
     }
 
     fn cycle_in(&self, component: &[NodeIndex]) -> Option<Vec<ResourceId>> {
-        // Walk the cycle inside the component from its smallest id so the message is stable.
+        // The shortest way from the component's smallest id back to itself, next ids taken in
+        // order: the message is stable, and each of its arrows is an edge of the graph.
         let start = *component.iter().min_by_key(|n| &self.graph[**n])?;
-        let mut cycle = vec![start];
-        let mut current = start;
-        loop {
-            let next = self
+        let mut came_from: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+        let mut queue = VecDeque::from([start]);
+        while let Some(node) = queue.pop_front() {
+            let mut next: Vec<NodeIndex> = self
                 .graph
-                .neighbors(current)
+                .neighbors(node)
                 .filter(|n| component.contains(n))
-                .min_by_key(|n| &self.graph[*n])?;
-            if next == start || cycle.contains(&next) {
-                break;
+                .collect();
+            next.sort_by_key(|n| &self.graph[*n]);
+            for n in next {
+                if n == start {
+                    let mut cycle = vec![node];
+                    while let Some(&before) = came_from.get(cycle.last()?) {
+                        cycle.push(before);
+                    }
+                    cycle.reverse();
+                    return Some(cycle.into_iter().map(|n| self.graph[n].clone()).collect());
+                }
+                if let std::collections::hash_map::Entry::Vacant(entry) = came_from.entry(n) {
+                    entry.insert(node);
+                    queue.push_back(n);
+                }
             }
-            cycle.push(next);
-            current = next;
         }
-        Some(cycle.into_iter().map(|n| self.graph[n].clone()).collect())
+        None
     }
 
     /// Dependencies first; among resources ready at the same time, smallest id first (Kahn's
@@ -229,6 +240,24 @@ mod tests {
                 GraphError::Cycle(vec![id("a"), id("b")]),
                 GraphError::Cycle(vec![id("c")]),
             ]
+        );
+    }
+
+    /// Failed before: the walk took the smallest next id even when it led back into the walk
+    /// itself, and named `c -> a`, which is no edge.
+    #[test]
+    fn a_cycle_names_only_real_edges() {
+        // Edges a -> b, c -> b, b -> c, c -> d, d -> a (dependency -> dependent).
+        let err = Graph::build(&[
+            (id("a"), vec![id("d")]),
+            (id("b"), vec![id("a"), id("c")]),
+            (id("c"), vec![id("b")]),
+            (id("d"), vec![id("c")]),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            vec![GraphError::Cycle(vec![id("a"), id("b"), id("c"), id("d")])]
         );
     }
 
