@@ -49,8 +49,13 @@ fn hide_globals(mut sub: clap::Command, globals: &[clap::Arg]) -> clap::Command 
     for arg in globals {
         sub = sub.arg(arg.clone());
     }
-    let after_help = match sub.get_after_help() {
-        Some(examples) => format!("{GLOBALS_POINTER}\n\n{examples}"),
+    // `Examples:` styled as clap styles its own headings (on a terminal only, as they are).
+    let header = sub.get_styles().get_header();
+    let after_help = match sub.get_after_help().map(ToString::to_string) {
+        Some(examples) => match examples.strip_prefix("Examples:") {
+            Some(lines) => format!("{GLOBALS_POINTER}\n\n{header}Examples:{header:#}{lines}"),
+            None => format!("{GLOBALS_POINTER}\n\n{examples}"),
+        },
         None => GLOBALS_POINTER.to_string(),
     };
     sub = sub.after_help(after_help);
