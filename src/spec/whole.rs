@@ -87,7 +87,9 @@ impl Unparsed {
 
     fn add(&mut self, err: &SpecError) {
         let section = err.field.split(['.', '[']).next().unwrap_or_default();
-        if NOT_RESOURCES.contains(&section) {
+        // `macllm:` missing (the one required top-level field) leaves out no resource.
+        let missing_on_top = section.is_empty() && err.code == "missing_field";
+        if NOT_RESOURCES.contains(&section) || missing_on_top {
             return;
         }
         match SECTION_IDS.iter().find(|(name, _)| *name == section) {
@@ -190,4 +192,36 @@ fn find<'a>(resources: &'a [Declared], id: &ResourceId) -> &'a Declared {
         .iter()
         .find(|d| d.resource.as_resource().id() == *id)
         .unwrap_or(&resources[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn error(field: &str, code: &'static str) -> SpecError {
+        SpecError::new(Path::new("s.yaml"), "", 1, 1, field.to_string(), "x").with_code(code)
+    }
+
+    #[test]
+    fn an_error_hides_the_ids_of_its_section_only() {
+        let unparsed = Unparsed::of(&[
+            error("services[0].enabled", "wrong_type"),
+            error("ollama.env.OLLAMA_KEEPALIVE", "unknown_ollama_variable"),
+            error("vars", "invalid_spec"),
+            error("", "missing_field"),
+        ]);
+        assert!(unparsed.could_be("service:gui/com.apple.photoanalysisd"));
+        assert!(unparsed.could_be("ollama_env:OLLAMA_NUM_PARALLEL"));
+        assert!(unparsed.could_be("ollama_model:mistral-8gb"));
+        assert!(!unparsed.could_be("defaults:com.apple.dock:autohide"));
+        assert!(!unparsed.could_be("agent:com.example.ollama"));
+        // A module that did not expand, or a misspelt section, may have held anything.
+        for hiding_all in [
+            error("use[0].module", "unknown_module"),
+            error("", "unknown_field"),
+        ] {
+            assert!(Unparsed::of(&[hiding_all]).could_be("defaults:d:k"));
+        }
+    }
 }

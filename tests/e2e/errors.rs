@@ -697,7 +697,7 @@ error: 4 errors
 
 /// A resource that did not parse has no id, so a `depends_on` naming one of its kind is not
 /// called unknown (it may be that one): the user fixes the resource, not the dependency. A
-/// misspelt section hides every kind.
+/// misspelt section hides every kind; a missing `macllm:` none.
 #[test]
 fn a_dependency_on_a_resource_that_did_not_parse_is_not_called_unknown() {
     let mac = Mac::new();
@@ -739,6 +739,28 @@ defaults:
   | ^
 hint: did you mean `services`?
 "#).run();
+    // A missing `macllm:` leaves out no resource: the unknown id is one.
+    mac.spec("defaults:\n  - {domain: d, key: x, value: 1, depends_on: [defaults:d:y]}\n");
+    mac.on(&["validate"])
+        .status(1)
+        .stderr(
+            r#"error: missing field `macllm` (the spec format version, `macllm: 1`)
+ --> macllm.yaml:1:1
+  |
+1 | defaults:
+  | ^
+
+error: defaults[0].depends_on[0]: unknown resource id `defaults:d:y` in depends_on
+ --> macllm.yaml:2:48
+  |
+2 |   - {domain: d, key: x, value: 1, depends_on: [defaults:d:y]}
+  |                                                ^
+hint: ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them
+
+error: 2 errors
+"#,
+        )
+        .run();
 }
 
 /// Each `--json` code that the other tests do not show, from the error that gives it.
