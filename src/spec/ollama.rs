@@ -184,9 +184,11 @@ pub fn check_variable(
             return Ok(Some(text));
         }
         let or = if hint.ends_with('?') { " Or" } else { "; or" };
-        return Err(at(path, message).with_hint(format!(
-            "{hint}{or} pass --allow-unknown-env to keep it anyway"
-        )));
+        return Err(at(path, message)
+            .with_code("unknown_ollama_variable")
+            .with_hint(format!(
+                "{hint}{or} pass --allow-unknown-env to keep it anyway"
+            )));
     };
     env::check(variable, &text)
         .map(Some)

@@ -542,7 +542,7 @@ fn import_and_init_refuse_to_replace_a_file_unless_forced() {
             r#"error: the following required arguments were not provided:
   --out <FILE>
 
-Usage: macllm init --out <FILE> --force
+Usage: macllm [GLOBAL OPTIONS] init --out <FILE> --force
 
 For more information, try '--help'.
 "#,

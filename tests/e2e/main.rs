@@ -10,6 +10,7 @@ mod errors;
 mod first_hour;
 mod fleet;
 mod harness;
+mod help;
 mod host_identity;
 mod hostile;
 mod import_init;
