@@ -296,6 +296,7 @@ impl Spec {
             return Err(SpecErrors::into_error(errors));
         }
         check_unique_ids(&resources)?;
+        ollama::add_bases(&mut resources);
         let Gathered {
             mut warnings,
             server,
