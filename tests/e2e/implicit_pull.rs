@@ -168,7 +168,8 @@ ollama_pull:llama3.1:8b: Restore complete after [DURATION]
 fn a_base_that_was_on_the_mac_stays() {
     let mac = Mac::new();
     mac.spec(&SPEC.replace("llama3.1:8b", "llama3.2:3b"));
-    mac.on(&["plan"]).stdout(r#"
+    // Only the models: the base is there.
+    let models_only = r#"
 macllm will perform the following actions on sandbox:mac:
 
   # ollama_model:terse will be created
@@ -191,7 +192,8 @@ macllm will perform the following actions on sandbox:mac:
         EOT
 
 Plan: 2 to add, 0 to change, 0 to destroy.
-"#).run();
+"#;
+    mac.on(&["plan"]).stdout(models_only).run();
     mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
     mac.on(&["state", "list"])
         .stdout(
@@ -205,28 +207,85 @@ ollama_model:terser
         .stderr_any()
         .run();
     // Still there: a plan builds the models again and pulls nothing.
-    mac.on(&["plan"]).stdout(r#"
+    mac.on(&["plan"]).stdout(models_only).run();
+}
+
+/// Two models on one base not in `pull:` share one pull, which names both; a base listed in
+/// `pull:` is pulled as listed, with no note.
+#[test]
+fn one_pull_for_a_base_two_models_share() {
+    let mac = Mac::new();
+    mac.spec(
+        "macllm: 1
+ollama:
+  pull: [qwen2.5:7b]
+  models:
+    - {name: a, from: llama3.1:8b}
+    - {name: b, from: llama3.1:8b}
+    - {name: c, from: qwen2.5:7b}
+",
+    );
+    mac.on(&["--json", "graph"])
+        .stdout(
+            r#"{
+  "edges": [
+    {
+      "from": "ollama_pull:llama3.1:8b",
+      "to": "ollama_model:a"
+    },
+    {
+      "from": "ollama_pull:llama3.1:8b",
+      "to": "ollama_model:b"
+    },
+    {
+      "from": "ollama_pull:qwen2.5:7b",
+      "to": "ollama_model:c"
+    }
+  ],
+  "format_version": "1.0",
+  "resources": [
+    "ollama_pull:llama3.1:8b",
+    "ollama_model:a",
+    "ollama_model:b",
+    "ollama_pull:qwen2.5:7b",
+    "ollama_model:c"
+  ]
+}
+"#,
+        )
+        .run();
+    mac.on(&["plan"])
+        .stdout(
+            r#"
 macllm will perform the following actions on sandbox:mac:
 
-  # ollama_model:terse will be created
+  # ollama_pull:llama3.1:8b will be created
+  + value = true
+    # not in `pull:`; pulled because ollama_model:a and ollama_model:b are built from it
+
+  # ollama_model:a will be created
   ~ value = <<-EOT
-          + FROM llama3.2:3b
-          + TEMPLATE "{{- if or .System .Tools }}<|start_header_id|>system<|end_header_id|>\n\n{{ if .System }}{{ .System }}{{ end }}\n{{- if .Tools }}\n\nYou can call these functions; answer with a JSON object {\"name\": ..., \"parameters\": ...}:\n{{ range .Tools }}{{ . }}\n{{ end }}{{ end }}<|eot_id|>{{ end }}{{ if .Prompt }}<|start_header_id|>user<|end_header_id|>\n\n{{ .Prompt }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n{{ .Response }}<|eot_id|>"
-          + PARAMETER num_ctx 4096
-          + PARAMETER stop "<|end_header_id|>"
-          + PARAMETER stop "<|eot_id|>"
-          + PARAMETER stop "<|start_header_id|>"
-          + LICENSE "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: September 25, 2024\n\n(The emulated registry keeps only the first lines of this license.)\n**Llama 3.2** **Acceptable Use Policy**\n\n(The emulated registry keeps only the first lines of this policy.)"
+          + FROM llama3.1:8b
           + 
         EOT
 
-  # ollama_model:terser will be created
+  # ollama_model:b will be created
   ~ value = <<-EOT
-          + FROM terse:latest
-          + SYSTEM "Answer in one word."
+          + FROM llama3.1:8b
           + 
         EOT
 
-Plan: 2 to add, 0 to change, 0 to destroy.
-"#).run();
+  # ollama_pull:qwen2.5:7b will be created
+  + value = true
+
+  # ollama_model:c will be created
+  ~ value = <<-EOT
+          + FROM qwen2.5:7b
+          + 
+        EOT
+
+Plan: 5 to add, 0 to change, 0 to destroy.
+"#,
+        )
+        .run();
 }

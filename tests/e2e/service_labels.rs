@@ -20,6 +20,32 @@ services:
 
 const HELPER: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n\t<key>Label</key>\n\t<string>com.example.helper</string>\n\t<key>ProgramArguments</key>\n\t<array>\n\t\t<string>/usr/local/bin/helper</string>\n\t</array>\n</dict>\n</plist>\n";
 
+/// SPEC's plan on a Mac with none of it done.
+const PLAN: &str = r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.apple.gamed will be updated in-place
+  ~ value = "enabled (no override)" -> "disabled"
+
+  # service:gui/com.apple.photoanalysisdd will be updated in-place
+  ~ value = "enabled (no override); not loaded" -> "disabled"
+
+  # service:gui/com.example.helper will be updated in-place
+  ~ value = "enabled (no override); not loaded" -> "disabled"
+
+  # service:gui/org.example.nothing will be updated in-place
+  ~ value = "enabled (no override); not loaded" -> "disabled"
+
+Plan: 0 to add, 4 to change, 0 to destroy.
+"#;
+
+/// Two of SPEC's labels are unknown; a SIP-protected agent keeps running till the next login.
+const WARNINGS: &str = r#"Warning: macllm.yaml:3: service:gui/com.apple.photoanalysisdd: no launchd job is labelled `com.apple.photoanalysisdd` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
+hint: did you mean `com.apple.photoanalysisd`?
+Warning: macllm.yaml:5: service:gui/org.example.nothing: no launchd job is labelled `org.example.nothing` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
+Warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
+"#;
+
 #[test]
 fn unknown_labels_are_warned_about_at_their_line() {
     let mac = Mac::new();
@@ -29,50 +55,11 @@ fn unknown_labels_are_warned_about_at_their_line() {
     std::fs::create_dir_all(plist.parent().unwrap()).unwrap();
     std::fs::write(&plist, HELPER).unwrap();
     mac.spec(SPEC);
-    mac.on(&["plan"]).stdout(r#"
-macllm will perform the following actions on sandbox:mac:
-
-  # service:gui/com.apple.gamed will be updated in-place
-  ~ value = "enabled (no override)" -> "disabled"
-
-  # service:gui/com.apple.photoanalysisdd will be updated in-place
-  ~ value = "enabled (no override); not loaded" -> "disabled"
-
-  # service:gui/com.example.helper will be updated in-place
-  ~ value = "enabled (no override); not loaded" -> "disabled"
-
-  # service:gui/org.example.nothing will be updated in-place
-  ~ value = "enabled (no override); not loaded" -> "disabled"
-
-Plan: 0 to add, 4 to change, 0 to destroy.
-Warning: macllm.yaml:3: service:gui/com.apple.photoanalysisdd: no launchd job is labelled `com.apple.photoanalysisdd` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
-hint: did you mean `com.apple.photoanalysisd`?
-Warning: macllm.yaml:5: service:gui/org.example.nothing: no launchd job is labelled `org.example.nothing` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
-Warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
-"#).run();
-    mac.on(&["apply", "--yes"]).stdout(r#"
-macllm will perform the following actions on sandbox:mac:
-
-  # service:gui/com.apple.gamed will be updated in-place
-  ~ value = "enabled (no override)" -> "disabled"
-
-  # service:gui/com.apple.photoanalysisdd will be updated in-place
-  ~ value = "enabled (no override); not loaded" -> "disabled"
-
-  # service:gui/com.example.helper will be updated in-place
-  ~ value = "enabled (no override); not loaded" -> "disabled"
-
-  # service:gui/org.example.nothing will be updated in-place
-  ~ value = "enabled (no override); not loaded" -> "disabled"
-
-Plan: 0 to add, 4 to change, 0 to destroy.
-Warning: macllm.yaml:3: service:gui/com.apple.photoanalysisdd: no launchd job is labelled `com.apple.photoanalysisdd` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
-hint: did you mean `com.apple.photoanalysisd`?
-Warning: macllm.yaml:5: service:gui/org.example.nothing: no launchd job is labelled `org.example.nothing` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
-Warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
-
-Apply complete! Resources: 0 added, 4 changed, 0 destroyed.
-"#).stderr(r#"service:gui/com.apple.gamed: Modifying...
+    mac.on(&["plan"]).stdout(&format!("{PLAN}{WARNINGS}")).run();
+    mac.on(&["apply", "--yes"])
+        .stdout(&format!(
+            "{PLAN}{WARNINGS}\nApply complete! Resources: 0 added, 4 changed, 0 destroyed.\n"
+        )).stderr(r#"service:gui/com.apple.gamed: Modifying...
 warning: service:gui/com.apple.gamed: SIP refused to stop com.apple.gamed now; it is disabled from the next login on
 warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
 service:gui/com.apple.gamed: Modifications complete after [DURATION]
@@ -84,13 +71,11 @@ service:gui/org.example.nothing: Modifying...
 service:gui/org.example.nothing: Modifications complete after [DURATION]
 "#).run();
     // Still a typo after apply: the override launchctl took changed nothing.
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
-No changes. The host matches the spec.
-Warning: macllm.yaml:3: service:gui/com.apple.photoanalysisdd: no launchd job is labelled `com.apple.photoanalysisdd` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
-hint: did you mean `com.apple.photoanalysisd`?
-Warning: macllm.yaml:5: service:gui/org.example.nothing: no launchd job is labelled `org.example.nothing` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
-Warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
-"#).run();
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(&format!(
+            "\nNo changes. The host matches the spec.\n{WARNINGS}"
+        ))
+        .run();
 }
 
 /// The check reads nothing the plan does not send in its one batch: over SSH a plan of
