@@ -32,6 +32,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "Modifying",
         Action::Delete => "Deleting",
         Action::Restore => "Restoring",
+        Action::Import => "Importing",
     }
 }
 
@@ -80,6 +81,7 @@ fn record_original(change: &Change, state: &mut State) -> Result<()> {
     record.sensitive = change.sensitive;
     record.depends_on = change.depends_on.clone();
     record.applied = None;
+    state.forgotten.remove(&change.id);
     Ok(())
 }
 
@@ -110,6 +112,7 @@ pub struct Applier<'a> {
 
 #[derive(Debug, Default)]
 pub struct Outcome {
+    pub imported: usize,
     pub added: usize,
     pub changed: usize,
     pub destroyed: usize,
@@ -178,6 +181,7 @@ impl Applier<'_> {
                     Action::Create => outcome.added += 1,
                     Action::Update => outcome.changed += 1,
                     Action::Delete | Action::Restore => outcome.destroyed += 1,
+                    Action::Import => outcome.imported += 1,
                 }
                 if change.writes()
                     && let Some(restart) = &change.restart
@@ -390,7 +394,7 @@ impl Applier<'_> {
             applied = self.check_read_back(change, quiet)?;
         }
         record_applied(change, applied, state)?;
-        if change.writes() && !quiet {
+        if (change.writes() || change.action == Action::Import) && !quiet {
             self.report_complete(change, started);
         }
         Ok(())
@@ -525,6 +529,7 @@ impl Applier<'_> {
                 Action::Update => "Modifications",
                 Action::Delete => "Deletion",
                 Action::Restore => "Restore",
+                Action::Import => "Import",
             },
             started.elapsed().as_secs()
         ));

@@ -48,9 +48,13 @@ pub fn plan(ui: &Ui, plan: &Plan) -> String {
         out.push_str(&change_block(ui, change));
     }
     let summary = plan.summary();
+    let imports = match summary.import {
+        0 => String::new(),
+        n => format!(" {n} to import,"),
+    };
     let _ = writeln!(
         out,
-        "\n{} {} to add, {} to change, {} to destroy.",
+        "\n{}{imports} {} to add, {} to change, {} to destroy.",
         ui.paint(Style::Bold, "Plan:"),
         summary.add,
         summary.change,
@@ -119,6 +123,7 @@ fn change_block(ui: &Ui, change: &Change) -> String {
             "is already at its original value and will no longer be managed"
         }
         Action::Restore => "will be restored to its original value",
+        Action::Import => "will be imported",
     };
     let mut out = format!("  # {} {phrase}\n", ui.paint(Style::Bold, &change.id.0));
     if change.sensitive && change.writes() {

@@ -294,8 +294,13 @@ fn execute(
             outcome.destroyed
         )
     } else {
+        // Terraform names imports only when there are some.
+        let imported = match outcome.imported {
+            0 => String::new(),
+            n => format!("{n} imported, "),
+        };
         format!(
-            "\n{verb} complete! Resources: {} added, {} changed, {} destroyed.\n",
+            "\n{verb} complete! Resources: {imported}{} added, {} changed, {} destroyed.\n",
             outcome.added, outcome.changed, outcome.destroyed
         )
     };
@@ -304,6 +309,7 @@ fn execute(
             &(serde_json::json!({
                 "format_version": plan::PLAN_FORMAT_VERSION,
                 "host": host.name(),
+                "imported": outcome.imported,
                 "added": outcome.added,
                 "changed": outcome.changed,
                 "destroyed": outcome.destroyed,

@@ -218,6 +218,24 @@ pub trait Resource {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// A name the spec gives that nothing on this host answers to (a launchd label no plist
+    /// defines), found by [`Resource::read`]'s own reads: plan warns at the spec's line.
+    fn unknown_on(&self, _target: &Target) -> Result<Option<Unknown>> {
+        Ok(None)
+    }
+}
+
+/// See [`Resource::unknown_on`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unknown {
+    /// The spec field that holds the name (`label`).
+    pub field: &'static str,
+    pub name: String,
+    /// That it is unknown, why, and what that means.
+    pub message: String,
+    /// The names this host has, for a did-you-mean.
+    pub known: Vec<String>,
 }
 
 /// Every kind, as the spec produces it and the state file stores it.

@@ -26,6 +26,8 @@ pub(super) fn check(
         server,
     } = gathered;
     errors.extend(duplicate_ids(resources));
+    // A model's base that nothing declares is pulled by Ollama itself: planned as its own.
+    ollama::add_bases(resources);
     if let Err(err) = ollama::serve_from_own_agent(resources, server, at, &mut warnings) {
         // `server: own` may lack its agent because the agent did not parse.
         if !unparsed.could_be("agent:") {

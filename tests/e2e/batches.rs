@@ -10,7 +10,7 @@ use macllm::host::ssh::ENV_SSH_CONFIG;
 use std::path::{Path, PathBuf};
 
 /// A folder with an `ssh` that appends a line to `log` per channel, then runs the real one.
-fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
+pub fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("counting-ssh");
     std::fs::create_dir_all(&bin).unwrap();
@@ -28,7 +28,7 @@ fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
 }
 
 /// Runs counted by [`counting_ssh`] since the last call.
-fn channels(log: &Path) -> usize {
+pub fn channels(log: &Path) -> usize {
     let count = std::fs::read_to_string(log).map_or(0, |t| t.lines().count());
     let _ = std::fs::remove_file(log);
     count

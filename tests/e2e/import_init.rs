@@ -698,6 +698,9 @@ macllm will perform the following actions on sandbox:mac:
     # then: restart the Ollama server
     # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
+  # ollama_pull:phi3:mini will be created
+  + value = true
+
   # ollama_model:phi3-mini-tuned will be created
   ~ value = <<-EOT
           + FROM phi3:mini
@@ -705,9 +708,6 @@ macllm will perform the following actions on sandbox:mac:
           + PARAMETER num_thread 4
           + 
         EOT
-
-  # ollama_pull:phi3:mini will be created
-  + value = true
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = "enabled (no override)" -> "disabled"
@@ -822,6 +822,9 @@ macllm will perform the following actions on sandbox:mac:
     # then: restart the Ollama server
     # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
+  # ollama_pull:qwen2.5:32b will be created
+  + value = true
+
   # ollama_model:qwen2.5-32b-tuned will be created
   ~ value = <<-EOT
           + FROM qwen2.5:32b
@@ -829,9 +832,6 @@ macllm will perform the following actions on sandbox:mac:
           + PARAMETER num_thread 12
           + 
         EOT
-
-  # ollama_pull:qwen2.5:32b will be created
-  + value = true
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = "enabled (no override)" -> "disabled"
