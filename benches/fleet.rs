@@ -96,11 +96,12 @@ fn main() {
                     ])
                     .env("TMPDIR", &tmp)
                     .env("MACLLM_SSH_CONFIG", keys.dir.join("client_config"));
+                let watch = support::MasterWatch::start(&tmp.join(format!("macllm-ssh-{user}")));
                 let cpu_before = support::children_cpu();
                 let started = Instant::now();
                 let output = command.output().expect("macllm");
                 let elapsed = started.elapsed();
-                let masters = support::stop_masters(&tmp.join(format!("macllm-ssh-{user}")));
+                let masters = watch.stop();
                 let cpu = support::children_cpu() - cpu_before + masters;
                 assert!(
                     output.status.success(),

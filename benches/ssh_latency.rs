@@ -103,10 +103,11 @@ fn main() {
                     support::take_count(&log)
                 );
             }
-            support::stop_masters(&tmp.join(format!(
+            support::MasterWatch::start(&tmp.join(format!(
                 "macllm-ssh-{}",
                 std::env::var("USER").unwrap_or_else(|_| "user".into())
-            )));
+            )))
+            .stop();
         }
     }
 }

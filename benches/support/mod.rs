@@ -169,39 +169,81 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// `ssh -O exit` for every ControlPersist master whose socket is in `control_dir`, after
-/// adding the CPU seconds each used to the returned total (read from /proc before it exits).
-pub fn stop_masters(control_dir: &Path) -> f64 {
-    let Ok(entries) = std::fs::read_dir(control_dir) else {
-        return 0.0;
-    };
-    let mut cpu = 0.0;
-    for entry in entries.flatten() {
-        let socket = entry.path();
-        let check = std::process::Command::new("ssh")
-            .arg("-o")
-            .arg(format!("ControlPath={}", socket.display()))
-            .args(["-O", "check", "x"])
-            .output();
-        // "Master running (pid=1234)" on stderr.
-        if let Ok(check) = check {
-            let text = String::from_utf8_lossy(&check.stderr);
-            if let Some(pid) = text
-                .split("pid=")
-                .nth(1)
-                .and_then(|rest| rest.split(')').next())
-                .and_then(|pid| pid.parse::<u32>().ok())
-            {
-                cpu += process_cpu(pid);
+/// Watches the ControlPersist masters whose sockets appear in a control folder while a step
+/// runs, and what CPU each has used. A master is nobody's child here (it detaches), so its
+/// time is read from /proc while it lives: one left idle for ControlPersist's 60 s exits
+/// mid-run, and read only at the end it would be missed.
+pub struct MasterWatch {
+    control_dir: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<(PathBuf, u32, f64)>>,
+}
+
+impl MasterWatch {
+    pub fn start(control_dir: &Path) -> MasterWatch {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (dir, stopping) = (control_dir.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut masters: Vec<(PathBuf, u32, f64)> = Vec::new();
+            loop {
+                let stopped = stopping.load(std::sync::atomic::Ordering::SeqCst);
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let socket = entry.path();
+                    if !masters.iter().any(|(known, _, _)| *known == socket)
+                        && let Some(pid) = master_pid(&socket)
+                    {
+                        masters.push((socket, pid, 0.0));
+                    }
+                }
+                // The last reading of a master that has exited stands: it was idle since.
+                for (_, pid, cpu) in &mut masters {
+                    *cpu = cpu.max(process_cpu(*pid));
+                }
+                if stopped {
+                    return masters;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
+        });
+        MasterWatch {
+            control_dir: control_dir.to_path_buf(),
+            stop,
+            thread,
         }
-        let _ = std::process::Command::new("ssh")
-            .arg("-o")
-            .arg(format!("ControlPath={}", socket.display()))
-            .args(["-O", "exit", "x"])
-            .output();
     }
-    cpu
+
+    /// The CPU seconds the masters used; each still running is told to exit.
+    pub fn stop(self) -> f64 {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let masters = self.thread.join().unwrap_or_default();
+        for (socket, _, _) in &masters {
+            let _ = control(socket, "exit");
+        }
+        let _ = std::fs::remove_dir_all(&self.control_dir);
+        masters.iter().map(|(_, _, cpu)| cpu).sum()
+    }
+}
+
+/// `ssh -O COMMAND` to the master listening on `socket`.
+fn control(socket: &Path, command: &str) -> Option<std::process::Output> {
+    std::process::Command::new("ssh")
+        .arg("-o")
+        .arg(format!("ControlPath={}", socket.display()))
+        .args(["-O", command, "x"])
+        .output()
+        .ok()
+}
+
+/// The pid of the master on `socket`: `ssh -O check` says "Master running (pid=1234)".
+fn master_pid(socket: &Path) -> Option<u32> {
+    let check = control(socket, "check")?;
+    String::from_utf8_lossy(&check.stderr)
+        .split("pid=")
+        .nth(1)?
+        .split(')')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// A spec of `keys` `defaults` keys spread over `domains` domains, of every scalar type.
