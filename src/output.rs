@@ -115,11 +115,15 @@ fn status_step(step: Option<(String, String)>) {
     });
 }
 
-/// A pull's bar beside the step in the status line (`None`: no bar).
+/// A pull's bar beside the step in the status line, drawn now; `None` takes it away
+/// without drawing, for the line that follows at once to draw the status again.
 fn status_detail(detail: Option<String>) {
     with_status(|status| {
+        let shown = detail.is_some();
         status.detail = detail;
-        status.draw(&mut std::io::stderr().lock());
+        if shown {
+            status.draw(&mut std::io::stderr().lock());
+        }
     });
 }
 

@@ -223,6 +223,41 @@ fn a_terminal_sees_which_change_of_how_many_runs() {
     assert_eq!(shown, format!("{QUIET_PLAN}{TERMINAL_APPLY}"));
 }
 
+/// A pull's bar runs in the status line beside the step's number, and each layer's bar that
+/// completes stays as a line of its own.
+#[test]
+fn a_terminal_sees_a_pull_in_the_status_line() {
+    let mac = Mac::new();
+    mac.spec("macllm: 1\nollama:\n  pull: [llama3.1:8b]\n");
+    let output = on_a_terminal(&mac, "--host sandbox:mac --no-color apply --yes")
+        .stdout_any()
+        .run();
+    let shown = crate::harness::redact(&visible(&output.stdout), &mac.work, &[]);
+    assert_eq!(shown, TERMINAL_PULL);
+}
+
+const TERMINAL_PULL: &str = r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # ollama_pull:llama3.1:8b will be created
+  + value = true
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>ollama_pull:llama3.1:8b: Creating...
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>llama3.1:8b: pulling manifest
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>[1/1] llama3.1:8b: pulling c4c6b623ed66 [                    ]   0% of 4.9 GB<CR><EL>[1/1] llama3.1:8b: pulling c4c6b623ed66 [##                  ]  11% of 4.9 GB<CR><EL>[1/1] llama3.1:8b: pulling c4c6b623ed66 [#######             ]  36% of 4.9 GB<CR><EL>[1/1] llama3.1:8b: pulling c4c6b623ed66 [############        ]  60% of 4.9 GB<CR><EL>[1/1] llama3.1:8b: pulling c4c6b623ed66 [#################   ]  85% of 4.9 GB<CR><EL>llama3.1:8b: pulling c4c6b623ed66 [####################] 100% of 4.9 GB
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>[1/1] llama3.1:8b: pulling 303354fa37c3 [                    ]   0% of 0.0 GB<CR><EL>llama3.1:8b: pulling 303354fa37c3 [####################] 100% of 0.0 GB
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>[1/1] llama3.1:8b: pulling 094a3f8c4d9f [                    ]   0% of 0.0 GB<CR><EL>llama3.1:8b: pulling 094a3f8c4d9f [####################] 100% of 0.0 GB
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>llama3.1:8b: pulling 56bb8bd477a5 [####################] 100% of 0.0 GB
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>[1/1] llama3.1:8b: pulling 6d03a7af78e0 [                    ]   0% of 0.0 GB<CR><EL>llama3.1:8b: pulling 6d03a7af78e0 [####################] 100% of 0.0 GB
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>llama3.1:8b: verifying sha256 digest
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>llama3.1:8b: writing manifest
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>llama3.1:8b: success
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>ollama_pull:llama3.1:8b: Creation complete after [DURATION]
+<CR><EL>[1/1] ollama_pull:llama3.1:8b<CR><EL>
+Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
+"#;
+
 const TERMINAL_APPLY: &str = r#"<CR><EL>[1/10] defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled and 8 more<CR><EL>[1/10] defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled<CR><EL>defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creating...
 <CR><EL>[1/10] defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled<CR><EL>defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled: Creation complete after [DURATION]
 <CR><EL>[1/10] defaults:NSGlobalDomain:NSAutomaticWindowAnimationsEnabled<CR><EL>[2/10] defaults:NSGlobalDomain:NSWindowResizeTime<CR><EL>defaults:NSGlobalDomain:NSWindowResizeTime: Creating...
