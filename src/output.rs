@@ -302,7 +302,8 @@ impl Hook for Ui {
         if self.quiet {
             return Box::new(|_| {});
         }
-        let mut view = ProgressView::new(subject);
+        // The bar lives in the status line, which only an apply on a terminal keeps.
+        let mut view = ProgressView::new(subject, self.status_line && !capturing());
         Box::new(move |progress| view.show(progress))
     }
 }
@@ -317,11 +318,10 @@ struct ProgressView {
 }
 
 impl ProgressView {
-    fn new(subject: &str) -> ProgressView {
+    fn new(subject: &str, terminal: bool) -> ProgressView {
         ProgressView {
             subject: subject.to_string(),
-            // Several hosts at once collect their output: no bar redrawn in place then.
-            terminal: std::io::stderr().is_terminal() && !capturing(),
+            terminal,
             last: String::new(),
             last_percent: u64::MAX,
         }
