@@ -32,6 +32,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "Modifying",
         Action::Delete => "Deleting",
         Action::Restore => "Restoring",
+        Action::Import => "Importing",
     }
 }
 
@@ -48,6 +49,14 @@ fn opened(change: &Change) -> Result<Option<Value>> {
 
 /// Records `change`'s original in `state` before the host is touched, so destroy can always
 /// put it back; `applied: None` marks the resource as in flight. (The caller saves.)
+/// The resources of `owed` as their changes wrote them (removals check nothing).
+fn written<'c>(owed: &[&'c Change]) -> Vec<&'c AnyResource> {
+    owed.iter()
+        .filter(|change| change.after.is_some())
+        .map(|change| &change.resource)
+        .collect()
+}
+
 fn record_original(change: &Change, state: &mut State) -> Result<()> {
     let resource = recorded_resource(change)?;
     let record = state
@@ -72,6 +81,7 @@ fn record_original(change: &Change, state: &mut State) -> Result<()> {
     record.sensitive = change.sensitive;
     record.depends_on = change.depends_on.clone();
     record.applied = None;
+    state.forgotten.remove(&change.id);
     Ok(())
 }
 
@@ -102,6 +112,7 @@ pub struct Applier<'a> {
 
 #[derive(Debug, Default)]
 pub struct Outcome {
+    pub imported: usize,
     pub added: usize,
     pub changed: usize,
     pub destroyed: usize,
@@ -178,6 +189,7 @@ impl Applier<'_> {
                     Action::Create => outcome.added += 1,
                     Action::Update => outcome.changed += 1,
                     Action::Delete | Action::Restore => outcome.destroyed += 1,
+                    Action::Import => outcome.imported += 1,
                 }
                 if change.writes()
                     && let Some(restart) = &change.restart
@@ -194,10 +206,8 @@ impl Applier<'_> {
             }
         }
         pending.sort_by(|a, b| a.0.cmp(&b.0));
-        for (restart, owed) in pending {
-            if let Err(err) = self.run_restart(&restart, &owed) {
-                failure.get_or_insert(err);
-            }
+        if let Err(err) = self.run_restarts(&pending) {
+            failure.get_or_insert(err);
         }
         match failure {
             Some(err) => Err(err),
@@ -307,28 +317,31 @@ impl Applier<'_> {
             return (Vec::new(), Some(err.context(applying)));
         }
         let writes: Vec<Invocation> = wave.iter().filter_map(|(_, w)| w.clone()).collect();
+        // One read per domain for all the writes, after them in the same batch: the host
+        // remembers those answers, and each read-back below is answered from them. When a
+        // write fails the batch stops there, and a read-back it never reached runs on its own.
+        let mut batch = writes.clone();
+        let mut seen = HashSet::new();
+        for (change, _) in wave.iter().filter(|(_, write)| write.is_some()) {
+            for read in change
+                .resource
+                .as_resource()
+                .reads(&self.target)
+                .unwrap_or_default()
+            {
+                if seen.insert(read.clone()) {
+                    batch.push(read);
+                }
+            }
+        }
         let host = self.target.host();
-        let mut outputs = match host.run_batch(&writes, true) {
-            Ok(outputs) => outputs.into_iter(),
+        let mut outputs = match host.run_batch(&batch, true) {
+            Ok(outputs) => outputs.into_iter().take(writes.len()),
             Err(err) => {
                 let id = &wave[0].0.id;
                 return (Vec::new(), Some(err.context(format!("applying {id}"))));
             }
         };
-        // One read per domain for all that ran, answered from the batch by each read below.
-        let mut reads = Vec::new();
-        let mut seen = HashSet::new();
-        let written = wave.iter().filter(|(_, write)| write.is_some());
-        for (change, _) in written.take(outputs.len()) {
-            let resource = change.resource.as_resource();
-            for read in resource.reads(&self.target).unwrap_or_default() {
-                if seen.insert(read.clone()) {
-                    reads.push(read);
-                }
-            }
-        }
-        // A read the batch could not answer runs again on its own and reports there.
-        let _ = host.run_batch(&reads, false);
         let mut done = Vec::new();
         let mut failure: Option<anyhow::Error> = None;
         let mut untouched: HashSet<&ResourceId> = HashSet::new();
@@ -394,7 +407,7 @@ impl Applier<'_> {
             applied = self.check_read_back(change, quiet)?;
         }
         record_applied(change, applied, state)?;
-        if change.writes() && !quiet {
+        if (change.writes() || change.action == Action::Import) && !quiet {
             self.report_complete(change, started);
         }
         Ok(())
@@ -529,9 +542,53 @@ impl Applier<'_> {
                 Action::Update => "Modifications",
                 Action::Delete => "Deletion",
                 Action::Restore => "Restore",
+                Action::Import => "Import",
             },
             started.elapsed().as_secs()
         ));
+    }
+
+    /// The restarts owed at the end, in order, each run once. Those at the front that are
+    /// one command each (quitting apps, reloading preferences) go as one batch: one round
+    /// trip over SSH instead of one each. The first error is returned after all have run.
+    fn run_restarts(&self, pending: &[(Restart, Vec<&Change>)]) -> Result<()> {
+        let mut commands = Vec::new();
+        if self.restart {
+            for (restart, _) in pending {
+                match restart.invocation(&self.target) {
+                    Ok(Some(invocation)) => commands.push(invocation),
+                    _ => break,
+                }
+            }
+        }
+        // A batch that failed as a whole says nothing of which ran (a host that could not
+        // start a program): then each runs on its own, as it would without batches.
+        let mut outputs = match commands.len() {
+            0 | 1 => Vec::new(),
+            _ => self
+                .target
+                .host()
+                .run_batch(&commands, false)
+                .unwrap_or_default(),
+        }
+        .into_iter();
+        let mut failure = None;
+        for (index, (restart, owed)) in pending.iter().enumerate() {
+            let batched = commands.get(index).zip(outputs.next());
+            let result = match batched {
+                Some((invocation, output)) => {
+                    let restarted =
+                        restart.judge(&self.target, &written(owed), invocation, Ok(output));
+                    self.report_restart(restarted);
+                    Ok(())
+                }
+                None => self.run_restart(restart, owed),
+            };
+            if let Err(err) = result {
+                failure.get_or_insert(err);
+            }
+        }
+        failure.map_or(Ok(()), Err)
     }
 
     /// Runs one restart, with what the writes that need it wrote (removals check nothing).
@@ -544,12 +601,12 @@ impl Applier<'_> {
             ));
             return Ok(());
         }
-        let written: Vec<&AnyResource> = owed
-            .iter()
-            .filter(|change| change.after.is_some())
-            .map(|change| &change.resource)
-            .collect();
-        let restarted = restart.run(&self.target, &written)?;
+        let restarted = restart.run(&self.target, &written(owed))?;
+        self.report_restart(restarted);
+        Ok(())
+    }
+
+    fn report_restart(&self, restarted: Restarted) {
         for warning in self.target.take_warnings() {
             self.ui.warn(&warning);
         }
@@ -557,7 +614,6 @@ impl Applier<'_> {
             Restarted::Done(line) => self.ui.progress(&line),
             Restarted::Warning(warning) => self.ui.warn(&warning),
         }
-        Ok(())
     }
 }
 
@@ -628,6 +684,7 @@ mod tests {
             warnings: vec![],
             settled: vec![],
             over_budget: vec![],
+            root: None,
         };
         let mut state = State::new("stubborn").unwrap();
         let ui = Ui {

@@ -1,8 +1,8 @@
 //! An error as `--json` gives it: one document with `format_version`, `error_count` and
 //! `errors`, each with a stable `code` (scripts branch on it; the message is for people and may
 //! change). Spec errors come all at once, each with its place and a code of its own kind
-//! ([`SpecError::code`]: `unknown_field`, `wrong_type`, `template`, ...); any other failure is
-//! one error:
+//! ([`SpecError::code`], set where the error is made: `unknown_field`, `wrong_type`,
+//! `template`, ...); any other failure is one error, its code decided here by its type:
 //!
 //! | code | what |
 //! |---|---|

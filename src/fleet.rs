@@ -43,6 +43,7 @@ impl From<i32> for Done {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Counts {
     Planned {
+        import: usize,
         add: usize,
         change: usize,
         destroy: usize,
@@ -67,11 +68,13 @@ impl Counts {
     fn describe(self) -> String {
         let (parts, none) = match self {
             Counts::Planned {
+                import,
                 add,
                 change,
                 destroy,
             } => (
                 vec![
+                    (import, "to import"),
                     (add, "to add"),
                     (change, "to change"),
                     (destroy, "to destroy"),
@@ -108,10 +111,19 @@ impl Counts {
     fn to_json(self) -> serde_json::Value {
         match self {
             Counts::Planned {
+                import,
                 add,
                 change,
                 destroy,
-            } => serde_json::json!({"add": add, "change": change, "destroy": destroy}),
+            } => {
+                let mut counts =
+                    serde_json::json!({"add": add, "change": change, "destroy": destroy});
+                // As the plan's own summary: `import` only when there is one.
+                if import > 0 {
+                    counts["import"] = import.into();
+                }
+                counts
+            }
             Counts::Applied {
                 added,
                 changed,
@@ -267,6 +279,7 @@ mod tests {
     #[test]
     fn counts_say_what_is_not_zero() {
         let planned = Counts::Planned {
+            import: 0,
             add: 2,
             change: 1,
             destroy: 0,

@@ -6,7 +6,7 @@ use crate::resources::ResourceId;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
 #[derive(Debug, PartialEq)]
 pub enum GraphError {
@@ -25,51 +25,78 @@ pub struct Graph {
 
 impl Graph {
     /// `nodes`: each id with the ids it depends on. Ids are unique (checked by the caller).
-    pub fn build(nodes: &[(ResourceId, Vec<ResourceId>)]) -> Result<Graph, GraphError> {
+    /// Every dependency on an unknown id and one cycle of each strongly connected component
+    /// are errors, all of them reported (the graph is checked without the unknown edges).
+    pub fn build(nodes: &[(ResourceId, Vec<ResourceId>)]) -> Result<Graph, Vec<GraphError>> {
         let mut graph = DiGraph::new();
         let index: BTreeMap<&ResourceId, NodeIndex> = nodes
             .iter()
             .map(|(id, _)| (id, graph.add_node(id.clone())))
             .collect();
+        let mut errors = Vec::new();
         for (id, dependencies) in nodes {
             for dependency in dependencies {
-                let Some(&from) = index.get(dependency) else {
-                    return Err(GraphError::UnknownDependency {
+                match index.get(dependency) {
+                    Some(&from) => {
+                        graph.update_edge(from, index[id], ());
+                    }
+                    None => errors.push(GraphError::UnknownDependency {
                         node: id.clone(),
                         dependency: dependency.clone(),
-                    });
-                };
-                graph.update_edge(from, index[id], ());
+                    }),
+                }
             }
         }
         let graph = Graph { graph };
-        if let Some(cycle) = graph.find_cycle() {
-            return Err(GraphError::Cycle(cycle));
+        errors.extend(graph.cycles().into_iter().map(GraphError::Cycle));
+        match errors.is_empty() {
+            true => Ok(graph),
+            false => Err(errors),
         }
-        Ok(graph)
     }
 
-    fn find_cycle(&self) -> Option<Vec<ResourceId>> {
-        let component = tarjan_scc(&self.graph).into_iter().find(|component| {
-            component.len() > 1 || self.graph.contains_edge(component[0], component[0])
-        })?;
-        // Walk the cycle inside the component from its smallest id so the message is stable.
+    /// One cycle in each strongly connected component that has one, smallest first.
+    fn cycles(&self) -> Vec<Vec<ResourceId>> {
+        let mut cycles: Vec<Vec<ResourceId>> = tarjan_scc(&self.graph)
+            .into_iter()
+            .filter(|component| {
+                component.len() > 1 || self.graph.contains_edge(component[0], component[0])
+            })
+            .filter_map(|component| self.cycle_in(&component))
+            .collect();
+        cycles.sort();
+        cycles
+    }
+
+    fn cycle_in(&self, component: &[NodeIndex]) -> Option<Vec<ResourceId>> {
+        // The shortest way from the component's smallest id back to itself, next ids taken in
+        // order: the message is stable, and each of its arrows is an edge of the graph.
         let start = *component.iter().min_by_key(|n| &self.graph[**n])?;
-        let mut cycle = vec![start];
-        let mut current = start;
-        loop {
-            let next = self
+        let mut came_from: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+        let mut queue = VecDeque::from([start]);
+        while let Some(node) = queue.pop_front() {
+            let mut next: Vec<NodeIndex> = self
                 .graph
-                .neighbors(current)
+                .neighbors(node)
                 .filter(|n| component.contains(n))
-                .min_by_key(|n| &self.graph[*n])?;
-            if next == start || cycle.contains(&next) {
-                break;
+                .collect();
+            next.sort_by_key(|n| &self.graph[*n]);
+            for n in next {
+                if n == start {
+                    let mut cycle = vec![node];
+                    while let Some(&before) = came_from.get(cycle.last()?) {
+                        cycle.push(before);
+                    }
+                    cycle.reverse();
+                    return Some(cycle.into_iter().map(|n| self.graph[n].clone()).collect());
+                }
+                if let std::collections::hash_map::Entry::Vacant(entry) = came_from.entry(n) {
+                    entry.insert(node);
+                    queue.push_back(n);
+                }
             }
-            cycle.push(next);
-            current = next;
         }
-        Some(cycle.into_iter().map(|n| self.graph[n].clone()).collect())
+        None
     }
 
     /// Dependencies first; among resources ready at the same time, smallest id first (Kahn's
@@ -172,16 +199,65 @@ mod tests {
             (id("z"), vec![id("y")]),
         ])
         .unwrap_err();
-        assert_eq!(err, GraphError::Cycle(vec![id("x"), id("y"), id("z")]));
+        assert_eq!(
+            err,
+            vec![GraphError::Cycle(vec![id("x"), id("y"), id("z")])]
+        );
         let err = Graph::build(&[(id("x"), vec![id("x")])]).unwrap_err();
-        assert_eq!(err, GraphError::Cycle(vec![id("x")]));
+        assert_eq!(err, vec![GraphError::Cycle(vec![id("x")])]);
         let err = Graph::build(&[(id("x"), vec![id("q")])]).unwrap_err();
         assert_eq!(
             err,
-            GraphError::UnknownDependency {
+            vec![GraphError::UnknownDependency {
                 node: id("x"),
                 dependency: id("q")
-            }
+            }]
+        );
+    }
+
+    /// Every unknown id and one cycle per knot, in one go: the unknown edges left out, the
+    /// rest still checked.
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Graph::build(&[
+            (id("a"), vec![id("b"), id("nope")]),
+            (id("b"), vec![id("a")]),
+            (id("c"), vec![id("c"), id("gone")]),
+            (id("d"), vec![]),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            vec![
+                GraphError::UnknownDependency {
+                    node: id("a"),
+                    dependency: id("nope")
+                },
+                GraphError::UnknownDependency {
+                    node: id("c"),
+                    dependency: id("gone")
+                },
+                GraphError::Cycle(vec![id("a"), id("b")]),
+                GraphError::Cycle(vec![id("c")]),
+            ]
+        );
+    }
+
+    /// Failed before: the walk took the smallest next id even when it led back into the walk
+    /// itself, and named `c -> a`, which is no edge.
+    #[test]
+    fn a_cycle_names_only_real_edges() {
+        // Edges a -> b, c -> b, b -> c, c -> d, d -> a (dependency -> dependent).
+        let err = Graph::build(&[
+            (id("a"), vec![id("d")]),
+            (id("b"), vec![id("a"), id("c")]),
+            (id("c"), vec![id("b")]),
+            (id("d"), vec![id("c")]),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            vec![GraphError::Cycle(vec![id("a"), id("b"), id("c"), id("d")])]
         );
     }
 

@@ -60,11 +60,9 @@ pub mod state;
 pub mod target;
 pub mod value;
 
-use clap::Parser;
-
 /// The CLI: parses the arguments, runs the command and returns the exit code.
 pub fn run() -> i32 {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(err) => {
             use clap::error::ErrorKind;

@@ -26,6 +26,10 @@ pub enum Action {
     Delete,
     /// The resource left the spec, or destroy: put back the recorded original.
     Restore,
+    /// In the spec and already as asked, but no longer in the state (`macllm state rm`):
+    /// apply writes nothing and records the value as the original again (Terraform's "will
+    /// be imported").
+    Import,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,13 +116,25 @@ pub struct Plan {
     /// Models that will not fit in what the GPU may use (`--strict` makes these errors).
     #[serde(default)]
     pub over_budget: Vec<String>,
+    /// Whether macllm runs as root there, when planning found out: an apply in the same run
+    /// need not ask again (a round trip over SSH). Never saved: a saved plan may be applied
+    /// by someone else.
+    #[serde(skip)]
+    pub root: Option<bool>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Shown only when there is one, as Terraform does.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub import: usize,
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 impl Plan {
@@ -126,6 +142,7 @@ impl Plan {
         let mut summary = Summary::default();
         for change in &self.changes {
             match change.action {
+                Action::Import => summary.import += 1,
                 Action::Create => summary.add += 1,
                 Action::Update => summary.change += 1,
                 Action::Delete | Action::Restore => summary.destroy += 1,
@@ -255,13 +272,33 @@ pub fn plan(
                 }
                 other => other?,
             };
-            if before != after {
+            let recorded = records.is_some_and(|r| r.contains_key(&id));
+            let forgotten = !recorded && state.is_some_and(|s| s.forgotten.contains(&id));
+            // Warn of a label the user wrote that no job has, when apply writes or records
+            // its override or macllm keeps one it wrote. An override already there as asked
+            // is someone's choice (Homebrew's service has a plist only while started), and a
+            // job macllm adds on its own (Homebrew's, off for `server: own`) may be absent.
+            let written = matches!(
+                declared.path.first(),
+                Some(crate::spec::locate::Segment::Key(section)) if section == "services"
+            );
+            let ours = before != after || forgotten || recorded;
+            if written
+                && ours
+                && let Some(unknown) = resource
+                    .unknown_on(&planner.target)
+                    .with_context(|| format!("reading {id}"))?
+            {
+                warnings.push(unknown_warning(declared, &id, unknown));
+            }
+            if before != after || forgotten {
                 let action = match (&before, &after) {
+                    _ if before == after => Action::Import,
                     (None, _) => Action::Create,
                     (_, None) => Action::Delete,
                     _ => Action::Update,
                 };
-                changes.push(change(
+                let mut planned = change(
                     &planner.target,
                     &declared.resource,
                     &declared.depends_on,
@@ -269,7 +306,14 @@ pub fn plan(
                     before,
                     after,
                     declared.sensitive,
-                ));
+                );
+                if action == Action::Import {
+                    planned.notes.insert(
+                        0,
+                        "already as the spec asks; `macllm state rm` took it out of the state, and apply records it again".to_string(),
+                    );
+                }
+                changes.push(planned);
             }
         }
         // Resources that left the spec go back to their originals, dependents first.
@@ -342,6 +386,7 @@ pub fn plan(
         drift,
         warnings,
         over_budget,
+        root: planner.target.known_root(),
     })
 }
 
@@ -373,6 +418,30 @@ fn settled(
         })
         .cloned()
         .collect()
+}
+
+/// "FILE:LINE: ID: MESSAGE", with a did-you-mean when a known name is close.
+fn unknown_warning(
+    declared: &crate::spec::Declared,
+    id: &ResourceId,
+    unknown: crate::resources::Unknown,
+) -> String {
+    use crate::spec::locate::Segment;
+    let mut path = declared.path.clone();
+    path.push(Segment::Key(unknown.field.to_string()));
+    let at = declared.origin.error(&path, String::new());
+    let mut warning = format!(
+        "{}:{}: {id}: {}",
+        at.file.display(),
+        at.line,
+        unknown.message
+    );
+    if let Some(hint) =
+        crate::spec::suggest::did_you_mean(&unknown.name, unknown.known.iter().map(String::as_str))
+    {
+        warning.push_str(&format!("\nhint: {hint}"));
+    }
+    warning
 }
 
 /// Reads each resource at most once per plan (a resource is read for its change and again

@@ -88,8 +88,12 @@ fn closing_line(ui: &Ui, plan: &Plan) -> String {
         .to_string();
     }
     let summary = plan.summary();
+    let imports = match summary.import {
+        0 => String::new(),
+        n => format!(" {n} to import,"),
+    };
     format!(
-        "{} {} to add, {} to change, {} to destroy.\n",
+        "{}{imports} {} to add, {} to change, {} to destroy.\n",
         ui.paint(Style::Bold, "Plan:"),
         summary.add,
         summary.change,
@@ -154,6 +158,7 @@ fn change_block(ui: &Ui, change: &Change) -> String {
             "is already at its original value and will no longer be managed"
         }
         Action::Restore => "will be restored to its original value",
+        Action::Import => "will be imported",
     };
     let mut out = format!("  # {} {phrase}\n", ui.paint(Style::Bold, &change.id.0));
     if change.sensitive && change.writes() {

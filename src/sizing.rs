@@ -184,7 +184,8 @@ pub fn check(
                 built.insert(full_name(&m.name), (m.from.clone(), num_ctx));
                 models.push((format!("ollama_model:{}", m.name), m.from.clone(), num_ctx));
             }
-            AnyResource::OllamaPull(p) => {
+            // A base pulled for a custom model is sized as that model.
+            AnyResource::OllamaPull(p) if p.base_of.is_empty() => {
                 models.push((format!("ollama_pull:{}", p.model), p.model.clone(), None))
             }
             _ => {}

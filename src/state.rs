@@ -34,6 +34,11 @@ pub struct State {
     pub user: Option<String>,
     pub macllm_version: String,
     pub resources: BTreeMap<ResourceId, Record>,
+    /// Ids that `macllm state rm` took out. The spec may still declare one, and then the next
+    /// plan imports it (Terraform plans a removed resource anew): apply records its value as
+    /// the original again, and drift watches it again. Apply drops an id here once it records it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub forgotten: std::collections::BTreeSet<ResourceId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,6 +83,7 @@ impl State {
             user: None,
             macllm_version: env!("CARGO_PKG_VERSION").to_string(),
             resources: BTreeMap::new(),
+            forgotten: Default::default(),
         })
     }
 

@@ -133,6 +133,22 @@ impl<'a> Target<'a> {
         self
     }
 
+    /// Whether macllm runs as root there, when an earlier step of this run found out.
+    pub fn with_root(self, root: Option<bool>) -> Target<'a> {
+        if let Some(root) = root {
+            let _ = self.root.set(root);
+        }
+        self
+    }
+
+    /// Whether macllm runs as root there, if this target has found out (no command runs).
+    pub fn known_root(&self) -> Option<bool> {
+        self.facts
+            .get()
+            .map(|facts| facts.root)
+            .or_else(|| self.root.get().copied())
+    }
+
     /// Where Ollama may listen besides the host's default: the connectable base URLs of the
     /// `OLLAMA_HOST` values the spec and the state name, most likely first.
     pub fn ollama_at(self, addresses: Vec<String>) -> Target<'a> {
@@ -190,11 +206,8 @@ impl<'a> Target<'a> {
     /// Whether macllm runs as root: from the facts when they were read, else from one `id -u`
     /// (a spec of `defaults` keys run by a user pays for nothing more).
     pub fn is_root(&self) -> Result<bool> {
-        if let Some(facts) = self.facts.get() {
-            return Ok(facts.root);
-        }
-        if let Some(root) = self.root.get() {
-            return Ok(*root);
+        if let Some(root) = self.known_root() {
+            return Ok(root);
         }
         let uid = crate::host::run_ok(&self.host, &Invocation::read(["id", "-u"]))?;
         Ok(*self.root.get_or_init(|| uid.trim() == "0"))

@@ -135,18 +135,29 @@ pub fn path_with(first: &[&Path]) -> String {
 
 /// User plus system CPU seconds of every child this process has waited for.
 pub fn children_cpu() -> f64 {
-    // /proc/self/stat fields 16 and 17: cutime and cstime in clock ticks.
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // /proc/PID/stat fields 16 and 17: cutime and cstime.
+    stat_seconds("/proc/self/stat", 16)
+}
+
+/// CPU seconds (user + system) that `pid` has used so far, from /proc.
+pub fn process_cpu(pid: u32) -> f64 {
+    // /proc/PID/stat fields 14 and 15: utime and stime.
+    stat_seconds(&format!("/proc/{pid}/stat"), 14)
+}
+
+/// The sum of the two clock-tick counts at 1-based fields `field` and `field + 1` of a
+/// /proc stat file (proc(5)), in seconds. The name (field 2) may hold spaces, so fields
+/// are counted from after its closing parenthesis, where field 3 starts.
+fn stat_seconds(path: &str, field: usize) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // after the name: state is field 3, so cutime (16) is index 13 and cstime (17) index 14.
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(13) + ticks(14)) / clock_ticks()
+    let ticks: f64 = after_name
+        .split_whitespace()
+        .skip(field - 3)
+        .take(2)
+        .filter_map(|f| f.parse::<f64>().ok())
+        .sum();
+    ticks / clock_ticks()
 }
 
 fn clock_ticks() -> f64 {
@@ -156,21 +167,6 @@ fn clock_ticks() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-/// CPU seconds (user + system) that `pid` has used so far, from /proc.
-pub fn process_cpu(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime (14) and stime (15): indexes 11 and 12 after the name.
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / clock_ticks()
 }
 
 /// `ssh -O exit` for every ControlPersist master whose socket is in `control_dir`, after

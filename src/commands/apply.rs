@@ -280,6 +280,7 @@ fn execute(
     let cached = crate::host::cached::Cached::batched_only(host);
     let applier = Applier {
         target: crate::target::Target::new(&cached)
+            .with_root(plan.root)
             .with_hook(&context.ui)
             .ollama_at(ollama_addresses(plan, Some(state))),
         file,
@@ -294,8 +295,13 @@ fn execute(
             outcome.destroyed
         )
     } else {
+        // Terraform names imports only when there are some.
+        let imported = match outcome.imported {
+            0 => String::new(),
+            n => format!("{n} imported, "),
+        };
         format!(
-            "\n{verb} complete! Resources: {} added, {} changed, {} destroyed.\n",
+            "\n{verb} complete! Resources: {imported}{} added, {} changed, {} destroyed.\n",
             outcome.added, outcome.changed, outcome.destroyed
         )
     };
@@ -304,6 +310,7 @@ fn execute(
             &(serde_json::json!({
                 "format_version": plan::PLAN_FORMAT_VERSION,
                 "host": host.name(),
+                "imported": outcome.imported,
                 "added": outcome.added,
                 "changed": outcome.changed,
                 "destroyed": outcome.destroyed,

@@ -56,6 +56,7 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
             _ => {
                 let summary = plan.summary();
                 let counts = Counts::Planned {
+                    import: summary.import,
                     add: summary.add,
                     change: summary.change,
                     destroy: summary.destroy,

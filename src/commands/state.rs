@@ -47,9 +47,11 @@ pub fn run(context: &Context, command: StateCommand) -> Result<i32> {
                 let lock = file.lock("macllm state rm")?;
                 // Re-read under the lock: another writer may have saved since.
                 state = file.load()?.unwrap_or(state);
-                if state.resources.remove(&ResourceId(id.clone())).is_none() {
+                let removed = ResourceId(id.clone());
+                if state.resources.remove(&removed).is_none() {
                     bail!("`{id}` is not in the state of {}", host.name());
                 }
+                state.forgotten.insert(removed);
                 file.save(&mut state, &lock)?;
                 if context.ui.json {
                     context.print_json(serde_json::json!({

@@ -62,13 +62,21 @@ impl Host for Cached<'_> {
         Ok(output)
     }
 
-    /// A batch with a write in it goes through whole and forgets everything. A batch of
-    /// reads sends only those not remembered (each once), all of them: a read changes
-    /// nothing, so a stop at the first failure is applied to the answers.
+    /// A batch with a write in it goes through whole and forgets everything read before; the
+    /// reads after its last write saw the machine as the batch left it, and are remembered
+    /// (apply's read-backs ride in the same round trip as the writes). A batch of reads
+    /// sends only those not remembered (each once), all of them: a read changes nothing, so
+    /// a stop at the first failure is applied to the answers.
     fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
-        if invocations.iter().any(|i| i.effect == Effect::Write) {
+        if let Some(last_write) = invocations.iter().rposition(|i| i.effect == Effect::Write) {
             self.reads.borrow_mut().clear();
-            return self.inner.run_batch(invocations, stop_at_failure);
+            let outputs = self.inner.run_batch(invocations, stop_at_failure)?;
+            let after_writes = invocations.iter().zip(&outputs).skip(last_write + 1);
+            let mut reads = self.reads.borrow_mut();
+            for (invocation, output) in after_writes {
+                reads.insert(invocation.clone(), output.clone());
+            }
+            return Ok(outputs);
         }
         let mut missing: Vec<Invocation> = Vec::new();
         for invocation in invocations {

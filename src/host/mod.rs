@@ -521,8 +521,23 @@ fn normalise(path: &std::path::Path) -> std::path::PathBuf {
 
 /// The user and port OpenSSH would use for `destination` (`ssh [-F $MACLLM_SSH_CONFIG] -G`,
 /// which reads the configuration without connecting); the local user name and 22 when that
-/// fails.
+/// fails. Asked once per name in a run: the host's canonical name and its state file's stem
+/// both need it, and in a fleet each `ssh` spawned is CPU the run pays per host.
 fn ssh_defaults(destination: &str) -> (String, u16) {
+    static KNOWN: std::sync::Mutex<std::collections::BTreeMap<String, (String, u16)>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let known = KNOWN.lock().ok().and_then(|k| k.get(destination).cloned());
+    if let Some(defaults) = known {
+        return defaults;
+    }
+    let defaults = read_ssh_defaults(destination);
+    if let Ok(mut known) = KNOWN.lock() {
+        known.insert(destination.to_string(), defaults.clone());
+    }
+    defaults
+}
+
+fn read_ssh_defaults(destination: &str) -> (String, u16) {
     let local = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "user".to_string());

@@ -247,8 +247,9 @@ impl SshHost {
         self.remote_lines(line, stdin, None)
     }
 
-    /// [`SshHost::remote`], handing `on_line` each line of stdout as soon as the next one
-    /// begins (the last line, which the caller's trailer takes, is never handed over).
+    /// [`SshHost::remote`], handing `on_line` each line of stdout as soon as its newline
+    /// arrives. The caller's trailer is the one piece with no newline after it (curl's `-w`
+    /// text ends the output), so it is never handed over.
     fn remote_lines(
         &self,
         line: &str,
@@ -286,7 +287,6 @@ impl SshHost {
         let mut reader =
             std::io::BufReader::new(child.stdout.take().context("stdout pipe missing")?);
         let mut stdout = Vec::new();
-        let mut held: Option<usize> = None;
         loop {
             let start = stdout.len();
             if reader
@@ -296,14 +296,12 @@ impl SshHost {
             {
                 break;
             }
-            if let (Some(on_line), Some(previous)) = (on_line.as_mut(), held) {
-                let text = String::from_utf8_lossy(&stdout[previous..start]);
-                let text = text.trim_end_matches('\n');
-                if !text.is_empty() {
-                    on_line(text);
-                }
+            if let (Some(on_line), Some(line)) =
+                (on_line.as_mut(), stdout[start..].strip_suffix(b"\n"))
+                && !line.is_empty()
+            {
+                on_line(&String::from_utf8_lossy(line));
             }
-            held = Some(start);
         }
         let status = child.wait().context("waiting for `ssh`")?;
         let stderr = stderr_reader.join().unwrap_or_default();

@@ -265,20 +265,7 @@ fn services(target: &Target, shipped: &[(&str, AnyResource)]) -> Result<Vec<Item
 fn user_labels(target: &Target) -> Result<Vec<String>> {
     let domain = domain_target(target, Domain::Gui)?;
     let printed = target.run_as_user(Invocation::read(["launchctl", "print", &domain]))?;
-    let mut labels = Vec::new();
-    let mut in_services = false;
-    // `services = {` lists one job a line: PID, last exit status, label (reference
-    // macos-commands.md 2.1).
-    for line in printed.stdout.lines() {
-        let trimmed = line.trim();
-        if trimmed == "services = {" {
-            in_services = true;
-        } else if in_services && trimmed == "}" {
-            in_services = false;
-        } else if in_services && let Some(label) = trimmed.split_whitespace().nth(2) {
-            labels.push(label.to_string());
-        }
-    }
+    let mut labels = crate::resources::services::loaded_labels(&printed.stdout);
     let disabled =
         target.run_as_user(Invocation::read(["launchctl", "print-disabled", &domain]))?;
     labels.extend(parse_print_disabled(&disabled.stdout).into_keys());

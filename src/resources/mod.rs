@@ -73,20 +73,40 @@ impl Restart {
     /// Ollama server that does not come back with its variables is an error, because the
     /// variables were the point.
     pub fn run(&self, target: &Target, owed: &[&AnyResource]) -> Result<Restarted> {
+        let Some(invocation) = self.invocation(target)? else {
+            return match self {
+                Restart::Logout(why) => Ok(Restarted::Warning(format!(
+                    "log out and back in for some changes to show: {why}"
+                ))),
+                _ => ollama_server::restart_for(target, owed),
+            };
+        };
+        let output = target.host().run(&invocation);
+        Ok(self.judge(target, owed, &invocation, output))
+    }
+
+    /// The one command this restart is, for those that are one command and need nothing
+    /// waited for afterwards (so that several can go in one batch); `None` for the others.
+    pub fn invocation(&self, target: &Target) -> Result<Option<Invocation>> {
         let argv: Vec<String> = match self {
             Restart::Kill(app) => vec!["killall".into(), app.clone()],
             Restart::ActivateSettings => vec![ACTIVATE_SETTINGS.into(), "-u".into()],
-            Restart::OllamaServer => return ollama_server::restart_for(target, owed),
-            Restart::Logout(why) => {
-                return Ok(Restarted::Warning(format!(
-                    "log out and back in for some changes to show: {why}"
-                )));
-            }
+            Restart::OllamaServer | Restart::Logout(_) => return Ok(None),
         };
         // The user's apps, in the user's session (nix-darwin kills only the primary user's
         // Dock: `killall -qu USER Dock`, defaults-write.nix).
-        let invocation = target.as_user(Invocation::write(argv))?;
-        Ok(match target.host().run(&invocation) {
+        target.as_user(Invocation::write(argv)).map(Some)
+    }
+
+    /// How the restart [`Restart::invocation`] went, from what running it gave.
+    pub fn judge(
+        &self,
+        target: &Target,
+        owed: &[&AnyResource],
+        invocation: &Invocation,
+        output: Result<Output>,
+    ) -> Restarted {
+        match output {
             Ok(output) if output.success() => match self {
                 Restart::ActivateSettings => defaults::activated(target, owed),
                 _ => Restarted::Done(format!("Restarted: {}", self.describe())),
@@ -100,7 +120,7 @@ impl Restart {
                 output.stderr.trim()
             )),
             Err(err) => Restarted::Warning(format!("{err:#}")),
-        })
+        }
     }
 }
 
@@ -205,6 +225,24 @@ pub trait Resource {
     fn notices(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// A name the spec gives that nothing on this host answers to (a launchd label no plist
+    /// defines), found by [`Resource::read`]'s own reads: plan warns at the spec's line.
+    fn unknown_on(&self, _target: &Target) -> Result<Option<Unknown>> {
+        Ok(None)
+    }
+}
+
+/// See [`Resource::unknown_on`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unknown {
+    /// The spec field that holds the name (`label`).
+    pub field: &'static str,
+    pub name: String,
+    /// That it is unknown, why, and what that means.
+    pub message: String,
+    /// The names this host has, for a did-you-mean.
+    pub known: Vec<String>,
 }
 
 /// Every kind, as the spec produces it and the state file stores it.

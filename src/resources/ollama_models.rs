@@ -44,6 +44,10 @@ pub fn full_name(model: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OllamaPull {
     pub model: String,
+    /// The custom models built from it, when `pull:` does not list it: Ollama's create would
+    /// pull it unasked, so the spec pulls it as its own planned and recorded step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_of: Vec<String>,
 }
 
 impl Resource for OllamaPull {
@@ -61,6 +65,22 @@ impl Resource for OllamaPull {
 
     fn desired(&self) -> Option<Value> {
         Some(Value::Bool(true))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        if self.base_of.is_empty() {
+            return Vec::new();
+        }
+        let models: Vec<String> = self
+            .base_of
+            .iter()
+            .map(|name| format!("ollama_model:{name}"))
+            .collect();
+        vec![format!(
+            "not in `pull:`; pulled because {} {} built from it",
+            models.join(" and "),
+            if models.len() == 1 { "is" } else { "are" }
+        )]
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
@@ -248,7 +268,8 @@ impl Resource for OllamaModel {
         let client = Client::new(target.host());
         let mut fields = match client.show(&self.from)? {
             Some(base) => Fields::from_show(&base),
-            // Not pulled yet: create pulls it; plan shows only what the spec sets.
+            // Not pulled yet (the spec's pull of it comes first): plan shows only what the
+            // spec sets.
             None => Fields::default(),
         };
         fields.parent = full_name(&self.from);

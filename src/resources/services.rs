@@ -140,10 +140,34 @@ fn plist_dirs(target: &Target, domain: Domain) -> Result<Vec<String>> {
     })
 }
 
+/// The labels of the jobs loaded in a domain, from `launchctl print DOMAIN`'s `services = {`
+/// block: one job a line, PID, last exit status, label (reference macos-commands.md 2.1).
+pub fn loaded_labels(text: &str) -> Vec<String> {
+    let mut labels = Vec::new();
+    let mut in_services = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed == "services = {" {
+            in_services = true;
+        } else if in_services && trimmed == "}" {
+            in_services = false;
+        } else if in_services && let Some(label) = trimmed.split_whitespace().nth(2) {
+            labels.push(label.to_string());
+        }
+    }
+    labels
+}
+
 impl Service {
+    fn plist_paths(&self, target: &Target) -> Result<Vec<String>> {
+        Ok(plist_dirs(target, self.domain)?
+            .into_iter()
+            .map(|dir| format!("{dir}/{}.plist", self.label))
+            .collect())
+    }
+
     fn find_plist(&self, target: &Target) -> Result<Option<String>> {
-        for dir in plist_dirs(target, self.domain)? {
-            let path = format!("{dir}/{}.plist", self.label);
+        for path in self.plist_paths(target)? {
             if target
                 .host()
                 .run(&Invocation::read(["test", "-f", &path]))?
@@ -153,6 +177,17 @@ impl Service {
             }
         }
         Ok(None)
+    }
+
+    /// The domain target as [`domain_target`] names it when the GUI session exists, without
+    /// running anything: the reads sent ahead assume it (over SSH they then miss and run).
+    fn likely_domain(&self, target: &Target) -> Result<String> {
+        let uid = target.facts()?.uid;
+        Ok(match self.domain {
+            Domain::System => "system".to_string(),
+            Domain::User => format!("user/{uid}"),
+            Domain::Gui => format!("gui/{uid}"),
+        })
     }
 }
 
@@ -249,10 +284,12 @@ pub fn override_of(host: &dyn Host, domain_target: &str, label: &str) -> Result<
 /// plutil's header, after Apple's swift-foundation `plutil`); `raw` exists from macOS 12
 /// (Installomator PR #913), the oldest release macllm's presets emulate.
 fn plist_disables(target: &Target, path: &str) -> Result<bool> {
-    let output = target.host().run(&Invocation::read([
-        "plutil", "-extract", "Disabled", "raw", "-o", "-", path,
-    ]))?;
+    let output = target.host().run(&plist_disabled_read(path))?;
     Ok(output.success() && output.stdout.trim() == "true")
+}
+
+fn plist_disabled_read(path: &str) -> Invocation {
+    Invocation::read(["plutil", "-extract", "Disabled", "raw", "-o", "-", path])
 }
 
 impl Service {
@@ -410,6 +447,59 @@ impl Resource for Service {
 
     fn needs_root(&self) -> bool {
         self.domain == Domain::System
+    }
+
+    /// Everything [`Resource::read`] and [`Resource::unknown_on`] run, with the plist's own
+    /// `Disabled` key at every place the plist may be (read is the first that exists, and
+    /// only when there is no override: a few more processes in one batch cost less than one
+    /// more round trip).
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        let domain = self.likely_domain(target)?;
+        let mut reads = vec![Invocation::read(["launchctl", "print", &domain])];
+        for path in self.plist_paths(target)? {
+            reads.push(Invocation::read(["test", "-f", &path]));
+            reads.push(plist_disabled_read(&path));
+        }
+        reads.push(Invocation::read(["launchctl", "print-disabled", &domain]));
+        let service = format!("{domain}/{}", self.label);
+        reads.push(Invocation::read(["launchctl", "print", &service]));
+        Ok(reads)
+    }
+
+    /// `launchctl enable`/`disable` take any label, silently (reference macos-commands.md
+    /// 2.3: no output, exit 0), so a misspelt one is "applied" and changes nothing. A label
+    /// is known when a plist of that name is where launchd looks for the domain's jobs, or
+    /// when the domain has the job loaded (an app's own agent lives inside the app). The
+    /// labels the domain has loaded or overridden are the candidates for a did-you-mean.
+    fn unknown_on(&self, target: &Target) -> Result<Option<super::Unknown>> {
+        let domain = domain_target(target, self.domain)?;
+        if self.find_plist(target)?.is_some() || is_loaded(target.host(), &domain, &self.label)? {
+            return Ok(None);
+        }
+        let listing = target
+            .host()
+            .run(&Invocation::read(["launchctl", "print", &domain]))?;
+        let mut known = loaded_labels(&listing.stdout);
+        let disabled =
+            target
+                .host()
+                .run(&Invocation::read(["launchctl", "print-disabled", &domain]))?;
+        known.extend(parse_print_disabled(&disabled.stdout).into_keys());
+        let home = &target.facts()?.home;
+        let places: Vec<String> = plist_dirs(target, self.domain)?
+            .into_iter()
+            .map(|dir| dir.replacen(home.as_str(), "~", 1))
+            .collect();
+        Ok(Some(super::Unknown {
+            field: "label",
+            name: self.label.clone(),
+            message: format!(
+                "no launchd job is labelled `{}` on this Mac (no such plist in {}, none loaded in {domain}): launchctl takes the override, but it changes nothing",
+                self.label,
+                places.join(", ")
+            ),
+            known,
+        }))
     }
 }
 

@@ -237,7 +237,8 @@ fn remove_field(tree: &mut Value, path: &[Segment]) -> bool {
 /// A typing error at `path` of the typed tree, where the user wrote it. An unknown field is
 /// shown where its name is written, not where its item starts.
 fn written_error(origin: &Origin, path: &[Segment], message: &str) -> SpecError {
-    match unknown_field(message) {
+    let code = super::error::serde_code(message);
+    let error = match unknown_field(message) {
         Some(name) => {
             let parent = written(&origin.kept, path);
             let at = At {
@@ -248,7 +249,8 @@ fn written_error(origin: &Origin, path: &[Segment], message: &str) -> SpecError 
             template::error(&at, Some(name), message.to_string())
         }
         None => origin.error(path, message),
-    }
+    };
+    error.with_code(code)
 }
 
 fn unknown_field(message: &str) -> Option<&str> {
@@ -315,6 +317,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Value, SpecError> {
                 String::new(),
                 "a template block `{% ... %}` stands between YAML lines; templates render only inside values now, so a block cannot add or remove YAML",
             )
+            .with_code("template")
             .with_hint(
                 "to declare a resource only on some Macs, give it `when: EXPRESSION` (like `when: host.memory_gb >= 32`) and drop the `{% if %}` / `{% endif %}` lines",
             ));

@@ -16,9 +16,10 @@ pub mod schema;
 pub mod suggest;
 mod system;
 pub mod template;
+mod whole;
 pub mod yaml_value;
 
-use crate::graph::{Graph, GraphError};
+use crate::graph::Graph;
 use crate::resources::defaults::{self, DefaultsKey};
 use crate::resources::ollama_server::ServerChoice;
 use crate::resources::{AnyResource, ResourceId};
@@ -26,7 +27,7 @@ use crate::value::{Value, hex_decode};
 pub use error::{SpecError, SpecErrors};
 use locate::Segment;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use yaml_value::YamlValue;
@@ -259,18 +260,22 @@ impl Spec {
                         "unsupported spec version {other}; this macllm reads version {SPEC_VERSION}"
                     ),
                 )
+                .with_code("spec_version")
                 .into());
             }
             // A `macllm:` that could not be typed is reported as such already.
             None if errors.iter().any(|err| err.field == "macllm") => {}
-            None => errors.push(SpecError::new(
-                file,
-                &text,
-                1,
-                1,
-                String::new(),
-                "missing field `macllm` (the spec format version, `macllm: 1`)",
-            )),
+            None => errors.push(
+                SpecError::new(
+                    file,
+                    &text,
+                    1,
+                    1,
+                    String::new(),
+                    "missing field `macllm` (the spec format version, `macllm: 1`)",
+                )
+                .with_code("missing_field"),
+            ),
         }
         let mut gathered = Gathered::default();
         let mut resources = Vec::new();
@@ -292,16 +297,10 @@ impl Spec {
             &mut gathered,
             &mut errors,
         ));
-        if !errors.is_empty() {
+        let (graph, warnings) = whole::check(&mut resources, gathered, &at, &mut errors);
+        let Some(graph) = graph.filter(|_| errors.is_empty()) else {
             return Err(SpecErrors::into_error(errors));
-        }
-        check_unique_ids(&resources)?;
-        let Gathered {
-            mut warnings,
-            server,
-        } = gathered;
-        ollama::serve_from_own_agent(&mut resources, server, &at, &mut warnings)?;
-        let graph = build_graph(&resources)?;
+        };
         Ok(Spec {
             file: file.to_path_buf(),
             text,
@@ -486,7 +485,8 @@ fn expand_defaults(
                 &path,
                 "missing field `value` (or `absent: true` to make sure the key is not set)"
                     .to_string(),
-            ));
+            )
+            .with_code("missing_field"));
         }
         (None, true) => None,
         (Some(raw), false) => Some(typed_value(
@@ -546,7 +546,9 @@ fn typed_value(
     path: &[Segment],
     at: &At,
 ) -> Result<Value, SpecError> {
-    let mismatch = |wanted: &str| at(path, format!("expected {wanted}, found {}", raw.describe()));
+    let mismatch = |wanted: &str| {
+        at(path, format!("expected {wanted}, found {}", raw.describe())).with_code("wrong_type")
+    };
     if let YamlValue::Float(f) = raw
         && !f.is_finite()
     {
@@ -644,73 +646,6 @@ fn parse_date(text: &str) -> Option<String> {
     plist::Date::from_xml_format(&iso)
         .ok()
         .map(|d| d.to_xml_format())
-}
-
-fn check_unique_ids(resources: &[Declared]) -> Result<(), SpecError> {
-    let mut seen: HashMap<ResourceId, &Declared> = HashMap::new();
-    for declared in resources {
-        let id = declared.resource.as_resource().id();
-        if let Some(first) = seen.get(&id) {
-            let first_at = first.origin.error(&first.path, String::new());
-            return Err(declared.origin.error(
-                &declared.path,
-                format!(
-                    "duplicate resource id `{id}`: also declared at {}:{} ({})",
-                    first_at.file.display(),
-                    first_at.line,
-                    first_at.field
-                ),
-            ));
-        }
-        seen.insert(id, declared);
-    }
-    Ok(())
-}
-
-fn build_graph(resources: &[Declared]) -> Result<Graph, SpecError> {
-    let nodes: Vec<(ResourceId, Vec<ResourceId>)> = resources
-        .iter()
-        .map(|d| (d.resource.as_resource().id(), d.depends_on.clone()))
-        .collect();
-    Graph::build(&nodes).map_err(|err| match err {
-        GraphError::UnknownDependency { node, dependency } => {
-            let (index, declared) = find(resources, &node);
-            let position = declared
-                .depends_on
-                .iter()
-                .position(|d| *d == dependency)
-                .unwrap_or(0);
-            let path = child(
-                &child(&resources[index].path, key("depends_on")),
-                Segment::Index(position),
-            );
-            declared
-                .origin
-                .error(
-                    &path,
-                    format!("unknown resource id `{dependency}` in depends_on"),
-                )
-                .with_hint(
-                    "ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them",
-                )
-        }
-        GraphError::Cycle(cycle) => {
-            let (_, declared) = find(resources, &cycle[0]);
-            let names: Vec<String> = cycle.iter().map(|id| format!("`{id}`")).collect();
-            declared.origin.error(
-                &child(&declared.path, key("depends_on")),
-                format!("dependency cycle: {} -> `{}`", names.join(" -> "), cycle[0]),
-            )
-        }
-    })
-}
-
-fn find<'a>(resources: &'a [Declared], id: &ResourceId) -> (usize, &'a Declared) {
-    resources
-        .iter()
-        .enumerate()
-        .find(|(_, d)| d.resource.as_resource().id() == *id)
-        .unwrap_or((0, &resources[0]))
 }
 
 #[cfg(test)]

@@ -172,6 +172,7 @@ pub fn expand_use(
                     &at,
                     format!("module `{}` has no parameter `{name}`", entry.module),
                 )
+                .with_code("unknown_module_parameter")
                 .with_hint(
                     match (
                         known.is_empty(),
@@ -297,6 +298,7 @@ fn source(name: &str, spec: &Origin, here: &[Segment]) -> Result<(PathBuf, Strin
         )),
         None => Err(spec
             .error(&at, format!("unknown module `{name}`"))
+            .with_code("unknown_module")
             .with_hint(format!(
                 "shipped modules: {}; a local one starts with ./",
                 SHIPPED

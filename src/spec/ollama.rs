@@ -184,9 +184,11 @@ pub fn check_variable(
             return Ok(Some(text));
         }
         let or = if hint.ends_with('?') { " Or" } else { "; or" };
-        return Err(at(path, message).with_hint(format!(
-            "{hint}{or} pass --allow-unknown-env to keep it anyway"
-        )));
+        return Err(at(path, message)
+            .with_code("unknown_ollama_variable")
+            .with_hint(format!(
+                "{hint}{or} pass --allow-unknown-env to keep it anyway"
+            )));
     };
     env::check(variable, &text)
         .map(Some)
@@ -241,7 +243,6 @@ pub fn expand(
             path: vec![key("ollama"), key("env"), key(&name)],
         }));
     }
-    let mut pulls = Vec::new();
     for (index, model) in entry.pull.iter().enumerate() {
         let path = vec![key("ollama"), key("pull"), Segment::Index(index)];
         if let Err(err) = check_model_name(model, &path, at) {
@@ -250,8 +251,8 @@ pub fn expand(
         }
         let resource = OllamaPull {
             model: model.clone(),
+            base_of: Vec::new(),
         };
-        pulls.push(resource.id());
         declared.push(Ok(Declared {
             origin: Default::default(),
             sensitive: false,
@@ -262,9 +263,85 @@ pub fn expand(
     }
     for (index, model) in entry.models.into_iter().enumerate() {
         let path = vec![key("ollama"), key("models"), Segment::Index(index)];
-        declared.push(expand_model(model, path, at, &env_ids, &pulls));
+        declared.push(expand_model(model, path, at, &env_ids));
     }
     declared
+}
+
+/// Every custom model waits for what it is built from, declared anywhere in the spec or its
+/// modules: the custom model of that name, or the pull of it. A base neither listed in
+/// `pull:` nor built here gets a pull of its own, declared where the model's `from:` is:
+/// Ollama's create pulls a missing `from` unasked (ollama/ollama `server/model.go`
+/// `parseFromModel` calls `PullModel` when the manifest does not exist; reference/ollama.md
+/// 1.5), so the plan shows that pull, apply makes it first, and the state records it, so
+/// that destroy removes a base that was not on the Mac before (and only such a base).
+pub fn add_bases(resources: &mut Vec<Declared>) {
+    let built: BTreeMap<String, ResourceId> = resources
+        .iter()
+        .filter_map(|d| match &d.resource {
+            AnyResource::OllamaModel(model) => {
+                Some((full_name(&model.name), d.resource.as_resource().id()))
+            }
+            _ => None,
+        })
+        .collect();
+    let env_ids: Vec<ResourceId> = resources
+        .iter()
+        .filter(|d| matches!(d.resource, AnyResource::OllamaEnv(_)))
+        .map(|d| d.resource.as_resource().id())
+        .collect();
+    let mut implied: Vec<Declared> = Vec::new();
+    for index in 0..resources.len() {
+        let AnyResource::OllamaModel(model) = &resources[index].resource else {
+            continue;
+        };
+        let (name, from) = (model.name.clone(), model.from.clone());
+        let base = match built.get(&full_name(&from)) {
+            // Built from itself (a model rebuilt over its own name) waits for nothing.
+            Some(id) if *id == resources[index].resource.as_resource().id() => continue,
+            Some(id) => id.clone(),
+            None => {
+                let pull = OllamaPull {
+                    model: from.clone(),
+                    base_of: Vec::new(),
+                };
+                let id = pull.id();
+                let listed = resources
+                    .iter()
+                    .any(|d| d.resource.as_resource().id() == id);
+                if !listed {
+                    match implied
+                        .iter_mut()
+                        .find(|d| d.resource.as_resource().id() == id)
+                    {
+                        Some(Declared {
+                            resource: AnyResource::OllamaPull(pull),
+                            ..
+                        }) => pull.base_of.push(name),
+                        _ => {
+                            let declared = &resources[index];
+                            implied.push(Declared {
+                                resource: AnyResource::OllamaPull(OllamaPull {
+                                    base_of: vec![name],
+                                    ..pull
+                                }),
+                                depends_on: env_ids.clone(),
+                                path: child(&declared.path, key("from")),
+                                origin: declared.origin.clone(),
+                                sensitive: false,
+                            });
+                        }
+                    }
+                }
+                id
+            }
+        };
+        let depends_on = &mut resources[index].depends_on;
+        if !depends_on.contains(&base) {
+            depends_on.push(base);
+        }
+    }
+    resources.extend(implied);
 }
 
 /// `ollama.server: own`: the spec's agent that runs `ollama serve` is the server. Its plist's
@@ -435,7 +512,6 @@ fn expand_model(
     path: Vec<Segment>,
     at: &At,
     env_ids: &[ResourceId],
-    pulls: &[ResourceId],
 ) -> Result<Declared, SpecError> {
     check_model_name(&entry.name, &child(&path, key("name")), at)?;
     check_model_name(&entry.from, &child(&path, key("from")), at)?;
@@ -467,10 +543,6 @@ fn expand_model(
     }
     let mut depends_on = dependencies(entry.depends_on, &path, at)?;
     depends_on.extend(env_ids.iter().cloned());
-    let base_pull = ResourceId(format!("ollama_pull:{}", full_name(&entry.from)));
-    if pulls.contains(&base_pull) {
-        depends_on.push(base_pull);
-    }
     Ok(Declared {
         origin: Default::default(),
         sensitive: false,

@@ -473,7 +473,8 @@ fn power_setting(
                 "unknown power setting `{name}`; macllm manages {}",
                 known.join(", ")
             ),
-        );
+        )
+        .with_code("unknown_power_setting");
         return Err(match super::suggest::did_you_mean(&name, known) {
             Some(hint) => err.with_hint(hint),
             None => err,

@@ -120,7 +120,7 @@ impl Renderer {
                 let expression = match whole_expression(s) {
                     Some(expression) => expression,
                     None if has_template(s) => {
-                        return Err(error(at, None, "`when` is one expression, not a text with `{{ }}` or `{% %}` inside: write it bare, as `when: host.memory_gb >= 32`".to_string()));
+                        return Err(error(at, None, "`when` is one expression, not a text with `{{ }}` or `{% %}` inside: write it bare, as `when: host.memory_gb >= 32`".to_string()).with_code("condition"));
                     }
                     None => s.as_str(),
                 };
@@ -134,7 +134,8 @@ impl Renderer {
                         "`when` is an expression (like `host.memory_gb >= 32`) or true/false, not {}",
                         describe(other)
                     ),
-                ));
+                )
+                .with_code("condition"));
             }
         };
         match result {
@@ -147,6 +148,7 @@ impl Renderer {
                     describe(&other)
                 ),
             )
+            .with_code("condition")
             .with_hint(
                 "compare it, as in `when: params.model != \"\"` or `when: host.memory_gb >= 32`",
             )),
@@ -169,7 +171,8 @@ impl Renderer {
                 at,
                 None,
                 format!("template error: `{expression}` gives none, not a value"),
-            ));
+            )
+            .with_code("template"));
         }
         serde_yaml::to_value(&kept).map_err(|err| {
             error(
@@ -177,6 +180,7 @@ impl Renderer {
                 None,
                 format!("template error: `{expression}` gives a value that is not data: {err}"),
             )
+            .with_code("template")
         })
     }
 
@@ -285,10 +289,14 @@ fn template_error(
         let message = format!(
             "template error: the templates ran more than {FUEL} steps in all and were stopped (loops nested too deep?)"
         );
-        return error(at, Some("{"), message).with_hint(HINT);
+        return error(at, Some("{"), message)
+            .with_code("template")
+            .with_hint(HINT);
     }
     if err.kind() == ErrorKind::SyntaxError && spans_structure(&detail) {
-        return error(at, Some("{%"), format!("template error: {detail}")).with_hint(
+        return error(at, Some("{%"), format!("template error: {detail}"))
+            .with_code("template")
+            .with_hint(
             "templates render inside each value, so a `{% if %}` or `{% for %}` block cannot add or remove YAML \
              around it; to declare a resource only on some Macs, give it `when: EXPRESSION`",
         );
@@ -307,7 +315,9 @@ fn template_error(
     let fragment = fragment
         .filter(|f| !f.contains("__macllm"))
         .unwrap_or_else(|| "{".to_string());
-    error(at, Some(&fragment), format!("template error: {detail}")).with_hint(HINT)
+    error(at, Some(&fragment), format!("template error: {detail}"))
+        .with_code("template")
+        .with_hint(HINT)
 }
 
 /// The first dotted name in `template` (outside string literals) whose root the context has

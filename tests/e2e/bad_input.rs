@@ -288,7 +288,7 @@ hint: pass the spec with `--spec FILE` (the default is ./macllm.yaml)
         .stderr(
             "error: unexpected argument '--no-such-flag' found
 
-Usage: macllm plan [OPTIONS]
+Usage: macllm [GLOBAL OPTIONS] plan [OPTIONS]
 
 For more information, try '--help'.
 ",

@@ -10,7 +10,7 @@ use macllm::host::ssh::ENV_SSH_CONFIG;
 use std::path::{Path, PathBuf};
 
 /// A folder with an `ssh` that appends a line to `log` per channel, then runs the real one.
-fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
+pub fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("counting-ssh");
     std::fs::create_dir_all(&bin).unwrap();
@@ -28,7 +28,7 @@ fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
 }
 
 /// Runs counted by [`counting_ssh`] since the last call.
-fn channels(log: &Path) -> usize {
+pub fn channels(log: &Path) -> usize {
     let count = std::fs::read_to_string(log).map_or(0, |t| t.lines().count());
     let _ = std::fs::remove_file(log);
     count
@@ -37,16 +37,63 @@ fn channels(log: &Path) -> usize {
 /// What `defaults` holds on the Mac: text that reads like a batch record and its marker.
 const FORGED: &str = "0 4 0\nfake\nmacllm-batch-1-2\n1 0 0\n";
 
+/// An emulated Mac behind a real sshd, reached by macllm through the counting `ssh`.
+struct OverSsh {
+    mac: Mac,
+    keys: Keys,
+    server: crate::sshd::Sshd,
+    log: PathBuf,
+    path: String,
+}
+
+impl OverSsh {
+    fn new() -> OverSsh {
+        require_sshd();
+        let mac = Mac::new();
+        let bin = shim(&mac.work, BIN);
+        let keys = Keys::new(&mac.work);
+        let server = keys.sshd(&mac.dir, &bin);
+        let log = mac.work.join("channels.log");
+        let counting = counting_ssh(&mac.work, &log);
+        let path = format!(
+            "{}:{}",
+            counting.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        std::fs::create_dir_all(mac.work.join("tmp")).unwrap();
+        OverSsh {
+            mac,
+            keys,
+            server,
+            log,
+            path,
+        }
+    }
+
+    fn macllm(&self, args: &[&str]) -> crate::harness::Test {
+        let host = format!("ssh:127.0.0.1:{}", self.server.port);
+        let mut all = vec!["--host", host.as_str()];
+        all.extend_from_slice(args);
+        self.mac
+            .macllm(&all)
+            .env(ENV_SSH_CONFIG, self.keys.dir.join("client_config"))
+            .env("PATH", &self.path)
+            .env("TMPDIR", self.mac.work.join("tmp"))
+            .redact(format!("127.0.0.1:{}", self.server.port), "[MAC]")
+            .redact("mkdir: /root: Read-only file system\n", "")
+    }
+
+    /// SSH channels opened since the last call.
+    fn channels(&self) -> usize {
+        channels(&self.log)
+    }
+}
+
 #[test]
 #[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
 fn a_plan_over_ssh_is_two_round_trips_and_frames_cannot_be_forged() {
-    require_sshd();
-    let mac = Mac::new();
-    let bin = shim(&mac.work, BIN);
-    let keys = Keys::new(&mac.work);
-    let server = keys.sshd(&mac.dir, &bin);
-    let log = mac.work.join("channels.log");
-    let counting = counting_ssh(&mac.work, &log);
+    let ssh = OverSsh::new();
+    let mac = &ssh.mac;
     mac.sh(&[
         "defaults",
         "write",
@@ -65,23 +112,7 @@ defaults:
   - {domain: com.example.b, key: three, value: true}
 ",
     );
-    let host = format!("ssh:127.0.0.1:{}", server.port);
-    let path = format!(
-        "{}:{}",
-        counting.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let macllm = |args: &[&str]| {
-        let mut all = vec!["--host", host.as_str()];
-        all.extend_from_slice(args);
-        mac.macllm(&all)
-            .env(ENV_SSH_CONFIG, keys.dir.join("client_config"))
-            .env("PATH", &path)
-            .env("TMPDIR", mac.work.join("tmp"))
-            .redact(format!("127.0.0.1:{}", server.port), "[MAC]")
-            .redact("mkdir: /root: Read-only file system\n", "")
-    };
-    std::fs::create_dir_all(mac.work.join("tmp")).unwrap();
+    let macllm = |args: &[&str]| ssh.macllm(args);
     // The key whose stored text looks like frames reads back as it is: no change.
     macllm(&["plan"])
         .stdout(
@@ -105,15 +136,171 @@ Plan: 3 to add, 0 to change, 0 to destroy.
         )
         .run();
     // `id -u` (whose preferences to read), then every domain in one batch.
-    assert_eq!(channels(&log), 2);
+    assert_eq!(ssh.channels(), 2);
     macllm(&["apply", "--yes"]).stdout_any().stderr_any().run();
-    channels(&log);
+    ssh.channels();
     macllm(&["plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
     // The Mac and user behind the state, `id -u`, and the domains.
-    assert_eq!(channels(&log), 3);
+    assert_eq!(ssh.channels(), 3);
     mac.read("com.example.a", "two")
         .stdout("2 0 0\nmacllm-batch-3\n")
         .run();
+}
+
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn an_apply_over_ssh_is_one_round_trip_per_wave_and_one_for_the_restarts_at_the_end() {
+    let ssh = OverSsh::new();
+    // Finder's key waits for the Dock's, and for the Dock to restart: two waves, an early
+    // restart between them, and two restarts at the end.
+    ssh.mac.spec(
+        "macllm: 1
+defaults:
+  - {domain: com.apple.dock, key: autohide, value: true}
+  - {domain: NSGlobalDomain, key: AppleShowAllExtensions, value: true}
+  - domain: com.apple.finder
+    key: DisableAllAnimations
+    value: true
+    depends_on: [\"defaults:com.apple.dock:autohide\"]
+",
+    );
+    ssh.macllm(&["apply", "--yes"]).stdout(r#"
+macllm will perform the following actions on ssh:[MAC]:
+
+  # defaults:NSGlobalDomain:AppleShowAllExtensions will be created
+  + value = true
+    # then: activateSettings -u
+
+  # defaults:com.apple.dock:autohide will be updated in-place
+  ~ value = false -> true
+    # then: killall Dock
+
+  # defaults:com.apple.finder:DisableAllAnimations will be created
+  + value = true
+    # then: killall Finder
+
+Plan: 2 to add, 1 to change, 0 to destroy.
+After the changes: killall Dock, killall Finder, activateSettings -u.
+
+Apply complete! Resources: 2 added, 1 changed, 0 destroyed.
+"#).stderr(r#"defaults:NSGlobalDomain:AppleShowAllExtensions: Creating...
+defaults:NSGlobalDomain:AppleShowAllExtensions: Creation complete after [DURATION]
+defaults:com.apple.dock:autohide: Modifying...
+defaults:com.apple.dock:autohide: Modifications complete after [DURATION]
+Restarted: killall Dock
+defaults:com.apple.finder:DisableAllAnimations: Creating...
+defaults:com.apple.finder:DisableAllAnimations: Creation complete after [DURATION]
+Restarted: killall Finder
+warning: `/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings -u` exited with status 127: env: '/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings': No such file or directory
+"#).run();
+    // The Mac and user behind the new state; `id -u`; the three domains. Then the first
+    // wave's writes with their read-backs; `killall Dock`; the second wave; and `killall
+    // Finder` with `activateSettings -u` in one batch (the emulated Mac behind sshd has no
+    // /System folder, so the latter fails there, as a warning).
+    assert_eq!(ssh.channels(), 7);
+    ssh.macllm(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+}
+
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn pull_progress_over_ssh_arrives_while_the_pull_runs() {
+    use std::io::BufRead;
+    let ssh = OverSsh::new();
+    let mac = &ssh.mac;
+    // The Mac's `curl` sends a pull's first progress line, then holds the rest back until
+    // the test has seen that line on macllm's stderr (or 20 s have passed): progress that
+    // waited for the request to end could never be seen in time.
+    let shim = mac.work.join("shim");
+    let real = shim.join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::rename(shim.join("curl"), real.join("curl")).unwrap();
+    let seen = mac.work.join("seen");
+    let script = shim.join("curl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *\"/api/pull \"*)\n  echo '{{\"status\":\"waiting for the client\"}}'\n  i=0\n  while [ ! -e '{seen}' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n  [ -e '{seen}' ] || echo '{{\"status\":\"nobody saw the first line\"}}'\n;; esac\nexec '{real}/curl' \"$@\"\n",
+            seen = seen.display(),
+            real = real.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    mac.spec("macllm: 1\nollama:\n  pull: [llama3.2:1b]\n");
+    let host = format!("ssh:127.0.0.1:{}", ssh.server.port);
+    let mut child = mac
+        .command(&["--host", &host, "apply", "--yes"])
+        .env(ENV_SSH_CONFIG, ssh.keys.dir.join("client_config"))
+        .env("TMPDIR", mac.work.join("tmp"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
+    let mut stderr = String::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("waiting for the client") {
+            std::fs::write(&seen, "").unwrap();
+        }
+        stderr.push_str(&line);
+        stderr.push('\n');
+    }
+    assert!(child.wait().unwrap().success());
+    let extra = [
+        (
+            format!("127.0.0.1:{}", ssh.server.port),
+            "[MAC]".to_string(),
+        ),
+        (
+            "mkdir: /root: Read-only file system\n".to_string(),
+            String::new(),
+        ),
+    ];
+    let stderr = crate::harness::redact(&stderr, &mac.work, &extra);
+    assert_eq!(
+        stderr,
+        "ollama_pull:llama3.2:1b: Creating...
+llama3.2:1b: waiting for the client
+llama3.2:1b: pulling manifest
+llama3.2:1b: pulling 8dc5a64d566b 0%
+llama3.2:1b: pulling 8dc5a64d566b 36%
+llama3.2:1b: pulling 8dc5a64d566b 60%
+llama3.2:1b: pulling 8dc5a64d566b 85%
+llama3.2:1b: pulling 8dc5a64d566b 100%
+llama3.2:1b: pulling 86d3115c9700 100%
+llama3.2:1b: pulling c5153b289c8c 100%
+llama3.2:1b: pulling dd56c7962561 100%
+llama3.2:1b: pulling 56bb8bd477a5 100%
+llama3.2:1b: pulling 3bee8d3f60ff 0%
+llama3.2:1b: pulling 3bee8d3f60ff 100%
+llama3.2:1b: verifying sha256 digest
+llama3.2:1b: writing manifest
+llama3.2:1b: success
+ollama_pull:llama3.2:1b: Creation complete after [DURATION]
+"
+    );
+    let stdout = crate::harness::redact(&stdout.join().unwrap(), &mac.work, &extra);
+    assert_eq!(
+        stdout,
+        "
+macllm will perform the following actions on ssh:[MAC]:
+
+  # ollama_pull:llama3.2:1b will be created
+  + value = true
+
+Plan: 1 to add, 0 to change, 0 to destroy.
+
+Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
+"
+    );
 }

@@ -579,3 +579,255 @@ error: 4 errors
 "#)
         .run();
 }
+
+/// The checks that need the whole spec (ids declared twice, unknown `depends_on` targets,
+/// cycles) run in the same pass as the others, on the resources that parsed: one run lists
+/// them all, in line order, as text and as `--json`.
+#[test]
+fn whole_spec_errors_come_with_the_others_in_one_pass() {
+    let mac = Mac::new();
+    let before = mac.snapshot();
+    mac.spec(
+        "macllm: 1
+defaults:
+  - domain: com.apple.dock
+    key: autohide
+    value: true
+    depends_on: [defaults:com.apple.dock:tilesize]
+  - domain: com.apple.dock
+    key: tilesize
+    value: 36
+    depends_on: [defaults:com.apple.dock:autohide]
+  - domain: com.apple.dock
+    key: autohide
+    value: false
+  - domain: com.apple.finder
+    key: ShowPathbar
+    value: true
+    depends_on: [defaults:com.apple.finder:ShowStatusbar]
+services:
+  - label: com.apple.photoanalysisd
+    enabld: false
+    depends_on: [defaults:com.apple.dock:autohide]
+",
+    );
+    for args in [&["validate"][..], &["plan"]] {
+        mac.on(args).status(1).stderr(r#"error: defaults[0].depends_on: dependency cycle: `defaults:com.apple.dock:autohide` -> `defaults:com.apple.dock:tilesize` -> `defaults:com.apple.dock:autohide`
+ --> macllm.yaml:6:17
+  |
+6 |     depends_on: [defaults:com.apple.dock:tilesize]
+  |                 ^
+
+error: defaults[2]: duplicate resource id `defaults:com.apple.dock:autohide`: also declared at macllm.yaml:3 (defaults[0])
+  --> macllm.yaml:11:5
+   |
+11 |   - domain: com.apple.dock
+   |     ^
+
+error: defaults[3].depends_on[0]: unknown resource id `defaults:com.apple.finder:ShowStatusbar` in depends_on
+  --> macllm.yaml:17:18
+   |
+17 |     depends_on: [defaults:com.apple.finder:ShowStatusbar]
+   |                  ^
+hint: ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them
+
+error: services[0]: unknown field `enabld`, expected one of `label`, `enabled`, `domain`, `depends_on`
+  --> macllm.yaml:20:5
+   |
+20 |     enabld: false
+   |     ^
+hint: did you mean `enabled`?
+
+error: 4 errors
+"#).run();
+    }
+    mac.on(&["validate", "--json"])
+        .status(1)
+        .stdout_json(serde_json::json!({
+          "error_count": 4,
+          "errors": [
+            {
+              "code": "dependency_cycle",
+              "column": 17,
+              "field": "defaults[0].depends_on",
+              "file": "macllm.yaml",
+              "hint": null,
+              "line": 6,
+              "message": "dependency cycle: `defaults:com.apple.dock:autohide` -> `defaults:com.apple.dock:tilesize` -> `defaults:com.apple.dock:autohide`",
+              "source_line": "    depends_on: [defaults:com.apple.dock:tilesize]"
+            },
+            {
+              "code": "duplicate_id",
+              "column": 5,
+              "field": "defaults[2]",
+              "file": "macllm.yaml",
+              "hint": null,
+              "line": 11,
+              "message": "duplicate resource id `defaults:com.apple.dock:autohide`: also declared at macllm.yaml:3 (defaults[0])",
+              "source_line": "  - domain: com.apple.dock"
+            },
+            {
+              "code": "unknown_dependency",
+              "column": 18,
+              "field": "defaults[3].depends_on[0]",
+              "file": "macllm.yaml",
+              "hint": "ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them",
+              "line": 17,
+              "message": "unknown resource id `defaults:com.apple.finder:ShowStatusbar` in depends_on",
+              "source_line": "    depends_on: [defaults:com.apple.finder:ShowStatusbar]"
+            },
+            {
+              "code": "unknown_field",
+              "column": 5,
+              "field": "services[0]",
+              "file": "macllm.yaml",
+              "hint": "did you mean `enabled`?",
+              "line": 20,
+              "message": "unknown field `enabld`, expected one of `label`, `enabled`, `domain`, `depends_on`",
+              "source_line": "    enabld: false"
+            }
+          ],
+          "format_version": "1.0",
+          "notes": []
+        }))
+        .run();
+    assert_eq!(before, mac.snapshot(), "the host changed");
+    assert!(!mac.state_path().exists(), "state written");
+}
+
+/// A resource that did not parse has no id, so a `depends_on` naming one of its kind is not
+/// called unknown (it may be that one): the user fixes the resource, not the dependency. A
+/// misspelt section hides every kind; a missing `macllm:` none.
+#[test]
+fn a_dependency_on_a_resource_that_did_not_parse_is_not_called_unknown() {
+    let mac = Mac::new();
+    mac.spec(
+        "macllm: 1
+defaults:
+  - domain: com.apple.dock
+    key: autohide
+    valeu: true
+  - domain: com.apple.dock
+    key: tilesize
+    value: 36
+    depends_on: [defaults:com.apple.dock:autohide]
+",
+    );
+    mac.on(&["validate"]).status(1).stderr(r#"error: defaults[0]: unknown field `valeu`, expected one of `domain`, `key`, `value`, `type`, `current_host`, `absent`, `depends_on`
+ --> macllm.yaml:5:5
+  |
+5 |     valeu: true
+  |     ^
+hint: did you mean `value`?
+"#).run();
+    mac.spec(
+        "macllm: 1
+service:
+  - label: com.apple.photoanalysisd
+    enabled: false
+defaults:
+  - domain: com.apple.dock
+    key: tilesize
+    value: 36
+    depends_on: [service:gui/com.apple.photoanalysisd]
+",
+    );
+    mac.on(&["validate"]).status(1).stderr(r#"error: unknown field `service`, expected one of `macllm`, `module`, `description`, `params`, `vars`, `use`, `defaults`, `services`, `agents`, `spotlight`, `power`, `time_machine`, `ollama`
+ --> macllm.yaml:2:1
+  |
+2 | service:
+  | ^
+hint: did you mean `services`?
+"#).run();
+    // A missing `macllm:` leaves out no resource: the unknown id is one.
+    mac.spec("defaults:\n  - {domain: d, key: x, value: 1, depends_on: [defaults:d:y]}\n");
+    mac.on(&["validate"])
+        .status(1)
+        .stderr(
+            r#"error: missing field `macllm` (the spec format version, `macllm: 1`)
+ --> macllm.yaml:1:1
+  |
+1 | defaults:
+  | ^
+
+error: defaults[0].depends_on[0]: unknown resource id `defaults:d:y` in depends_on
+ --> macllm.yaml:2:48
+  |
+2 |   - {domain: d, key: x, value: 1, depends_on: [defaults:d:y]}
+  |                                                ^
+hint: ids look like `defaults:com.apple.dock:autohide`; `macllm graph` lists them
+
+error: 2 errors
+"#,
+        )
+        .run();
+}
+
+/// Each `--json` code that the other tests do not show, from the error that gives it.
+#[test]
+fn every_kind_of_spec_error_has_its_code() {
+    let mac = Mac::new();
+    mac.spec(
+        r#"macllm: 1
+use:
+  - module: no-such-module
+defaults:
+  - {domain: d, key: a, value: 1, type: bool}
+  - {domain: d, key: b, value: 2, when: "{{ host.memory_gb }}"}
+services:
+  - {label: "bad label", enabled: false}
+  - {label: com.example.x, enabled: maybe}
+power:
+  all: {slep: 0}
+"#,
+    );
+    let error = |code: &str,
+                 line: u32,
+                 column: u32,
+                 field: &str,
+                 message: &str,
+                 hint: Option<&str>,
+                 source_line: &str| {
+        serde_json::json!({
+            "code": code, "line": line, "column": column, "field": field, "file": "macllm.yaml",
+            "message": message, "hint": hint, "source_line": source_line,
+        })
+    };
+    mac.on(&["validate", "--json"])
+        .status(1)
+        .stdout_json(serde_json::json!({
+            "error_count": 6,
+            "errors": [
+                error("unknown_module", 3, 13, "use[0].module", "unknown module `no-such-module`",
+                    Some("shipped modules: keep-awake, lean-ui, no-app-nap, ollama-server, ollama-tuning, quiet-background, spotlight-models; a local one starts with ./"),
+                    "  - module: no-such-module"),
+                error("wrong_type", 5, 32, "defaults[0].value", "expected a boolean (true or false), found an integer",
+                    None, "  - {domain: d, key: a, value: 1, type: bool}"),
+                error("condition", 6, 41, "defaults[1].when", "`when` must give true or false, and this gives a number",
+                    Some("compare it, as in `when: params.model != \"\"` or `when: host.memory_gb >= 32`"),
+                    "  - {domain: d, key: b, value: 2, when: \"{{ host.memory_gb }}\"}"),
+                error("invalid_spec", 8, 13, "services[0].label",
+                    "`bad label` is not a launchd label: use letters, digits, `.`, `-` and `_` (like `com.example.ollama`)",
+                    None, "  - {label: \"bad label\", enabled: false}"),
+                error("wrong_type", 9, 37, "services[1].enabled", "invalid type: string \"maybe\", expected a boolean",
+                    None, "  - {label: com.example.x, enabled: maybe}"),
+                error("unknown_power_setting", 11, 15, "power.all.slep",
+                    "unknown power setting `slep`; macllm manages sleep, displaysleep, disksleep, standby, hibernatemode, powernap, autorestart, womp, ttyskeepawake, tcpkeepalive, proximitywake, networkoversleep, lowpowermode, powermode",
+                    Some("did you mean `sleep`?"), "  all: {slep: 0}"),
+            ],
+            "format_version": "1.0",
+            "notes": [],
+        }))
+        .run();
+    mac.spec("macllm: 2\n");
+    mac.on(&["validate", "--json"])
+        .status(1)
+        .stdout_json(serde_json::json!({
+            "error_count": 1,
+            "errors": [error("spec_version", 1, 9, "macllm",
+                "unsupported spec version 2; this macllm reads version 1", None, "macllm: 2")],
+            "format_version": "1.0",
+            "notes": [],
+        }))
+        .run();
+}

@@ -401,6 +401,10 @@ llama3.2:3b: run 1 of 1...
 const BIG_ON_SMALL_PLAN: &str = "
 macllm will perform the following actions on sandbox:mac:
 
+  # ollama_pull:example/house-model:7b will be created
+  + value = true
+    # not in `pull:`; pulled because ollama_model:house-model is built from it
+
   # ollama_model:house-model will be created
   ~ value = <<-EOT
           + FROM example/house-model:7b
@@ -420,7 +424,7 @@ macllm will perform the following actions on sandbox:mac:
           + 
         EOT
 
-Plan: 4 to add, 0 to change, 0 to destroy.
+Plan: 5 to add, 0 to change, 0 to destroy.
 Warning: ollama_model:house-model cannot be sized against this Mac's memory: its base example/house-model:7b is not on the Mac yet and not in macllm's catalogue; plan again after it is pulled
 Warning: ollama_pull:llama3.3:70b needs about 41.6 GiB (weights 39.6 GiB + KV cache 1.2 GiB for num_ctx 4096 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the model does not fit at any context (llama3.3:70b is not on the Mac yet: its size is from macllm's catalogue)
 Warning: ollama_model:big-chat needs about 41.0 GiB (weights 39.6 GiB + KV cache 0.6 GiB for num_ctx 2048 x 1 parallel at f16 + 0.8 GiB overhead) but this Mac lets the GPU use about 5.3 GiB of its 8.0 GiB; the model does not fit at any context (llama3.3:70b is not on the Mac yet: its size is from macllm's catalogue)
@@ -462,13 +466,17 @@ fn models_not_on_the_mac_yet_are_sized_from_the_catalogue() {
             "
 macllm will perform the following actions on sandbox:mac:
 
+  # ollama_pull:example/house-model:7b will be created
+  + value = true
+    # not in `pull:`; pulled because ollama_model:house-model is built from it
+
   # ollama_model:house-model will be created
   ~ value = <<-EOT
           + FROM example/house-model:7b
           + 
         EOT
 
-Plan: 1 to add, 0 to change, 0 to destroy.
+Plan: 2 to add, 0 to change, 0 to destroy.
 Warning: ollama_model:house-model cannot be sized against this Mac's memory: its base example/house-model:7b is not on the Mac yet and not in macllm's catalogue; plan again after it is pulled
 ",
         )

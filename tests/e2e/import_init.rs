@@ -84,10 +84,9 @@ fn create_model(mac: &Mac, body: &serde_json::Value) {
     assert!(stdout.contains("\"success\""), "{stdout}");
 }
 
-/// The start of what `import` prints for an `m2-16gb-sonoma` Mac whose settings are as the
-/// preset left them: its defaults keys and launchd overrides.
-const M2_UNTOUCHED: &str = r#"# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.
-# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
+/// What `import` prints after its first line for a Mac whose settings are as its preset
+/// left them: the shipped modules' defaults keys and the launchd overrides.
+const UNTOUCHED: &str = r#"# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
 # Whatever macllm cannot express exactly is left out below, in comments that say why.
 macllm: 1
 
@@ -120,6 +119,17 @@ services:
   - label: com.apple.ManagedClientAgent.enrollagent
     enabled: false
 "#;
+
+/// The start of what `import` prints for a Mac whose settings are as its preset left them,
+/// under the first line naming the Mac.
+fn untouched(first_line: &str) -> String {
+    format!("{first_line}\n{UNTOUCHED}")
+}
+
+/// [`untouched`] for the `m2-16gb-sonoma` preset.
+fn m2_untouched() -> String {
+    untouched("# What mini-m2.local had when `macllm import` read it: Apple M2, 16 GB, macOS 14.5.")
+}
 
 /// A Mac tuned by hand the way the README's modules would tune it, and beyond.
 fn tune_by_hand(mac: &Mac) {
@@ -351,40 +361,7 @@ No changes. The host matches the spec.
 fn import_of_a_preset_mac_untouched() {
     let mac = Mac::with_preset("m1-8gb-monterey");
     let before = mac.snapshot();
-    mac.on(&["import"]).stdout(r#"# What air-m1.local had when `macllm import` read it: Apple M1, 8 GB, macOS 12.7.6.
-# `macllm plan` with this spec on that Mac changes nothing; edit it to change the Mac.
-# Whatever macllm cannot express exactly is left out below, in comments that say why.
-macllm: 1
-
-# defaults keys the shipped modules manage, as they are set here
-defaults:
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.universalaccess:reduceTransparency
-  - domain: com.apple.universalaccess
-    key: reduceTransparency
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:autohide
-  - domain: com.apple.dock
-    key: autohide
-    value: false
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:mineffect
-  - domain: com.apple.dock
-    key: mineffect
-    value: genie
-  # `use: [{module: lean-ui}]` manages it
-  # id: defaults:com.apple.dock:tilesize
-  - domain: com.apple.dock
-    key: tilesize
-    value: 48
-
-# launchd jobs disabled in the user's domain
-services:
-  # id: service:gui/com.apple.ManagedClientAgent.enrollagent
-  - label: com.apple.ManagedClientAgent.enrollagent
-    enabled: false
-
+    mac.on(&["import"]).stdout(&[untouched("# What air-m1.local had when `macllm import` read it: Apple M1, 8 GB, macOS 12.7.6.").as_str(), r#"
 # Ollama runs as Homebrew's service (homebrew.mxcl.ollama); its variables are in /Users/admin/.homebrew/services/ollama.env
 ollama:
   # id: ollama.server
@@ -393,7 +370,7 @@ ollama:
   pull:
     # id: ollama_pull:llama3.2:3b
     - llama3.2:3b
-"#).run();
+"#].concat()).run();
     assert!(before == mac.snapshot(), "import changed the Mac");
     import_to_file(&mac);
     mac.on(&["plan", "--detailed-exitcode"])
@@ -575,7 +552,7 @@ fn import_and_init_refuse_to_replace_a_file_unless_forced() {
             r#"error: the following required arguments were not provided:
   --out <FILE>
 
-Usage: macllm init --out <FILE> --force
+Usage: macllm [GLOBAL OPTIONS] init --out <FILE> --force
 
 For more information, try '--help'.
 "#,
@@ -731,6 +708,9 @@ macllm will perform the following actions on sandbox:mac:
     # then: restart the Ollama server
     # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
+  # ollama_pull:phi3:mini will be created
+  + value = true
+
   # ollama_model:phi3-mini-tuned will be created
   ~ value = <<-EOT
           + FROM phi3:mini
@@ -738,9 +718,6 @@ macllm will perform the following actions on sandbox:mac:
           + PARAMETER num_thread 4
           + 
         EOT
-
-  # ollama_pull:phi3:mini will be created
-  + value = true
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = "enabled (no override)" -> "disabled"
@@ -855,6 +832,9 @@ macllm will perform the following actions on sandbox:mac:
     # then: restart the Ollama server
     # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
 
+  # ollama_pull:qwen2.5:32b will be created
+  + value = true
+
   # ollama_model:qwen2.5-32b-tuned will be created
   ~ value = <<-EOT
           + FROM qwen2.5:32b
@@ -862,9 +842,6 @@ macllm will perform the following actions on sandbox:mac:
           + PARAMETER num_thread 12
           + 
         EOT
-
-  # ollama_pull:qwen2.5:32b will be created
-  + value = true
 
   # service:gui/com.apple.mediaanalysisd will be updated in-place
   ~ value = "enabled (no override)" -> "disabled"
@@ -901,7 +878,7 @@ fn import_of_ollama_served_by_an_agent_of_ones_own() {
     mac.on(&["import"])
         .stdout(
             &[
-                M2_UNTOUCHED,
+                m2_untouched().as_str(),
                 r#"  # `use: [{module: ollama-server}]` manages it
   # id: service:gui/homebrew.mxcl.ollama
   - label: homebrew.mxcl.ollama
@@ -958,7 +935,7 @@ fn import_of_the_app_with_a_variable_set_by_hand() {
     mac.sh(&["launchctl", "setenv", "OLLAMA_NUM_PARALLEL", "2"])
         .run();
     mac.sh(&["open", "-a", "Ollama"]).run();
-    mac.on(&["import"]).stdout(&[M2_UNTOUCHED, r#"
+    mac.on(&["import"]).stdout(&[m2_untouched().as_str(), r#"
 # Ollama runs from Ollama.app; its variables come from `launchctl setenv`
 ollama:
   # id: ollama.server
@@ -1023,7 +1000,7 @@ fn import_finds_ollama_where_ollama_host_moved_it() {
             "{STOPPED}==> Successfully started `ollama` (label: homebrew.mxcl.ollama)\n"
         ))
         .run();
-    mac.on(&["import"]).stdout(&[M2_UNTOUCHED, r#"
+    mac.on(&["import"]).stdout(&[m2_untouched().as_str(), r#"
 # Ollama runs as Homebrew's service (homebrew.mxcl.ollama); its variables are in /Users/admin/.homebrew/services/ollama.env
 ollama:
   # id: ollama.server

@@ -20,6 +20,44 @@ fn print_disabled(mac: &Mac) -> String {
         .stdout_of()
 }
 
+/// Applies a spec that disables com.example.helper, whose value before is `original`, then
+/// destroys it: destroy restores `original` and names the `enabled` override launchd keeps.
+fn disable_then_destroy(mac: &Mac, original: &str) {
+    mac.spec("macllm: 1\nservices:\n  - label: com.example.helper\n    enabled: false\n");
+    mac.on(&["apply", "--yes"])
+        .stdout(&format!(
+            r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.example.helper will be updated in-place
+  ~ value = "{original}" -> "disabled"
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+
+Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
+"#
+        ))
+        .stderr(
+            r#"service:gui/com.example.helper: Modifying...
+service:gui/com.example.helper: Modifications complete after [DURATION]
+"#,
+        )
+        .run();
+    mac.on(&["destroy", "--yes"]).stdout(&format!(r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # service:gui/com.example.helper will be restored to its original value
+  ~ value = "disabled" -> "{original}"
+
+Plan: 0 to add, 0 to change, 1 to destroy.
+
+Destroy complete! Resources: 1 destroyed.
+"#)).stderr(r#"service:gui/com.example.helper: Restoring...
+warning: service:gui/com.example.helper: launchd keeps an explicit `enabled` override for com.example.helper that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.example.helper behaves as before
+service:gui/com.example.helper: Restore complete after [DURATION]
+"#).run();
+}
+
 /// An agent macllm adds and destroy removes leaves nothing in `disabled.501.plist`: its
 /// label had no override, so none is written.
 #[test]
@@ -235,39 +273,7 @@ fn a_service_without_override_is_restored_and_the_remaining_override_named() {
         "/Library/LaunchAgents/com.example.helper.plist",
     ])
     .run();
-    mac.spec("macllm: 1\nservices:\n  - label: com.example.helper\n    enabled: false\n");
-    mac.on(&["apply", "--yes"])
-        .stdout(
-            r#"
-macllm will perform the following actions on sandbox:mac:
-
-  # service:gui/com.example.helper will be updated in-place
-  ~ value = "enabled (no override)" -> "disabled"
-
-Plan: 0 to add, 1 to change, 0 to destroy.
-
-Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
-"#,
-        )
-        .stderr(
-            r#"service:gui/com.example.helper: Modifying...
-service:gui/com.example.helper: Modifications complete after [DURATION]
-"#,
-        )
-        .run();
-    mac.on(&["destroy", "--yes"]).stdout(r#"
-macllm will perform the following actions on sandbox:mac:
-
-  # service:gui/com.example.helper will be restored to its original value
-  ~ value = "disabled" -> "enabled (no override)"
-
-Plan: 0 to add, 0 to change, 1 to destroy.
-
-Destroy complete! Resources: 1 destroyed.
-"#).stderr(r#"service:gui/com.example.helper: Restoring...
-warning: service:gui/com.example.helper: launchd keeps an explicit `enabled` override for com.example.helper that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.example.helper behaves as before
-service:gui/com.example.helper: Restore complete after [DURATION]
-"#).run();
+    disable_then_destroy(&mac, "enabled (no override)");
     mac.sh(&["launchctl", "print", "gui/501/com.example.helper"])
         .stdout_any()
         .run();
@@ -366,39 +372,7 @@ service:gui/com.example.helper: Restore complete after [DURATION]
 fn an_enabled_job_that_was_not_loaded_stays_unloaded() {
     let mac = Mac::new();
     install_helper(&mac, HELPER);
-    mac.spec("macllm: 1\nservices:\n  - label: com.example.helper\n    enabled: false\n");
-    mac.on(&["apply", "--yes"])
-        .stdout(
-            r#"
-macllm will perform the following actions on sandbox:mac:
-
-  # service:gui/com.example.helper will be updated in-place
-  ~ value = "enabled (no override); not loaded" -> "disabled"
-
-Plan: 0 to add, 1 to change, 0 to destroy.
-
-Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
-"#,
-        )
-        .stderr(
-            r#"service:gui/com.example.helper: Modifying...
-service:gui/com.example.helper: Modifications complete after [DURATION]
-"#,
-        )
-        .run();
-    mac.on(&["destroy", "--yes"]).stdout(r#"
-macllm will perform the following actions on sandbox:mac:
-
-  # service:gui/com.example.helper will be restored to its original value
-  ~ value = "disabled" -> "enabled (no override); not loaded"
-
-Plan: 0 to add, 0 to change, 1 to destroy.
-
-Destroy complete! Resources: 1 destroyed.
-"#).stderr(r#"service:gui/com.example.helper: Restoring...
-warning: service:gui/com.example.helper: launchd keeps an explicit `enabled` override for com.example.helper that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.example.helper behaves as before
-service:gui/com.example.helper: Restore complete after [DURATION]
-"#).run();
+    disable_then_destroy(&mac, "enabled (no override); not loaded");
     mac.sh(&["launchctl", "print", "gui/501/com.example.helper"])
         .status(113)
         .stderr("Bad request.\nCould not find service \"com.example.helper\" in domain for user gui: 501\n")

@@ -802,6 +802,7 @@ fn json_output_is_one_document_with_a_format_version() {
             "destroyed": 0,
             "format_version": "1.0",
             "host": "sandbox:mac",
+            "imported": 0,
             "plan": {
                 "changes": quiet_changes(),
                 "drift": [],

@@ -382,10 +382,10 @@ fn pulls_and_custom_models_round_trip() {
             "
 macllm will perform the following actions on sandbox:mac:
 
-{TERSE_CREATED}  # ollama_pull:llama3.1:8b will be created
+  # ollama_pull:llama3.1:8b will be created
   + value = true
 
-Plan: 2 to add, 0 to change, 0 to destroy.
+{TERSE_CREATED}Plan: 2 to add, 0 to change, 0 to destroy.
 "
         ))
         .run();
@@ -394,18 +394,18 @@ Plan: 2 to add, 0 to change, 0 to destroy.
             "
 macllm will perform the following actions on sandbox:mac:
 
-{TERSE_CREATED}  # ollama_pull:llama3.1:8b will be created
+  # ollama_pull:llama3.1:8b will be created
   + value = true
 
-Plan: 2 to add, 0 to change, 0 to destroy.
+{TERSE_CREATED}Plan: 2 to add, 0 to change, 0 to destroy.
 
 Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
 "
         ))
         .stderr(&format!(
-            "{TERSE_MADE}ollama_pull:llama3.1:8b: Creating...
+            "ollama_pull:llama3.1:8b: Creating...
 {LLAMA31_PULL}ollama_pull:llama3.1:8b: Creation complete after [DURATION]
-"
+{TERSE_MADE}"
         ))
         .run();
     mac.on(&["plan", "--detailed-exitcode"])
@@ -620,18 +620,18 @@ fn the_real_http_client_talks_to_the_emulated_server_on_a_loopback_port() {
             "
 macllm will perform the following actions on local:
 
-{TERSE_CREATED}  # ollama_pull:llama3.1:8b will be created
+  # ollama_pull:llama3.1:8b will be created
   + value = true
 
-Plan: 2 to add, 0 to change, 0 to destroy.
+{TERSE_CREATED}Plan: 2 to add, 0 to change, 0 to destroy.
 
 Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
 "
         ))
         .stderr(&format!(
-            "{TERSE_MADE}ollama_pull:llama3.1:8b: Creating...
+            "ollama_pull:llama3.1:8b: Creating...
 {LLAMA31_PULL}ollama_pull:llama3.1:8b: Creation complete after [DURATION]
-"
+{TERSE_MADE}"
         ))
         .run();
     local(&["plan", "--detailed-exitcode"])
@@ -673,7 +673,7 @@ ollama_model:terse-llama: Restore complete after [DURATION]
     local(&["plan"])
         .status(1)
         .stderr(
-            "error: reading ollama_model:terse-llama: Ollama is not running on local (nothing answers at http://[OLLAMA_HOST] (io: Connection refused (os error 111)))
+            "error: reading ollama_pull:llama3.1:8b: Ollama is not running on local (nothing answers at http://[OLLAMA_HOST] (io: Connection refused (os error 111)))
 hint: start it (`brew services start ollama`, or open Ollama.app) and check OLLAMA_HOST
 ",
         )

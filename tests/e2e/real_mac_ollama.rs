@@ -432,7 +432,7 @@ fn models_behind_a_server_the_spec_starts_are_known_after_apply() {
         "  # ollama_model:fit will be created or updated once Ollama runs
   ~ value = (known after apply)
 
-Plan: 2 to add, 1 to change, 0 to destroy.
+Plan: 3 to add, 1 to change, 0 to destroy.
 Warning: the models cannot be sized against this Mac's memory until Ollama runs: plan again after apply
 "
     );

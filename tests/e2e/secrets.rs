@@ -150,7 +150,6 @@ Apply complete! Resources: 2 added, 0 changed, 0 destroyed.
 + id -un
 + system_profiler SPDisplaysDataType -json
 + defaults export com.example.app -
-+ id -u
 + defaults write com.example.app plain -string visible
 + defaults export com.example.app -
 defaults:com.example.app:plain: Creating...

@@ -10,7 +10,6 @@
 //! pages that only a release needs.
 
 use anyhow::{Context, Result, bail};
-use clap::CommandFactory;
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<()> {
@@ -35,7 +34,7 @@ fn main() -> Result<()> {
 /// Writes every page into `dir` (created if missing) and returns their paths, sorted.
 fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    clap_mangen::generate_to(macllm::cli::Cli::command(), dir)
+    clap_mangen::generate_to(macllm::cli::command(), dir)
         .with_context(|| format!("writing man pages into {}", dir.display()))?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|entry| entry.map(|e| e.path()))
@@ -57,7 +56,7 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        let command = macllm::cli::Cli::command();
+        let command = macllm::cli::command();
         let mut expected = vec!["macllm.1".to_string()];
         for sub in command.get_subcommands() {
             expected.push(format!("macllm-{}.1", sub.get_name()));
@@ -86,6 +85,14 @@ mod tests {
         }
         let plan = std::fs::read_to_string(dir.path().join("macllm-plan.1")).unwrap();
         assert!(plan.contains("\\-\\-detailed\\-exitcode"), "{plan}");
+        // A subcommand's page has its own options and examples; the global ones are on
+        // macllm.1 only, which the page points to.
+        assert!(
+            plan.contains("\n  macllm plan \\-\\-out tonight.plan\n"),
+            "{plan}"
+        );
+        assert!(!plan.contains(".TP\n\\fB\\-\\-spec\\fR"), "{plan}");
+        assert!(main.contains(".TP\n\\fB\\-\\-spec\\fR"), "{main}");
     }
 
     #[test]

@@ -641,6 +641,16 @@ const STOCK: &[Stock] = &[
     )
     .program("/System/Library/CoreServices/ReportCrash"),
     agent("com.apple.gamed", &["/usr/libexec/gamed"], None).process_type("Adaptive"),
+    // The MDM enrollment agent: off on a fresh Mac through the user's override database
+    // below, so not loaded, but its plist is there as on every Mac (public scripts that
+    // stop the enrollment nag move /System/Library/LaunchAgents/
+    // com.apple.ManagedClientAgent.enrollagent.plist away, macOS 10.13 to 11; the program
+    // path is from a public copy of that plist, UNCONFIRMED).
+    agent(
+        "com.apple.ManagedClientAgent.enrollagent",
+        &["/System/Library/CoreServices/ManagedClient.app/Contents/Resources/ManagedClientAgent"],
+        None,
+    ),
     // System daemons.
     daemon("com.apple.cfprefsd.xpc.daemon", &["/usr/sbin/cfprefsd", "daemon"], Some(164))
         .keep_alive(),
