@@ -146,6 +146,8 @@ impl Applier<'_> {
         let (first, rest): (Vec<&Change>, Vec<&Change>) =
             plan.changes.iter().partition(interrupted);
         let order: Vec<&Change> = first.into_iter().chain(rest).collect();
+        // On a terminal: `[N/M] ID` at the bottom while the changes run, gone at the end.
+        let _status = self.ui.steps();
         let mut next = 0;
         while let Some(&change) = order.get(next) {
             let due: Vec<usize> = pending
@@ -164,6 +166,12 @@ impl Applier<'_> {
                 break;
             }
             let wave = self.wave(&order[next..], &pending, state);
+            let shown = match wave.len() {
+                0 | 1 => change.id.0.clone(),
+                n => format!("{} and {} more", change.id, n - 1),
+            };
+            let number = next + 1;
+            self.ui.show_step(number, order.len(), &shown);
             next += wave.len().max(1);
             let (done, error) = if wave.is_empty() {
                 match self.apply_one(change, state) {
@@ -174,7 +182,7 @@ impl Applier<'_> {
                     ),
                 }
             } else {
-                self.apply_wave(&wave, state)
+                self.apply_wave(&wave, state, (number, order.len()))
             };
             for change in done {
                 match change.action {
@@ -275,10 +283,12 @@ impl Applier<'_> {
     /// and the first failure, after which nothing more of the wave is reported; what was
     /// written and read back as asked for is still recorded (and its restart still owed), so
     /// the state says what the host holds.
+    /// `(first, total)`: the wave's first change is number `first` of `total`.
     fn apply_wave<'c>(
         &self,
         wave: &[(&'c Change, Option<Invocation>)],
         state: &mut State,
+        (first, total): (usize, usize),
     ) -> (Vec<&'c Change>, Option<anyhow::Error>) {
         let started = std::time::Instant::now();
         let applying = match wave {
@@ -335,7 +345,7 @@ impl Applier<'_> {
         let mut done = Vec::new();
         let mut failure: Option<anyhow::Error> = None;
         let mut untouched: HashSet<&ResourceId> = HashSet::new();
-        for (change, write) in wave {
+        for (number, (change, write)) in (first..).zip(wave) {
             let output = match write {
                 Some(_) => match outputs.next() {
                     Some(output) => Some(output),
@@ -348,6 +358,9 @@ impl Applier<'_> {
                 None => None,
             };
             let quiet = failure.is_some();
+            if !quiet {
+                self.ui.show_step(number, total, &change.id.0);
+            }
             let result = self.settle(change, write.as_ref().zip(output), state, started, quiet);
             match result {
                 Ok(()) => done.push(*change),
@@ -669,6 +682,7 @@ mod tests {
             }],
             drift: vec![],
             warnings: vec![],
+            settled: vec![],
             over_budget: vec![],
             root: None,
         };

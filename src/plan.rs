@@ -107,6 +107,12 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub drift: Vec<Drift>,
     pub warnings: Vec<String>,
+    /// The notices among the warnings (see `Target::notice`) that this plan has no reason
+    /// to repeat: the resource they name (`ID: ...`) does not change, or (naming none)
+    /// nothing changes. The text leaves them out; `--json` keeps every warning (and lists
+    /// these when there are any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled: Vec<String>,
     /// Models that will not fit in what the GPU may use (`--strict` makes these errors).
     #[serde(default)]
     pub over_budget: Vec<String>,
@@ -204,6 +210,7 @@ pub fn plan(
     };
     let mut changes = Vec::new();
     let mut warnings = Vec::new();
+    let mut notices = Vec::new();
     let records = state.map(|s| &s.resources);
     // Every read the resources can name goes ahead as one batch; they then read as usual.
     let declared: Vec<&AnyResource> = match spec.filter(|_| mode == Mode::Normal) {
@@ -238,6 +245,9 @@ pub fn plan(
             let declared = declared[&id];
             let resource = declared.resource.as_resource();
             warnings.extend(resource.warnings());
+            let said = resource.notices();
+            warnings.extend(said.iter().cloned());
+            notices.extend(said);
             let starts_ollama = changes.iter().any(|c: &Change| c.starts_ollama());
             let read = planner.read(&declared.resource).and_then(|before| {
                 let after = resource
@@ -338,7 +348,9 @@ pub fn plan(
         },
         _ => Vec::new(),
     };
-    warnings.extend(planner.target.take_warnings());
+    let (said, said_notices) = planner.target.take_sorted();
+    warnings.extend(said);
+    notices.extend(said_notices);
     let mut drift = Vec::new();
     if let Some(records) = records {
         for (id, record) in records {
@@ -363,17 +375,49 @@ pub fn plan(
         }
     }
 
+    let settled = settled(&notices, &changes, spec, records);
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION.to_string(),
         host: host.name().to_string(),
         mode,
         state: state.map(State::reference),
         changes,
+        settled,
         drift,
         warnings,
         over_budget,
         root: planner.target.known_root(),
     })
+}
+
+/// The notices a plan with `changes` has no reason to show: the resource a notice names
+/// (`ID: ...`, one of the spec's or the state's) does not change, or it names none and
+/// nothing changes.
+fn settled(
+    notices: &[String],
+    changes: &[Change],
+    spec: Option<&Spec>,
+    records: Option<&BTreeMap<ResourceId, Record>>,
+) -> Vec<String> {
+    let known: Vec<ResourceId> = spec
+        .into_iter()
+        .flat_map(|s| s.resources.iter().map(|d| d.resource.as_resource().id()))
+        .chain(records.into_iter().flat_map(|r| r.keys().cloned()))
+        .collect();
+    let names = |notice: &str, id: &ResourceId| {
+        notice
+            .strip_prefix(id.0.as_str())
+            .is_some_and(|rest| rest.starts_with(": "))
+    };
+    notices
+        .iter()
+        .filter(|notice| {
+            let changing = changes.iter().any(|c| names(notice, &c.id));
+            let named = known.iter().any(|id| names(notice, id));
+            !changing && (named || changes.is_empty())
+        })
+        .cloned()
+        .collect()
 }
 
 /// "FILE:LINE: ID: MESSAGE", with a did-you-mean when a known name is close.

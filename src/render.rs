@@ -10,6 +10,9 @@ use similar::{ChangeTag, TextDiff};
 use std::fmt::Write;
 
 pub fn plan(ui: &Ui, plan: &Plan) -> String {
+    if ui.quiet {
+        return quiet_plan(ui, plan);
+    }
     let mut out = String::new();
     if !plan.drift.is_empty() {
         out.push_str(&drift_section(ui, &plan.drift));
@@ -24,20 +27,15 @@ pub fn plan(ui: &Ui, plan: &Plan) -> String {
     }
     if plan.mode == Mode::RefreshOnly {
         if plan.drift.is_empty() {
-            out.push_str(&format!(
-                "\nNo changes. {} still matches what the last apply left.\n",
-                plan.host
-            ));
+            out.push('\n');
+            out.push_str(&closing_line(ui, plan));
         }
         return out;
     }
     if plan.changes.is_empty() {
-        out.push_str(match plan.mode {
-            Mode::Destroy => "\nNo changes. Nothing macllm manages is left to restore.\n",
-            _ => "\nNo changes. The host matches the spec.\n",
-        });
-        out.push_str(&warnings(ui, &plan.warnings));
-        out.push_str(&warnings(ui, &plan.over_budget));
+        out.push('\n');
+        out.push_str(&closing_line(ui, plan));
+        out.push_str(&warnings(ui, plan));
         return out;
     }
     out.push_str("\nmacllm will perform the following actions on ");
@@ -47,32 +45,69 @@ pub fn plan(ui: &Ui, plan: &Plan) -> String {
         out.push('\n');
         out.push_str(&change_block(ui, change));
     }
-    let summary = plan.summary();
-    let imports = match summary.import {
-        0 => String::new(),
-        n => format!(" {n} to import,"),
-    };
-    let _ = writeln!(
-        out,
-        "\n{}{imports} {} to add, {} to change, {} to destroy.",
-        ui.paint(Style::Bold, "Plan:"),
-        summary.add,
-        summary.change,
-        summary.destroy
-    );
+    out.push('\n');
+    out.push_str(&closing_line(ui, plan));
     let restarts = Plan::restarts(plan.changes.iter());
     if !restarts.is_empty() {
         let names: Vec<String> = restarts.iter().map(Restart::describe).collect();
         let _ = writeln!(out, "After the changes: {}.", names.join(", "));
     }
-    out.push_str(&warnings(ui, &plan.warnings));
-    out.push_str(&warnings(ui, &plan.over_budget));
+    out.push_str(&warnings(ui, plan));
     out
 }
 
-fn warnings(ui: &Ui, warnings: &[String]) -> String {
-    warnings
+/// `-q`: the line that says what the plan would do, and the warnings (notices only about what
+/// it changes, as always).
+fn quiet_plan(ui: &Ui, plan: &Plan) -> String {
+    closing_line(ui, plan) + &warnings(ui, plan)
+}
+
+/// `-q` for drift: how many resources changed outside of macllm.
+pub fn drift_count(rows: usize) -> String {
+    let resources = if rows == 1 { "resource" } else { "resources" };
+    format!("Drift: {rows} {resources} changed outside of macllm since the last apply.\n")
+}
+
+/// What the plan comes to in one line: `Plan: N to add, N to change, N to destroy.`, `No
+/// changes. ...`, or (refresh-only) the drift count.
+fn closing_line(ui: &Ui, plan: &Plan) -> String {
+    if plan.mode == Mode::RefreshOnly {
+        return match plan.drift.len() {
+            0 => format!(
+                "No changes. {} still matches what the last apply left.\n",
+                plan.host
+            ),
+            rows => drift_count(rows),
+        };
+    }
+    if plan.changes.is_empty() {
+        return match plan.mode {
+            Mode::Destroy => "No changes. Nothing macllm manages is left to restore.\n",
+            _ => "No changes. The host matches the spec.\n",
+        }
+        .to_string();
+    }
+    let summary = plan.summary();
+    let imports = match summary.import {
+        0 => String::new(),
+        n => format!(" {n} to import,"),
+    };
+    format!(
+        "{}{imports} {} to add, {} to change, {} to destroy.\n",
+        ui.paint(Style::Bold, "Plan:"),
+        summary.add,
+        summary.change,
+        summary.destroy
+    )
+}
+
+/// The plan's warnings, but for the notices about what it does not change (see
+/// `Plan::settled`), then the models that do not fit.
+pub fn warnings(ui: &Ui, plan: &Plan) -> String {
+    plan.warnings
         .iter()
+        .filter(|w| !plan.settled.contains(w))
+        .chain(&plan.over_budget)
         .map(|w| format!("{} {w}\n", ui.paint(Style::Change, "Warning:")))
         .collect()
 }

@@ -42,7 +42,8 @@ pub struct Target<'a> {
     facts: OnceCell<Facts>,
     /// Whether macllm runs as root, when known without the other facts.
     root: OnceCell<bool>,
-    warnings: RefCell<Vec<String>>,
+    /// What [`Target::warn`] and [`Target::notice`] said (`true`: a notice).
+    warnings: RefCell<Vec<(String, bool)>>,
     /// Answers about the host worked out once per run (see [`Target::once`]).
     answers: RefCell<HashMap<String, Rc<dyn Any>>>,
 }
@@ -90,14 +91,37 @@ impl<'a> Target<'a> {
 
     /// Something the user should know about this host, found while reading (each said once).
     pub fn warn(&self, warning: String) {
+        self.say(warning, false);
+    }
+
+    /// A warning that matters only when the resource it names (`ID: ...`) changes, such as a
+    /// job SIP keeps running until the next login: a plan shows it only then (see
+    /// `Plan::notices`).
+    pub fn notice(&self, notice: String) {
+        self.say(notice, true);
+    }
+
+    fn say(&self, text: String, notice: bool) {
         let mut warnings = self.warnings.borrow_mut();
-        if !warnings.contains(&warning) {
-            warnings.push(warning);
+        if !warnings.iter().any(|(said, _)| *said == text) {
+            warnings.push((text, notice));
         }
     }
 
+    /// The warnings and notices, in the order they were found.
     pub fn take_warnings(&self) -> Vec<String> {
-        std::mem::take(&mut self.warnings.borrow_mut())
+        self.take_sorted().0
+    }
+
+    /// The warnings and notices in the order they were found, and the notices among them.
+    pub fn take_sorted(&self) -> (Vec<String>, Vec<String>) {
+        let said = std::mem::take(&mut *self.warnings.borrow_mut());
+        let notices = said
+            .iter()
+            .filter(|(_, notice)| *notice)
+            .map(|(text, _)| text.clone())
+            .collect();
+        (said.into_iter().map(|(text, _)| text).collect(), notices)
     }
 
     /// Facts already read for this host (while rendering its spec), so they are not read

@@ -4,6 +4,7 @@
 use super::Context;
 use crate::apply::Applier;
 use crate::cli::{ApplyArgs, DestroyArgs};
+use crate::fleet::{Counts, Done};
 use crate::host::Host;
 use crate::plan::{self, Mode, Plan};
 use crate::state::{State, StateFile};
@@ -43,12 +44,12 @@ pub fn destroy(context: &Context, args: DestroyArgs) -> Result<i32> {
     context.for_each_host(|host, file| {
         let lock = file.lock("macllm destroy")?;
         let Some(mut state) = file.load()? else {
-            context.ui.data(&format!(
+            context.ui.summary(&format!(
                 "\nNo changes. {} has no state at {}: macllm manages nothing there.\n",
                 host.name(),
                 file.path.display()
             ));
-            return Ok(0);
+            return Ok(Done::counted(0, Counts::NOTHING_APPLIED));
         };
         let plan = plan::plan(None, Some(&state), host, Mode::Destroy)?;
         let run = Run {
@@ -99,13 +100,13 @@ impl Run<'_> {
         plan: &Plan,
         state: &mut State,
         wording: &Wording,
-    ) -> Result<i32> {
+    ) -> Result<Done> {
         if !context.ui.json || !plan.has_changes() {
-            super::plan::show(context, plan)?;
+            super::plan::show_before_apply(context, plan, self.yes)?;
         }
         super::plan::require_fit(context, plan)?;
         if !plan.has_changes() {
-            return Ok(0);
+            return Ok(Done::counted(0, Counts::NOTHING_APPLIED));
         }
         require_root(self.host, plan)?;
         if !self.yes && !super::confirm(&context.ui, wording.question, wording.detail)? {
@@ -274,7 +275,7 @@ fn execute(
     state: &mut State,
     restart: bool,
     verb: &str,
-) -> Result<i32> {
+) -> Result<Done> {
     // A wave's read-backs go ahead as one batch and are answered from here.
     let cached = crate::host::cached::Cached::batched_only(host);
     let applier = Applier {
@@ -320,7 +321,14 @@ fn execute(
                 + "\n"),
         );
     } else {
-        context.ui.data(&line);
+        context.ui.summary(&line);
     }
-    Ok(0)
+    Ok(Done::counted(
+        0,
+        Counts::Applied {
+            added: outcome.added,
+            changed: outcome.changed,
+            destroyed: outcome.destroyed,
+        },
+    ))
 }

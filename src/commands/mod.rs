@@ -140,28 +140,45 @@ impl Context {
     /// `--host`s, then the inventory's hosts, each once (a host named twice would otherwise
     /// run twice and trip over its own state lock); `local` when there are none.
     pub fn host_names(&self) -> Result<Vec<String>> {
-        let mut names: Vec<String> = Vec::new();
-        for host in &self.global.hosts {
-            if !names.contains(host) {
-                names.push(host.clone());
+        Ok(self.hosts()?.into_iter().map(|h| h.host).collect())
+    }
+
+    /// [`Context::host_names`], each with the name it is shown under: its inventory name
+    /// when the inventory has it, else the host as given.
+    fn hosts(&self) -> Result<Vec<crate::fleet::Named>> {
+        let inventory = self.inventory()?;
+        let mut hosts: Vec<crate::fleet::Named> = Vec::new();
+        let given = self.global.hosts.iter().map(|host| {
+            let member = inventory.iter().find(|m| m.host == *host);
+            crate::fleet::Named {
+                name: member.map_or(host, |m| &m.name).clone(),
+                host: host.clone(),
+            }
+        });
+        let listed = inventory.iter().map(|m| crate::fleet::Named {
+            name: m.name.clone(),
+            host: m.host.clone(),
+        });
+        for named in given.chain(listed) {
+            if !hosts.iter().any(|h| h.host == named.host) {
+                hosts.push(named);
             }
         }
-        for member in self.inventory()? {
-            if !names.contains(&member.host) {
-                names.push(member.host);
-            }
+        if hosts.is_empty() {
+            hosts.push(crate::fleet::Named {
+                name: "local".to_string(),
+                host: "local".to_string(),
+            });
         }
-        if names.is_empty() {
-            names.push("local".to_string());
-        }
-        Ok(names)
+        Ok(hosts)
     }
 
     /// Runs `work` once per host (see `fleet::run`), through a host that echoes its commands
-    /// with `-v`.
-    pub fn for_each_host(
+    /// with `-v`. `work` returns an exit code, or a [`crate::fleet::Done`] with counts for
+    /// the fleet summary.
+    pub fn for_each_host<R: Into<crate::fleet::Done>>(
         &self,
-        work: impl Fn(&dyn Host, &StateFile) -> Result<i32> + Sync,
+        work: impl Fn(&dyn Host, &StateFile) -> Result<R> + Sync,
     ) -> Result<i32> {
         let work = |host: &dyn Host, file: &StateFile| {
             if self.ui.verbose {
@@ -171,7 +188,7 @@ impl Context {
                 work(host, file)
             }
         };
-        let run_one = |name: &str| -> Result<i32> {
+        let run_one = |name: &str| -> Result<crate::fleet::Done> {
             let mut host = open_host(name, self.creates_sandbox)?;
             if let Some(user) = self.host_user(name)? {
                 host = Box::new(crate::host::ForUser { host, user });
@@ -180,14 +197,9 @@ impl Context {
             // a state to check or a new one to start.
             let host: std::sync::Arc<dyn Host> = std::sync::Arc::from(host);
             let file = self.state_file(host.name()).with_identity_of(host.clone());
-            work(host.as_ref(), &file)
+            work(host.as_ref(), &file).map(Into::into)
         };
-        crate::fleet::run(
-            &self.host_names()?,
-            self.global.parallelism,
-            &self.ui,
-            run_one,
-        )
+        crate::fleet::run(&self.hosts()?, self.global.parallelism, &self.ui, run_one)
     }
 
     /// `state/<host>.json` in the working directory (where a dotfiles repository keeps its

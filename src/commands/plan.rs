@@ -2,6 +2,7 @@
 
 use super::Context;
 use crate::cli::PlanArgs;
+use crate::fleet::{Counts, Done};
 use crate::plan::{self, Mode, Plan};
 use crate::render;
 use anyhow::{Context as _, Result};
@@ -37,7 +38,7 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
             }
             let json = serde_json::to_string_pretty(&plan)? + "\n";
             std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
-            if !context.ui.json {
+            if !context.ui.json && !context.ui.quiet {
                 // The command as it works: a plan made for another host applies only there.
                 let host_flag = match host.name() {
                     "local" => String::new(),
@@ -50,11 +51,23 @@ pub fn run(context: &Context, args: PlanArgs) -> Result<i32> {
                 ));
             }
         }
-        let pending = match mode {
-            Mode::RefreshOnly => !plan.drift.is_empty(),
-            _ => plan.has_changes(),
+        let (pending, counts) = match mode {
+            Mode::RefreshOnly => (!plan.drift.is_empty(), Counts::Drifted(plan.drift.len())),
+            _ => {
+                let summary = plan.summary();
+                let counts = Counts::Planned {
+                    import: summary.import,
+                    add: summary.add,
+                    change: summary.change,
+                    destroy: summary.destroy,
+                };
+                (plan.has_changes(), counts)
+            }
         };
-        Ok(if detailed_exitcode && pending { 2 } else { 0 })
+        Ok(Done::counted(
+            if detailed_exitcode && pending { 2 } else { 0 },
+            counts,
+        ))
     })
 }
 
@@ -101,6 +114,25 @@ impl std::fmt::Display for OverBudget {
 }
 
 impl std::error::Error for OverBudget {}
+
+/// What apply shows before it asks or goes ahead: the plan, but with `-q --yes` only its
+/// warnings (the closing line says what was done), and with `-q` and a prompt the whole plan
+/// (nobody approves what they were not shown).
+pub fn show_before_apply(context: &Context, plan: &Plan, yes: bool) -> Result<()> {
+    if !context.ui.quiet || context.ui.json || !plan.has_changes() {
+        return show(context, plan);
+    }
+    if yes {
+        context.ui.data(&render::warnings(&context.ui, plan));
+    } else {
+        let ui = crate::output::Ui {
+            quiet: false,
+            ..context.ui
+        };
+        ui.data(&render::plan(&ui, plan));
+    }
+    require_fit(context, plan)
+}
 
 fn show_only(context: &Context, plan: &Plan) -> Result<()> {
     if context.ui.json {

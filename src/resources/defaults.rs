@@ -268,6 +268,7 @@ impl Resource for DefaultsKey {
         self.domain.starts_with("/Library/")
     }
 
+    /// Said on every plan: a converged read-back does not show that the app has the value.
     fn warnings(&self) -> Vec<String> {
         if SANDBOXED_APPS.contains(&self.domain.as_str()) {
             let domain = &self.domain;
@@ -281,6 +282,11 @@ impl Resource for DefaultsKey {
                 self.id()
             )];
         }
+        Vec::new()
+    }
+
+    /// Said only when the key is written.
+    fn notices(&self) -> Vec<String> {
         if self.domain == "com.apple.universalaccess" {
             // adrw/.files#65 (fixture defaults-write-universalaccess-refused.txt): refused from
             // a terminal without Full Disk Access.

@@ -214,8 +214,15 @@ pub trait Resource {
         None
     }
 
-    /// Things a user should know before applying (e.g. a domain that needs Full Disk Access).
+    /// Things a user should know whenever this resource is planned (a secret on a command
+    /// line): shown by every plan.
     fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Things a user should know before this resource is changed (a domain that needs Full
+    /// Disk Access, a folder that is moved): shown only by a plan that changes it.
+    fn notices(&self) -> Vec<String> {
         Vec::new()
     }
 

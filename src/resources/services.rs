@@ -60,7 +60,7 @@ pub fn domain_target(target: &Target, domain: Domain) -> Result<String> {
             if probe.success() {
                 gui
             } else {
-                target.warn(format!(
+                target.notice(format!(
                     "{gui} does not exist on this host (no GUI login, e.g. over SSH): using user/{uid} instead of gui/{uid}"
                 ));
                 format!("user/{uid}")
@@ -367,7 +367,7 @@ impl Resource for Service {
         }
         let state = self.state(target, &domain, plist.as_deref())?;
         if !self.enabled && protected && is_loaded(host, &domain, &self.label)? {
-            target.warn(format!(
+            target.notice(format!(
                 "{}: {} is protected by SIP and keeps running until the next login; the override stops it from loading after that",
                 self.id(),
                 self.label

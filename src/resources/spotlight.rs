@@ -160,7 +160,7 @@ impl Resource for SpotlightFolder {
         )]
     }
 
-    fn warnings(&self) -> Vec<String> {
+    fn notices(&self) -> Vec<String> {
         vec![format!(
             "{}: quit programs that use {} (Ollama) before apply: the folder is moved",
             self.id(),

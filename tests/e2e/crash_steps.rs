@@ -106,13 +106,9 @@ spotlight:~/.ollama/models: Modifications complete after [DURATION]
         .run();
     mac.on(&["plan", "--detailed-exitcode"])
         .stdout(
-            &[
-                "
+            "
 No changes. The host matches the spec.
 ",
-                WARNING,
-            ]
-            .concat(),
         )
         .run();
 }

@@ -57,7 +57,7 @@ error: mca is not an emulated Mac (it has no machine.json)
 hint: create one with `macllm sandbox init mca`, or let `macllm --host sandbox:mca apply` create it
 
 === summary ===
-  sandbox:mac: ok
+  sandbox:mac: ok, no drift
   sandbox:mca: failed: mca is not an emulated Mac (it has no machine.json)
 2 hosts: 1 ok, 1 failed.
 ",

@@ -150,9 +150,9 @@ error: applying {key_5}: `defaults write com.example.hostile 'key 5 $;\"' -strin
 
 {down_block}
 === summary ===
-  ssh:[MAC1]: ok
-  ssh:[MAC2]: ok
-  ssh:[MAC3]: ok
+  ssh:[MAC1]: ok, 12 added, 1 changed
+  ssh:[MAC2]: ok, 12 added
+  ssh:[MAC3]: ok, 12 added
   ssh:[FAILING]: failed: applying {key_5}
   ssh:[DOWN]: failed: {refused}
 5 hosts: 3 ok, 2 failed.
@@ -227,10 +227,10 @@ After the changes: restart the Ollama server.
 
 {down_block}
 === summary ===
-  ssh:[MAC1]: ok
-  ssh:[MAC2]: ok
-  ssh:[MAC3]: ok
-  ssh:[FAILING]: ok, changes or drift (2)
+  ssh:[MAC1]: ok, no changes
+  ssh:[MAC2]: ok, no changes
+  ssh:[MAC3]: ok, no changes
+  ssh:[FAILING]: ok, 7 to add (2)
   ssh:[DOWN]: failed: {refused}
 5 hosts: 4 ok, 1 failed, 1 with changes or drift.
 ",
@@ -287,7 +287,7 @@ No changes. ssh:[DOWN] has no state at state/ssh-[DOWN].json: macllm manages not
   ssh:[MAC2]: failed: {no_prompt}
   ssh:[MAC3]: failed: {no_prompt}
   ssh:[FAILING]: failed: {no_prompt}
-  ssh:[DOWN]: ok
+  ssh:[DOWN]: ok, no changes
 5 hosts: 1 ok, 4 failed.
 ",
             rows(HOSTILE_DELETED, 0..=4)
@@ -396,7 +396,7 @@ fn an_inventory_gives_hosts_vars_and_groups_and_limit_picks_some() {
     ])
     .stdout(
         "
-=== sandbox:lab1 ===
+=== lab-1 ===
 
 macllm will perform the following actions on sandbox:lab1:
 
@@ -412,7 +412,7 @@ Restarted: killall Dock
 
 Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
 
-=== sandbox:lab2 ===
+=== lab-2 ===
 
 macllm will perform the following actions on sandbox:lab2:
 
@@ -429,8 +429,8 @@ Restarted: killall Dock
 Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
 
 === summary ===
-  sandbox:lab1: ok
-  sandbox:lab2: ok
+  lab-1: ok, 1 changed
+  lab-2: ok, 1 changed
 2 hosts: 2 ok, 0 failed.
 ",
     )
@@ -456,15 +456,15 @@ Apply complete! Resources: 0 added, 1 changed, 0 destroyed.
         .status(2)
         .stdout(
             "
-=== sandbox:lab1 ===
+=== lab-1 ===
 
 No changes. The host matches the spec.
 
-=== sandbox:lab2 ===
+=== lab-2 ===
 
 No changes. The host matches the spec.
 
-=== sandbox:studio ===
+=== studio ===
 
 macllm will perform the following actions on sandbox:studio:
 
@@ -476,9 +476,9 @@ Plan: 0 to add, 1 to change, 0 to destroy.
 After the changes: killall Dock.
 
 === summary ===
-  sandbox:lab1: ok
-  sandbox:lab2: ok
-  sandbox:studio: ok, changes or drift (2)
+  lab-1: ok, no changes
+  lab-2: ok, no changes
+  studio: ok, 1 to change (2)
 3 hosts: 3 ok, 0 failed, 1 with changes or drift.
 ",
         )
@@ -489,9 +489,15 @@ After the changes: killall Dock.
   "format_version": "1.0",
   "hosts": [
     {
+      "counts": {
+        "add": 0,
+        "change": 0,
+        "destroy": 0
+      },
       "error": null,
       "exit_code": 0,
       "host": "sandbox:lab1",
+      "name": "lab-1",
       "result": {
         "changes": [],
         "drift": [],
@@ -512,9 +518,15 @@ After the changes: killall Dock.
       }
     },
     {
+      "counts": {
+        "add": 0,
+        "change": 0,
+        "destroy": 0
+      },
       "error": null,
       "exit_code": 0,
       "host": "sandbox:lab2",
+      "name": "lab-2",
       "result": {
         "changes": [],
         "drift": [],
@@ -535,9 +547,15 @@ After the changes: killall Dock.
       }
     },
     {
+      "counts": {
+        "add": 0,
+        "change": 1,
+        "destroy": 0
+      },
       "error": null,
       "exit_code": 0,
       "host": "sandbox:studio",
+      "name": "studio",
       "result": {
         "changes": [
           {

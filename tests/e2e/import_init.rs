@@ -342,12 +342,13 @@ ollama:
 "#).run();
     assert!(before == mac.snapshot(), "import changed the Mac");
     import_to_file(&mac);
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-"#).run();
+"#,
+        )
+        .run();
     mac.on(&["validate"])
         .stdout(
             r#"Success! macllm.yaml is valid: 14 resources.
@@ -372,10 +373,13 @@ ollama:
 "#].concat()).run();
     assert!(before == mac.snapshot(), "import changed the Mac");
     import_to_file(&mac);
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-"#).run();
+"#,
+        )
+        .run();
 }
 
 /// `import --out macllm.yaml` writes what `import` prints.
@@ -508,15 +512,21 @@ ollama:
       system: '{{ "\u007b\u0025 raw \u0025\u007d\u007b\u007b .Prompt \u007d\u007d\u007b\u0025 endraw \u0025\u007d\u000a---\u000akey: [1, 2]" }}'
 "#).run();
     import_to_file(&mac);
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-"#).run();
+"#,
+        )
+        .run();
     // Applying the imported spec leaves every hostile value as it was.
-    mac.on(&["apply", "--yes"]).stdout(r#"
+    mac.on(&["apply", "--yes"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-"#).run();
+"#,
+        )
+        .run();
     mac.read("com.apple.dock", "mineffect")
         .stdout(&format!("{hostile}\n"))
         .run();
@@ -902,10 +912,13 @@ ollama:
         )
         .run();
     import_to_file(&mac);
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-"#).run();
+"#,
+        )
+        .run();
 }
 
 #[test]
@@ -935,10 +948,13 @@ ollama:
     - llama3.2:3b
 "#].concat()).run();
     import_to_file(&mac);
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-"#).run();
+"#,
+        )
+        .run();
 }
 
 #[test]
@@ -999,10 +1015,13 @@ ollama:
     - llama3.2:3b
 "#].concat()).run();
     import_to_file(&mac);
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-"#).run();
+"#,
+        )
+        .run();
 }
 
 /// Over SSH there is no GUI domain: import reads the user domain, says so once, and the spec
@@ -1014,9 +1033,11 @@ fn import_of_a_headless_mac() {
 Next: macllm --host sandbox:mac plan
 "#).stderr(r#"warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 "#).run();
-    mac.on(&["plan", "--detailed-exitcode"]).stdout(r#"
+    mac.on(&["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
 No changes. The host matches the spec.
-Warning: defaults:com.apple.universalaccess:reduceTransparency: writing com.apple.universalaccess needs Full Disk Access for the terminal
-Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
-"#).run();
+"#,
+        )
+        .run();
 }

@@ -19,6 +19,7 @@ mod launchd_overrides;
 mod lifecycle;
 mod modules;
 mod ollama;
+mod output_ux;
 mod real_mac_defaults;
 mod real_mac_memory;
 mod real_mac_models;

@@ -40,11 +40,14 @@ Plan: 0 to add, 4 to change, 0 to destroy.
 "#;
 
 /// Two of SPEC's labels are unknown; a SIP-protected agent keeps running till the next login.
-const WARNINGS: &str = r#"Warning: macllm.yaml:3: service:gui/com.apple.photoanalysisdd: no launchd job is labelled `com.apple.photoanalysisdd` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
+const TYPOS: &str = r#"Warning: macllm.yaml:3: service:gui/com.apple.photoanalysisdd: no launchd job is labelled `com.apple.photoanalysisdd` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
 hint: did you mean `com.apple.photoanalysisd`?
 Warning: macllm.yaml:5: service:gui/org.example.nothing: no launchd job is labelled `org.example.nothing` on this Mac (no such plist in /System/Library/LaunchAgents, /Library/LaunchAgents, ~/Library/LaunchAgents, none loaded in gui/501): launchctl takes the override, but it changes nothing
-Warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
 "#;
+
+/// A notice: shown while com.apple.gamed changes, not on the plans after.
+const SIP_NOTICE: &str = "Warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
+";
 
 #[test]
 fn unknown_labels_are_warned_about_at_their_line() {
@@ -55,10 +58,12 @@ fn unknown_labels_are_warned_about_at_their_line() {
     std::fs::create_dir_all(plist.parent().unwrap()).unwrap();
     std::fs::write(&plist, HELPER).unwrap();
     mac.spec(SPEC);
-    mac.on(&["plan"]).stdout(&format!("{PLAN}{WARNINGS}")).run();
+    mac.on(&["plan"])
+        .stdout(&format!("{PLAN}{TYPOS}{SIP_NOTICE}"))
+        .run();
     mac.on(&["apply", "--yes"])
         .stdout(&format!(
-            "{PLAN}{WARNINGS}\nApply complete! Resources: 0 added, 4 changed, 0 destroyed.\n"
+            "{PLAN}{TYPOS}{SIP_NOTICE}\nApply complete! Resources: 0 added, 4 changed, 0 destroyed.\n"
         )).stderr(r#"service:gui/com.apple.gamed: Modifying...
 warning: service:gui/com.apple.gamed: SIP refused to stop com.apple.gamed now; it is disabled from the next login on
 warning: service:gui/com.apple.gamed: com.apple.gamed is protected by SIP and keeps running until the next login; the override stops it from loading after that
@@ -73,7 +78,7 @@ service:gui/org.example.nothing: Modifications complete after [DURATION]
     // Still a typo after apply: the override launchctl took changed nothing.
     mac.on(&["plan", "--detailed-exitcode"])
         .stdout(&format!(
-            "\nNo changes. The host matches the spec.\n{WARNINGS}"
+            "\nNo changes. The host matches the spec.\n{TYPOS}"
         ))
         .run();
 }

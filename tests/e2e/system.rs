@@ -265,7 +265,6 @@ service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
         .stdout(
             "
 No changes. The host matches the spec.
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 ",
         )
         .run();
@@ -466,8 +465,6 @@ spotlight:~/.ollama/models: Modifications complete after [DURATION]
         .stdout(
             "
 No changes. The host matches the spec.
-Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
-Warning: gui/501 does not exist on this host (no GUI login, e.g. over SSH): using user/501 instead of gui/501
 ",
         )
         .run();
@@ -551,7 +548,6 @@ service:gui/com.apple.photoanalysisd: Modifications complete after [DURATION]
         .stdout(
             "
 No changes. The host matches the spec.
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 ",
         )
         .run();
@@ -697,9 +693,6 @@ spotlight:~/.ollama/models: Modifications complete after [DURATION]
         .stdout(
             "
 No changes. The host matches the spec.
-Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
-Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 ",
         )
         .run();
@@ -721,9 +714,6 @@ agent:com.example.ollama: Modifications complete after [DURATION]
         .stdout(
             "
 No changes. The host matches the spec.
-Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
-Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 ",
         )
         .run();
@@ -1399,7 +1389,4 @@ macllm will perform the following actions on sandbox:mac:
     # file: ~/Library/LaunchAgents/com.example.ollama.plist
 
 Plan: 0 to add, 1 to change, 0 to destroy.
-Warning: spotlight:~/.ollama/models: quit programs that use ~/.ollama/models (Ollama) before apply: the folder is moved
-Warning: service:gui/com.apple.mediaanalysisd: com.apple.mediaanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
-Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 ";
