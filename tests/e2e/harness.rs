@@ -27,6 +27,24 @@ pub use emulated_mac::{ENV_SANDBOX, ENV_TRACE, FAIL_FILE, PROGRAMS};
 pub const QUIET_UI: &str = include_str!("../../examples/quiet-ui.yaml");
 
 /// What pulling llama3.1:8b from the emulated registry reports, from manifest to success.
+/// How a drift report starts, up to its rows (`drift`, and a plan that found drift).
+pub const DRIFT_HEAD: &str = "
+Note: Objects have changed outside of macllm
+
+macllm detected the following changes made outside of macllm since the
+last \"macllm apply\":
+
+";
+
+/// What stands between a plan's drift report and the plan itself.
+pub const DRIFT_THEN_PLAN: &str = "
+Unless you have made equivalent changes to your spec, the following plan
+may include actions to undo or respond to these changes.
+
+─────────────────────────────────────────────────────────────────────────────
+
+";
+
 pub const LLAMA31_PULL: &str = "llama3.1:8b: pulling manifest
 llama3.1:8b: pulling c4c6b623ed66 0%
 llama3.1:8b: pulling c4c6b623ed66 36%

@@ -1,7 +1,9 @@
 //! Ollama: server variables, pulls and custom models against the emulated Ollama (in-process
 //! and over real HTTP on a loopback port).
 
-use crate::harness::{BIN, ENV_SANDBOX, LLAMA31_PULL, Mac, PROGRAMS, llama32_bench_on_m1};
+use crate::harness::{
+    BIN, DRIFT_HEAD, DRIFT_THEN_PLAN, ENV_SANDBOX, LLAMA31_PULL, Mac, PROGRAMS, llama32_bench_on_m1,
+};
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 
@@ -176,13 +178,9 @@ Restarted: the Ollama server, and it reports the new variables
     mac.on(&["drift"])
         .status(2)
         .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # ollama_env:OLLAMA_NUM_PARALLEL has changed
+            &[
+                DRIFT_HEAD,
+                r#"  # ollama_env:OLLAMA_NUM_PARALLEL has changed
   ~ value = <<-EOT
             {
               "at_login": "2",
@@ -192,18 +190,13 @@ last "macllm apply":
             }
         EOT
 "#,
+            ]
+            .concat(),
         )
         .run();
 
     mac.on(&["destroy", "--yes"])
-        .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # ollama_env:OLLAMA_NUM_PARALLEL has changed
+        .stdout(&[DRIFT_HEAD, r#"  # ollama_env:OLLAMA_NUM_PARALLEL has changed
   ~ value = <<-EOT
             {
               "at_login": "2",
@@ -212,13 +205,7 @@ last "macllm apply":
               "server": "2",
             }
         EOT
-
-Unless you have made equivalent changes to your spec, the following plan
-may include actions to undo or respond to these changes.
-
-─────────────────────────────────────────────────────────────────────────────
-
-macllm will perform the following actions on sandbox:mac:
+"#, DRIFT_THEN_PLAN, r#"macllm will perform the following actions on sandbox:mac:
 
   # ollama_env:OLLAMA_NUM_PARALLEL will be deleted (it was absent before macllm)
   ~ value = <<-EOT
@@ -246,7 +233,7 @@ Plan: 0 to add, 0 to change, 2 to destroy.
 After the changes: restart the Ollama server.
 
 Destroy complete! Resources: 2 destroyed.
-"#).stderr("ollama_env:OLLAMA_NUM_PARALLEL: Restoring...
+"#].concat()).stderr("ollama_env:OLLAMA_NUM_PARALLEL: Restoring...
 ollama_env:OLLAMA_NUM_PARALLEL: Restore complete after [DURATION]
 ollama_env:OLLAMA_KEEP_ALIVE: Restoring...
 ollama_env:OLLAMA_KEEP_ALIVE: Restore complete after [DURATION]

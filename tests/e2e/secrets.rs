@@ -2,7 +2,7 @@
 //! so the test's processes share one session keyring): values reach the host, never an output
 //! or the state file.
 
-use crate::harness::{BIN, ENV_TRACE, Mac, Test};
+use crate::harness::{BIN, DRIFT_HEAD, DRIFT_THEN_PLAN, ENV_TRACE, Mac, Test};
 use std::process::Command;
 
 const SECRET: &str = "s3cr3t-$(id);'\"-✓";
@@ -170,61 +170,38 @@ defaults:com.example.app:token: Creation complete after [DURATION]
     step("drift")
         .status(2)
         .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.example.app:token has changed
+            &[
+                DRIFT_HEAD,
+                r#"  # defaults:com.example.app:token has changed
   ~ value = (sensitive)
 "#,
+            ]
+            .concat(),
         )
         .run();
     step("out")
         .status(1)
-        .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.example.app:token has changed
+        .stdout(&[DRIFT_HEAD, r#"  # defaults:com.example.app:token has changed
   ~ value = (sensitive)
-
-Unless you have made equivalent changes to your spec, the following plan
-may include actions to undo or respond to these changes.
-
-─────────────────────────────────────────────────────────────────────────────
-
-macllm will perform the following actions on sandbox:mac:
+"#, DRIFT_THEN_PLAN, r#"macllm will perform the following actions on sandbox:mac:
 
   # defaults:com.example.app:token will be updated in-place
   ~ value = (sensitive)
 
 Plan: 0 to add, 1 to change, 0 to destroy.
-"#).stderr("error: this plan holds values from secret(), which a plan file would keep in clear; apply from the spec instead
+"#].concat()).stderr("error: this plan holds values from secret(), which a plan file would keep in clear; apply from the spec instead
 ",
         )
         .run();
     step("destroy")
         .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.example.app:token has changed
+            &[
+                DRIFT_HEAD,
+                r#"  # defaults:com.example.app:token has changed
   ~ value = (sensitive)
-
-Unless you have made equivalent changes to your spec, the following plan
-may include actions to undo or respond to these changes.
-
-─────────────────────────────────────────────────────────────────────────────
-
-macllm will perform the following actions on sandbox:mac:
+"#,
+                DRIFT_THEN_PLAN,
+                r#"macllm will perform the following actions on sandbox:mac:
 
   # defaults:com.example.app:token will be deleted (it was absent before macllm)
   ~ value = (sensitive)
@@ -236,6 +213,8 @@ Plan: 0 to add, 0 to change, 2 to destroy.
 
 Destroy complete! Resources: 2 destroyed.
 "#,
+            ]
+            .concat(),
         )
         .stderr(
             "defaults:com.example.app:token: Restoring...

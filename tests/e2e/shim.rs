@@ -2,8 +2,8 @@
 //! tested end to end through `std::process`.
 
 use crate::harness::{
-    BIN, ENV_SANDBOX, ENV_TRACE, Mac, PROGRAMS, QUIET_ACTIVATE_SETTINGS, QUIET_APPLY_PROGRESS,
-    QUIET_PLAN, QUIET_UI, Test,
+    BIN, DRIFT_HEAD, DRIFT_THEN_PLAN, ENV_SANDBOX, ENV_TRACE, Mac, PROGRAMS,
+    QUIET_ACTIVATE_SETTINGS, QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI, Test,
 };
 use crate::robustness::{HOSTILE, hostile_spec};
 use std::path::PathBuf;
@@ -115,15 +115,13 @@ fn local_host_round_trip_through_the_shim() {
     shim.local(&mac, &["drift"])
         .status(2)
         .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.apple.dock:tilesize has changed
+            &[
+                DRIFT_HEAD,
+                r#"  # defaults:com.apple.dock:tilesize has changed
   ~ value = 36 -> 64
 "#,
+            ]
+            .concat(),
         )
         .run();
     shim.local(&mac, &["facts"])
@@ -141,22 +139,9 @@ uid:      501
         .run();
 
     shim.local(&mac, &["destroy", "--yes"])
-        .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.apple.dock:tilesize has changed
+        .stdout(&[DRIFT_HEAD, r#"  # defaults:com.apple.dock:tilesize has changed
   ~ value = 36 -> 64
-
-Unless you have made equivalent changes to your spec, the following plan
-may include actions to undo or respond to these changes.
-
-─────────────────────────────────────────────────────────────────────────────
-
-macllm will perform the following actions on local:
+"#, DRIFT_THEN_PLAN, r#"macllm will perform the following actions on local:
 
   # defaults:com.apple.finder:DisableAllAnimations will be deleted (it was absent before macllm)
   - value = true -> null
@@ -202,8 +187,8 @@ Plan: 0 to add, 0 to change, 10 to destroy.
 After the changes: killall Dock, killall Finder, activateSettings -u.
 
 Destroy complete! Resources: 10 destroyed.
-"#,
-        )
+"#].concat(),
+            )
         .stderr(&format!("defaults:com.apple.finder:DisableAllAnimations: Restoring...
 defaults:com.apple.finder:DisableAllAnimations: Restore complete after [DURATION]
 defaults:com.apple.dock:tilesize: Restoring...

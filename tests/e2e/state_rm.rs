@@ -2,7 +2,7 @@
 //! so the next plan imports it again, as Terraform plans a removed resource anew. Before, the
 //! plan said "No changes" (the value already matched), and hand edits went unseen by drift.
 
-use crate::harness::Mac;
+use crate::harness::{DRIFT_HEAD, DRIFT_THEN_PLAN, Mac};
 
 const SPEC: &str = "macllm: 1
 defaults:
@@ -128,36 +128,26 @@ No changes. The host matches the spec.
     mac.on(&["drift"])
         .status(2)
         .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.apple.dock:tilesize has changed
+            &[
+                DRIFT_HEAD,
+                r#"  # defaults:com.apple.dock:tilesize has changed
   ~ value = 36 -> 64
 "#,
+            ]
+            .concat(),
         )
         .run();
     // The original is what was there when it was imported: the value before the first
     // apply is forgotten with the record, as in Terraform.
     mac.on(&["destroy", "--yes"])
         .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.apple.dock:tilesize has changed
+            &[
+                DRIFT_HEAD,
+                r#"  # defaults:com.apple.dock:tilesize has changed
   ~ value = 36 -> 64
-
-Unless you have made equivalent changes to your spec, the following plan
-may include actions to undo or respond to these changes.
-
-─────────────────────────────────────────────────────────────────────────────
-
-macllm will perform the following actions on sandbox:mac:
+"#,
+                DRIFT_THEN_PLAN,
+                r#"macllm will perform the following actions on sandbox:mac:
 
   # defaults:com.apple.dock:tilesize will be restored to its original value
   ~ value = 64 -> 36
@@ -168,6 +158,8 @@ After the changes: killall Dock.
 
 Destroy complete! Resources: 1 destroyed.
 "#,
+            ]
+            .concat(),
         )
         .stderr(
             r#"defaults:com.apple.dock:tilesize: Restoring...

@@ -1,6 +1,6 @@
 //! launchd services and agents, Spotlight, power and Time Machine through the real binary.
 
-use crate::harness::Mac;
+use crate::harness::{DRIFT_HEAD, DRIFT_THEN_PLAN, Mac};
 
 const SERVE: &str = include_str!("../../examples/serve-models.yaml");
 const ALWAYS_ON: &str = include_str!("../../examples/always-on.yaml");
@@ -274,35 +274,20 @@ No changes. The host matches the spec.
     mac.on(&["drift"])
         .status(2)
         .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # service:gui/com.apple.photoanalysisd has changed
+            &[
+                DRIFT_HEAD,
+                r#"  # service:gui/com.apple.photoanalysisd has changed
   ~ value = "disabled" -> "enabled"
 "#,
+            ]
+            .concat(),
         )
         .run();
 
     mac.on(&["destroy", "--yes"])
-        .stdout(
-            r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # service:gui/com.apple.photoanalysisd has changed
+        .stdout(&[DRIFT_HEAD, r#"  # service:gui/com.apple.photoanalysisd has changed
   ~ value = "disabled" -> "enabled"
-
-Unless you have made equivalent changes to your spec, the following plan
-may include actions to undo or respond to these changes.
-
-─────────────────────────────────────────────────────────────────────────────
-
-macllm will perform the following actions on sandbox:mac:
+"#, DRIFT_THEN_PLAN, r#"macllm will perform the following actions on sandbox:mac:
 
   # service:gui/com.apple.photoanalysisd will be restored to its original value
   ~ value = "enabled" -> "enabled (no override)"
@@ -311,8 +296,8 @@ Plan: 0 to add, 0 to change, 1 to destroy.
 Warning: service:gui/com.apple.photoanalysisd: com.apple.photoanalysisd is protected by SIP and keeps running until the next login; the override stops it from loading after that
 
 Destroy complete! Resources: 1 destroyed.
-"#,
-        )
+"#].concat(),
+            )
         // The override enabled by hand cannot be removed: destroy changes nothing and says so.
         .stderr("service:gui/com.apple.photoanalysisd: Restoring...
 warning: service:gui/com.apple.photoanalysisd: launchd keeps an explicit `enabled` override for com.apple.photoanalysisd that it did not have before: no launchctl subcommand removes one, and macllm does not edit launchd's database; com.apple.photoanalysisd behaves as before
