@@ -47,8 +47,6 @@ fn opened(change: &Change) -> Result<Option<Value>> {
     }
 }
 
-/// Records `change`'s original in `state` before the host is touched, so destroy can always
-/// put it back; `applied: None` marks the resource as in flight. (The caller saves.)
 /// The resources of `owed` as their changes wrote them (removals check nothing).
 fn written<'c>(owed: &[&'c Change]) -> Vec<&'c AnyResource> {
     owed.iter()
@@ -57,6 +55,8 @@ fn written<'c>(owed: &[&'c Change]) -> Vec<&'c AnyResource> {
         .collect()
 }
 
+/// Records `change`'s original in `state` before the host is touched, so destroy can always
+/// put it back; `applied: None` marks the resource as in flight. (The caller saves.)
 fn record_original(change: &Change, state: &mut State) -> Result<()> {
     let resource = recorded_resource(change)?;
     let record = state
