@@ -65,8 +65,8 @@ impl Host for Cached<'_> {
     /// A batch with a write in it goes through whole and forgets everything read before; the
     /// reads after its last write saw the machine as the batch left it, and are remembered
     /// (apply's read-backs ride in the same round trip as the writes). A batch of reads
-    /// sends only those not remembered (each once), all of them: a read changes nothing, so
-    /// a stop at the first failure is applied to the answers.
+    /// sends only those not remembered (each once), and answers all of them: a failed read
+    /// never ends a batch.
     fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
         if let Some(last_write) = invocations.iter().rposition(|i| i.effect == Effect::Write) {
             self.reads.borrow_mut().clear();
@@ -96,11 +96,7 @@ impl Host for Cached<'_> {
             let Some(output) = self.remembered(invocation) else {
                 anyhow::bail!("the batch left `{}` unanswered", invocation.display());
             };
-            let failed = !output.success();
             outputs.push(output);
-            if failed && stop_at_failure {
-                break;
-            }
         }
         Ok(outputs)
     }

@@ -231,9 +231,11 @@ pub trait Host {
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse>;
 
     /// Runs `invocations` as one unit, in order (over SSH: one round trip), and returns the
-    /// output of each one that ran. With `stop_at_failure` the first non-zero status ends the
-    /// batch, so fewer outputs than invocations say which ran; otherwise every one runs. An
-    /// `Err` means the batch could not be run or its outputs not told apart.
+    /// output of each one that ran. With `stop_at_failure` the first write with a non-zero
+    /// status ends the batch (what follows may rely on it), so fewer outputs than invocations
+    /// say which ran; a failed read changed nothing and never ends it (a read-back of a
+    /// domain whose last key was just deleted fails, and the next domain's must still run).
+    /// An `Err` means the batch could not be run or its outputs not told apart.
     fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
         run_in_order(self, invocations, stop_at_failure)
     }
@@ -255,7 +257,7 @@ pub fn run_in_order<H: Host + ?Sized>(
     let mut outputs = Vec::with_capacity(invocations.len());
     for invocation in invocations {
         let output = host.run(invocation)?;
-        let failed = !output.success();
+        let failed = !output.success() && invocation.effect == Effect::Write;
         outputs.push(output);
         if failed && stop_at_failure {
             break;

@@ -4,7 +4,7 @@
 //! BatchMode (never prompt), connection multiplexing in a private socket folder, and the
 //! user's `~/.ssh/config` and known hosts as they are.
 
-use super::{Host, HttpRequest, HttpResponse, Invocation, Output, Unreachable};
+use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output, Unreachable};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -58,8 +58,8 @@ pub fn command_line(invocation: &Invocation) -> Result<String> {
 /// bash 3.2; POSIX features and builtins only, the few tools it uses named by their path, the
 /// same on macOS and Linux, since an emulated Mac's shim may shadow the bare names). Every
 /// word comes from [`shell_quote`]. Command N's stdout and stderr go to files `No` and `Ne`,
-/// its status to a list in a shell variable; at the end (or at the first failure, when the
-/// batch stops there) the script prints `marker`, the statuses on one line, the sizes of all
+/// its status to a list in a shell variable; at the end (or at the first failed write, when
+/// the batch stops there) the script prints `marker`, the statuses on one line, the sizes of all
 /// the files from one `wc -c`, `marker` again, then all the files from one `cat`: two helper
 /// processes per batch, not per command. The reader cuts the bytes by the sizes, so no output
 /// can pass for another's; `marker` opens the framed part, so that anything a login shell
@@ -71,11 +71,6 @@ pub fn batch_script(
     marker: &str,
 ) -> Result<String> {
     let marker = shell_quote(marker)?;
-    let stop = if stop_at_failure {
-        " [ \"$1\" -eq 0 ] || macllm_end;"
-    } else {
-        ""
-    };
     // The names are unlikely commands, so no batched argv can call them by accident.
     let mut script = format!(
         "d=$(/usr/bin/mktemp -d \"${{TMPDIR:-/tmp}}/macllm-batch.XXXXXX\") || exit 70\n\
@@ -84,7 +79,7 @@ pub fn batch_script(
          macllm_end() {{ cd \"$d\" || exit 70; printf '%s\\n' {marker} \"$s\"; \
          [ -z \"$f\" ] || /usr/bin/wc -c $f; printf '%s\\n' {marker}; \
          [ -z \"$f\" ] || /bin/cat $f; exit 0; }}\n\
-         macllm_ran() {{ s=\"$s $1\"; f=\"$f $2o $2e\";{stop} }}\n"
+         macllm_ran() {{ s=\"$s $1\"; f=\"$f $2o $2e\"; [ -z \"$3\" ] || [ \"$1\" -eq 0 ] || macllm_end; }}\n"
     );
     for (number, invocation) in invocations.iter().enumerate() {
         let line = command_line(invocation)?;
@@ -101,8 +96,14 @@ pub fn batch_script(
         } else {
             " </dev/null"
         };
+        // A failed write ends a batch that stops at failure; a failed read never does.
+        let stop = if stop_at_failure && invocation.effect == Effect::Write {
+            " stop"
+        } else {
+            ""
+        };
         script.push_str(&format!(
-            "{input}{line}{redirect} >\"$d/{number}o\" 2>\"$d/{number}e\"; macllm_ran $? {number}\n"
+            "{input}{line}{redirect} >\"$d/{number}o\" 2>\"$d/{number}e\"; macllm_ran $? {number}{stop}\n"
         ));
     }
     script.push_str("macllm_end\n");
@@ -625,17 +626,28 @@ mod tests {
         );
     }
 
+    fn sh_write(script: &str) -> Invocation {
+        Invocation::write(["sh", "-c", script])
+    }
+
+    /// A failed write ends a batch that stops at failure; a failed read does not.
     #[test]
-    fn a_batch_can_stop_at_the_first_failure() {
-        let batch = [sh("echo one"), sh("echo two >&2; exit 4"), sh("echo three")];
+    fn a_batch_can_stop_at_the_first_failed_write() {
+        let batch = [
+            sh("echo one"),
+            sh("exit 2"),
+            sh_write("echo two >&2; exit 4"),
+            sh("echo three"),
+        ];
         let outputs = through_batch(&batch, true);
-        assert_eq!(outputs.len(), 2);
-        assert_eq!(outputs[1].status, 4);
-        assert_eq!(outputs[1].stderr, "two\n");
-        let outputs = through_batch(&batch, false);
         assert_eq!(outputs.len(), 3);
-        assert_eq!(outputs[2].stdout, "three\n");
-        let outputs = through_batch(&[sh("exit 1"), sh("echo never")], true);
+        assert_eq!(outputs[1].status, 2);
+        assert_eq!(outputs[2].status, 4);
+        assert_eq!(outputs[2].stderr, "two\n");
+        let outputs = through_batch(&batch, false);
+        assert_eq!(outputs.len(), 4);
+        assert_eq!(outputs[3].stdout, "three\n");
+        let outputs = through_batch(&[sh_write("exit 1"), sh("echo never")], true);
         assert_eq!(outputs.len(), 1);
         assert_eq!(outputs[0].status, 1);
     }

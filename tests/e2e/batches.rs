@@ -304,3 +304,55 @@ Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
 "
     );
 }
+
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn a_destroy_that_empties_domains_reads_them_all_back_in_its_one_batch() {
+    let ssh = OverSsh::new();
+    ssh.mac.spec(
+        "macllm: 1
+defaults:
+  - {domain: com.example.one, key: a, value: 1}
+  - {domain: com.example.two, key: b, value: 2}
+  - {domain: com.example.three, key: c, value: 3}
+",
+    );
+    ssh.macllm(&["apply", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    ssh.channels();
+    // Each delete empties its domain, whose read-back then fails ("does not exist"): a
+    // failed read must not end the batch, or the other domains are read one by one after it.
+    ssh.macllm(&["destroy", "--yes"])
+        .stdout(
+            r#"
+macllm will perform the following actions on ssh:[MAC]:
+
+  # defaults:com.example.two:b will be deleted (it was absent before macllm)
+  - value = 2 -> null
+
+  # defaults:com.example.three:c will be deleted (it was absent before macllm)
+  - value = 3 -> null
+
+  # defaults:com.example.one:a will be deleted (it was absent before macllm)
+  - value = 1 -> null
+
+Plan: 0 to add, 0 to change, 3 to destroy.
+
+Destroy complete! Resources: 3 destroyed.
+"#,
+        )
+        .stderr(
+            r#"defaults:com.example.two:b: Restoring...
+defaults:com.example.two:b: Restore complete after [DURATION]
+defaults:com.example.three:c: Restoring...
+defaults:com.example.three:c: Restore complete after [DURATION]
+defaults:com.example.one:a: Restoring...
+defaults:com.example.one:a: Restore complete after [DURATION]
+"#,
+        )
+        .run();
+    // The Mac and user behind the state, `id -u`, the plan's reads, and the one wave.
+    assert_eq!(ssh.channels(), 4);
+}
