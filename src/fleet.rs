@@ -217,10 +217,7 @@ pub fn run(
             }
         };
         summary.push(format!("  {name}: {outcome}\n"));
-        worst = match (worst, &result) {
-            (_, Err(_)) | (1, _) => 1,
-            (w, Ok(done)) => w.max(done.exit),
-        };
+        worst = worse(worst, result.as_ref().map_or(1, |done| done.exit));
     }
     ui.data(&format!(
         "\n=== summary ===\n{}{} hosts: {} ok, {} failed{}.\n",
@@ -237,6 +234,16 @@ pub fn run(
     Ok(worst)
 }
 
+/// The exit code of a fleet so far after a host exited with `exit`: an error (1) beats
+/// changes or drift (2), which beat nothing to do (0).
+fn worse(worst: i32, exit: i32) -> i32 {
+    if worst == 1 || exit == 1 {
+        1
+    } else {
+        worst.max(exit)
+    }
+}
+
 /// With `--json` and several hosts: one document holding each host's own document (or its
 /// error), exit code and counts.
 fn json_summary(ui: &Ui, hosts: &[Named], results: Vec<Mutex<Option<HostRun>>>) -> i32 {
@@ -248,11 +255,7 @@ fn json_summary(ui: &Ui, hosts: &[Named], results: Vec<Mutex<Option<HostRun>>>) 
             Ok(done) => (done.exit, done.counts.map(Counts::to_json), None),
             Err(err) => (1, None, Some(format!("{err:#}"))),
         };
-        worst = if worst == 1 || exit == 1 {
-            1
-        } else {
-            worst.max(exit)
-        };
+        worst = worse(worst, exit);
         let output = serde_json::from_str::<serde_json::Value>(text.data.trim())
             .unwrap_or(serde_json::Value::Null);
         documents.push(serde_json::json!({
