@@ -12,9 +12,13 @@ trap 'rm -rf "$scratch"' EXIT
 
 echo "-- cargo package --workspace"
 # --allow-dirty: a developer's uncommitted work is packaged as it is (CI's clone is clean).
-# Its own target folder: verifying in target/ would leave build-script fingerprints that
-# point at the packaged copies, so a later edit of build.rs would go unnoticed.
-cargo package --workspace --locked --allow-dirty --target-dir target/package-check
+# A new target folder each run, never target/: verifying in target/ would leave build-script
+# fingerprints that point at the packaged copies, so a later edit of build.rs would go
+# unnoticed. And cargo unpacks the packaged crates under $CARGO_HOME/registry/src/ in a
+# folder named after the temporary registry's path, and reuses one already there: with a
+# fixed path, a machine that ran this check before verified the xtask against an older
+# macllm (CI failed so, `cli::command` not found).
+cargo package --workspace --locked --allow-dirty --target-dir "$scratch/package-check"
 
 echo "-- formula"
 ruby -c packaging/homebrew/macllm.rb
