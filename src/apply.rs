@@ -10,7 +10,7 @@
 use crate::host::{Invocation, Output};
 use crate::output::Ui;
 use crate::plan::{Action, Change, Plan};
-use crate::resources::{AnyResource, ResourceId, Restart, Restarted};
+use crate::resources::{AnyResource, Resource, ResourceId, Restart, Restarted};
 use crate::state::{Applied, Record, State, StateFile, StateLock};
 use crate::target::Target;
 use crate::value::Value;
@@ -423,6 +423,7 @@ impl Applier<'_> {
         let known_now;
         let change = if change.known_after_apply {
             resource.wait_until_readable(&self.target)?;
+            self.read_ahead(resource);
             let before = resource
                 .read(&self.target)
                 .with_context(|| format!("reading {} once Ollama runs", change.id))?;
@@ -488,7 +489,9 @@ impl Applier<'_> {
             self.ui
                 .progress(&format!("{}: {}...", change.id, verb(change.action)));
             let after = opened(change)?;
+            self.read_ahead(resource);
             resource.write(&self.target, after.as_ref())?;
+            self.read_ahead(resource);
             applied = self.check_read_back(change, false)?;
         }
         record_applied(change, applied, state)?;
@@ -499,12 +502,26 @@ impl Applier<'_> {
         Ok(())
     }
 
+    /// On a remote Mac, sends the reads `resource` can name as one batch, whose answers the
+    /// apply's host keeps until the next write: the write, or the read-back, that follows
+    /// finds them there instead of paying a round trip for each.
+    fn read_ahead(&self, resource: &dyn Resource) {
+        let host = self.target.host();
+        if let (true, Ok(reads)) = (host.remote(), resource.reads(&self.target))
+            && reads.len() > 1
+        {
+            let _ = host.run_batch(&reads, false);
+        }
+    }
+
     /// Reads `change`'s value back after its write and requires what was asked for; returns
     /// the value to record as applied.
     fn check_read_back(&self, change: &Change, quiet: bool) -> Result<Option<Value>> {
         let resource = change.resource.as_resource();
         let target = &self.target;
-        let read_back = resource.read(target).context("reading the value back")?;
+        let settled = resource
+            .read_before_restart(target)
+            .context("reading the value back")?;
         // What the write should have produced, computed now: a custom model's target
         // includes what it inherits from its base, which may only now be on the host.
         let expected = if change.action == Action::Restore {
@@ -517,10 +534,7 @@ impl Applier<'_> {
                 self.ui.warn(&warning);
             }
         }
-        let (settled, wanted) = (
-            resource.before_restart(read_back),
-            resource.before_restart(expected.clone()),
-        );
+        let wanted = resource.before_restart(expected.clone());
         if settled != wanted {
             let show = |v: &Option<Value>| v.as_ref().map_or("absent".to_string(), |v| v.inline());
             bail!(
@@ -685,6 +699,7 @@ mod tests {
             settled: vec![],
             over_budget: vec![],
             root: None,
+            facts: None,
         };
         let mut state = State::new("stubborn").unwrap();
         let ui = Ui {

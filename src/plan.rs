@@ -121,6 +121,10 @@ pub struct Plan {
     /// by someone else.
     #[serde(skip)]
     pub root: Option<bool>,
+    /// The facts, when planning read them: an apply in the same run reuses them (one round
+    /// trip over SSH) as it does [`Plan::root`]. Never saved, for the same reason.
+    #[serde(skip)]
+    pub facts: Option<crate::facts::Facts>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -387,6 +391,7 @@ pub fn plan(
         warnings,
         over_budget,
         root: planner.target.known_root(),
+        facts: planner.target.known_facts().cloned(),
     })
 }
 

@@ -6,7 +6,7 @@
 
 use crate::facts::Facts;
 use crate::host::routed::Routed;
-use crate::host::{Host, Invocation, Output};
+use crate::host::{Effect, Host, HttpRequest, Invocation, Output};
 use crate::ollama::client::Progress;
 use anyhow::Result;
 use std::any::Any;
@@ -141,6 +141,11 @@ impl<'a> Target<'a> {
         self
     }
 
+    /// The facts, if this target has read them (no command runs).
+    pub fn known_facts(&self) -> Option<&Facts> {
+        self.facts.get()
+    }
+
     /// Whether macllm runs as root there, if this target has found out (no command runs).
     pub fn known_root(&self) -> Option<bool> {
         self.facts
@@ -158,6 +163,15 @@ impl<'a> Target<'a> {
 
     pub fn host(&self) -> &dyn Host {
         &self.host
+    }
+
+    /// The command that sends `request` where it goes first, on a host that sends Ollama
+    /// requests through the Mac's `curl` ([`Host::remote`]), so that a resource
+    /// can name it among its [`crate::resources::Resource::reads`]; none on other hosts,
+    /// where a request costs no round trip, and none for a request that changes anything.
+    pub fn http_read(&self, request: &HttpRequest) -> Option<Invocation> {
+        (self.host.remote() && request.effect() == Effect::Read)
+            .then(|| crate::host::curl::invocation(&self.host.likely(request)))
     }
 
     pub fn hook(&self) -> &'a dyn Hook {
@@ -214,42 +228,49 @@ impl<'a> Target<'a> {
     }
 
     /// Writes `bytes` to the file `path` as the user (its folder made first), so that under
-    /// sudo the file and a folder made for it are the user's, not root's.
-    pub fn write_file_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
-        self.make_folder_as_user(path)?;
-        self.tee_as_user(path, bytes)
+    /// sudo the file and a folder made for it are the user's, not root's; then gives it
+    /// `mode` (`chmod`), if any. One batch.
+    pub fn write_file_as_user(&self, path: &str, bytes: Vec<u8>, mode: Option<&str>) -> Result<()> {
+        let mut writes = self.folder_for(path)?;
+        writes.push(self.as_user(Invocation::write(["tee", path]).with_stdin(bytes))?);
+        if let Some(mode) = mode {
+            writes.push(self.as_user(Invocation::write(["chmod", mode, path]))?);
+        }
+        self.run_writes(&writes)
     }
 
     /// [`Target::write_file_as_user`] for a file only the user may read (0600), made so before
     /// `bytes` go in: a secret is never in a file others can read, not even for a moment. A new
-    /// file is made empty first (a run stopped there leaves an empty file, which holds
-    /// nothing); an existing one is not emptied, so a stop loses none of what it held.
+    /// file is made empty first (`tee -a` of nothing: a run stopped there leaves an empty file,
+    /// which holds nothing); an existing one is not emptied, so a stop loses none of what it
+    /// held. One batch.
     pub fn write_private_file_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
-        self.make_folder_as_user(path)?;
-        let exists = self.run_as_user(Invocation::read(["test", "-f", path]))?;
-        if !exists.success() {
-            self.tee_as_user(path, Vec::new())?;
+        let mut writes = self.folder_for(path)?;
+        for write in [
+            Invocation::write(["tee", "-a", path]).with_stdin(Vec::new()),
+            Invocation::write(["chmod", "600", path]),
+            Invocation::write(["tee", path]).with_stdin(bytes),
+        ] {
+            writes.push(self.as_user(write)?);
         }
-        crate::host::run_ok(
-            &self.host,
-            &self.as_user(Invocation::write(["chmod", "600", path]))?,
-        )?;
-        self.tee_as_user(path, bytes)
+        self.run_writes(&writes)
     }
 
-    fn make_folder_as_user(&self, path: &str) -> Result<()> {
-        if let Some((dir, _)) = path.rsplit_once('/') {
-            crate::host::run_ok(
-                &self.host,
-                &self.as_user(Invocation::write(["mkdir", "-p", dir]))?,
-            )?;
-        }
-        Ok(())
+    /// `mkdir -p` of the folder of `path`, as the user.
+    fn folder_for(&self, path: &str) -> Result<Vec<Invocation>> {
+        path.rsplit_once('/')
+            .map(|(dir, _)| self.as_user(Invocation::write(["mkdir", "-p", dir])))
+            .into_iter()
+            .collect()
     }
 
-    fn tee_as_user(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
-        let tee = Invocation::write(["tee", path]).with_stdin(bytes);
-        crate::host::run_ok(&self.host, &self.as_user(tee)?)?;
+    /// Runs `writes` in order as one batch (one round trip over SSH), stopping at the first
+    /// that fails, whose error is returned.
+    fn run_writes(&self, writes: &[Invocation]) -> Result<()> {
+        let outputs = self.host.run_batch(writes, true)?;
+        for (invocation, output) in writes.iter().zip(outputs) {
+            output.require_success(invocation)?;
+        }
         Ok(())
     }
 

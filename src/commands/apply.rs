@@ -281,6 +281,7 @@ fn execute(
     let applier = Applier {
         target: crate::target::Target::new(&cached)
             .with_root(plan.root)
+            .with_facts(plan.facts.clone())
             .with_hook(&context.ui)
             .ollama_at(ollama_addresses(plan, Some(state))),
         file,

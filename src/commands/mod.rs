@@ -193,6 +193,7 @@ impl Context {
             if let Some(user) = self.host_user(name)? {
                 host = Box::new(crate::host::ForUser { host, user });
             }
+            let host: Box<dyn Host> = Box::new(crate::host::constant::Constant::new(host));
             // The Mac and user are read (two commands, not echoed by `-v`) only when there is
             // a state to check or a new one to start.
             let host: std::sync::Arc<dyn Host> = std::sync::Arc::from(host);

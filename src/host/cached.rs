@@ -3,7 +3,7 @@
 //! answered from it. Any write forgets everything: after a change nothing read before it can
 //! be trusted, and apply's read-back must see the machine, not the cache.
 
-use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output};
+use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output, curl};
 use anyhow::Result;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -65,8 +65,8 @@ impl Host for Cached<'_> {
     /// A batch with a write in it goes through whole and forgets everything read before; the
     /// reads after its last write saw the machine as the batch left it, and are remembered
     /// (apply's read-backs ride in the same round trip as the writes). A batch of reads
-    /// sends only those not remembered (each once), and answers all of them: a failed read
-    /// never ends a batch.
+    /// sends only those not remembered (each once), and answers all of them up to one that
+    /// could not run: a failed read never ends a batch.
     fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
         if let Some(last_write) = invocations.iter().rposition(|i| i.effect == Effect::Write) {
             self.reads.borrow_mut().clear();
@@ -84,33 +84,130 @@ impl Host for Cached<'_> {
                 missing.push(invocation.clone());
             }
         }
-        if !missing.is_empty() {
+        // A read that could not run ends the batch; the rest go on in another, and the
+        // answers end before it, as the inner host's would.
+        while !missing.is_empty() {
             let outputs = self.inner.run_batch(&missing, false)?;
+            let ran = outputs.len();
             let mut reads = self.reads.borrow_mut();
-            for (invocation, output) in missing.into_iter().zip(outputs) {
-                reads.insert(invocation, output);
+            for (invocation, output) in missing.iter().zip(outputs) {
+                reads.insert(invocation.clone(), output);
             }
+            missing.drain(..(ran + 1).min(missing.len()));
         }
-        let mut outputs = Vec::with_capacity(invocations.len());
-        for invocation in invocations {
-            let Some(output) = self.remembered(invocation) else {
-                anyhow::bail!("the batch left `{}` unanswered", invocation.display());
-            };
-            outputs.push(output);
-        }
-        Ok(outputs)
+        Ok(invocations
+            .iter()
+            .map_while(|invocation| self.remembered(invocation))
+            .collect())
     }
 
-    /// HTTP is not cached (models are read once per plan anyway), but a write through it
-    /// invalidates command reads as any other change does.
+    /// A read that went ahead in a batch as the Mac's `curl` (see [`Host::remote`])
+    /// is answered from it; other requests go through (models are read once per plan
+    /// anyway), and a write forgets every read as any other change does.
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
         if request.effect() == Effect::Write {
             self.reads.borrow_mut().clear();
+        } else if self.inner.remote() && !curl::streamed(request) {
+            let invocation = curl::invocation(request);
+            if let Some(output) = self.remembered(&invocation) {
+                return curl::response(self.inner.name(), request, output, on_line);
+            }
         }
         self.inner.http(request, on_line)
     }
 
     fn configured_user(&self) -> Option<&str> {
         self.inner.configured_user()
+    }
+
+    fn remote(&self) -> bool {
+        self.inner.remote()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A remote Mac that lacks the program `missing`, answers `curl` with a fixed body, and
+    /// counts the commands and batches it is sent.
+    #[derive(Default)]
+    struct Remote {
+        ran: RefCell<Vec<String>>,
+        batches: RefCell<usize>,
+    }
+
+    impl Host for Remote {
+        fn name(&self) -> &str {
+            "remote"
+        }
+
+        fn run(&self, invocation: &Invocation) -> Result<Output> {
+            let program = invocation.argv[0].clone();
+            self.ran.borrow_mut().push(program.clone());
+            match program.as_str() {
+                "missing" => anyhow::bail!("no such program"),
+                "curl" => Ok(Output::ok("{\"models\":[]}\n200 application/json")),
+                _ => Ok(Output::ok(program)),
+            }
+        }
+
+        fn run_batch(&self, invocations: &[Invocation], stop: bool) -> Result<Vec<Output>> {
+            *self.batches.borrow_mut() += 1;
+            crate::host::run_in_order(self, invocations, stop)
+        }
+
+        fn http(&self, _: &HttpRequest, _: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
+            anyhow::bail!("asked over its own round trip")
+        }
+
+        fn remote(&self) -> bool {
+            true
+        }
+    }
+
+    fn reads(programs: &[&str]) -> Vec<Invocation> {
+        programs.iter().map(|p| Invocation::read([*p])).collect()
+    }
+
+    #[test]
+    fn a_read_that_cannot_run_ends_the_answers_but_not_the_reads_after_it() {
+        let remote = Remote::default();
+        let cached = Cached::new(&remote);
+        let outputs = cached
+            .run_batch(&reads(&["first", "missing", "last"]), false)
+            .unwrap();
+        // The answers end where the inner host's would; what came after still ran, in a
+        // second batch, and is remembered.
+        assert_eq!(outputs, [Output::ok("first")]);
+        assert_eq!(*remote.batches.borrow(), 2);
+        assert_eq!(
+            cached.run(&reads(&["last"])[0]).unwrap(),
+            Output::ok("last")
+        );
+        assert_eq!(*remote.ran.borrow(), ["first", "missing", "last"]);
+        // The one that could not run runs again on its own, for its error.
+        assert!(cached.run(&reads(&["missing"])[0]).is_err());
+    }
+
+    #[test]
+    fn an_ollama_read_sent_ahead_as_curl_is_answered_from_the_batch() {
+        let remote = Remote::default();
+        let cached = Cached::batched_only(&remote);
+        let tags = HttpRequest::get("/api/tags");
+        cached
+            .run_batch(
+                &[curl::invocation(&tags), Invocation::read(["other"])],
+                false,
+            )
+            .unwrap();
+        let response = cached.http(&tags, &mut |_| {}).unwrap();
+        assert_eq!(
+            (response.status, response.body.as_str()),
+            (200, "{\"models\":[]}")
+        );
+        // A write forgets it: the next request goes to the Mac (here: an error).
+        cached.run(&Invocation::write(["touch"])).unwrap();
+        assert!(cached.http(&tags, &mut |_| {}).is_err());
     }
 }

@@ -3,6 +3,8 @@
 //! resource code never knows which one it has.
 
 pub mod cached;
+pub mod constant;
+pub mod curl;
 pub mod local;
 pub mod routed;
 pub mod ssh;
@@ -235,7 +237,8 @@ pub trait Host {
     /// status ends the batch (what follows may rely on it), so fewer outputs than invocations
     /// say which ran; a failed read changed nothing and never ends it (a read-back of a
     /// domain whose last key was just deleted fails, and the next domain's must still run).
-    /// An `Err` means the batch could not be run or its outputs not told apart.
+    /// A read that cannot be run at all ends it, with the same sign. An `Err` means the
+    /// batch could not be run or its outputs not told apart.
     fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
         run_in_order(self, invocations, stop_at_failure)
     }
@@ -244,6 +247,14 @@ pub trait Host {
     /// the configuration names one (an inventory host's `user:`); see [`ForUser`].
     fn configured_user(&self) -> Option<&str> {
         None
+    }
+
+    /// Whether the Mac is reached over a connection (SSH): each command then costs a round
+    /// trip, so reads are worth sending ahead in batches even where some may go unused, and
+    /// [`Host::http`] runs the Mac's own `curl` ([`curl::invocation`]), which a batch can
+    /// carry. Local and sandbox Macs pay neither.
+    fn remote(&self) -> bool {
+        false
     }
 }
 
@@ -256,7 +267,14 @@ pub fn run_in_order<H: Host + ?Sized>(
 ) -> Result<Vec<Output>> {
     let mut outputs = Vec::with_capacity(invocations.len());
     for invocation in invocations {
-        let output = host.run(invocation)?;
+        let output = match host.run(invocation) {
+            Ok(output) => output,
+            // A read that cannot run at all (a program this Mac lacks, as a remote shell's
+            // exit 127 says) ends the batch there: the outputs say which ran, and the caller
+            // runs it on its own to report why.
+            Err(_) if invocation.effect == Effect::Read => break,
+            Err(err) => return Err(err),
+        };
         let failed = !output.success() && invocation.effect == Effect::Write;
         outputs.push(output);
         if failed && stop_at_failure {
@@ -293,6 +311,10 @@ impl Host for ForUser {
 
     fn configured_user(&self) -> Option<&str> {
         Some(&self.user)
+    }
+
+    fn remote(&self) -> bool {
+        self.host.remote()
     }
 }
 
@@ -342,6 +364,10 @@ impl Host for ReadOnly<'_> {
     fn configured_user(&self) -> Option<&str> {
         self.0.configured_user()
     }
+
+    fn remote(&self) -> bool {
+        self.0.remote()
+    }
 }
 
 /// `-v`: hands every command to `echo` before it runs, as a person would type it. Where the
@@ -376,6 +402,10 @@ impl Host for Verbose<'_> {
     fn configured_user(&self) -> Option<&str> {
         self.host.configured_user()
     }
+
+    fn remote(&self) -> bool {
+        self.host.remote()
+    }
 }
 
 /// Runs `invocation` and returns stdout, failing on a non-zero status.
@@ -403,6 +433,9 @@ pub fn identity(host: &dyn Host) -> Identity {
     if host.configured_user().is_none() {
         batch.push(Invocation::read(["id", "-un"]));
     }
+    // Not part of the identity, but a plan asks it next (whether macllm runs as root):
+    // through [`constant::Constant`], this round trip answers that too.
+    batch.push(Invocation::read(["id", "-u"]));
     // One round trip; a command that did not answer leaves its part unknown.
     let outputs = host.run_batch(&batch, false).unwrap_or_default();
     let read = |index: usize| -> Option<String> {

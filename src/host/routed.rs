@@ -44,6 +44,18 @@ impl<'a> Routed<'a> {
         *self.answered.borrow_mut() = None;
     }
 
+    /// `request` sent where [`Host::http`] tries first: for reads sent ahead in a batch,
+    /// which are then found under the same request.
+    pub fn likely(&self, request: &HttpRequest) -> HttpRequest {
+        match request.address {
+            Some(_) => request.clone(),
+            None => HttpRequest {
+                address: self.order().swap_remove(0),
+                ..request.clone()
+            },
+        }
+    }
+
     /// The address that answered last first, then the others in order.
     fn order(&self) -> Vec<Option<String>> {
         let mut order: Vec<Option<String>> = self.answered.borrow().iter().cloned().collect();
@@ -67,6 +79,10 @@ impl Host for Routed<'_> {
 
     fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
         self.inner.run_batch(invocations, stop_at_failure)
+    }
+
+    fn remote(&self) -> bool {
+        self.inner.remote()
     }
 
     /// A request that names its address goes there; others try the candidates. When none

@@ -4,7 +4,7 @@
 //! BatchMode (never prompt), connection multiplexing in a private socket folder, and the
 //! user's `~/.ssh/config` and known hosts as they are.
 
-use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output, Unreachable};
+use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -393,80 +393,18 @@ impl Host for SshHost {
     /// remote Mac sees it), over this same SSH connection: the API is never opened to the
     /// network. A request for a stream gets its lines handed to `on_line` as they arrive.
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
-        let mut argv: Vec<String> = ["curl", "-sS", "-X", &request.method, "-w"]
-            .map(String::from)
-            .to_vec();
-        argv.push("\\n%{http_code} %{content_type}".to_string());
-        let mut stdin = None;
-        if let Some(body) = &request.body {
-            argv.extend(
-                [
-                    "-H",
-                    "Content-Type: application/json",
-                    "--data-binary",
-                    "@-",
-                ]
-                .map(String::from),
-            );
-            stdin = Some(body.clone().into_bytes());
-        }
-        let base = request
-            .address
-            .clone()
-            .unwrap_or_else(|| "http://127.0.0.1:11434".to_string());
-        argv.push(format!("{base}{}", request.path));
-        // A streamed body (a pull's progress) reaches `on_line` line by line while the
-        // request runs: curl unbuffered, each line handed over as it arrives.
-        let streamed = request
-            .body
-            .as_deref()
-            .and_then(|body| serde_json::from_str::<serde_json::Value>(body).ok())
-            .is_some_and(|body| body["stream"] == true);
-        if streamed {
-            argv.insert(2, "-N".to_string());
-        }
-        let mut invocation = Invocation::read(argv);
-        invocation.stdin = stdin;
+        let invocation = super::curl::invocation(request);
+        let streamed = super::curl::streamed(request);
         let raw = self.remote_lines(
             &command_line(&invocation)?,
             invocation.stdin.as_deref(),
             streamed.then_some(&mut *on_line),
         )?;
-        let output = text_output(raw);
-        // curl's exit 7: nothing listens on the remote's port (CURLE_COULDNT_CONNECT).
-        if output.status == 7 {
-            return Err(anyhow::Error::new(Unreachable {
-                address: format!(
-                    "{} on {}",
-                    base.split_once("://")
-                        .map_or(base.as_str(), |(_, rest)| rest),
-                    self.name
-                ),
-                reason: output.stderr.trim().to_string(),
-            }));
-        }
-        if !output.success() {
-            bail!(
-                "`curl` on {} exited with status {}: {}",
-                self.name,
-                output.status,
-                output.stderr.trim()
-            );
-        }
-        let (body, trailer) = output
-            .stdout
-            .rsplit_once('\n')
-            .unwrap_or(("", &output.stdout));
-        let (status, content_type) = trailer.split_once(' ').unwrap_or((trailer, ""));
-        let response = HttpResponse {
-            status: status.trim().parse().unwrap_or(0),
-            content_type: content_type.trim().to_string(),
-            body: body.to_string(),
-        };
-        if !streamed && response.content_type.starts_with("application/x-ndjson") {
-            response.body.lines().for_each(&mut *on_line);
-        }
-        Ok(response)
+        super::curl::response(&self.name, request, text_output(raw), on_line)
+    }
+
+    fn remote(&self) -> bool {
+        true
     }
 }
 

@@ -80,10 +80,15 @@ impl<'a> Client<'a> {
         Err(api_error(&response).into())
     }
 
+    /// The request [`Client::is_running`] sends.
+    pub fn running_request() -> HttpRequest {
+        HttpRequest::get("/").with_timeout(2)
+    }
+
     /// Whether a server answers `GET /` at all.
     pub fn is_running(&self) -> bool {
         self.host
-            .http(&HttpRequest::get("/").with_timeout(2), &mut |_| {})
+            .http(&Self::running_request(), &mut |_| {})
             .is_ok_and(|r| r.status == 200)
     }
 
@@ -91,6 +96,11 @@ impl<'a> Client<'a> {
         let body = Self::expect_ok(self.call(&HttpRequest::get("/api/version"), &mut |_| {})?)?;
         let parsed: Json = serde_json::from_str(&body)?;
         Ok(parsed["version"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// The request [`Client::tags`] sends.
+    pub fn tags_request() -> HttpRequest {
+        HttpRequest::get("/api/tags")
     }
 
     /// Installed models by full name (`llama3.2:3b`) with their size in bytes.
@@ -113,7 +123,11 @@ impl<'a> Client<'a> {
 
     /// The `models` list of a `GET` endpoint (`/api/tags`, `/api/ps`).
     fn models(&self, path: &str) -> Result<Vec<Json>> {
-        let body = Self::expect_ok(self.call(&HttpRequest::get(path), &mut |_| {})?)?;
+        let request = match path {
+            "/api/tags" => Self::tags_request(),
+            _ => HttpRequest::get(path),
+        };
+        let body = Self::expect_ok(self.call(&request, &mut |_| {})?)?;
         let mut parsed: Json = serde_json::from_str(&body)?;
         Ok(match parsed["models"].take() {
             Json::Array(models) => models,
@@ -121,12 +135,14 @@ impl<'a> Client<'a> {
         })
     }
 
+    /// The request [`Client::show`] sends.
+    pub fn show_request(model: &str) -> HttpRequest {
+        HttpRequest::post("/api/show", &json!({ "model": model }))
+    }
+
     /// `/api/show`, or `None` when the model is not there (404).
     pub fn show(&self, model: &str) -> Result<Option<Json>> {
-        let response = self.call(
-            &HttpRequest::post("/api/show", &json!({ "model": model })),
-            &mut |_| {},
-        )?;
+        let response = self.call(&Self::show_request(model), &mut |_| {})?;
         if response.status == 404 {
             return Ok(None);
         }

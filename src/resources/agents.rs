@@ -171,7 +171,7 @@ impl Resource for Agent {
         if crate::mask::contains_secret(text) || holds_secret(&self.plist) {
             target.write_private_file_as_user(&path, text.clone().into_bytes())?;
         } else {
-            target.write_file_as_user(&path, text.clone().into_bytes())?;
+            target.write_file_as_user(&path, text.clone().into_bytes(), None)?;
         }
         let lint = host.run(&Invocation::read(["plutil", "-lint", &path]))?;
         if !lint.success() {

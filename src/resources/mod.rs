@@ -207,6 +207,12 @@ pub trait Resource {
         value
     }
 
+    /// [`Resource::before_restart`] of what [`Resource::read`] gives: what apply checks right
+    /// after a write. Kinds whose restart settles the rest read only this part here.
+    fn read_before_restart(&self, target: &Target) -> Result<Option<Value>> {
+        Ok(self.before_restart(self.read(target)?))
+    }
+
     /// Why apply must refuse `before`, a value that looks like this kind's own change stopped
     /// halfway (a folder renamed to `.noindex` with no symlink yet), when the state holds no
     /// record of macllm starting it: finishing it would take over what someone else made.

@@ -122,6 +122,71 @@ impl OllamaEnv {
         Ok(Some(logged.map_or(Value::Bool(false), Value::String)))
     }
 
+    /// What macllm keeps of this variable on the Mac, where `server` reads it from.
+    fn read_fields(
+        &self,
+        target: &Target,
+        server: &Server,
+    ) -> Result<Option<BTreeMap<String, Value>>> {
+        let fields = match server {
+            Server::HomebrewEnvFile { env_file, .. } => {
+                let file = target.host().run(&Invocation::read(["cat", env_file]))?;
+                let value = env_file_value(&file.stdout, &self.name).filter(|_| file.success());
+                match value {
+                    Some(value) => BTreeMap::from([("env_file".to_string(), Value::String(value))]),
+                    None => BTreeMap::new(),
+                }
+            }
+            Server::Homebrew { .. } | Server::App => {
+                if let Some(fixed) = server.fixed_variables(target)?.get(&self.name)
+                    && *fixed != self.value
+                {
+                    bail!(
+                        "Homebrew's service sets {}={fixed} in its own plist, which beats `launchctl setenv`, and this Homebrew (older than 6.0.15) rewrites that plist on every start\nhint: `brew upgrade` (Homebrew 6.0.15 reads ~/.homebrew/services/ollama.env, which can override it), or run `brew services stop ollama` and serve Ollama from an agent of your own (`agents:`, with `environment:`)",
+                        self.name
+                    );
+                }
+                if *server == Server::App {
+                    super::ollama_server::require_gui_login(target)?;
+                }
+                if crate::mask::contains_secret(&self.value) {
+                    // launchctl has no stdin form of setenv (reference 2.6), and the login
+                    // agent repeats the command line at every login.
+                    target.warn(format!(
+                        "{}: the secret travels on the command line of `launchctl setenv {}` (now, and from the login agent at every login), where other users of the Mac can see it in `ps`",
+                        self.id(),
+                        self.name
+                    ));
+                }
+                let session = run_ok(
+                    target.host(),
+                    &target.as_user(Invocation::read(["launchctl", "managername"]))?,
+                )?;
+                let server_in_gui = match &server {
+                    Server::Homebrew { domain } => domain.starts_with("gui/"),
+                    _ => true,
+                };
+                if session.trim() == "Background" && server_in_gui {
+                    bail!(
+                        "this session is a Background one (over SSH): `launchctl setenv` from here does not reach the Ollama server of the GUI session (ollama/ollama#3581), and only root can reach that session (`launchctl asuser`)\nhint: upgrade Homebrew to 6.0.15 or newer (its service env file works from anywhere), use `ollama: {{ server: own }}`, or run macllm with sudo"
+                    );
+                }
+                let live = run_ok(
+                    target.host(),
+                    &target.as_user(Invocation::read(["launchctl", "getenv", &self.name]))?,
+                )?;
+                // `getenv` of an unset variable prints nothing (reference macos-commands 2.6).
+                let live = Some(live.trim_end_matches('\n').to_string()).filter(|v| !v.is_empty());
+                match env_value(live, self.read_at_login(target)?) {
+                    Some(Value::Dict(fields)) => fields,
+                    _ => BTreeMap::new(),
+                }
+            }
+        };
+        // Nothing of macllm's on the Mac: the variable is absent, whatever the server uses.
+        Ok(Some(fields).filter(|fields| !fields.is_empty()))
+    }
+
     fn desired_server_field(&self) -> Option<Value> {
         match server_config::logged_form(&self.name, &self.value) {
             Logged::As(text) => Some(Value::String(text)),
@@ -206,71 +271,30 @@ impl Resource for OllamaEnv {
         Ok(Some(Value::Dict(fields)))
     }
 
+    /// How Ollama runs, and what a variable is read from whichever way that is.
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        let mut reads = Server::probes(target)?;
+        reads.push(target.as_user(Invocation::read(["launchctl", "getenv", &self.name]))?);
+        reads.push(Invocation::read(["cat", &self.agent_path(target)?]));
+        Ok(reads)
+    }
+
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let server = Server::detect_as(target, self.server)?;
-        let mut fields = match &server {
-            Server::HomebrewEnvFile { env_file, .. } => {
-                let file = target.host().run(&Invocation::read(["cat", env_file]))?;
-                let value = env_file_value(&file.stdout, &self.name).filter(|_| file.success());
-                match value {
-                    Some(value) => BTreeMap::from([("env_file".to_string(), Value::String(value))]),
-                    None => BTreeMap::new(),
-                }
-            }
-            Server::Homebrew { .. } | Server::App => {
-                if let Some(fixed) = server.fixed_variables(target)?.get(&self.name)
-                    && *fixed != self.value
-                {
-                    bail!(
-                        "Homebrew's service sets {}={fixed} in its own plist, which beats `launchctl setenv`, and this Homebrew (older than 6.0.15) rewrites that plist on every start\nhint: `brew upgrade` (Homebrew 6.0.15 reads ~/.homebrew/services/ollama.env, which can override it), or run `brew services stop ollama` and serve Ollama from an agent of your own (`agents:`, with `environment:`)",
-                        self.name
-                    );
-                }
-                if server == Server::App {
-                    super::ollama_server::require_gui_login(target)?;
-                }
-                if crate::mask::contains_secret(&self.value) {
-                    // launchctl has no stdin form of setenv (reference 2.6), and the login
-                    // agent repeats the command line at every login.
-                    target.warn(format!(
-                        "{}: the secret travels on the command line of `launchctl setenv {}` (now, and from the login agent at every login), where other users of the Mac can see it in `ps`",
-                        self.id(),
-                        self.name
-                    ));
-                }
-                let session = run_ok(
-                    target.host(),
-                    &target.as_user(Invocation::read(["launchctl", "managername"]))?,
-                )?;
-                let server_in_gui = match &server {
-                    Server::Homebrew { domain } => domain.starts_with("gui/"),
-                    _ => true,
-                };
-                if session.trim() == "Background" && server_in_gui {
-                    bail!(
-                        "this session is a Background one (over SSH): `launchctl setenv` from here does not reach the Ollama server of the GUI session (ollama/ollama#3581), and only root can reach that session (`launchctl asuser`)\nhint: upgrade Homebrew to 6.0.15 or newer (its service env file works from anywhere), use `ollama: {{ server: own }}`, or run macllm with sudo"
-                    );
-                }
-                let live = run_ok(
-                    target.host(),
-                    &target.as_user(Invocation::read(["launchctl", "getenv", &self.name]))?,
-                )?;
-                // `getenv` of an unset variable prints nothing (reference macos-commands 2.6).
-                let live = Some(live.trim_end_matches('\n').to_string()).filter(|v| !v.is_empty());
-                match env_value(live, self.read_at_login(target)?) {
-                    Some(Value::Dict(fields)) => fields,
-                    _ => BTreeMap::new(),
-                }
-            }
-        };
-        // Nothing of macllm's on the Mac: the variable is absent, whatever the server uses.
-        if fields.is_empty() {
+        let Some(mut fields) = self.read_fields(target, &server)? else {
             return Ok(None);
-        }
+        };
         if let Some(used) = self.server_field(target, &server)? {
             fields.insert("server".to_string(), used);
         }
         Ok(Some(Value::Dict(fields)))
+    }
+
+    /// Without the server's own view, which settles only with the restart (so apply's check
+    /// after the write neither asks the server nor reads its log).
+    fn read_before_restart(&self, target: &Target) -> Result<Option<Value>> {
+        let server = Server::detect_as(target, self.server)?;
+        Ok(self.read_fields(target, &server)?.map(Value::Dict))
     }
 
     /// Every write acts as the user whose Ollama this is (under sudo: the caller), so the
@@ -297,13 +321,9 @@ impl Resource for OllamaEnv {
             // holding a secret is private before the secret goes in.
             if crate::mask::contains_secret(&edited) {
                 target.write_private_file_as_user(&env_file, edited.into_bytes())?;
-                return Ok(());
+            } else {
+                target.write_file_as_user(&env_file, edited.into_bytes(), Some("600"))?;
             }
-            target.write_file_as_user(&env_file, edited.into_bytes())?;
-            run_ok(
-                host,
-                &target.as_user(Invocation::write(["chmod", "600", env_file.as_str()]))?,
-            )?;
             return Ok(());
         }
         let path = self.agent_path(target)?;
@@ -323,7 +343,7 @@ impl Resource for OllamaEnv {
                 if crate::mask::contains_secret(&value) {
                     target.write_private_file_as_user(&path, plist)?;
                 } else {
-                    target.write_file_as_user(&path, plist)?;
+                    target.write_file_as_user(&path, plist, None)?;
                 }
             }
             None => {

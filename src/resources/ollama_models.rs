@@ -8,6 +8,7 @@
 //! compared as a normalised Modelfile text whose parameters are typed and sorted.
 
 use super::{Resource, ResourceId};
+use crate::host::Invocation;
 use crate::ollama::client::Client;
 use crate::ollama::modelfile;
 use crate::ollama::parameters::parse_show;
@@ -87,6 +88,14 @@ impl Resource for OllamaPull {
         Ok(Client::new(target.host())
             .show(&self.model)?
             .map(|_| Value::Bool(true)))
+    }
+
+    /// Its `show`, and the list of models the plan sizes it from.
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        Ok([Client::show_request(&self.model), Client::tags_request()]
+            .iter()
+            .filter_map(|request| target.http_read(request))
+            .collect())
     }
 
     /// Pulls, or (destroy of a model macllm pulled) deletes. A model that was there before
@@ -299,6 +308,20 @@ impl Resource for OllamaModel {
             };
         }
         Ok(Some(Value::String(fields.render())))
+    }
+
+    /// Its own `show`, its base's, which [`Resource::desired_on`] reads, and the list of
+    /// models the plan sizes it from.
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        let requests = [
+            Client::show_request(&self.name),
+            Client::show_request(&self.from),
+            Client::tags_request(),
+        ];
+        Ok(requests
+            .iter()
+            .filter_map(|request| target.http_read(request))
+            .collect())
     }
 
     /// Warns when the spec's template is stored but not used (see [`shown_template`]).

@@ -31,6 +31,9 @@ pub const APP_PATH: &str = "/Applications/Ollama.app";
 /// command's PATH is `/usr/bin:/bin:/usr/sbin:/sbin`, without either prefix).
 const BREW_CANDIDATES: [&str; 3] = ["/opt/homebrew/bin/brew", "/usr/local/bin/brew", "brew"];
 
+/// What Homebrew's config home comes from, first that is set (see [`homebrew_config_home`]).
+const CONFIG_HOME_VARIABLES: [&str; 2] = ["XDG_CONFIG_HOME", "HOMEBREW_XDG_CONFIG_HOME"];
+
 /// The first Homebrew that reads `services/<formula>.env` (tag 6.0.15).
 const ENV_FILE_SINCE: [u32; 3] = [6, 0, 15];
 
@@ -74,6 +77,30 @@ impl Server {
         target.once(&format!("ollama server ({choice:?})"), || {
             Server::detect_uncached(target, choice)
         })
+    }
+
+    /// What [`Server::detect_as`] and the reads of a variable may run on a Mac whose Homebrew
+    /// keeps its defaults, for a plan to send ahead in one batch: Homebrew's service and the
+    /// app probed, each `brew` asked its version, the Homebrew config variables, the service's
+    /// env file and plist, and whether the server answers.
+    pub fn probes(target: &Target) -> Result<Vec<Invocation>> {
+        let facts = target.facts()?;
+        let gui = format!("gui/{}", facts.uid);
+        let mut probes = vec![
+            Invocation::read(["launchctl", "print", &gui]),
+            Invocation::read(["launchctl", "print", &format!("{gui}/{HOMEBREW_LABEL}")]),
+            Invocation::read(["test", "-d", APP_PATH]),
+        ];
+        probes.extend(BREW_CANDIDATES.map(|brew| Invocation::read([brew, "--version"])));
+        probes
+            .extend(CONFIG_HOME_VARIABLES.map(|variable| Invocation::read(["printenv", variable])));
+        probes.push(Invocation::read([
+            "cat",
+            &format!("{}/.homebrew/services/ollama.env", facts.home),
+        ]));
+        probes.push(Invocation::read(["cat", &homebrew_plist_path(&facts.home)]));
+        probes.extend(target.http_read(&Client::running_request()));
+        Ok(probes)
     }
 
     fn detect_uncached(target: &Target, choice: ServerChoice) -> Result<Server> {
@@ -354,7 +381,7 @@ fn homebrew_config_home(target: &Target) -> Result<Option<(String, String)>> {
     if !version.success() || numbers.len() < 3 || numbers[..3] < ENV_FILE_SINCE[..] {
         return Ok(None);
     }
-    for variable in ["XDG_CONFIG_HOME", "HOMEBREW_XDG_CONFIG_HOME"] {
+    for variable in CONFIG_HOME_VARIABLES {
         let set = host.run(&Invocation::read(["printenv", variable]))?;
         let value = set.stdout.trim_end_matches('\n');
         if set.success() && !value.is_empty() {
@@ -367,11 +394,12 @@ fn homebrew_config_home(target: &Target) -> Result<Option<(String, String)>> {
     )))
 }
 
+fn homebrew_plist_path(home: &str) -> String {
+    format!("{home}/Library/LaunchAgents/{HOMEBREW_LABEL}.plist")
+}
+
 fn homebrew_plist(target: &Target) -> Result<Option<plist::Dictionary>> {
-    let path = format!(
-        "{}/Library/LaunchAgents/{HOMEBREW_LABEL}.plist",
-        target.facts()?.home
-    );
+    let path = homebrew_plist_path(&target.facts()?.home);
     let output = target.host().run(&Invocation::read(["cat", &path]))?;
     if !output.success() {
         return Ok(None);

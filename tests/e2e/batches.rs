@@ -142,8 +142,8 @@ Plan: 3 to add, 0 to change, 0 to destroy.
     macllm(&["plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
-    // The Mac and user behind the state, `id -u`, and the domains.
-    assert_eq!(ssh.channels(), 3);
+    // The Mac and user behind the state (and `id -u`, asked with them), then the domains.
+    assert_eq!(ssh.channels(), 2);
     mac.read("com.example.a", "two")
         .stdout("2 0 0\nmacllm-batch-3\n")
         .run();
@@ -195,11 +195,11 @@ defaults:com.apple.finder:DisableAllAnimations: Creation complete after [DURATIO
 Restarted: killall Finder
 warning: `/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings -u` exited with status 127: env: '/System/Library/PrivateFrameworks/SystemAdministration.framework/Resources/activateSettings': No such file or directory
 "#).run();
-    // The Mac and user behind the new state; `id -u`; the three domains. Then the first
-    // wave's writes with their read-backs; `killall Dock`; the second wave; and `killall
-    // Finder` with `activateSettings -u` in one batch (the emulated Mac behind sshd has no
-    // /System folder, so the latter fails there, as a warning).
-    assert_eq!(ssh.channels(), 7);
+    // The Mac and user behind the new state, with `id -u`; the three domains. Then the
+    // first wave's writes with their read-backs; `killall Dock`; the second wave; and
+    // `killall Finder` with `activateSettings -u` in one batch (the emulated Mac behind sshd
+    // has no /System folder, so the latter fails there, as a warning).
+    assert_eq!(ssh.channels(), 6);
     ssh.macllm(&["plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
@@ -353,6 +353,82 @@ defaults:com.example.one:a: Restore complete after [DURATION]
 "#,
         )
         .run();
-    // The Mac and user behind the state, `id -u`, the plan's reads, and the one wave.
+    // The Mac and user behind the state with `id -u`, the plan's reads, and the one wave.
+    assert_eq!(ssh.channels(), 3);
+}
+
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn ollama_over_ssh_plans_in_two_round_trips_and_applies_a_variable_in_three_batches() {
+    let ssh = OverSsh::new();
+    ssh.mac.spec(
+        "macllm: 1
+ollama:
+  env:
+    OLLAMA_NUM_PARALLEL: 1
+    OLLAMA_KEEP_ALIVE: 30m
+  pull: [llama3.2:1b]
+  models:
+    - name: small
+      from: llama3.2:1b
+      parameters: {num_ctx: 4096}
+",
+    );
+    ssh.macllm(&["plan"]).stdout(r#"
+macllm will perform the following actions on ssh:[MAC]:
+
+  # ollama_env:OLLAMA_KEEP_ALIVE will be created
+  ~ value = <<-EOT
+          + {
+          +   "env_file": "30m",
+          +   "server": "30m0s",
+          + }
+        EOT
+    # then: restart the Ollama server
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
+
+  # ollama_env:OLLAMA_NUM_PARALLEL will be created
+  ~ value = <<-EOT
+          + {
+          +   "env_file": "1",
+          +   "server": "1",
+          + }
+        EOT
+    # then: restart the Ollama server
+    # in /Users/admin/.homebrew/services/ollama.env, which `brew services restart ollama` merges into the service's plist
+
+  # ollama_pull:llama3.2:1b will be created
+  + value = true
+
+  # ollama_model:small will be created
+  ~ value = <<-EOT
+          + FROM llama3.2:1b
+          + PARAMETER num_ctx 4096
+          + 
+        EOT
+
+Plan: 4 to add, 0 to change, 0 to destroy.
+After the changes: restart the Ollama server.
+"#).run();
+    // The facts (with `id -u` and the Mac behind the state); then how Ollama runs (Homebrew's
+    // service and the app probed, `brew` asked, its env file and plist read), the variables,
+    // and the server's answers through the Mac's `curl`, all in one batch.
+    assert_eq!(ssh.channels(), 2);
+    ssh.macllm(&["apply", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    // The plan's 2 (apply reuses its facts); the Mac and user behind the new state; per
+    // variable a batch of reads, one of writes (folder, file, mode: one for all three, not
+    // one each) and one of reads back (not asking the server, which only the restart
+    // changes); the restart, the wait for the server, its plist and log; then the pull and
+    // the custom model, each request on its own, with the reads around them in batches.
+    // Before the Ollama reads and file writes went in batches: 13 for the plan, 48 here.
+    assert_eq!(ssh.channels(), 20);
+    ssh.macllm(&["plan", "--detailed-exitcode"])
+        .stdout("\nNo changes. The host matches the spec.\n")
+        .run();
+    // The Mac and user behind the state, the facts, every read in one batch, and the
+    // server's log (its path is in the plist read in that batch). It was 20.
     assert_eq!(ssh.channels(), 4);
 }
