@@ -162,7 +162,7 @@ impl OllamaEnv {
                     target.host(),
                     &target.as_user(Invocation::read(["launchctl", "managername"]))?,
                 )?;
-                let server_in_gui = match &server {
+                let server_in_gui = match server {
                     Server::Homebrew { domain } => domain.starts_with("gui/"),
                     _ => true,
                 };
