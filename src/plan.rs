@@ -276,8 +276,13 @@ pub fn plan(
                 }
                 other => other?,
             };
-            let recorded = records.is_some_and(|r| r.contains_key(&id));
+            let record = records.and_then(|r| r.get(&id));
+            let recorded = record.is_some();
             let forgotten = !recorded && state.is_some_and(|s| s.forgotten.contains(&id));
+            // An apply that stopped after saving the original, before the value it read
+            // back: the Mac may already be as asked, and drift compares against that value,
+            // so apply records it now.
+            let unfinished = record.is_some_and(|r| r.applied.is_none());
             // Warn of a label the user wrote that no job has, when apply writes or records
             // its override or macllm keeps one it wrote. An override already there as asked
             // is someone's choice (Homebrew's service has a plist only while started), and a
@@ -295,7 +300,7 @@ pub fn plan(
             {
                 warnings.push(unknown_warning(declared, &id, unknown));
             }
-            if before != after || forgotten {
+            if before != after || forgotten || unfinished {
                 let action = match (&before, &after) {
                     _ if before == after => Action::Import,
                     (None, _) => Action::Create,
@@ -312,9 +317,14 @@ pub fn plan(
                     declared.sensitive,
                 );
                 if action == Action::Import {
+                    let why = if forgotten {
+                        "`macllm state rm` took it out of the state"
+                    } else {
+                        "an earlier apply stopped before recording it"
+                    };
                     planned.notes.insert(
                         0,
-                        "already as the spec asks; `macllm state rm` took it out of the state, and apply records it again".to_string(),
+                        format!("already as the spec asks; {why}, and apply records it again"),
                     );
                 }
                 changes.push(planned);

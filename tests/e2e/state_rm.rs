@@ -189,3 +189,69 @@ No changes. The host matches the spec.
         )
         .run();
 }
+
+/// An apply that stopped after saving a resource's original but before the value it read
+/// back (the state then has no `applied`) left the Mac as asked. The next plan must record
+/// that value: before, it said "No changes", and drift, which compares against it, never
+/// looked at the resource again.
+#[test]
+fn a_record_an_apply_left_unfinished_is_recorded_and_watched_again() {
+    let mac = Mac::new();
+    mac.spec(SPEC);
+    mac.on(&["apply", "--yes"]).stdout_any().stderr_any().run();
+    let path = mac.state_path();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let record = &mut state["resources"]["defaults:com.apple.dock:tilesize"];
+    assert_eq!(
+        record["applied"],
+        serde_json::json!({"value": {"integer": 36}})
+    );
+    record.as_object_mut().unwrap().remove("applied");
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    let planned = r#"
+macllm will perform the following actions on sandbox:mac:
+
+  # defaults:com.apple.dock:tilesize will be imported
+    # already as the spec asks; an earlier apply stopped before recording it, and apply records it again
+
+Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.
+"#;
+    mac.on(&["plan", "--detailed-exitcode"])
+        .status(2)
+        .stdout(planned)
+        .run();
+    mac.on(&["apply", "--yes"])
+        .stdout(&format!(
+            "{planned}\nApply complete! Resources: 1 imported, 0 added, 0 changed, 0 destroyed.\n"
+        ))
+        .stderr("defaults:com.apple.dock:tilesize: Import complete after [DURATION]\n")
+        .run();
+    mac.sh(&[
+        "defaults",
+        "write",
+        "com.apple.dock",
+        "tilesize",
+        "-int",
+        "64",
+    ])
+    .run();
+    mac.on(&["drift"])
+        .status(2)
+        .stdout(
+            &[
+                DRIFT_HEAD,
+                r#"  # defaults:com.apple.dock:tilesize has changed
+  ~ value = 36 -> 64
+"#,
+            ]
+            .concat(),
+        )
+        .run();
+    // The original is still the one from before the first apply.
+    mac.on(&["destroy", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    mac.read("com.apple.dock", "tilesize").stdout("48\n").run();
+}
