@@ -9,6 +9,31 @@ defaults:
   - {domain: com.apple.dock, key: tilesize, value: 36}
 ";
 
+/// A hand edit of the key after macllm recorded it: drift must report it.
+fn hand_edit_is_drift(mac: &Mac) {
+    mac.sh(&[
+        "defaults",
+        "write",
+        "com.apple.dock",
+        "tilesize",
+        "-int",
+        "64",
+    ])
+    .run();
+    mac.on(&["drift"])
+        .status(2)
+        .stdout(
+            &[
+                DRIFT_HEAD,
+                r#"  # defaults:com.apple.dock:tilesize has changed
+  ~ value = 36 -> 64
+"#,
+            ]
+            .concat(),
+        )
+        .run();
+}
+
 #[test]
 fn a_removed_resource_is_imported_again_and_watched_again() {
     let mac = Mac::new();
@@ -116,27 +141,7 @@ No changes. The host matches the spec.
 "#,
         )
         .run();
-    mac.sh(&[
-        "defaults",
-        "write",
-        "com.apple.dock",
-        "tilesize",
-        "-int",
-        "64",
-    ])
-    .run();
-    mac.on(&["drift"])
-        .status(2)
-        .stdout(
-            &[
-                DRIFT_HEAD,
-                r#"  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#,
-            ]
-            .concat(),
-        )
-        .run();
+    hand_edit_is_drift(&mac);
     // The original is what was there when it was imported: the value before the first
     // apply is forgotten with the record, as in Terraform.
     mac.on(&["destroy", "--yes"])
@@ -227,27 +232,7 @@ Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.
         ))
         .stderr("defaults:com.apple.dock:tilesize: Import complete after [DURATION]\n")
         .run();
-    mac.sh(&[
-        "defaults",
-        "write",
-        "com.apple.dock",
-        "tilesize",
-        "-int",
-        "64",
-    ])
-    .run();
-    mac.on(&["drift"])
-        .status(2)
-        .stdout(
-            &[
-                DRIFT_HEAD,
-                r#"  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#,
-            ]
-            .concat(),
-        )
-        .run();
+    hand_edit_is_drift(&mac);
     // The original is still the one from before the first apply.
     mac.on(&["destroy", "--yes"])
         .stdout_any()
