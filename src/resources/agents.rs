@@ -115,6 +115,18 @@ impl Resource for Agent {
         Some(agent_value(self.plist_text(), true))
     }
 
+    /// Its plist, the domain, the domain's overrides and whether it is loaded.
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        let path = target.expand_home(&self.path)?;
+        let domain = format!("gui/{}", target.facts()?.uid);
+        Ok(vec![
+            target.as_user(Invocation::read(["cat", &path]))?,
+            Invocation::read(["launchctl", "print", &domain]),
+            Invocation::read(["launchctl", "print-disabled", &domain]),
+            Invocation::read(["launchctl", "print", &format!("{domain}/{}", self.label)]),
+        ])
+    }
+
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let host = target.host();
         let path = target.expand_home(&self.path)?;

@@ -242,6 +242,10 @@ pub struct TimeMachine {
 
 pub const TIME_MACHINE_DOMAIN: &str = "/Library/Preferences/com.apple.TimeMachine";
 
+fn auto_backup_read() -> Invocation {
+    Invocation::read(["defaults", "read", TIME_MACHINE_DOMAIN, "AutoBackup"])
+}
+
 impl Resource for TimeMachine {
     fn id(&self) -> ResourceId {
         ResourceId("time_machine:automatic_backups".to_string())
@@ -255,15 +259,14 @@ impl Resource for TimeMachine {
         Some(Value::Bool(self.automatic_backups))
     }
 
+    fn reads(&self, _target: &Target) -> Result<Vec<Invocation>> {
+        Ok(vec![auto_backup_read()])
+    }
+
     /// `AutoBackup` in the system preferences; an absent key means enabled (NIST mSCP
     /// `system_settings_time_machine_auto_backup_enable`, reference 4.2).
     fn read(&self, target: &Target) -> Result<Option<Value>> {
-        let output = target.host().run(&Invocation::read([
-            "defaults",
-            "read",
-            TIME_MACHINE_DOMAIN,
-            "AutoBackup",
-        ]))?;
+        let output = target.host().run(&auto_backup_read())?;
         Ok(Some(Value::Bool(
             !output.success() || output.stdout.trim() != "0",
         )))

@@ -50,6 +50,20 @@ impl Resource for SpotlightFolder {
         Some(Value::Bool(self.indexed))
     }
 
+    /// The link, and where a half-done move would have left the folder.
+    fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
+        let path = target.expand_home(&self.path)?;
+        if path.trim_end_matches('/').ends_with(".noindex") {
+            return Ok(Vec::new());
+        }
+        let hidden = format!("{}.noindex", path.trim_end_matches('/'));
+        Ok(vec![
+            Invocation::read(["readlink", &path]),
+            Invocation::read(["test", "-d", &hidden]),
+            Invocation::read(["test", "-e", &path]),
+        ])
+    }
+
     /// Indexed unless the path is, or links to, a `.noindex` folder. A folder left half-moved
     /// (renamed to `X.noindex` with no `X`, as a crash between the rename and the symlink
     /// leaves it), or both `X` and `X.noindex` as real entries, reads as a string saying so,
@@ -273,6 +287,10 @@ impl Resource for SpotlightVolume {
 
     fn desired(&self) -> Option<Value> {
         Some(Value::Bool(self.indexed))
+    }
+
+    fn reads(&self, _target: &Target) -> Result<Vec<Invocation>> {
+        Ok(vec![Invocation::read(["mdutil", "-s", &self.volume])])
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {

@@ -432,3 +432,33 @@ After the changes: restart the Ollama server.
     // server's log (its path is in the plist read in that batch). It was 20.
     assert_eq!(ssh.channels(), 4);
 }
+
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn every_example_plans_over_ssh_in_two_round_trips_as_it_does_on_the_mac_itself() {
+    for example in [
+        "always-on",
+        "m4-max-64gb",
+        "mac-mini-16gb",
+        "macbook-air-8gb",
+        "serve-models",
+        "ollama",
+        "all-types",
+        "quiet-ui",
+    ] {
+        let ssh = OverSsh::new();
+        let path = format!("{}/examples/{example}.yaml", env!("CARGO_MANIFEST_DIR"));
+        ssh.mac.spec(&std::fs::read_to_string(path).unwrap());
+        // The same plan, whole, as the emulated Mac's own host gives it.
+        let here = ssh.mac.on(&["plan"]).stdout_any().stderr_any().run();
+        let over_ssh = |text: &str| text.replace("sandbox:mac", "ssh:[MAC]");
+        ssh.macllm(&["plan"])
+            .stdout(&over_ssh(&here.stdout))
+            .stderr(&over_ssh(&here.stderr))
+            .run();
+        // The facts (with `id -u`), then every read of every resource: the variables'
+        // server, the models' answers through the Mac's `curl`, agents, Spotlight folders
+        // and volumes, power settings and Time Machine.
+        assert_eq!(ssh.channels(), 2, "{example}");
+    }
+}
