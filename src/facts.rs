@@ -81,7 +81,7 @@ impl Facts {
             Invocation::read(["system_profiler", "SPDisplaysDataType", "-json"]),
         ];
         let outputs = host.run_batch(&batch, false)?;
-        // One the batch could not run, run alone, says why.
+        // A command the batch could not run is run alone, whose error says why.
         let answer = |index: usize| -> Result<String> {
             match outputs.get(index) {
                 Some(output) => output.clone(),

@@ -194,8 +194,8 @@ impl Context {
                 host = Box::new(crate::host::ForUser { host, user });
             }
             let host: Box<dyn Host> = Box::new(crate::host::constant::Constant::new(host));
-            // The Mac and user are read (two commands, not echoed by `-v`) only when there is
-            // a state to check or a new one to start.
+            // The Mac and user are read (one batch, not echoed by `-v`) only when there is a
+            // state to check or a new one to start; `Constant` keeps the answers for the run.
             let host: std::sync::Arc<dyn Host> = std::sync::Arc::from(host);
             let file = self.state_file(host.name()).with_identity_of(host.clone());
             work(host.as_ref(), &file).map(Into::into)
