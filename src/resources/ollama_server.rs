@@ -31,6 +31,9 @@ pub const APP_PATH: &str = "/Applications/Ollama.app";
 /// command's PATH is `/usr/bin:/bin:/usr/sbin:/sbin`, without either prefix).
 const BREW_CANDIDATES: [&str; 3] = ["/opt/homebrew/bin/brew", "/usr/local/bin/brew", "brew"];
 
+/// Where Homebrew's service logs when its plist does not say (Apple silicon's prefix).
+const HOMEBREW_LOG: &str = "/opt/homebrew/var/log/ollama.log";
+
 /// What Homebrew's config home comes from, first that is set (see [`homebrew_config_home`]).
 const CONFIG_HOME_VARIABLES: [&str; 2] = ["XDG_CONFIG_HOME", "HOMEBREW_XDG_CONFIG_HOME"];
 
@@ -154,7 +157,7 @@ impl Server {
                     .as_ref()
                     .and_then(|p| p.get("StandardErrorPath"))
                     .and_then(|v| v.as_string())
-                    .unwrap_or("/opt/homebrew/var/log/ollama.log")
+                    .unwrap_or(HOMEBREW_LOG)
                     .to_string()
             }
             Server::App => format!("{}/.ollama/logs/server.log", target.facts()?.home),
@@ -236,6 +239,17 @@ impl Server {
             }
         }
         wait_until_running(host)?;
+        // The log's path is in the service's plist: on a remote Mac both are read in one
+        // round trip, the log where Homebrew puts it by default (read again below if the
+        // plist names another).
+        if host.remote() && *self != Server::App {
+            let home = &target.facts()?.home;
+            let reads = [
+                Invocation::read(["cat", &homebrew_plist_path(home)]),
+                Invocation::read(["cat", HOMEBREW_LOG]),
+            ];
+            let _ = host.run_batch(&reads, false);
+        }
         let log = run_ok(host, &Invocation::read(["cat", &self.log_path(target)?]))?;
         crate::ollama::server_config::parse_log(&log).ok_or_else(|| {
             anyhow::anyhow!("Ollama's log has no `server config` line to verify with")
