@@ -43,8 +43,8 @@ pub struct Member {
 pub fn load(file: &Path, limit: Option<&str>) -> anyhow::Result<Vec<Member>> {
     let text = std::fs::read_to_string(file)
         .map_err(|err| anyhow::anyhow!("cannot read inventory {}: {err}", file.display()))?;
-    let parsed: InventoryFile =
-        serde_yaml::from_str(&text).map_err(|err| SpecError::from_yaml(file, &text, &err))?;
+    let parsed: InventoryFile = serde_yaml::from_str(&text)
+        .map_err(|err| SpecError::from_yaml(file, &text, &err).with_suggestion())?;
     let mut members = Vec::new();
     for (name, entry) in parsed.hosts {
         let at = |field: &str, message: String| {

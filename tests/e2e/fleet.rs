@@ -684,3 +684,27 @@ fn a_saved_plan_is_for_one_host() {
     .run();
     assert!(!work.work.join("p.json").exists());
 }
+
+/// A misspelt inventory field gets the same did-you-mean as a misspelt spec field.
+#[test]
+fn a_misspelt_inventory_field_says_what_was_meant() {
+    let work = Mac::new();
+    work.spec("macllm: 1\n");
+    std::fs::write(
+        work.work.join("fleet.yaml"),
+        "hosts:\n  studio:\n    host: sandbox:mac\n    gruops: [lab]\n",
+    )
+    .unwrap();
+    work.macllm(&["--inventory", "fleet.yaml", "plan"])
+        .status(1)
+        .stderr(
+            "error: hosts.studio: unknown field `gruops`, expected one of `host`, `vars`, `groups`, `user`
+ --> fleet.yaml:4:5
+  |
+4 |     gruops: [lab]
+  |     ^
+hint: did you mean `groups`?
+",
+        )
+        .run();
+}
