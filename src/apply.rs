@@ -320,20 +320,12 @@ impl Applier<'_> {
         // One read per domain for all the writes, after them in the same batch: the host
         // remembers those answers, and each read-back below is answered from them. When a
         // write fails the batch stops there, and a read-back it never reached runs on its own.
+        let writing = wave
+            .iter()
+            .filter(|(_, write)| write.is_some())
+            .map(|(change, _)| &change.resource);
         let mut batch = writes.clone();
-        let mut seen = HashSet::new();
-        for (change, _) in wave.iter().filter(|(_, write)| write.is_some()) {
-            for read in change
-                .resource
-                .as_resource()
-                .reads(&self.target)
-                .unwrap_or_default()
-            {
-                if seen.insert(read.clone()) {
-                    batch.push(read);
-                }
-            }
-        }
+        batch.extend(crate::resources::reads_of(writing, &self.target));
         let host = self.target.host();
         let mut outputs = match host.run_batch(&batch, true) {
             Ok(outputs) => outputs.into_iter().take(writes.len()),

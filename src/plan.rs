@@ -471,13 +471,7 @@ impl Planner<'_> {
     /// plan's read cache keeps. A failure here costs nothing but the batch: each read then
     /// runs on its own and reports its own error.
     fn prefetch<'r>(&self, resources: impl Iterator<Item = &'r AnyResource>) {
-        let mut reads = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for resource in resources {
-            if let Ok(more) = resource.as_resource().reads(&self.target) {
-                reads.extend(more.into_iter().filter(|read| seen.insert(read.clone())));
-            }
-        }
+        let reads = crate::resources::reads_of(resources, &self.target);
         if !reads.is_empty() {
             let _ = self.target.host().run_batch(&reads, false);
         }

@@ -239,6 +239,21 @@ pub trait Resource {
     }
 }
 
+/// The reads that `resources` can name ([`Resource::reads`]), each once, in order: what
+/// the plan, and apply after a wave's writes, send ahead as one batch. A resource that
+/// cannot name its reads adds none; it reads on its own and reports its own error.
+pub fn reads_of<'r>(
+    resources: impl IntoIterator<Item = &'r AnyResource>,
+    target: &Target,
+) -> Vec<Invocation> {
+    let mut seen = std::collections::HashSet::new();
+    resources
+        .into_iter()
+        .flat_map(|resource| resource.as_resource().reads(target).unwrap_or_default())
+        .filter(|read| seen.insert(read.clone()))
+        .collect()
+}
+
 /// See [`Resource::unknown_on`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unknown {
