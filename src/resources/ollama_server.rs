@@ -91,16 +91,13 @@ impl Server {
         let gui = format!("gui/{}", facts.uid);
         let mut probes = vec![
             Invocation::read(["launchctl", "print", &gui]),
-            Invocation::read(["launchctl", "print", &format!("{gui}/{HOMEBREW_LABEL}")]),
-            Invocation::read(["test", "-d", APP_PATH]),
+            service_probe(&gui),
+            app_probe(),
         ];
-        probes.extend(BREW_CANDIDATES.map(|brew| Invocation::read([brew, "--version"])));
-        probes
-            .extend(CONFIG_HOME_VARIABLES.map(|variable| Invocation::read(["printenv", variable])));
-        probes.push(Invocation::read([
-            "cat",
-            &format!("{}/.homebrew/services/ollama.env", facts.home),
-        ]));
+        probes.extend(BREW_CANDIDATES.map(brew_version));
+        probes.extend(CONFIG_HOME_VARIABLES.map(printenv));
+        let env_file = env_file(&default_config_home(&facts.home));
+        probes.push(Invocation::read(["cat", &env_file]));
         probes.push(Invocation::read(["cat", &homebrew_plist_path(&facts.home)]));
         probes.extend(target.http_read(&Client::running_request()));
         Ok(probes)
@@ -109,11 +106,8 @@ impl Server {
     fn detect_uncached(target: &Target, choice: ServerChoice) -> Result<Server> {
         let host = target.host();
         let domain = domain_target(target, Domain::Gui)?;
-        let service = format!("{domain}/{HOMEBREW_LABEL}");
         let homebrew = matches!(choice, ServerChoice::Auto | ServerChoice::Homebrew)
-            && host
-                .run(&Invocation::read(["launchctl", "print", &service]))?
-                .success();
+            && host.run(&service_probe(&domain))?.success();
         if choice == ServerChoice::Homebrew && !homebrew {
             bail!(
                 "`ollama.server` is `homebrew`, but Homebrew's service ({HOMEBREW_LABEL}) is not loaded on {}\nhint: `brew install ollama && brew services start ollama`",
@@ -124,15 +118,12 @@ impl Server {
             return Ok(match homebrew_config_home(target)? {
                 Some((brew, config)) => Server::HomebrewEnvFile {
                     brew,
-                    env_file: format!("{config}/services/ollama.env"),
+                    env_file: env_file(&config),
                 },
                 None => Server::Homebrew { domain },
             });
         }
-        if host
-            .run(&Invocation::read(["test", "-d", APP_PATH]))?
-            .success()
-        {
+        if host.run(&app_probe())?.success() {
             return Ok(Server::App);
         }
         if choice == ServerChoice::App {
@@ -370,7 +361,7 @@ fn homebrew_config_home(target: &Target) -> Result<Option<(String, String)>> {
     let mut found = None;
     for brew in BREW_CANDIDATES {
         // Not installed there: an error locally, exit 127 from a remote shell.
-        match host.run(&Invocation::read([brew, "--version"])) {
+        match host.run(&brew_version(brew)) {
             Ok(output) if output.status != 127 => {
                 found = Some((brew, output));
                 break;
@@ -396,7 +387,7 @@ fn homebrew_config_home(target: &Target) -> Result<Option<(String, String)>> {
         return Ok(None);
     }
     for variable in CONFIG_HOME_VARIABLES {
-        let set = host.run(&Invocation::read(["printenv", variable]))?;
+        let set = host.run(&printenv(variable))?;
         let value = set.stdout.trim_end_matches('\n');
         if set.success() && !value.is_empty() {
             return Ok(Some((brew.to_string(), format!("{value}/homebrew"))));
@@ -404,8 +395,38 @@ fn homebrew_config_home(target: &Target) -> Result<Option<(String, String)>> {
     }
     Ok(Some((
         brew.to_string(),
-        format!("{}/.homebrew", target.facts()?.home),
+        default_config_home(&target.facts()?.home),
     )))
+}
+
+// The commands and paths of detection, named once: `Server::probes` sends the same ones
+// ahead in a batch, whose answers count only if they are the very same commands.
+
+/// Whether Homebrew's service is loaded in `domain`.
+fn service_probe(domain: &str) -> Invocation {
+    Invocation::read(["launchctl", "print", &format!("{domain}/{HOMEBREW_LABEL}")])
+}
+
+fn app_probe() -> Invocation {
+    Invocation::read(["test", "-d", APP_PATH])
+}
+
+fn brew_version(brew: &str) -> Invocation {
+    Invocation::read([brew, "--version"])
+}
+
+fn printenv(variable: &str) -> Invocation {
+    Invocation::read(["printenv", variable])
+}
+
+/// `$HOMEBREW_USER_CONFIG_HOME` when neither config variable is set.
+fn default_config_home(home: &str) -> String {
+    format!("{home}/.homebrew")
+}
+
+/// The service's env file under a Homebrew config home.
+fn env_file(config_home: &str) -> String {
+    format!("{config_home}/services/ollama.env")
 }
 
 fn homebrew_plist_path(home: &str) -> String {
