@@ -99,13 +99,15 @@ fn main() {
                     ])
                     .env("TMPDIR", &tmp)
                     .env("MACLLM_SSH_CONFIG", keys.dir.join("client_config"));
-                let watch = support::MasterWatch::start(&tmp.join(format!("macllm-ssh-{user}")));
+                let control_dir = tmp.join(format!("macllm-ssh-{user}"));
+                let watch = support::MasterWatch::start(&control_dir);
                 let cpu_before = support::children_cpu();
                 let started = Instant::now();
                 let output = command.output().expect("macllm");
                 let elapsed = started.elapsed();
                 let masters = watch.stop();
                 let cpu = support::children_cpu() - cpu_before + masters;
+                support::exit_masters(&control_dir);
                 assert!(
                     output.status.success(),
                     "{label} {step}: {}{}",

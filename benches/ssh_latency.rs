@@ -103,11 +103,10 @@ fn main() {
                     support::take_count(&log)
                 );
             }
-            support::MasterWatch::start(&tmp.join(format!(
+            support::exit_masters(&tmp.join(format!(
                 "macllm-ssh-{}",
                 std::env::var("USER").unwrap_or_else(|_| "user".into())
-            )))
-            .stop();
+            )));
         }
     }
 }

@@ -135,68 +135,75 @@ pub fn path_with(first: &[&Path]) -> String {
 
 /// User plus system CPU seconds of every child this process has waited for.
 pub fn children_cpu() -> f64 {
+    // The tick length first: asking it spawns `getconf`, which must not land in the reading.
+    let ticks = clock_ticks();
     // /proc/PID/stat fields 16 and 17: cutime and cstime.
-    stat_seconds("/proc/self/stat", 16)
+    stat_ticks("/proc/self/stat", 16) / ticks
 }
 
 /// CPU seconds (user + system) that `pid` has used so far, from /proc.
 pub fn process_cpu(pid: u32) -> f64 {
     // /proc/PID/stat fields 14 and 15: utime and stime.
-    stat_seconds(&format!("/proc/{pid}/stat"), 14)
+    stat_ticks(&format!("/proc/{pid}/stat"), 14) / clock_ticks()
 }
 
 /// The sum of the two clock-tick counts at 1-based fields `field` and `field + 1` of a
-/// /proc stat file (proc(5)), in seconds. The name (field 2) may hold spaces, so fields
-/// are counted from after its closing parenthesis, where field 3 starts.
-fn stat_seconds(path: &str, field: usize) -> f64 {
+/// /proc stat file (proc(5)). The name (field 2) may hold spaces, so fields are counted from
+/// after its closing parenthesis, where field 3 starts.
+fn stat_ticks(path: &str, field: usize) -> f64 {
     let stat = std::fs::read_to_string(path).unwrap_or_default();
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let ticks: f64 = after_name
+    after_name
         .split_whitespace()
         .skip(field - 3)
         .take(2)
         .filter_map(|f| f.parse::<f64>().ok())
-        .sum();
-    ticks / clock_ticks()
+        .sum()
 }
 
+/// Clock ticks per second, asked once: every process this bench waits for adds its CPU to
+/// the children's total being measured (a `getconf` per reading, ten readings a second per
+/// master, once added about 0.2 s per host to a 46 s run).
 fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
-/// Watches the ControlPersist masters whose sockets appear in a control folder while a step
-/// runs, and what CPU each has used. A master is nobody's child here (it detaches), so its
-/// time is read from /proc while it lives: one left idle for ControlPersist's 60 s exits
-/// mid-run, and read only at the end it would be missed.
+/// Watches the ControlPersist masters of a control folder while a step runs, and what CPU
+/// each has used. A master is nobody's child here (it detaches), so its time is read from
+/// /proc while it lives: one left idle for ControlPersist's 60 s exits mid-run, and read only
+/// at the end it would be missed. Masters are found by the title OpenSSH gives them,
+/// `ssh: SOCKET [mux]`, in /proc: the watch spawns nothing, since whatever it spawned and
+/// waited for would count as the step's CPU.
 pub struct MasterWatch {
-    control_dir: PathBuf,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: std::thread::JoinHandle<Vec<(PathBuf, u32, f64)>>,
+    thread: std::thread::JoinHandle<Vec<(u32, f64)>>,
 }
 
 impl MasterWatch {
     pub fn start(control_dir: &Path) -> MasterWatch {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (dir, stopping) = (control_dir.to_path_buf(), stop.clone());
+        let title = format!("ssh: {}/", control_dir.display());
+        let stopping = stop.clone();
+        clock_ticks();
         let thread = std::thread::spawn(move || {
-            let mut masters: Vec<(PathBuf, u32, f64)> = Vec::new();
+            let mut masters: Vec<(u32, f64)> = Vec::new();
             loop {
                 let stopped = stopping.load(std::sync::atomic::Ordering::SeqCst);
-                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                    let socket = entry.path();
-                    if !masters.iter().any(|(known, _, _)| *known == socket)
-                        && let Some(pid) = master_pid(&socket)
-                    {
-                        masters.push((socket, pid, 0.0));
+                for pid in processes_titled(&title) {
+                    if !masters.iter().any(|(known, _)| *known == pid) {
+                        masters.push((pid, 0.0));
                     }
                 }
                 // The last reading of a master that has exited stands: it was idle since.
-                for (_, pid, cpu) in &mut masters {
+                for (pid, cpu) in &mut masters {
                     *cpu = cpu.max(process_cpu(*pid));
                 }
                 if stopped {
@@ -205,45 +212,47 @@ impl MasterWatch {
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        MasterWatch {
-            control_dir: control_dir.to_path_buf(),
-            stop,
-            thread,
-        }
+        MasterWatch { stop, thread }
     }
 
-    /// The CPU seconds the masters used; each still running is told to exit.
+    /// The CPU seconds the masters used so far. They keep running: [`exit_masters`] ends
+    /// them once the step's CPU has been read.
     pub fn stop(self) -> f64 {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
         let masters = self.thread.join().unwrap_or_default();
-        for (socket, _, _) in &masters {
-            let _ = control(socket, "exit");
-        }
-        let _ = std::fs::remove_dir_all(&self.control_dir);
-        masters.iter().map(|(_, _, cpu)| cpu).sum()
+        masters.iter().map(|(_, cpu)| cpu).sum()
     }
 }
 
-/// `ssh -O COMMAND` to the master listening on `socket`.
-fn control(socket: &Path, command: &str) -> Option<std::process::Output> {
-    std::process::Command::new("ssh")
-        .arg("-o")
-        .arg(format!("ControlPath={}", socket.display()))
-        .args(["-O", command, "x"])
-        .output()
-        .ok()
+/// The processes whose command line (as `setproctitle` left it) starts with `title`.
+fn processes_titled(title: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|line| line.starts_with(title.as_bytes()))
+        })
+        .collect()
 }
 
-/// The pid of the master on `socket`: `ssh -O check` says "Master running (pid=1234)".
-fn master_pid(socket: &Path) -> Option<u32> {
-    let check = control(socket, "check")?;
-    String::from_utf8_lossy(&check.stderr)
-        .split("pid=")
-        .nth(1)?
-        .split(')')
-        .next()?
-        .parse()
-        .ok()
+/// Tells every master listening in `control_dir` to exit (`ssh -O exit`), and removes the
+/// folder.
+pub fn exit_masters(control_dir: &Path) {
+    for entry in std::fs::read_dir(control_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let _ = std::process::Command::new("ssh")
+            .arg("-o")
+            .arg(format!("ControlPath={}", entry.path().display()))
+            .args(["-O", "exit", "x"])
+            .output();
+    }
+    let _ = std::fs::remove_dir_all(control_dir);
 }
 
 /// A spec of `keys` `defaults` keys spread over `domains` domains, of every scalar type.
