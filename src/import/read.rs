@@ -14,7 +14,9 @@ use crate::resources::defaults::DefaultsKey;
 use crate::resources::ollama_env::env_file_entry;
 use crate::resources::ollama_models::full_name;
 use crate::resources::ollama_server::{HOMEBREW_LABEL, Server, ServerChoice};
-use crate::resources::services::{Domain, domain_target, parse_print_disabled};
+use crate::resources::services::{
+    Domain, domain_target, loaded_labels, parse_print_disabled, print_disabled, print_domain,
+};
 use crate::resources::spotlight::SpotlightFolder;
 use crate::resources::{AnyResource, Resource};
 use crate::spec::Spec;
@@ -236,7 +238,7 @@ fn mapping(fields: Vec<(&str, Yaml)>) -> Yaml {
 /// Jobs the user's domain has disabled (`launchctl print-disabled`).
 fn services(target: &Target, shipped: &[(&str, AnyResource)]) -> Result<Vec<Item>> {
     let domain = domain_target(target, Domain::Gui)?;
-    let listing = target.run_as_user(Invocation::read(["launchctl", "print-disabled", &domain]))?;
+    let listing = target.run_as_user(print_disabled(&domain))?;
     let mut items = Vec::new();
     for (label, disabled) in parse_print_disabled(&listing.stdout) {
         if !disabled {
@@ -264,10 +266,9 @@ fn services(target: &Target, shipped: &[(&str, AnyResource)]) -> Result<Vec<Item
 /// The labels of the user's domain: loaded jobs (`launchctl print`) and disabled ones.
 fn user_labels(target: &Target) -> Result<Vec<String>> {
     let domain = domain_target(target, Domain::Gui)?;
-    let printed = target.run_as_user(Invocation::read(["launchctl", "print", &domain]))?;
-    let mut labels = crate::resources::services::loaded_labels(&printed.stdout);
-    let disabled =
-        target.run_as_user(Invocation::read(["launchctl", "print-disabled", &domain]))?;
+    let printed = target.run_as_user(print_domain(&domain))?;
+    let mut labels = loaded_labels(&printed.stdout);
+    let disabled = target.run_as_user(print_disabled(&domain))?;
     labels.extend(parse_print_disabled(&disabled.stdout).into_keys());
     labels.sort();
     labels.dedup();

@@ -8,7 +8,8 @@
 //! need: none can be removed again (reference macos-commands.md 2.2).
 
 use super::services::{
-    Domain, domain_target, is_loaded, launchctl, override_of, wait_until_unloaded,
+    Domain, domain_target, is_loaded, launchctl, override_of, print_disabled, print_domain,
+    print_job, wait_until_unloaded,
 };
 use super::{Resource, ResourceId};
 use crate::host::{Invocation, run_ok};
@@ -102,6 +103,13 @@ impl Agent {
     }
 }
 
+impl Agent {
+    /// The plist as its owner reads it (the one read [`Resource::reads`] sends ahead).
+    fn plist_read(&self, target: &Target) -> Result<Invocation> {
+        target.as_user(Invocation::read(["cat", &target.expand_home(&self.path)?]))
+    }
+}
+
 impl Resource for Agent {
     fn id(&self) -> ResourceId {
         ResourceId(format!("agent:{}", self.label))
@@ -117,20 +125,19 @@ impl Resource for Agent {
 
     /// Its plist, the domain, the domain's overrides and whether it is loaded.
     fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
-        let path = target.expand_home(&self.path)?;
         let domain = format!("gui/{}", target.facts()?.uid);
         Ok(vec![
-            target.as_user(Invocation::read(["cat", &path]))?,
-            Invocation::read(["launchctl", "print", &domain]),
-            Invocation::read(["launchctl", "print-disabled", &domain]),
-            Invocation::read(["launchctl", "print", &format!("{domain}/{}", self.label)]),
+            self.plist_read(target)?,
+            print_domain(&domain),
+            print_disabled(&domain),
+            print_job(&domain, &self.label),
         ])
     }
 
     fn read(&self, target: &Target) -> Result<Option<Value>> {
         let host = target.host();
         let path = target.expand_home(&self.path)?;
-        let file = target.run_as_user(Invocation::read(["cat", &path]))?;
+        let file = target.host().run(&self.plist_read(target)?)?;
         if !file.success() && !file.stderr.contains("No such file") {
             bail!(
                 "`cat {path}` exited with status {}: {}",

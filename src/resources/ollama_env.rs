@@ -44,6 +44,11 @@ fn env_value(live: Option<String>, at_login: Option<String>) -> Option<Value> {
 }
 
 impl OllamaEnv {
+    /// What the user's launchd session holds for the variable (`launchctl setenv`'s value).
+    fn getenv(&self, target: &Target) -> Result<Invocation> {
+        target.as_user(Invocation::read(["launchctl", "getenv", &self.name]))
+    }
+
     fn agent_path(&self, target: &Target) -> Result<String> {
         Ok(format!(
             "{}/Library/LaunchAgents/{}.plist",
@@ -171,10 +176,7 @@ impl OllamaEnv {
                         "this session is a Background one (over SSH): `launchctl setenv` from here does not reach the Ollama server of the GUI session (ollama/ollama#3581), and only root can reach that session (`launchctl asuser`)\nhint: upgrade Homebrew to 6.0.15 or newer (its service env file works from anywhere), use `ollama: {{ server: own }}`, or run macllm with sudo"
                     );
                 }
-                let live = run_ok(
-                    target.host(),
-                    &target.as_user(Invocation::read(["launchctl", "getenv", &self.name]))?,
-                )?;
+                let live = run_ok(target.host(), &self.getenv(target)?)?;
                 // `getenv` of an unset variable prints nothing (reference macos-commands 2.6).
                 let live = Some(live.trim_end_matches('\n').to_string()).filter(|v| !v.is_empty());
                 match env_value(live, self.read_at_login(target)?) {
@@ -274,7 +276,7 @@ impl Resource for OllamaEnv {
     /// How Ollama runs, and what a variable is read from whichever way that is.
     fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
         let mut reads = Server::probes(target)?;
-        reads.push(target.as_user(Invocation::read(["launchctl", "getenv", &self.name]))?);
+        reads.push(self.getenv(target)?);
         reads.push(Invocation::read(["cat", &self.agent_path(target)?]));
         Ok(reads)
     }

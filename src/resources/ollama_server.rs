@@ -14,7 +14,7 @@
 //!   (its own server restart reuses its stale environment, 4.1).
 
 use super::ollama_env::server_uses;
-use super::services::{Domain, domain_target, launchctl};
+use super::services::{Domain, domain_target, launchctl, print_domain, print_job};
 use super::{AnyResource, Restarted};
 use crate::host::{Invocation, run_ok};
 use crate::ollama::client::Client;
@@ -89,11 +89,7 @@ impl Server {
     pub fn probes(target: &Target) -> Result<Vec<Invocation>> {
         let facts = target.facts()?;
         let gui = format!("gui/{}", facts.uid);
-        let mut probes = vec![
-            Invocation::read(["launchctl", "print", &gui]),
-            service_probe(&gui),
-            app_probe(),
-        ];
+        let mut probes = vec![print_domain(&gui), service_probe(&gui), app_probe()];
         probes.extend(BREW_CANDIDATES.map(brew_version));
         probes.extend(CONFIG_HOME_VARIABLES.map(printenv));
         let env_file = env_file(&default_config_home(&facts.home));
@@ -253,10 +249,7 @@ impl Server {
 pub fn require_gui_login(target: &Target) -> Result<()> {
     let host = target.host();
     let gui = format!("gui/{}", target.facts()?.uid);
-    if !host
-        .run(&Invocation::read(["launchctl", "print", &gui]))?
-        .success()
-    {
+    if !host.run(&print_domain(&gui))?.success() {
         bail!(
             "Ollama.app can only be started in a GUI login, and nobody is logged in at the screen of {} ({gui} does not exist)\nhint: log in at the Mac (or with Screen Sharing) and apply again, or run Ollama as a service (`brew install ollama`, or `ollama: {{ server: own }}`)",
             host.name()
@@ -404,7 +397,7 @@ fn homebrew_config_home(target: &Target) -> Result<Option<(String, String)>> {
 
 /// Whether Homebrew's service is loaded in `domain`.
 fn service_probe(domain: &str) -> Invocation {
-    Invocation::read(["launchctl", "print", &format!("{domain}/{HOMEBREW_LABEL}")])
+    print_job(domain, HOMEBREW_LABEL)
 }
 
 fn app_probe() -> Invocation {

@@ -44,6 +44,25 @@ pub struct Service {
     pub enabled: bool,
 }
 
+// The launchctl reads, named once: a plan sends them ahead in one batch, and an answer from
+// the batch counts only for the very same command.
+
+/// `launchctl print DOMAIN`: whether the domain exists (no GUI domain without a GUI login),
+/// and the jobs it has loaded.
+pub fn print_domain(domain_target: &str) -> Invocation {
+    Invocation::read(["launchctl", "print", domain_target])
+}
+
+/// `launchctl print DOMAIN/LABEL`: exit 0 when the job is loaded, 113 when not.
+pub fn print_job(domain_target: &str, label: &str) -> Invocation {
+    Invocation::read(["launchctl", "print", &format!("{domain_target}/{label}")])
+}
+
+/// `launchctl print-disabled DOMAIN`: the domain's overrides.
+pub fn print_disabled(domain_target: &str) -> Invocation {
+    Invocation::read(["launchctl", "print-disabled", domain_target])
+}
+
 /// The domain target a job of `domain` lives in on this host. Over SSH there is no GUI
 /// session and `gui/<uid>` does not exist; Homebrew then uses `user/<uid>` and says so
 /// (`services/service/system.rb` `domain_target`), and so does macllm.
@@ -54,9 +73,7 @@ pub fn domain_target(target: &Target, domain: Domain) -> Result<String> {
         Domain::User => format!("user/{uid}"),
         Domain::Gui => {
             let gui = format!("gui/{uid}");
-            let probe = target
-                .host()
-                .run(&Invocation::read(["launchctl", "print", &gui]))?;
+            let probe = target.host().run(&print_domain(&gui))?;
             if probe.success() {
                 gui
             } else {
@@ -119,10 +136,7 @@ pub fn launchctl(host: &dyn Host, argv: &[&str], tolerated: &[i32]) -> Result<Ou
 
 /// Whether `launchctl print DOMAIN/LABEL` finds the job (exit 0; 113 when it does not).
 pub fn is_loaded(host: &dyn Host, domain_target: &str, label: &str) -> Result<bool> {
-    let service = format!("{domain_target}/{label}");
-    Ok(host
-        .run(&Invocation::read(["launchctl", "print", &service]))?
-        .success())
+    Ok(host.run(&print_job(domain_target, label))?.success())
 }
 
 /// Where macOS keeps the plists of jobs in `domain`, in the order launchd searches them.
@@ -264,11 +278,7 @@ impl JobState {
 /// The override of `label` in a domain's database (`launchctl print-disabled`): `Some(true)`
 /// disabled, `Some(false)` explicitly enabled, `None` none.
 pub fn override_of(host: &dyn Host, domain_target: &str, label: &str) -> Result<Option<bool>> {
-    let listing = host.run(&Invocation::read([
-        "launchctl",
-        "print-disabled",
-        domain_target,
-    ]))?;
+    let listing = host.run(&print_disabled(domain_target))?;
     if !listing.success() {
         bail!(
             "`launchctl print-disabled {domain_target}` exited with status {}: {}",
@@ -455,14 +465,13 @@ impl Resource for Service {
     /// more round trip).
     fn reads(&self, target: &Target) -> Result<Vec<Invocation>> {
         let domain = self.likely_domain(target)?;
-        let mut reads = vec![Invocation::read(["launchctl", "print", &domain])];
+        let mut reads = vec![print_domain(&domain)];
         for path in self.plist_paths(target)? {
             reads.push(Invocation::read(["test", "-f", &path]));
             reads.push(plist_disabled_read(&path));
         }
-        reads.push(Invocation::read(["launchctl", "print-disabled", &domain]));
-        let service = format!("{domain}/{}", self.label);
-        reads.push(Invocation::read(["launchctl", "print", &service]));
+        reads.push(print_disabled(&domain));
+        reads.push(print_job(&domain, &self.label));
         Ok(reads)
     }
 
@@ -476,14 +485,9 @@ impl Resource for Service {
         if self.find_plist(target)?.is_some() || is_loaded(target.host(), &domain, &self.label)? {
             return Ok(None);
         }
-        let listing = target
-            .host()
-            .run(&Invocation::read(["launchctl", "print", &domain]))?;
+        let listing = target.host().run(&print_domain(&domain))?;
         let mut known = loaded_labels(&listing.stdout);
-        let disabled =
-            target
-                .host()
-                .run(&Invocation::read(["launchctl", "print-disabled", &domain]))?;
+        let disabled = target.host().run(&print_disabled(&domain))?;
         known.extend(parse_print_disabled(&disabled.stdout).into_keys());
         let home = &target.facts()?.home;
         let places: Vec<String> = plist_dirs(target, self.domain)?
