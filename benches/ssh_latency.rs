@@ -1,8 +1,9 @@
 //! Benchmark (`cargo bench --bench ssh_latency`): plan, apply, converged plan and destroy of
 //! 300 `defaults` keys over 20 domains on an emulated Mac behind a real sshd on loopback,
 //! reached through a proxy that delays each chunk 0, 10 and 25 ms each way. Prints wall time
-//! and SSH channels opened (round trips) per step, for this build and, side by side, for the
-//! binary named by `MACLLM_BENCH_BASELINE`. The connection is set up before the steps
+//! and SSH round trips per step (`sshd::RoundTrips`: channels of their own, and batch scripts
+//! sent to a session), for this build and, side by side, for the binary named by
+//! `MACLLM_BENCH_BASELINE`. The connection is set up before the steps
 //! (ControlPersist), as a second command in a session finds it. Asserts nothing about time.
 //! `MACLLM_BENCH_DELAYS=10` picks the delays.
 
@@ -32,16 +33,16 @@ fn main() {
     let work = temp.path();
     let shim = sshd::shim(work, BIN);
     let keys = sshd::Keys::new(work);
-    let log = work.join("channels.log");
-    let counting = support::counting_ssh(work, &log);
+    let round_trips = sshd::RoundTrips::new(work);
+    let counting = &round_trips.bin;
     let delays: Vec<u64> = std::env::var("MACLLM_BENCH_DELAYS")
         .ok()
         .map(|d| d.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![0, 10, 25]);
     println!("{KEYS} defaults keys over {DOMAINS} domains, --host ssh through a delaying proxy");
     println!(
-        "{:>9} {:<10} {:<18} {:>10} {:>9}",
-        "one way", "binary", "step", "wall ms", "channels"
+        "{:>9} {:<10} {:<18} {:>10} {:>12}",
+        "one way", "binary", "step", "wall ms", "round trips"
     );
     for delay in delays {
         for (label, binary) in support::binaries(BIN) {
@@ -70,7 +71,7 @@ fn main() {
                     .arg("-q")
                     .args(args)
                     .current_dir(&run)
-                    .env("PATH", support::path_with(&[&counting]))
+                    .env("PATH", support::path_with(&[counting]))
                     .env("TMPDIR", &tmp)
                     .env("MACLLM_SSH_CONFIG", keys.dir.join("client_config"))
                     .output()
@@ -89,18 +90,18 @@ fn main() {
                 .arg(format!("ssh:127.0.0.1:{port}"))
                 .args(["facts"])
                 .current_dir(&run)
-                .env("PATH", support::path_with(&[&counting]))
+                .env("PATH", support::path_with(&[counting]))
                 .env("TMPDIR", &tmp)
                 .env("MACLLM_SSH_CONFIG", keys.dir.join("client_config"))
                 .output();
-            support::take_count(&log);
+            round_trips.take();
             for (step, args) in STEPS {
                 let elapsed = macllm(args);
                 println!(
-                    "{:>6} ms {label:<10} {step:<18} {:>10} {:>9}",
+                    "{:>6} ms {label:<10} {step:<18} {:>10} {:>12}",
                     delay,
                     elapsed.as_millis(),
-                    support::take_count(&log)
+                    round_trips.take()
                 );
             }
             support::exit_masters(&tmp.join(format!(

@@ -1,8 +1,8 @@
 //! What the benchmarks share: the macllm binaries to compare (this build, and an older one
 //! named by `MACLLM_BENCH_BASELINE` so that one run prints both side by side), a TCP proxy
 //! that delays every chunk by a set time each way (a Mac some milliseconds away, without
-//! `netem`), an `ssh` wrapper that counts the channels macllm opens, the CPU time of the
-//! processes a step started, and the generated `defaults` specs.
+//! `netem`), the CPU time of the processes a step started, and the generated `defaults`
+//! specs. Round trips are counted by `RoundTrips`, shared with the tests (tests/e2e/sshd.rs).
 
 #![allow(dead_code)]
 
@@ -93,37 +93,6 @@ fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
         }
         let _ = to.shutdown(Shutdown::Write);
     });
-}
-
-/// A folder holding an `ssh` that appends a line to `log` for every invocation (every
-/// channel macllm opens: each connection is multiplexed; `ssh -G`, which only prints the
-/// configuration, is not one) and runs the real client.
-pub fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
-    let bin = dir.join("counting-ssh");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let real = ["/usr/bin/ssh", "/bin/ssh"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("OpenSSH client");
-    let script = bin.join("ssh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncase \" $* \" in *\" -G \"*) ;; *) echo >>'{}' ;; esac\nexec {real} \"$@\"\n",
-            log.display()
-        ),
-    )
-    .expect("wrapper");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    bin
-}
-
-/// Lines in `log` (channels counted by [`counting_ssh`]), then empties it.
-pub fn take_count(log: &Path) -> usize {
-    let count = std::fs::read_to_string(log).map_or(0, |text| text.lines().count());
-    let _ = std::fs::remove_file(log);
-    count
 }
 
 /// `PATH` with `first` in front.

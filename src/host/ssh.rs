@@ -2,13 +2,16 @@
 //! place in macllm where a remote shell exists: ssh hands the remote user's shell one command
 //! line, so every argv word is quoted by [`shell_quote`] (tested, property tests included).
 //! BatchMode (never prompt), connection multiplexing in a private socket folder, and the
-//! user's `~/.ssh/config` and known hosts as they are.
+//! user's `~/.ssh/config` and known hosts as they are. Commands run in batches, each a script
+//! for one remote `/bin/sh -s` that lives as long as the host ([`Session`]).
 
 use super::{Effect, Host, HttpRequest, HttpResponse, Invocation, Output};
 use anyhow::{Context, Result, bail};
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// An extra `ssh -F FILE`, for setups (and tests) that keep their client configuration
 /// elsewhere than `~/.ssh/config`.
@@ -20,6 +23,8 @@ pub struct SshHost {
     destination: String,
     port: Option<u16>,
     control_dir: PathBuf,
+    /// The remote shell that runs this run's batches, started by the first.
+    session: Mutex<Option<Session>>,
 }
 
 /// Quotes one word for a POSIX shell: single quotes, with each `'` written as `'\''`.
@@ -110,28 +115,41 @@ pub fn batch_script(
     Ok(script)
 }
 
-/// The outputs a [`batch_script`] printed: after the `marker` line, the statuses on one line,
-/// `wc -c` lines `SIZE No` / `SIZE Ne` per command (BSD pads the sizes with spaces, GNU aligns
-/// them; both add a `total` line for several files), `marker` again, then exactly the bytes
-/// those sizes add up to. Fewer statuses than commands mean the batch stopped; anything that
-/// does not fit is an error, never a guess.
-pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
-    let opening = format!("{marker}\n");
-    let start = stdout
-        .windows(opening.len())
-        .position(|window| window == opening.as_bytes())
-        .context("the batch printed no start marker: the remote shell did not run it")?;
-    let mut rest = &stdout[start + opening.len()..];
-    let mut next_line = || -> Result<String> {
-        let end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .context("the batch output was cut short")?;
-        let line = std::str::from_utf8(&rest[..end]).context("a batch header is not text")?;
-        rest = &rest[end + 1..];
-        Ok(line.to_owned())
+/// Reads the outputs a [`batch_script`] printed from `reader`: lines up to the `marker` line
+/// (what a login shell printed first), the statuses on one line, `wc -c` lines `SIZE No` /
+/// `SIZE Ne` per command (BSD pads the sizes with spaces, GNU aligns them; both add a `total`
+/// line for several files), `marker` again, then exactly the bytes those sizes add up to, and
+/// no further. Fewer statuses than commands mean the batch stopped; anything that does not
+/// fit is an error, never a guess. A line starting with `end` before the frame is the
+/// session's word that the script ended without one (see [`Session`]).
+fn read_frame(reader: &mut impl BufRead, marker: &str, end: &str) -> Result<Vec<Output>> {
+    let mut next_line = |what: &str| -> Result<String> {
+        let mut line = Vec::new();
+        reader.read_until(b'\n', &mut line)?;
+        if line.pop() != Some(b'\n') {
+            bail!("the batch output was cut short {what}");
+        }
+        String::from_utf8(line).context("a batch header is not text")
     };
-    let statuses: Vec<i32> = next_line()?
+    loop {
+        let line = next_line("before its start marker: the remote shell did not run it")?;
+        if line == marker {
+            break;
+        }
+        if let Some(status) = line.strip_prefix(end) {
+            // 70: the script's first line, which makes its temporary folder, failed.
+            let why = if status.trim() == "70" {
+                ": it could not make a temporary folder on the Mac"
+            } else {
+                ""
+            };
+            bail!(
+                "the batch script ended with status {} before it printed its outputs{why}",
+                status.trim()
+            );
+        }
+    }
+    let statuses: Vec<i32> = next_line("in its statuses")?
         .split_whitespace()
         .map(|n| n.parse::<u8>().map(i32::from))
         .collect::<std::result::Result<_, _>>()
@@ -141,7 +159,7 @@ pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
         .collect();
     let mut sizes = Vec::new();
     loop {
-        let line = next_line()?;
+        let line = next_line("in its sizes")?;
         if line == marker {
             break;
         }
@@ -167,25 +185,34 @@ pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
             statuses.len()
         );
     }
-    let rest = rest;
-    if rest.len() != sizes.iter().sum::<usize>() {
-        bail!("the batch output does not match its sizes");
-    }
-    let mut bytes = rest;
-    let mut take = |size: usize| {
-        let (head, tail) = bytes.split_at(size);
-        bytes = tail;
-        String::from_utf8_lossy(head).into_owned()
+    let mut take = |size: usize| -> Result<String> {
+        let mut bytes = vec![0; size];
+        reader
+            .read_exact(&mut bytes)
+            .context("the batch output is shorter than its sizes")?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     };
-    Ok(statuses
+    statuses
         .iter()
         .zip(sizes.chunks(2))
-        .map(|(&status, pair)| Output {
-            status,
-            stdout: take(pair[0]),
-            stderr: take(pair[1]),
+        .map(|(&status, pair)| {
+            Ok(Output {
+                status,
+                stdout: take(pair[0])?,
+                stderr: take(pair[1])?,
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// [`read_frame`] of a whole output, which must hold nothing after the frame.
+pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
+    let mut rest = stdout;
+    let outputs = read_frame(&mut rest, marker, &format!("{marker}-end"))?;
+    if !rest.is_empty() {
+        bail!("the batch output is longer than its sizes");
+    }
+    Ok(outputs)
 }
 
 /// A process's output as text (invalid UTF-8 replaced).
@@ -203,6 +230,93 @@ fn batch_marker() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("macllm-batch-{}-{nanos}", std::process::id())
+}
+
+/// One remote `/bin/sh -s` for a whole run. Each batch is a script written to its input, in
+/// a subshell of its own, and answered by one frame on its output: one round trip and no new
+/// process here. A channel per batch would cost two round trips, a login shell on the Mac and
+/// a new `ssh` client here, about 7 ms of CPU each on this machine, which a fleet pays per
+/// host and batch. After each subshell the session prints `END STATUS`, so a script that ends
+/// without its frame is seen at once rather than waited for.
+struct Session {
+    child: Child,
+    input: Option<ChildStdin>,
+    output: BufReader<ChildStdout>,
+    /// ssh's stderr and the remote shell's, kept for the error that ends a session.
+    errors: Arc<Mutex<Vec<u8>>>,
+    errors_reader: Option<JoinHandle<()>>,
+}
+
+impl Session {
+    fn start(mut command: Command) -> Result<Session> {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot run `ssh` (is OpenSSH's client installed?)")?;
+        let input = child.stdin.take();
+        let output = BufReader::new(child.stdout.take().context("stdout pipe missing")?);
+        let mut pipe = child.stderr.take().context("stderr pipe missing")?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        let errors_reader = std::thread::spawn(move || {
+            let mut chunk = [0; 4096];
+            while let Ok(read @ 1..) = pipe.read(&mut chunk) {
+                lock(&sink).extend_from_slice(&chunk[..read]);
+            }
+        });
+        Ok(Session {
+            child,
+            input,
+            output,
+            errors,
+            errors_reader: Some(errors_reader),
+        })
+    }
+
+    /// Sends one [`batch_script`] and reads its frame. The whole script is written before
+    /// anything is read: the shell parses a subshell to its end before it runs any of it,
+    /// and the script prints only at its end, so neither side can block the other.
+    fn run(&mut self, script: &str, marker: &str) -> Result<Vec<Output>> {
+        let end = format!("{marker}-end");
+        let chunk = format!(
+            "(\n{script})\nprintf '%s %s\\n' {} \"$?\"\n",
+            shell_quote(&end)?
+        );
+        lock(&self.errors).clear();
+        let input = self.input.as_mut().context("the SSH session is closed")?;
+        input
+            .write_all(chunk.as_bytes())
+            .and_then(|()| input.flush())
+            .context("sending a batch to the remote shell")?;
+        let outputs = read_frame(&mut self.output, marker, &end)?;
+        let mut line = String::new();
+        self.output.read_line(&mut line)?;
+        if line != format!("{end} 0\n") {
+            bail!("the batch script ended with {line:?} after its outputs");
+        }
+        Ok(outputs)
+    }
+
+    /// Ends the session: the remote shell reads the end of its input and exits, then ssh.
+    /// Returns ssh's exit status and all it printed on stderr since the last batch began.
+    fn close(mut self) -> (Option<i32>, String) {
+        drop(self.input.take());
+        let status = self.child.wait().ok().and_then(|status| status.code());
+        if let Some(reader) = self.errors_reader.take() {
+            let _ = reader.join();
+        }
+        let errors = String::from_utf8_lossy(&lock(&self.errors)).into_owned();
+        (status, errors)
+    }
+}
+
+/// A mutex's value, also after a thread panicked holding it (the bytes stay usable).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl SshHost {
@@ -239,27 +353,28 @@ impl SshHost {
             destination: destination.to_string(),
             port,
             control_dir,
+            session: Mutex::new(None),
         })
     }
 
-    /// Runs `line` through the remote user's shell, `stdin` on its input. ssh's own failure
-    /// (exit 255: connection refused, authentication) is an error, since nothing ran.
-    fn remote(&self, line: &str, stdin: Option<&[u8]>) -> Result<std::process::Output> {
-        self.remote_lines(line, stdin, None)
+    /// Runs `line` through the remote user's shell on a channel of its own, `stdin` on its
+    /// input. ssh's own failure (exit 255: connection refused, authentication) is an error,
+    /// since nothing ran.
+    fn channel(&self, line: &str, stdin: Option<&[u8]>) -> Result<std::process::Output> {
+        self.channel_lines(line, stdin, None)
     }
 
-    /// [`SshHost::remote`], handing `on_line` each line of stdout as soon as its newline
+    /// [`SshHost::channel`], handing `on_line` each line of stdout as soon as its newline
     /// arrives. The caller's trailer is the one piece with no newline after it (curl's `-w`
     /// text ends the output), so it is never handed over.
-    fn remote_lines(
+    fn channel_lines(
         &self,
         line: &str,
         stdin: Option<&[u8]>,
         mut on_line: Option<&mut dyn FnMut(&str)>,
     ) -> Result<std::process::Output> {
         let mut child = self
-            .ssh()
-            .arg(line)
+            .ssh_with(line)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -307,18 +422,63 @@ impl SshHost {
         let status = child.wait().context("waiting for `ssh`")?;
         let stderr = stderr_reader.join().unwrap_or_default();
         if status.code() == Some(255) {
-            bail!(
-                "cannot reach {} over SSH: {}\nhint: check that `ssh {}` works without a password prompt (BatchMode)",
-                self.name,
-                String::from_utf8_lossy(&stderr).trim(),
-                self.destination
-            );
+            return Err(self.unreachable(&String::from_utf8_lossy(&stderr)));
         }
         Ok(std::process::Output {
             status,
             stdout,
             stderr,
         })
+    }
+
+    /// ssh exited 255: it could not connect or log in, and nothing ran.
+    fn unreachable(&self, stderr: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "cannot reach {} over SSH: {}\nhint: check that `ssh {}` works without a password prompt (BatchMode)",
+            self.name,
+            stderr.trim(),
+            self.destination
+        )
+    }
+
+    /// Runs a [`batch_script`] in the session, starting it first if need be. A session that
+    /// fails is closed, and the next batch starts another.
+    fn in_session(&self, script: &str, marker: &str, commands: usize) -> Result<Vec<Output>> {
+        let mut session = lock(&self.session);
+        if session.is_none() {
+            *session = Some(Session::start(self.ssh_with("/bin/sh -s"))?);
+        }
+        let Some(running) = session.as_mut() else {
+            bail!("internal error: no SSH session");
+        };
+        match running.run(script, marker) {
+            Ok(outputs) => Ok(outputs),
+            Err(error) => {
+                let Some(broken) = session.take() else {
+                    return Err(error);
+                };
+                let (status, stderr) = broken.close();
+                if status == Some(255) {
+                    return Err(self.unreachable(&stderr));
+                }
+                let said = match stderr.trim() {
+                    "" => String::new(),
+                    text => format!(": {text}"),
+                };
+                let noun = if commands == 1 { "command" } else { "commands" };
+                Err(error.context(format!(
+                    "running a batch of {commands} {noun} on {}{said}",
+                    self.name
+                )))
+            }
+        }
+    }
+
+    /// ssh with `remote_command` for the remote user's shell to run.
+    fn ssh_with(&self, remote_command: &str) -> Command {
+        let mut command = self.ssh();
+        command.arg(remote_command);
+        command
     }
 
     fn ssh(&self) -> Command {
@@ -351,39 +511,42 @@ impl Host for SshHost {
         &self.name
     }
 
+    /// A batch of one in the session; a command whose input cannot travel in a script (not
+    /// UTF-8, or NUL) gets a channel of its own.
     fn run(&self, invocation: &Invocation) -> Result<Output> {
-        let output = self.remote(&command_line(invocation)?, invocation.stdin.as_deref())?;
-        Ok(text_output(output))
+        let marker = batch_marker();
+        match batch_script(std::slice::from_ref(invocation), false, &marker) {
+            Ok(script) => self
+                .in_session(&script, &marker, 1)?
+                .pop()
+                .context("a batch of one command printed no output"),
+            Err(_) => {
+                let output =
+                    self.channel(&command_line(invocation)?, invocation.stdin.as_deref())?;
+                Ok(text_output(output))
+            }
+        }
     }
 
-    /// One round trip: the script on the stdin of a remote `/bin/sh -s`. A batch whose
-    /// input cannot travel in a script (not UTF-8, or NUL) runs command by command.
+    /// One round trip: the script to the session's remote `/bin/sh -s`. A batch whose
+    /// input cannot travel in a script runs command by command.
     fn run_batch(&self, invocations: &[Invocation], stop_at_failure: bool) -> Result<Vec<Output>> {
-        if invocations.len() < 2 {
-            return super::run_in_order(self, invocations, stop_at_failure);
+        if invocations.is_empty() {
+            return Ok(Vec::new());
         }
         let marker = batch_marker();
         let Ok(script) = batch_script(invocations, stop_at_failure, &marker) else {
             return super::run_in_order(self, invocations, stop_at_failure);
         };
-        let output = self.remote("/bin/sh -s", Some(script.as_bytes()))?;
-        let outputs = parse_batch(&output.stdout, &marker).with_context(|| {
-            format!(
-                "running {} commands as one batch on {}: {}",
-                invocations.len(),
-                self.name,
-                String::from_utf8_lossy(&output.stderr).trim()
-            )
-        })?;
+        let outputs = self.in_session(&script, &marker, invocations.len())?;
         let complete = outputs.len() == invocations.len()
             || (stop_at_failure && outputs.last().is_some_and(|o| !o.success()));
         if !complete || outputs.len() > invocations.len() {
             bail!(
-                "a batch of {} commands on {} stopped after {}: {}",
+                "a batch of {} commands on {} stopped after {}",
                 invocations.len(),
                 self.name,
                 outputs.len(),
-                String::from_utf8_lossy(&output.stderr).trim()
             );
         }
         Ok(outputs)
@@ -391,20 +554,34 @@ impl Host for SshHost {
 
     /// Through the remote Mac's own `curl` to its loopback (or the request's address, as the
     /// remote Mac sees it), over this same SSH connection: the API is never opened to the
-    /// network. A request for a stream gets its lines handed to `on_line` as they arrive.
+    /// network. A request for a stream gets a channel of its own, and its lines are handed
+    /// to `on_line` as they arrive.
     fn http(&self, request: &HttpRequest, on_line: &mut dyn FnMut(&str)) -> Result<HttpResponse> {
         let invocation = super::curl::invocation(request);
-        let streamed = super::curl::streamed(request);
-        let raw = self.remote_lines(
-            &command_line(&invocation)?,
-            invocation.stdin.as_deref(),
-            streamed.then_some(&mut *on_line),
-        )?;
-        super::curl::response(&self.name, request, text_output(raw), on_line)
+        let output = if super::curl::streamed(request) {
+            text_output(self.channel_lines(
+                &command_line(&invocation)?,
+                invocation.stdin.as_deref(),
+                Some(&mut *on_line),
+            )?)
+        } else {
+            self.run(&invocation)?
+        };
+        super::curl::response(&self.name, request, output, on_line)
     }
 
     fn remote(&self) -> bool {
         true
+    }
+}
+
+impl Drop for SshHost {
+    /// The session's remote shell ends with its input; the connection's master stays for
+    /// ControlPersist, for the next run.
+    fn drop(&mut self) {
+        if let Some(session) = lock(&self.session).take() {
+            session.close();
+        }
     }
 }
 
@@ -600,6 +777,72 @@ mod tests {
         let outputs = through_batch(&batch, true);
         assert_eq!(outputs.len(), 50);
         assert_eq!(outputs[49].stdout, "49\n");
+    }
+
+    /// A session with a local shell in place of ssh: batch after batch through one process,
+    /// each framed on its own, and each batch's temporary folder gone after it.
+    fn local_session(shell: &str, tmp: &std::path::Path) -> Session {
+        let mut command = Command::new(shell);
+        if shell.ends_with("bash") {
+            command.arg("--posix");
+        }
+        command.arg("-s").env("TMPDIR", tmp);
+        Session::start(command).unwrap()
+    }
+
+    #[test]
+    fn a_session_runs_batch_after_batch_in_one_shell() {
+        for shell in ["/bin/sh", "/bin/bash"] {
+            if !std::path::Path::new(shell).exists() {
+                continue;
+            }
+            let tmp = tempfile::tempdir().unwrap();
+            let mut session = local_session(shell, tmp.path());
+            let forged = "0 4 0\nfake\nm1\n1 0 0\nm1-end 0\n";
+            for round in 0..3 {
+                let marker = format!("m{round}");
+                let batch = [
+                    sh(&format!("printf '%s' '{forged}'; exit 3")),
+                    sh(&format!("echo {round}")),
+                ];
+                let script = batch_script(&batch, false, &marker).unwrap();
+                let got: Vec<(i32, String)> = session
+                    .run(&script, &marker)
+                    .unwrap()
+                    .into_iter()
+                    .map(|o| (o.status, o.stdout))
+                    .collect();
+                assert_eq!(
+                    got,
+                    [(3, forged.to_string()), (0, format!("{round}\n"))],
+                    "{shell}"
+                );
+                assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "{shell}");
+            }
+            let (status, errors) = session.close();
+            assert_eq!((status, errors.as_str()), (Some(0), ""), "{shell}");
+        }
+    }
+
+    /// A script that ends before its frame is an error at once, and the session goes on; a
+    /// shell that dies is an error too, never a wait.
+    #[test]
+    fn a_session_sees_a_script_end_without_its_frame() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut session = local_session("/bin/sh", tmp.path());
+        let error = session.run("exit 70\n", "m").unwrap_err();
+        assert!(
+            error.to_string().contains("ended with status 70"),
+            "{error:#}"
+        );
+        let script = batch_script(&[sh("echo still here")], false, "m2").unwrap();
+        assert_eq!(
+            session.run(&script, "m2").unwrap()[0].stdout,
+            "still here\n"
+        );
+        let error = session.run("kill -9 $$\n", "m3").unwrap_err();
+        assert!(error.to_string().contains("cut short"), "{error:#}");
+        assert_eq!(session.close().0, None);
     }
 
     #[test]

@@ -1,38 +1,11 @@
-//! Batches over a real sshd: a plan sends its reads as one remote `/bin/sh -s` script (one
-//! SSH channel), and values on the Mac that look like the script's frames come back as they
-//! are. Channels are counted by an `ssh` first on PATH that notes each run (but `ssh -G`,
-//! which only prints the client's configuration).
+//! Batches over a real sshd: a plan sends its reads as one script to the remote `/bin/sh -s`
+//! (one round trip), and values on the Mac that look like the script's frames come back as
+//! they are. Round trips are counted by an `ssh` first on PATH ([`RoundTrips`]).
 
 use crate::fleet::require_sshd;
 use crate::harness::{BIN, Mac};
-use crate::sshd::{Keys, shim};
+use crate::sshd::{Keys, RoundTrips, shim};
 use macllm::host::ssh::ENV_SSH_CONFIG;
-use std::path::{Path, PathBuf};
-
-/// A folder with an `ssh` that appends a line to `log` per channel, then runs the real one.
-pub fn counting_ssh(dir: &Path, log: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = dir.join("counting-ssh");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join("ssh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncase \" $* \" in *\" -G \"*) ;; *) echo >>'{}' ;; esac\nexec /usr/bin/ssh \"$@\"\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
-}
-
-/// Runs counted by [`counting_ssh`] since the last call.
-pub fn channels(log: &Path) -> usize {
-    let count = std::fs::read_to_string(log).map_or(0, |t| t.lines().count());
-    let _ = std::fs::remove_file(log);
-    count
-}
 
 /// What `defaults` holds on the Mac: text that reads like a batch record and its marker.
 const FORGED: &str = "0 4 0\nfake\nmacllm-batch-1-2\n1 0 0\n";
@@ -42,7 +15,7 @@ struct OverSsh {
     mac: Mac,
     keys: Keys,
     server: crate::sshd::Sshd,
-    log: PathBuf,
+    round_trips: RoundTrips,
     path: String,
 }
 
@@ -53,11 +26,10 @@ impl OverSsh {
         let bin = shim(&mac.work, BIN);
         let keys = Keys::new(&mac.work);
         let server = keys.sshd(&mac.dir, &bin);
-        let log = mac.work.join("channels.log");
-        let counting = counting_ssh(&mac.work, &log);
+        let round_trips = RoundTrips::new(&mac.work);
         let path = format!(
             "{}:{}",
-            counting.display(),
+            round_trips.bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
         std::fs::create_dir_all(mac.work.join("tmp")).unwrap();
@@ -65,7 +37,7 @@ impl OverSsh {
             mac,
             keys,
             server,
-            log,
+            round_trips,
             path,
         }
     }
@@ -83,9 +55,9 @@ impl OverSsh {
             .redact("mkdir: /root: Read-only file system\n", "")
     }
 
-    /// SSH channels opened since the last call.
-    fn channels(&self) -> usize {
-        channels(&self.log)
+    /// SSH round trips since the last call.
+    fn round_trips(&self) -> usize {
+        self.round_trips.take()
     }
 }
 
@@ -136,14 +108,14 @@ Plan: 3 to add, 0 to change, 0 to destroy.
         )
         .run();
     // `id -u` (whose preferences to read), then every domain in one batch.
-    assert_eq!(ssh.channels(), 2);
+    assert_eq!(ssh.round_trips(), 2);
     macllm(&["apply", "--yes"]).stdout_any().stderr_any().run();
-    ssh.channels();
+    ssh.round_trips();
     macllm(&["plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
     // The Mac and user behind the state (and `id -u`, asked with them), then the domains.
-    assert_eq!(ssh.channels(), 2);
+    assert_eq!(ssh.round_trips(), 2);
     mac.read("com.example.a", "two")
         .stdout("2 0 0\nmacllm-batch-3\n")
         .run();
@@ -198,8 +170,9 @@ warning: `/System/Library/PrivateFrameworks/SystemAdministration.framework/Resou
     // The Mac and user behind the new state, with `id -u`; the three domains. Then the
     // first wave's writes with their read-backs; `killall Dock`; the second wave; and
     // `killall Finder` with `activateSettings -u` in one batch (the emulated Mac behind sshd
-    // has no /System folder, so the latter fails there, as a warning).
-    assert_eq!(ssh.channels(), 6);
+    // has no /System folder, so the latter fails there, as a warning). All through one `ssh`
+    // client and one remote shell.
+    assert_eq!(ssh.round_trips.take_with_clients(), (6, 1));
     ssh.macllm(&["plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
@@ -321,7 +294,7 @@ defaults:
         .stdout_any()
         .stderr_any()
         .run();
-    ssh.channels();
+    ssh.round_trips();
     // Each delete empties its domain, whose read-back then fails ("does not exist"): a
     // failed read must not end the batch, or the other domains are read one by one after it.
     ssh.macllm(&["destroy", "--yes"])
@@ -354,7 +327,7 @@ defaults:com.example.one:a: Restore complete after [DURATION]
         )
         .run();
     // The Mac and user behind the state with `id -u`, the plan's reads, and the one wave.
-    assert_eq!(ssh.channels(), 3);
+    assert_eq!(ssh.round_trips(), 3);
 }
 
 #[test]
@@ -413,7 +386,7 @@ After the changes: restart the Ollama server.
     // The facts (with `id -u` and the Mac behind the state); then how Ollama runs (Homebrew's
     // service and the app probed, `brew` asked, its env file and plist read), the variables,
     // and the server's answers through the Mac's `curl`, all in one batch.
-    assert_eq!(ssh.channels(), 2);
+    assert_eq!(ssh.round_trips(), 2);
     ssh.macllm(&["apply", "--yes"])
         .stdout_any()
         .stderr_any()
@@ -425,13 +398,13 @@ After the changes: restart the Ollama server.
     // the pull and the custom model, each request on its own, with the reads around them in
     // batches.
     // Before the Ollama reads and file writes went in batches: 13 for the plan, 48 here.
-    assert_eq!(ssh.channels(), 19);
+    assert_eq!(ssh.round_trips(), 19);
     ssh.macllm(&["plan", "--detailed-exitcode"])
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
     // The Mac and user behind the state, the facts, every read in one batch, and the
     // server's log (its path is in the plist read in that batch). It was 20.
-    assert_eq!(ssh.channels(), 4);
+    assert_eq!(ssh.round_trips(), 4);
 }
 
 #[test]
@@ -460,6 +433,6 @@ fn every_example_plans_over_ssh_in_two_round_trips_as_it_does_on_the_mac_itself(
         // The facts (with `id -u`), then every read of every resource: the variables'
         // server, the models' answers through the Mac's `curl`, agents, Spotlight folders
         // and volumes, power settings and Time Machine.
-        assert_eq!(ssh.channels(), 2, "{example}");
+        assert_eq!(ssh.round_trips(), 2, "{example}");
     }
 }

@@ -88,20 +88,18 @@ service:gui/org.example.nothing: Modifications complete after [DURATION]
 #[test]
 #[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
 fn the_check_adds_no_round_trip_over_ssh() {
-    use crate::batches::{channels, counting_ssh};
     use crate::harness::BIN;
-    use crate::sshd::{Keys, shim};
+    use crate::sshd::{Keys, RoundTrips, shim};
     crate::fleet::require_sshd();
     let mac = Mac::new();
     let bin = shim(&mac.work, BIN);
     let keys = Keys::new(&mac.work);
     let server = keys.sshd(&mac.dir, &bin);
-    let log = mac.work.join("channels.log");
-    let counting = counting_ssh(&mac.work, &log);
+    let round_trips = RoundTrips::new(&mac.work);
     let host = format!("ssh:127.0.0.1:{}", server.port);
     let path = format!(
         "{}:{}",
-        counting.display(),
+        round_trips.bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
     std::fs::create_dir_all(mac.work.join("tmp")).unwrap();
@@ -117,7 +115,7 @@ fn the_check_adds_no_round_trip_over_ssh() {
             .redact(format!("127.0.0.1:{}", server.port), "[MAC]")
             .stdout(expected)
             .run();
-        channels(&log)
+        round_trips.take()
     };
     let known = plan(
         "macllm: 1\nservices:\n  - {label: com.apple.photoanalysisd, enabled: false}\n",

@@ -101,3 +101,63 @@ pub fn shim(dir: &Path, binary: &str) -> PathBuf {
     }
     bin
 }
+
+/// An `ssh` first on PATH that notes what macllm sends, then runs the real client, to count
+/// round trips from outside macllm. A run is a session when its remote command is
+/// `/bin/sh -s` (macllm's one remote shell per host, fed batch after batch); every batch
+/// script sent to it is one round trip, and so is every other run (a channel of its own).
+/// `ssh -G` only prints the client's configuration and is no round trip.
+pub struct RoundTrips {
+    /// The folder to put first on PATH.
+    pub bin: PathBuf,
+    runs: PathBuf,
+    scripts: PathBuf,
+}
+
+/// The first line of every batch script (`batch_script` in src/host/ssh.rs).
+const SCRIPT_START: &str = "d=$(/usr/bin/mktemp -d ";
+
+impl RoundTrips {
+    pub fn new(dir: &Path) -> RoundTrips {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = dir.join("counting-ssh");
+        std::fs::create_dir_all(&bin).unwrap();
+        let runs = dir.join("ssh-runs.log");
+        let scripts = dir.join("ssh-scripts.log");
+        let real = ["/usr/bin/ssh", "/bin/ssh"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("OpenSSH client");
+        // A session's input goes through `tee` in a process substitution, so that ssh itself
+        // is what macllm waits for, as without the wrapper.
+        let script = format!(
+            "#!/bin/bash\ncase \" $* \" in\n*\" -G \"*) exec {real} \"$@\" ;;\n*\" /bin/sh -s \") echo session >>'{runs}'; exec {real} \"$@\" < <(exec tee -a '{scripts}') ;;\n*) echo channel >>'{runs}'; exec {real} \"$@\" ;;\nesac\n",
+            runs = runs.display(),
+            scripts = scripts.display(),
+        );
+        let path = bin.join("ssh");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        RoundTrips { bin, runs, scripts }
+    }
+
+    /// Round trips since the last call: channels of their own plus batch scripts sent to
+    /// sessions.
+    pub fn take(&self) -> usize {
+        self.take_with_clients().0
+    }
+
+    /// Round trips and `ssh` clients started (sessions and channels) since the last call.
+    pub fn take_with_clients(&self) -> (usize, usize) {
+        let runs = std::fs::read_to_string(&self.runs).unwrap_or_default();
+        let scripts = std::fs::read_to_string(&self.scripts).unwrap_or_default();
+        let _ = std::fs::remove_file(&self.runs);
+        let _ = std::fs::remove_file(&self.scripts);
+        let round_trips = runs.lines().filter(|line| *line == "channel").count()
+            + scripts
+                .lines()
+                .filter(|line| line.starts_with(SCRIPT_START))
+                .count();
+        (round_trips, runs.lines().count())
+    }
+}
