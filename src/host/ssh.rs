@@ -23,8 +23,8 @@ pub struct SshHost {
     destination: String,
     port: Option<u16>,
     control_dir: PathBuf,
-    /// The remote shell that runs this run's batches, started by the first.
-    session: Mutex<Option<Session>>,
+    /// The remote shell that runs this run's batches.
+    session: SessionSlot,
 }
 
 /// Quotes one word for a POSIX shell: single quotes, with each `'` written as `'\''`.
@@ -299,6 +299,11 @@ impl Session {
         Ok(outputs)
     }
 
+    /// Whether ssh has exited (the connection was lost, or the remote shell ended).
+    fn ended(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Ends the session: the remote shell reads the end of its input and exits, then ssh.
     /// Returns ssh's exit status and all it printed on stderr since the last batch began.
     fn close(mut self) -> (Option<i32>, String) {
@@ -309,6 +314,58 @@ impl Session {
         }
         let errors = String::from_utf8_lossy(&lock(&self.errors)).into_owned();
         (status, errors)
+    }
+}
+
+/// A host's session: started by the first batch, and again when the last one ended while
+/// idle (the connection dropped while someone read the plan), since nothing of the next batch
+/// had been sent then. A session that fails during a batch is closed and the batch's error
+/// stands: whether the Mac ran part of that batch cannot be known, so it is never sent again.
+#[derive(Default)]
+struct SessionSlot(Mutex<Option<Session>>);
+
+/// A batch that failed, with how its session ended.
+struct Broken {
+    error: anyhow::Error,
+    /// ssh's exit status: 255 when it could not connect or log in.
+    status: Option<i32>,
+    stderr: String,
+}
+
+impl SessionSlot {
+    fn run(
+        &self,
+        start: impl FnOnce() -> Command,
+        script: &str,
+        marker: &str,
+    ) -> std::result::Result<Vec<Output>, Broken> {
+        let mut slot = lock(&self.0);
+        if let Some(ended) = slot.take_if(|session| session.ended()) {
+            ended.close();
+        }
+        let session = match slot.take() {
+            Some(session) => session,
+            None => Session::start(start()).map_err(|error| Broken {
+                error,
+                status: None,
+                stderr: String::new(),
+            })?,
+        };
+        let session = slot.insert(session);
+        match session.run(script, marker) {
+            Ok(outputs) => Ok(outputs),
+            Err(error) => {
+                let (status, stderr) = match slot.take() {
+                    Some(session) => session.close(),
+                    None => (None, String::new()),
+                };
+                Err(Broken {
+                    error,
+                    status,
+                    stderr,
+                })
+            }
+        }
     }
 }
 
@@ -353,7 +410,7 @@ impl SshHost {
             destination: destination.to_string(),
             port,
             control_dir,
-            session: Mutex::new(None),
+            session: SessionSlot::default(),
         })
     }
 
@@ -441,37 +498,27 @@ impl SshHost {
         )
     }
 
-    /// Runs a [`batch_script`] in the session, starting it first if need be. A session that
-    /// fails is closed, and the next batch starts another.
+    /// Runs a [`batch_script`] in the host's session (see [`SessionSlot`]).
     fn in_session(&self, script: &str, marker: &str, commands: usize) -> Result<Vec<Output>> {
-        let mut session = lock(&self.session);
-        if session.is_none() {
-            *session = Some(Session::start(self.ssh_with("/bin/sh -s"))?);
-        }
-        let Some(running) = session.as_mut() else {
-            bail!("internal error: no SSH session");
+        let broken = match self
+            .session
+            .run(|| self.ssh_with("/bin/sh -s"), script, marker)
+        {
+            Ok(outputs) => return Ok(outputs),
+            Err(broken) => broken,
         };
-        match running.run(script, marker) {
-            Ok(outputs) => Ok(outputs),
-            Err(error) => {
-                let Some(broken) = session.take() else {
-                    return Err(error);
-                };
-                let (status, stderr) = broken.close();
-                if status == Some(255) {
-                    return Err(self.unreachable(&stderr));
-                }
-                let said = match stderr.trim() {
-                    "" => String::new(),
-                    text => format!(": {text}"),
-                };
-                let noun = if commands == 1 { "command" } else { "commands" };
-                Err(error.context(format!(
-                    "running a batch of {commands} {noun} on {}{said}",
-                    self.name
-                )))
-            }
+        if broken.status == Some(255) {
+            return Err(self.unreachable(&broken.stderr));
         }
+        let said = match broken.stderr.trim() {
+            "" => String::new(),
+            text => format!(": {text}"),
+        };
+        let noun = if commands == 1 { "command" } else { "commands" };
+        Err(broken.error.context(format!(
+            "running a batch of {commands} {noun} on {}{said}",
+            self.name
+        )))
     }
 
     /// ssh with `remote_command` for the remote user's shell to run.
@@ -579,7 +626,7 @@ impl Drop for SshHost {
     /// The session's remote shell ends with its input; the connection's master stays for
     /// ControlPersist, for the next run.
     fn drop(&mut self) {
-        if let Some(session) = lock(&self.session).take() {
+        if let Some(session) = lock(&self.session.0).take() {
             session.close();
         }
     }
@@ -843,6 +890,47 @@ mod tests {
         let error = session.run("kill -9 $$\n", "m3").unwrap_err();
         assert!(error.to_string().contains("cut short"), "{error:#}");
         assert_eq!(session.close().0, None);
+    }
+
+    /// A session that ended while idle is started again for the next batch; one that breaks
+    /// during a batch is closed, and that batch fails.
+    #[test]
+    fn a_session_that_ended_while_idle_is_started_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let slot = SessionSlot::default();
+        let start = || {
+            let mut command = Command::new("/bin/sh");
+            command.arg("-s").env("TMPDIR", tmp.path());
+            command
+        };
+        let run = |marker: &str| {
+            let script = batch_script(&[sh(&format!("echo {marker}"))], false, marker).unwrap();
+            slot.run(start, &script, marker).ok().unwrap()[0]
+                .stdout
+                .clone()
+        };
+        let pid = || lock(&slot.0).as_ref().map(|session| session.child.id());
+        assert_eq!(run("m1"), "m1\n");
+        let first = pid().unwrap();
+        assert_eq!(run("m2"), "m2\n");
+        assert_eq!(pid(), Some(first));
+        // The connection drops while nothing is being sent.
+        Command::new("kill")
+            .args(["-9", &first.to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(run("m3"), "m3\n");
+        assert!(pid().is_some_and(|pid| pid != first));
+        // A shell that dies during a batch fails that batch, and leaves no session behind.
+        let broken = slot.run(start, "kill -9 $$\n", "m4").err().unwrap();
+        assert!(
+            broken.error.to_string().contains("cut short"),
+            "{:#}",
+            broken.error
+        );
+        assert_eq!(broken.status, None);
+        assert_eq!(pid(), None);
     }
 
     #[test]
