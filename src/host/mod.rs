@@ -512,6 +512,17 @@ pub fn state_stem_with(
     cwd: &std::path::Path,
     ssh_defaults: &dyn Fn(&str) -> (String, u16),
 ) -> String {
+    // No user (so the default one, left out) and a port: nothing to ask `ssh -G`, which
+    // costs a process per host.
+    if let Some((destination, port)) = name.strip_prefix("ssh:").and_then(|s| s.rsplit_once(':'))
+        && !destination.contains('@')
+        && let Ok(port) = port.parse::<u16>()
+    {
+        return match port {
+            22 => format!("ssh:{destination}"),
+            port => format!("ssh:{destination}:{port}"),
+        };
+    }
     let canonical = canonical_name_with(name, cwd, ssh_defaults);
     if let Some(dir) = canonical.strip_prefix("sandbox:") {
         let cwd = normalise(cwd);
@@ -659,6 +670,10 @@ mod identity_tests {
             "ssh:admin@x:2222"
         );
         assert_eq!(state_stem_with("ssh:x:2222", cwd, &defaults), "ssh:x:2222");
+        // With no user and a port, nothing depends on the configuration.
+        let unasked = |_: &str| -> (String, u16) { panic!("ssh -G asked") };
+        assert_eq!(state_stem_with("ssh:x:2222", cwd, &unasked), "ssh:x:2222");
+        assert_eq!(state_stem_with("ssh:x:22", cwd, &unasked), "ssh:x");
         assert_eq!(canonical_name_with("local", cwd, &defaults), "local");
     }
 
