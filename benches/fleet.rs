@@ -7,9 +7,10 @@
 //! wall time alone does not show the tool's cost. Asserts nothing about time.
 //! `MACLLM_BENCH_PARALLELISM=10,30` picks the parallelisms. The multiplexing masters' own
 //! share is printed apart. The key exchange is not in it: the first `ssh` of a host makes
-//! the connection before it forks the master, so it counts among the clients; with
-//! OpenSSH 9.x's default `sntrup761x25519-sha512` it costs about 0.16 s of CPU per host here
-//! against 0.01 s for `curve25519-sha256`, the same for any binary. `MACLLM_BENCH_KEX=NAME`
+//! the connection before it forks the master, so it counts among the clients. A bare
+//! `ssh HOST true` costs 0.13-0.18 s of CPU here with OpenSSH 9.x's default
+//! `sntrup761x25519-sha512`, against 0.016 s with `curve25519-sha256`: the floor of any
+//! binary's figure, paid once per host. `MACLLM_BENCH_KEX=NAME`
 //! sets the client's `KexAlgorithms`, to see the tool's own cost under a cheap exchange
 //! (OpenSSH 10 defaults to `mlkem768x25519-sha256` instead; not measured here, whose client
 //! is OpenSSH 9.2).
