@@ -89,6 +89,25 @@ impl Invocation {
     }
 }
 
+/// The host could not be reached at all (over SSH: ssh could not connect or log in), so
+/// nothing ran. Whoever meets it stops: trying the next command would only wait again.
+/// (Ollama not answering on a host that is reached is [`Unreachable`].)
+#[derive(Debug)]
+pub struct HostUnreachable(pub String);
+
+impl std::fmt::Display for HostUnreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HostUnreachable {}
+
+/// Whether `error` says that its host could not be reached.
+pub fn host_unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.is::<HostUnreachable>())
+}
+
 /// What a program did. A non-zero status is an output, not an error: `defaults read` exits 1
 /// for a missing key and that is an answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -25,6 +25,9 @@ pub struct SshHost {
     control_dir: PathBuf,
     /// The remote shell that runs this run's batches.
     session: SessionSlot,
+    /// What ssh said when it could not connect or log in. Every later command fails with it
+    /// at once: trying again would wait for ssh again (up to ConnectTimeout each time).
+    unreachable: Mutex<Option<String>>,
 }
 
 /// Quotes one word for a POSIX shell: single quotes, with each `'` written as `'\''`.
@@ -411,6 +414,7 @@ impl SshHost {
             port,
             control_dir,
             session: SessionSlot::default(),
+            unreachable: Mutex::new(None),
         })
     }
 
@@ -430,6 +434,7 @@ impl SshHost {
         stdin: Option<&[u8]>,
         mut on_line: Option<&mut dyn FnMut(&str)>,
     ) -> Result<std::process::Output> {
+        self.known_unreachable()?;
         let mut child = self
             .ssh_with(line)
             .stdin(if stdin.is_some() {
@@ -488,18 +493,30 @@ impl SshHost {
         })
     }
 
-    /// ssh exited 255: it could not connect or log in, and nothing ran.
+    /// ssh exited 255: it could not connect or log in, and nothing ran. Remembered for the
+    /// rest of the run.
     fn unreachable(&self, stderr: &str) -> anyhow::Error {
-        anyhow::anyhow!(
+        let said = lock(&self.unreachable)
+            .get_or_insert_with(|| stderr.trim().to_string())
+            .clone();
+        anyhow::Error::new(super::HostUnreachable(format!(
             "cannot reach {} over SSH: {}\nhint: check that `ssh {}` works without a password prompt (BatchMode)",
-            self.name,
-            stderr.trim(),
-            self.destination
-        )
+            self.name, said, self.destination
+        )))
+    }
+
+    /// The error of a host found unreachable earlier in this run, if it was.
+    fn known_unreachable(&self) -> Result<()> {
+        let said = lock(&self.unreachable).clone();
+        match said {
+            Some(said) => Err(self.unreachable(&said)),
+            None => Ok(()),
+        }
     }
 
     /// Runs a [`batch_script`] in the host's session (see [`SessionSlot`]).
     fn in_session(&self, script: &str, marker: &str, commands: usize) -> Result<Vec<Output>> {
+        self.known_unreachable()?;
         let broken = match self
             .session
             .run(|| self.ssh_with("/bin/sh -s"), script, marker)

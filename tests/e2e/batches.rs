@@ -178,6 +178,29 @@ warning: `/System/Library/PrivateFrameworks/SystemAdministration.framework/Resou
         .run();
 }
 
+/// A Mac that cannot be reached is the plan's one error, after one try: every read after the
+/// first would only wait for ssh again (up to ConnectTimeout each, for a Mac that is off).
+#[test]
+#[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
+fn an_unreachable_mac_is_tried_once_and_named_as_the_error() {
+    let ssh = OverSsh::new();
+    ssh.mac.spec(
+        "macllm: 1\ndefaults:\n  - {domain: com.apple.dock, key: autohide, value: true}\n  - {domain: com.apple.finder, key: AppleShowAllFiles, value: true}\npower:\n  all: {sleep: 0}\n",
+    );
+    let down = crate::sshd::free_port();
+    let host = format!("ssh:127.0.0.1:{down}");
+    ssh.mac
+        .macllm(&["--host", host.as_str(), "plan"])
+        .env(ENV_SSH_CONFIG, ssh.keys.dir.join("client_config"))
+        .env("PATH", &ssh.path)
+        .env("TMPDIR", ssh.mac.work.join("tmp"))
+        .redact(down.to_string(), "[DOWN]")
+        .status(1)
+        .stderr("error: cannot reach ssh:127.0.0.1:[DOWN] over SSH: ssh: connect to host 127.0.0.1 port [DOWN]: Connection refused\nhint: check that `ssh 127.0.0.1` works without a password prompt (BatchMode)\n")
+        .run();
+    assert_eq!(ssh.round_trips.take_with_clients(), (1, 1));
+}
+
 #[test]
 #[ignore = "needs root and /usr/sbin/sshd; run with --include-ignored"]
 fn pull_progress_over_ssh_arrives_while_the_pull_runs() {
