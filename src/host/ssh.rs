@@ -208,16 +208,6 @@ fn read_frame(reader: &mut impl BufRead, marker: &str, end: &str) -> Result<Vec<
         .collect()
 }
 
-/// [`read_frame`] of a whole output, which must hold nothing after the frame.
-pub fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
-    let mut rest = stdout;
-    let outputs = read_frame(&mut rest, marker, &format!("{marker}-end"))?;
-    if !rest.is_empty() {
-        bail!("the batch output is longer than its sizes");
-    }
-    Ok(outputs)
-}
-
 /// A process's output as text (invalid UTF-8 replaced).
 fn text_output(output: std::process::Output) -> Output {
     Output {
@@ -652,6 +642,16 @@ impl Drop for SshHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`read_frame`] of a whole output, which must hold nothing after the frame.
+    fn parse_batch(stdout: &[u8], marker: &str) -> Result<Vec<Output>> {
+        let mut rest = stdout;
+        let outputs = read_frame(&mut rest, marker, &format!("{marker}-end"))?;
+        if !rest.is_empty() {
+            bail!("the batch output is longer than its sizes");
+        }
+        Ok(outputs)
+    }
 
     /// What a POSIX shell makes of `quoted`: the words `printf '%s\0'` prints.
     fn through_sh(quoted: &str) -> Vec<u8> {
