@@ -36,6 +36,18 @@ last \"macllm apply\":
 
 ";
 
+/// What `drift` prints once the Dock's tile size, which QUIET_UI and many specs here set to
+/// 36, was set to 64 by hand ([`Mac::dock_by_hand`]).
+pub const TILESIZE_DRIFT: &str = r#"
+Note: Objects have changed outside of macllm
+
+macllm detected the following changes made outside of macllm since the
+last "macllm apply":
+
+  # defaults:com.apple.dock:tilesize has changed
+  ~ value = 36 -> 64
+"#;
+
 /// What stands between a plan's drift report and the plan itself.
 pub const DRIFT_THEN_PLAN: &str = "
 Unless you have made equivalent changes to your spec, the following plan
@@ -259,6 +271,19 @@ impl Mac {
         let mut all = vec!["sandbox", "run", "mac", "--"];
         all.extend_from_slice(argv);
         self.macllm(&all)
+    }
+
+    /// A change by hand: the Dock's tile size set to 64 (see [`TILESIZE_DRIFT`]).
+    pub fn dock_by_hand(&self) {
+        self.sh(&[
+            "defaults",
+            "write",
+            "com.apple.dock",
+            "tilesize",
+            "-int",
+            "64",
+        ])
+        .run();
     }
 
     /// A domain as `defaults export DOMAIN -` prints it: for comparing before and after.

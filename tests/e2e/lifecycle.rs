@@ -1,6 +1,8 @@
 //! plan -> apply -> plan -> drift -> destroy, as README's walkthrough does it.
 
-use crate::harness::{Mac, QUIET_ACTIVATE_SETTINGS, QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI};
+use crate::harness::{
+    Mac, QUIET_ACTIVATE_SETTINGS, QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI, TILESIZE_DRIFT,
+};
 
 #[test]
 fn round_trip_converges_detects_drift_and_restores_byte_equal_domains() {
@@ -37,15 +39,7 @@ fn round_trip_converges_detects_drift_and_restores_byte_equal_domains() {
         .run();
 
     // A change by hand is drift against what the last apply left; only managed keys count.
-    mac.sh(&[
-        "defaults",
-        "write",
-        "com.apple.dock",
-        "tilesize",
-        "-int",
-        "64",
-    ])
-    .run();
+    mac.dock_by_hand();
     mac.on(&["drift"]).status(2).stdout(TILESIZE_DRIFT).run();
     mac.on(&["plan", "--refresh-only", "--detailed-exitcode"])
         .status(2)
@@ -1222,17 +1216,6 @@ hint: templates see `host` (the Mac's facts: `macllm facts` lists them) and `var
         )
         .run();
 }
-
-/// What `drift` prints once the Dock's tilesize was set to 64 by hand after QUIET_UI's apply.
-const TILESIZE_DRIFT: &str = r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#;
 
 /// What `destroy` prints after QUIET_UI was applied and the Dock's tilesize set to 64 by hand.
 const QUIET_DESTROY_AFTER_DRIFT: &str = r#"

@@ -3,7 +3,9 @@
 //! changes what it is about; on a terminal an apply keeps `[N/M] ID` in a status line that
 //! never reaches a pipe; a fleet is shown by inventory names with per-host counts.
 
-use crate::harness::{BIN, Mac, QUIET_ACTIVATE_SETTINGS, QUIET_PLAN, QUIET_UI, Test};
+use crate::harness::{
+    BIN, Mac, QUIET_ACTIVATE_SETTINGS, QUIET_PLAN, QUIET_UI, TILESIZE_DRIFT, Test,
+};
 use std::process::{Command, Stdio};
 
 #[test]
@@ -31,7 +33,7 @@ fn quiet_says_the_closing_line_and_the_warnings() {
     mac.on(&["-q", "apply", "--yes"])
         .stdout("No changes. The host matches the spec.\n")
         .run();
-    dock_by_hand(&mac);
+    mac.dock_by_hand();
     let drifted = "Drift: 1 resource changed outside of macllm since the last apply.\n";
     mac.on(&["-q", "drift"]).status(2).stdout(drifted).run();
     mac.on(&["-q", "plan", "--refresh-only", "--detailed-exitcode"])
@@ -106,10 +108,10 @@ After the changes: killall Dock.
         .stdout("\nNo changes. The host matches the spec.\n")
         .run();
     // Only the Dock changes: no notice is about it.
-    dock_by_hand(&mac);
+    mac.dock_by_hand();
     mac.on(&["plan"])
         .stdout(&format!(
-            "{DOCK_DRIFT}{UNDO}
+            "{TILESIZE_DRIFT}{UNDO}
 macllm will perform the following actions on sandbox:mac:
 
 {DOCK_UNDO}
@@ -123,7 +125,7 @@ After the changes: killall Dock.
         .run();
     mac.on(&["plan"])
         .stdout(&format!(
-            r#"{DOCK_DRIFT}
+            r#"{TILESIZE_DRIFT}
   # service:gui/com.apple.photoanalysisd has changed
   ~ value = "disabled" -> "enabled"
 {UNDO}
@@ -156,34 +158,12 @@ const DOCK_UNDO: &str = "  # defaults:com.apple.dock:tilesize will be updated in
   ~ value = 64 -> 36
     # then: killall Dock
 ";
-const DOCK_DRIFT: &str = r#"
-Note: Objects have changed outside of macllm
-
-macllm detected the following changes made outside of macllm since the
-last "macllm apply":
-
-  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#;
 const UNDO: &str = "
 Unless you have made equivalent changes to your spec, the following plan
 may include actions to undo or respond to these changes.
 
 ─────────────────────────────────────────────────────────────────────────────
 ";
-
-/// A change by hand: the Dock's tile size, which QUIET_UI and the specs here set to 36.
-fn dock_by_hand(mac: &Mac) {
-    mac.sh(&[
-        "defaults",
-        "write",
-        "com.apple.dock",
-        "tilesize",
-        "-int",
-        "64",
-    ])
-    .run();
-}
 
 /// `script` (util-linux) runs macllm on a pseudo-terminal, whose output it copies: what a
 /// user's terminal receives, with the terminal's `\r\n` for each newline.
@@ -317,7 +297,7 @@ Apply complete! Resources: 6 added, 4 changed, 0 destroyed.
 "
         ))
         .run();
-    dock_by_hand(&mac);
+    mac.dock_by_hand();
     fleet(&["drift"])
         .status(2)
         .stdout(

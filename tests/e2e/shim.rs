@@ -2,8 +2,8 @@
 //! tested end to end through `std::process`.
 
 use crate::harness::{
-    BIN, DRIFT_HEAD, DRIFT_THEN_PLAN, ENV_SANDBOX, ENV_TRACE, Mac, PROGRAMS,
-    QUIET_ACTIVATE_SETTINGS, QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI, Test,
+    BIN, DRIFT_THEN_PLAN, ENV_SANDBOX, ENV_TRACE, Mac, PROGRAMS, QUIET_ACTIVATE_SETTINGS,
+    QUIET_APPLY_PROGRESS, QUIET_PLAN, QUIET_UI, TILESIZE_DRIFT, Test,
 };
 use crate::robustness::{HOSTILE, hostile_spec};
 use std::path::PathBuf;
@@ -114,15 +114,7 @@ fn local_host_round_trip_through_the_shim() {
     .run();
     shim.local(&mac, &["drift"])
         .status(2)
-        .stdout(
-            &[
-                DRIFT_HEAD,
-                r#"  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#,
-            ]
-            .concat(),
-        )
+        .stdout(TILESIZE_DRIFT)
         .run();
     shim.local(&mac, &["facts"])
         .stdout(
@@ -139,9 +131,7 @@ uid:      501
         .run();
 
     shim.local(&mac, &["destroy", "--yes"])
-        .stdout(&[DRIFT_HEAD, r#"  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#, DRIFT_THEN_PLAN, r#"macllm will perform the following actions on local:
+        .stdout(&[TILESIZE_DRIFT, DRIFT_THEN_PLAN, r#"macllm will perform the following actions on local:
 
   # defaults:com.apple.finder:DisableAllAnimations will be deleted (it was absent before macllm)
   - value = true -> null

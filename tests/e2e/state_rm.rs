@@ -2,7 +2,7 @@
 //! so the next plan imports it again, as Terraform plans a removed resource anew. Before, the
 //! plan said "No changes" (the value already matched), and hand edits went unseen by drift.
 
-use crate::harness::{DRIFT_HEAD, DRIFT_THEN_PLAN, Mac};
+use crate::harness::{DRIFT_THEN_PLAN, Mac, TILESIZE_DRIFT};
 
 const SPEC: &str = "macllm: 1
 defaults:
@@ -11,27 +11,8 @@ defaults:
 
 /// A hand edit of the key after macllm recorded it: drift must report it.
 fn hand_edit_is_drift(mac: &Mac) {
-    mac.sh(&[
-        "defaults",
-        "write",
-        "com.apple.dock",
-        "tilesize",
-        "-int",
-        "64",
-    ])
-    .run();
-    mac.on(&["drift"])
-        .status(2)
-        .stdout(
-            &[
-                DRIFT_HEAD,
-                r#"  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#,
-            ]
-            .concat(),
-        )
-        .run();
+    mac.dock_by_hand();
+    mac.on(&["drift"]).status(2).stdout(TILESIZE_DRIFT).run();
 }
 
 #[test]
@@ -147,10 +128,7 @@ No changes. The host matches the spec.
     mac.on(&["destroy", "--yes"])
         .stdout(
             &[
-                DRIFT_HEAD,
-                r#"  # defaults:com.apple.dock:tilesize has changed
-  ~ value = 36 -> 64
-"#,
+                TILESIZE_DRIFT,
                 DRIFT_THEN_PLAN,
                 r#"macllm will perform the following actions on sandbox:mac:
 
