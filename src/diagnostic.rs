@@ -14,6 +14,7 @@
 //! | `error` | anything else |
 
 use crate::commands::OverBudget;
+use crate::host::HostUnreachable;
 use crate::ollama::client::{ApiError, NotRunning};
 use crate::sandbox::NotAnEmulatedMac;
 use crate::spec::{SpecError, SpecErrors};
@@ -62,9 +63,19 @@ fn with_errors(errors: Vec<Value>, notes: Vec<String>) -> Value {
     })
 }
 
+/// A failure that is not about the spec as people read it: its causes on one line
+/// (`{:#}`), except that a host that could not be reached is the whole story, whatever was
+/// being read when it was met.
+pub fn error_text(err: &anyhow::Error) -> String {
+    match find::<HostUnreachable>(err) {
+        Some(unreachable) => unreachable.to_string(),
+        None => format!("{err:#}"),
+    }
+}
+
 /// A failure that is not about the spec, as one error.
 fn other(err: &anyhow::Error) -> Value {
-    let (message, hint) = split_hint(&format!("{err:#}"));
+    let (message, hint) = split_hint(&error_text(err));
     let mut error = json!({ "code": code(err), "message": message, "hint": hint });
     if let Some(api) = find::<ApiError>(err) {
         error["status"] = api.status.into();

@@ -253,7 +253,7 @@ fn json_summary(ui: &Ui, hosts: &[Named], results: Vec<Mutex<Option<HostRun>>>) 
         let (text, result) = finished(slot);
         let (exit, counts, error) = match &result {
             Ok(done) => (done.exit, done.counts.map(Counts::to_json), None),
-            Err(err) => (1, None, Some(format!("{err:#}"))),
+            Err(err) => (1, None, Some(crate::diagnostic::error_text(err))),
         };
         worst = worse(worst, exit);
         let output = serde_json::from_str::<serde_json::Value>(text.data.trim())

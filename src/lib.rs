@@ -126,7 +126,7 @@ pub fn print_error(err: &anyhow::Error) {
     ) {
         (Some(spec_error), _) => spec_error.to_string() + &notes(err),
         (_, Some(spec_errors)) => spec_errors.to_string() + &notes(err),
-        _ => format!("{err:#}"),
+        _ => diagnostic::error_text(err),
     };
     output::emit(&format!("error: {text}\n"), true);
 }

@@ -235,7 +235,7 @@ pub fn plan(
     let recorded = records
         .into_iter()
         .flat_map(|r| r.values().map(|r| &r.resource));
-    planner.prefetch(declared.into_iter().chain(recorded))?;
+    planner.prefetch(declared.into_iter().chain(recorded));
 
     if mode == Mode::Normal
         && let Some(spec) = spec
@@ -469,17 +469,13 @@ struct Planner<'a> {
 impl Planner<'_> {
     /// Sends the reads of `resources` that they can name as one batch, whose answers the
     /// plan's read cache keeps. A failure here costs nothing but the batch: each read then
-    /// runs on its own and reports its own error. A host that cannot be reached at all is
-    /// the plan's error at once, not the first read's after a second wait.
-    fn prefetch<'r>(&self, resources: impl Iterator<Item = &'r AnyResource>) -> Result<()> {
+    /// runs on its own and reports its own error (a host that cannot be reached says so
+    /// at once: it remembers).
+    fn prefetch<'r>(&self, resources: impl Iterator<Item = &'r AnyResource>) {
         let reads = crate::resources::reads_of(resources, &self.target);
-        if !reads.is_empty()
-            && let Err(error) = self.target.host().run_batch(&reads, false)
-            && crate::host::host_unreachable(&error)
-        {
-            return Err(error);
+        if !reads.is_empty() {
+            let _ = self.target.host().run_batch(&reads, false);
         }
-        Ok(())
     }
 
     fn read(&mut self, resource: &AnyResource) -> Result<Option<Value>> {
@@ -488,14 +484,9 @@ impl Planner<'_> {
         if let Some(value) = self.observed.get(&id) {
             return Ok(value.clone());
         }
-        // A host that cannot be reached is the plan's error, not this resource's.
-        let value = resource.read(&self.target).map_err(|error| {
-            if crate::host::host_unreachable(&error) {
-                error
-            } else {
-                error.context(format!("reading {id}"))
-            }
-        })?;
+        let value = resource
+            .read(&self.target)
+            .with_context(|| format!("reading {id}"))?;
         self.observed.insert(id, value.clone());
         Ok(value)
     }

@@ -103,11 +103,6 @@ impl std::fmt::Display for HostUnreachable {
 
 impl std::error::Error for HostUnreachable {}
 
-/// Whether `error` says that its host could not be reached.
-pub fn host_unreachable(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.is::<HostUnreachable>())
-}
-
 /// What a program did. A non-zero status is an output, not an error: `defaults read` exits 1
 /// for a missing key and that is an answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
