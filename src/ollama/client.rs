@@ -106,7 +106,7 @@ impl<'a> Client<'a> {
     /// Installed models by full name (`llama3.2:3b`) with their size in bytes.
     pub fn tags(&self) -> Result<std::collections::BTreeMap<String, u64>> {
         Ok(self
-            .models("/api/tags")?
+            .models(&Self::tags_request())?
             .iter()
             .filter_map(|m| Some((m["name"].as_str()?.to_string(), m["size"].as_u64()?)))
             .collect())
@@ -115,19 +115,15 @@ impl<'a> Client<'a> {
     /// The models loaded in memory now (`/api/ps`), by name as Ollama gives it.
     pub fn loaded(&self) -> Result<Vec<String>> {
         Ok(self
-            .models("/api/ps")?
+            .models(&HttpRequest::get("/api/ps"))?
             .iter()
             .filter_map(|m| Some(m["name"].as_str()?.to_string()))
             .collect())
     }
 
-    /// The `models` list of a `GET` endpoint (`/api/tags`, `/api/ps`).
-    fn models(&self, path: &str) -> Result<Vec<Json>> {
-        let request = match path {
-            "/api/tags" => Self::tags_request(),
-            _ => HttpRequest::get(path),
-        };
-        let body = Self::expect_ok(self.call(&request, &mut |_| {})?)?;
+    /// The `models` list of a `GET` endpoint's answer (`/api/tags`, `/api/ps`).
+    fn models(&self, request: &HttpRequest) -> Result<Vec<Json>> {
+        let body = Self::expect_ok(self.call(request, &mut |_| {})?)?;
         let mut parsed: Json = serde_json::from_str(&body)?;
         Ok(match parsed["models"].take() {
             Json::Array(models) => models,
